@@ -1,0 +1,35 @@
+# The two commands: `make run` opens the app, `make test` runs every check.
+# Both install what is missing first (see scripts/bootstrap.sh).
+SHELL := bash
+.DEFAULT_GOAL := help
+
+.PHONY: help run test app ui bindings icons fmt
+
+help:
+	@echo "make run       build and open the Doorstep desktop app"
+	@echo "make test      run every check: formatting, lints, UI and Rust tests, the app window"
+	@echo "make bindings  regenerate ui/src/lib/bindings.ts from the Rust types"
+	@echo "make icons     regenerate icons/ from icons/doorstep.svg"
+
+run:
+	@scripts/bootstrap.sh run
+	@$(MAKE) --no-print-directory app
+	@scripts/run-app.sh
+
+test:
+	@scripts/test.sh
+
+ui:
+	npm --prefix ui run --silent build
+
+app: ui
+	cargo build -p doorstep-app --bins
+
+bindings:
+	DOORSTEP_UPDATE_BINDINGS=1 cargo test -p doorstep-core --lib ipc::tests::committed_typescript_bindings_match_the_rust_types
+
+icons:
+	cd ui && npx tauri icon ../icons/doorstep.svg -o ../icons && rm -rf ../icons/android ../icons/ios
+
+fmt:
+	cargo fmt --all

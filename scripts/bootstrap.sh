@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs what `make run` (bootstrap.sh run) or `make test` (bootstrap.sh test)
+# needs and is missing. Idempotent: a second run installs nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-run}
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Debian/Ubuntu packages. Build + run the Tauri app:
+run_packages=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
+  libssl-dev libxdo-dev pkg-config build-essential file xvfb xauth x11-apps imagemagick
+  dbus-x11 gnome-keyring dunst libnotify-bin)
+# ... and the test harness: WebKitWebDriver, a private D-Bus session, Secret Service tools.
+test_packages=(webkit2gtk-driver libsecret-tools)
+
+packages=("${run_packages[@]}")
+[ "$mode" = test ] && packages+=("${test_packages[@]}")
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  command -v apt-get >/dev/null 2>&1 || die "missing packages (${missing[*]}) and no apt-get: install them by hand"
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || die "missing packages (${missing[*]}); run as root or install sudo"
+    sudo=(sudo)
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Rust comes from rustup, not from apt (Debian's is too old for Tauri 2).
+command -v cargo >/dev/null 2>&1 ||
+  die "Rust is not installed: install it with rustup (https://rustup.rs), then run this again"
+rust_minor=$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
+[ "$rust_minor" -ge 90 ] || die "Rust 1.90 or newer is needed (found $(rustc --version)); run: rustup update stable"
+node_major=$(node --version | sed -E 's/^v([0-9]+).*/\1/')
+[ "$node_major" -ge 18 ] || die "Node.js 18 or newer is needed (found $(node --version))"
+
+# Front-end packages, reinstalled only when the lock file changed.
+stamp=ui/node_modules/.doorstep-lock-stamp
+if [ ! -f "$stamp" ] || ! cmp -s ui/package-lock.json "$stamp"; then
+  say "installing front-end packages (npm ci)"
+  npm --prefix ui ci --no-audit --no-fund
+  cp ui/package-lock.json "$stamp"
+fi
+
+if [ "$mode" = test ]; then
+  cargo_bin=${CARGO_HOME:-$HOME/.cargo}/bin
+  if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$cargo_bin/tauri-driver" ]; then
+    say "installing tauri-driver"
+    cargo install tauri-driver --version 2.1.0 --locked
+  fi
+  if ! cargo nextest --version >/dev/null 2>&1; then
+    say "installing cargo-nextest (a few minutes, once)"
+    cargo install cargo-nextest --locked
+  fi
+fi

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Every check, in the order that fails fastest. `make test` runs this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+started=$(date +%s)
+
+scripts/bootstrap.sh test
+
+step "Rust formatting (cargo fmt --check)"
+cargo fmt --all --check
+
+step "UI typecheck, lint and unit tests"
+npm --prefix ui run --silent check
+npm --prefix ui run --silent lint
+npm --prefix ui run --silent test
+
+step "UI build (embedded by the app)"
+npm --prefix ui run --silent build
+
+step "Rust lints (cargo clippy -D warnings)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Build the app (release identifier and test identifier)"
+cargo build -p doorstep-app --bins --locked
+
+# Tests must never write to the real user's folders; the app's would appear here.
+real_dirs=("${XDG_DATA_HOME:-$HOME/.local/share}" "${XDG_CONFIG_HOME:-$HOME/.config}" "${XDG_CACHE_HOME:-$HOME/.cache}")
+snapshot() { for d in "${real_dirs[@]}"; do ls -d "$d"/dev.doorstep.* 2>/dev/null || true; done; }
+before=$(snapshot)
+
+step "Rust tests: unit, integration, desktop services and the app window (cargo nextest)"
+cargo nextest run --workspace --locked --no-tests=fail
+
+after=$(snapshot)
+if [ "$before" != "$after" ]; then
+  echo "error: tests touched the real user's folders:" >&2
+  diff <(echo "$before") <(echo "$after") >&2 || true
+  exit 1
+fi
+
+step "All checks passed in $(( $(date +%s) - started )) s; screenshots in target/screenshots/"

@@ -1,0 +1,70 @@
+//! The desktop shell: opens the window and forwards the UI's commands to
+//! `doorstep-core`. Logic belongs in the core, not here.
+
+mod commands;
+
+use doorstep_core::AppPaths;
+use tauri::{Manager, WebviewUrl, WebviewWindowBuilder};
+
+/// State every command can read.
+#[derive(Debug)]
+pub(crate) struct AppState {
+    pub(crate) paths: AppPaths,
+}
+
+/// Runs the app with the given Tauri context until the user quits.
+pub fn run(context: tauri::Context<tauri::Wry>) {
+    init_logging();
+    let app_id = context.config().identifier.clone();
+    let paths = match AppPaths::resolve(&app_id) {
+        Ok(paths) => paths,
+        Err(e) => fail(&format!("Doorstep cannot start: {e}")),
+    };
+    if let Err(e) = paths.create_all() {
+        fail(&format!(
+            "Doorstep cannot create its folders under {}: {e}",
+            paths.data_dir().display()
+        ));
+    }
+    tracing::info!(app_id, data_dir = %paths.data_dir().display(), "starting");
+
+    let webview_dir = paths.webview_dir();
+    let result = tauri::Builder::default()
+        .manage(AppState { paths })
+        .invoke_handler(tauri::generate_handler![commands::system_check])
+        .setup(move |app| {
+            WebviewWindowBuilder::new(app, "main", WebviewUrl::default())
+                .title("Doorstep")
+                .inner_size(1100.0, 720.0)
+                .min_inner_size(720.0, 520.0)
+                .data_directory(webview_dir)
+                .build()?;
+            if let Some(window) = app.get_webview_window("main") {
+                tracing::debug!(label = window.label(), "window open");
+            }
+            Ok(())
+        })
+        .run(context);
+    if let Err(e) = result {
+        fail(&format!("Doorstep stopped with an error: {e}"));
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("DOORSTEP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // A second call (tests) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+fn fail(message: &str) -> ! {
+    tracing::error!("{message}");
+    #[allow(
+        clippy::print_stderr,
+        reason = "the user must see why the app did not open"
+    )]
+    {
+        eprintln!("{message}");
+    }
+    std::process::exit(1)
+}

@@ -1,0 +1,169 @@
+//! The real app window, driven through WebDriver.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::desktop::DesktopSession;
+use crate::process::Guarded;
+
+/// The app binary built with the test configuration (`tauri.e2e.conf.json`).
+pub const APP_BINARY: &str = "doorstep-app-e2e";
+const ELEMENT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Cargo's target folder, found from this test executable (`target/<profile>/deps/…`).
+pub fn target_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let exe = std::env::current_exe()?;
+    exe.ancestors()
+        .find(|dir| dir.file_name().is_some_and(|name| name == "target"))
+        .map(Path::to_path_buf)
+        .context("cannot find cargo's target folder from the test executable")
+}
+
+/// Where every end-to-end test saves its screenshots: `target/screenshots/`.
+pub fn screenshots_dir() -> Result<PathBuf> {
+    let dir = target_dir()?.join("screenshots");
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// The app running in a [`DesktopSession`], with a WebDriver session on its window.
+///
+/// tauri-driver is started for this app alone and stopped with everything it
+/// started when this value drops, whether the test passed, failed or panicked.
+#[derive(Debug)]
+pub struct AppUnderTest {
+    client: Option<Client>,
+    // Dropped after the client is closed: kills tauri-driver, WebKitWebDriver and the app.
+    driver: Guarded,
+}
+
+impl AppUnderTest {
+    /// Builds nothing: launches the already built test binary (`make test` builds it).
+    pub async fn launch(desktop: &DesktopSession) -> Result<Self> {
+        let binary = target_dir()?.join("debug").join(APP_BINARY);
+        if !binary.is_file() {
+            bail!(
+                "{} is missing; build it with `make test` (or `npm --prefix ui run build && cargo build -p doorstep-app --bin {APP_BINARY}`)",
+                binary.display()
+            );
+        }
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let mut command = Command::new(tauri_driver()?);
+        command
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .envs(desktop.env())
+            .env("DOORSTEP_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        let mut driver = Guarded::spawn("tauri-driver", command)?;
+        wait_for_port(port, &mut driver).await?;
+
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), "wry".into());
+        capabilities.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": binary.display().to_string() }),
+        );
+        let client = ClientBuilder::rustls()?
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("WebDriver could not open the app window")?;
+        let app = Self {
+            client: Some(client),
+            driver,
+        };
+        app.wait_for("body main").await?;
+        Ok(app)
+    }
+
+    fn client(&self) -> &Client {
+        // Only `close` takes the client, and it consumes self.
+        self.client
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("client used after close"))
+    }
+
+    /// Waits for an element matching `css` and returns it.
+    pub async fn wait_for(&self, css: &str) -> Result<fantoccini::elements::Element> {
+        self.client()
+            .wait()
+            .at_most(ELEMENT_TIMEOUT)
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("no element {css:?} appeared within {ELEMENT_TIMEOUT:?}"))
+    }
+
+    /// Clicks the element matching `css`.
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.wait_for(css).await?.click().await?;
+        Ok(())
+    }
+
+    /// The text of the element matching `css`, once it exists.
+    pub async fn text(&self, css: &str) -> Result<String> {
+        Ok(self.wait_for(css).await?.text().await?)
+    }
+
+    /// Saves a PNG of the window to `target/screenshots/<name>.png`.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let png = self.client().screenshot().await?;
+        let path = screenshots_dir()?.join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// Closes the window through WebDriver, then stops tauri-driver.
+    pub async fn close(mut self) -> Result<()> {
+        if let Some(client) = self.client.take() {
+            client.close().await?;
+        }
+        self.driver.stop();
+        Ok(())
+    }
+}
+
+fn tauri_driver() -> Result<PathBuf> {
+    let candidates = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .map(|cargo| cargo.join("bin").join("tauri-driver"));
+    if let Some(path) = candidates.filter(|p| p.is_file()) {
+        return Ok(path);
+    }
+    Ok(PathBuf::from("tauri-driver"))
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+async fn wait_for_port(port: u16, driver: &mut Guarded) -> Result<()> {
+    for _ in 0..400 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        driver.ensure_running()?;
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    bail!("tauri-driver did not listen on port {port} within 10 s")
+}

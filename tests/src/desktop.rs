@@ -1,0 +1,370 @@
+//! A private desktop session for one test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use crate::process::{Guarded, quiet, wait_until};
+
+const START_TIMEOUT: Duration = Duration::from_secs(15);
+/// Password of the throwaway login keyring each session creates.
+const KEYRING_PASSWORD: &str = "doorstep-test-keyring";
+
+/// Xvfb + a private D-Bus session + gnome-keyring + dunst + a popup capture.
+///
+/// Processes are dropped in reverse start order, so the bus outlives its services.
+#[derive(Debug)]
+pub struct DesktopSession {
+    // Field order is drop order: capture and services before the bus and display.
+    monitor: Guarded,
+    notification_server: Guarded,
+    keyring: Guarded,
+    bus: Guarded,
+    display_server: Guarded,
+    display: String,
+    bus_address: String,
+    monitor_log: PathBuf,
+    root: tempfile::TempDir,
+}
+
+/// A popup as the notification server received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedNotification {
+    /// Who sent it.
+    pub app_name: String,
+    /// Its title.
+    pub summary: String,
+    /// Its text.
+    pub body: String,
+    /// Its buttons as (id, label).
+    pub actions: Vec<(String, String)>,
+}
+
+impl DesktopSession {
+    /// Starts a fresh desktop in a temporary folder that also serves as HOME and
+    /// every XDG folder, so nothing touches the real user's files or keyring.
+    pub fn start() -> Result<Self> {
+        let root = tempfile::Builder::new()
+            .prefix("doorstep-desktop-")
+            .tempdir()?;
+        for dir in ["home", "runtime", "data", "config", "cache", "doorstep"] {
+            std::fs::create_dir_all(root.path().join(dir))?;
+        }
+        set_mode_700(&root.path().join("runtime"))?;
+
+        let base_env = base_env(root.path());
+
+        let mut xvfb = Command::new("Xvfb");
+        xvfb.args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .envs(base_env.iter().cloned());
+        let mut display_server = Guarded::spawn("Xvfb", xvfb)?;
+        let display = format!(":{}", display_server.first_stdout_line(START_TIMEOUT)?);
+
+        let mut dbus = Command::new("dbus-daemon");
+        dbus.args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .envs(base_env.iter().cloned())
+            .env("DISPLAY", &display);
+        let mut bus = Guarded::spawn("dbus-daemon", dbus)?;
+        let bus_address = bus.first_stdout_line(START_TIMEOUT)?;
+
+        let session_env = |command: &mut Command| {
+            command
+                .envs(base_env.iter().cloned())
+                .env("DISPLAY", &display)
+                .env("DBUS_SESSION_BUS_ADDRESS", &bus_address);
+        };
+
+        let mut gnome_keyring = quiet("gnome-keyring-daemon");
+        gnome_keyring
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .stdin(Stdio::piped());
+        session_env(&mut gnome_keyring);
+        let mut keyring = Guarded::spawn("gnome-keyring-daemon", gnome_keyring)?;
+        keyring.write_stdin_and_close(KEYRING_PASSWORD.as_bytes())?;
+        wait_for_bus_name(&bus_address, "org.freedesktop.secrets")?;
+
+        let mut dunst = quiet("dunst");
+        session_env(&mut dunst);
+        let mut notification_server = Guarded::spawn("dunst", dunst)?;
+        wait_for_bus_name(&bus_address, "org.freedesktop.Notifications")
+            .and_then(|()| notification_server.ensure_running())?;
+
+        let monitor_log = root.path().join("notifications.log");
+        let mut dbus_monitor = Command::new("dbus-monitor");
+        dbus_monitor
+            .args([
+                "--address",
+                &bus_address,
+                "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+            ])
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&monitor_log)?)
+            .stderr(Stdio::null());
+        let monitor = Guarded::spawn("dbus-monitor", dbus_monitor)?;
+        // It prints NameLost once it has become a monitor; only then is capture on.
+        wait_until("dbus-monitor to attach", START_TIMEOUT, || {
+            std::fs::read_to_string(&monitor_log).is_ok_and(|log| log.contains("NameLost"))
+        })?;
+
+        Ok(Self {
+            monitor,
+            notification_server,
+            keyring,
+            bus,
+            display_server,
+            display,
+            bus_address,
+            monitor_log,
+            root,
+        })
+    }
+
+    /// The X display, e.g. `:3`.
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    /// The private session bus.
+    pub fn bus_address(&self) -> &str {
+        &self.bus_address
+    }
+
+    /// The folder `DOORSTEP_HOME` points to, under which the app keeps everything.
+    pub fn doorstep_home(&self) -> PathBuf {
+        self.root.path().join("doorstep")
+    }
+
+    /// The temporary folder holding the whole session.
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// Every variable a process needs to live in this desktop.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = base_env(self.root.path());
+        env.push(("DISPLAY".into(), self.display.clone()));
+        env.push(("DBUS_SESSION_BUS_ADDRESS".into(), self.bus_address.clone()));
+        env.push((
+            "DOORSTEP_HOME".into(),
+            self.doorstep_home().display().to_string(),
+        ));
+        env
+    }
+
+    /// Points this test process at the session, for libraries that read the
+    /// environment themselves (keyring, notify-rust).
+    ///
+    /// Call it first thing in a test, before any other thread starts: nextest runs
+    /// every test in its own process, so no other test shares this environment.
+    pub fn enter(&self) {
+        for (key, value) in self.env() {
+            // SAFETY: called before the test starts threads that read the environment.
+            #[allow(
+                unsafe_code,
+                reason = "libraries under test read D-Bus and XDG variables"
+            )]
+            unsafe {
+                std::env::set_var(key, value);
+            }
+        }
+    }
+
+    /// Every popup the notification server has been sent so far.
+    pub fn notifications(&self) -> Result<Vec<ReceivedNotification>> {
+        let log = std::fs::read_to_string(&self.monitor_log)?;
+        Ok(parse_notify_calls(&log))
+    }
+
+    /// Waits until a popup whose summary is `summary` has arrived, and returns it.
+    pub fn wait_for_notification(
+        &self,
+        summary: &str,
+        timeout: Duration,
+    ) -> Result<ReceivedNotification> {
+        let mut found = None;
+        let waited = wait_until(&format!("a popup titled {summary:?}"), timeout, || {
+            found = self
+                .notifications()
+                .ok()
+                .and_then(|all| all.into_iter().find(|n| n.summary == summary));
+            found.is_some()
+        });
+        if let (Ok(()), Some(notification)) = (&waited, found) {
+            return Ok(notification);
+        }
+        let seen = self.notifications().unwrap_or_default();
+        let summaries: Vec<_> = seen.iter().map(|n| n.summary.as_str()).collect();
+        bail!("no popup titled {summary:?} within {timeout:?}; popups received: {summaries:?}")
+    }
+
+    /// Fails if any part of the desktop has died.
+    pub fn check_services_alive(&mut self) -> Result<()> {
+        self.display_server.ensure_running()?;
+        self.bus.ensure_running()?;
+        self.keyring.ensure_running()?;
+        self.notification_server.ensure_running()?;
+        self.monitor.ensure_running()
+    }
+}
+
+fn base_env(root: &Path) -> Vec<(String, String)> {
+    let dir = |name: &str| root.join(name).display().to_string();
+    vec![
+        ("HOME".into(), dir("home")),
+        ("XDG_RUNTIME_DIR".into(), dir("runtime")),
+        ("XDG_DATA_HOME".into(), dir("data")),
+        ("XDG_CONFIG_HOME".into(), dir("config")),
+        ("XDG_CACHE_HOME".into(), dir("cache")),
+    ]
+}
+
+fn set_mode_700(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    Ok(())
+}
+
+fn wait_for_bus_name(bus_address: &str, name: &str) -> Result<()> {
+    wait_until(&format!("{name} on the session bus"), START_TIMEOUT, || {
+        Command::new("dbus-send")
+            .args([
+                &format!("--bus={bus_address}"),
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+                &format!("string:{name}"),
+            ])
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("boolean true"))
+    })
+    .with_context(|| format!("{name} never appeared; is its package installed?"))
+}
+
+/// Extracts the `Notify` calls from `dbus-monitor` output.
+///
+/// A call is `app_name, replaces_id, icon, summary, body, actions[], hints{}, timeout`;
+/// only the first-level strings and the first array (the actions) matter here.
+fn parse_notify_calls(log: &str) -> Vec<ReceivedNotification> {
+    let mut out = Vec::new();
+    let mut lines = log.lines().peekable();
+    while let Some(line) = lines.next() {
+        if !(line.starts_with("method call") && line.contains("member=Notify")) {
+            continue;
+        }
+        let mut strings = Vec::new();
+        let mut actions = Vec::new();
+        let mut in_actions = false;
+        let mut actions_done = false;
+        while let Some(next) = lines.peek() {
+            if next.starts_with("method call")
+                || next.starts_with("signal")
+                || next.starts_with("method return")
+            {
+                break;
+            }
+            let mut next = lines.next().unwrap_or_default().trim().to_owned();
+            if next == "array [" && !actions_done {
+                in_actions = true;
+            } else if next == "]" && in_actions {
+                in_actions = false;
+                actions_done = true;
+            } else if let Some(rest) = next.strip_prefix("string \"") {
+                // Strings may span lines; they end with a quote at the end of a line.
+                let mut value = rest.to_owned();
+                while !value.ends_with('"') {
+                    match lines.next() {
+                        Some(more) => {
+                            value.push('\n');
+                            value.push_str(more);
+                        }
+                        None => break,
+                    }
+                }
+                value.pop();
+                next.clear();
+                if in_actions {
+                    actions.push(value);
+                } else if !actions_done {
+                    strings.push(value);
+                }
+            }
+        }
+        if strings.len() >= 4 {
+            let pairs = actions
+                .chunks(2)
+                .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
+                .collect();
+            out.push(ReceivedNotification {
+                app_name: strings[0].clone(),
+                summary: strings[2].clone(),
+                body: strings.get(3).cloned().unwrap_or_default(),
+                actions: pairs,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notify_calls_are_read_from_a_dbus_monitor_log() {
+        let log = r#"signal time=1 sender=org.freedesktop.DBus -> destination=:1.2 serial=4 path=/org/freedesktop/DBus; interface=org.freedesktop.DBus; member=NameLost
+   string ":1.2"
+method call time=2 sender=:1.6 -> destination=:1.5 serial=10 path=/org/freedesktop/Notifications; interface=org.freedesktop.Notifications; member=Notify
+   string "Doorstep"
+   uint32 0
+   string ""
+   string "Courier at the door"
+   string "DHL is at your
+front door"
+   array [
+      string "watch"
+      string "Watch live"
+      string "block"
+      string "Block access"
+   ]
+   array [
+      dict entry(
+         string "urgency"
+         variant             byte 1
+      )
+   ]
+   int32 -1
+"#;
+        let calls = parse_notify_calls(log);
+        assert_eq!(
+            calls,
+            vec![ReceivedNotification {
+                app_name: "Doorstep".into(),
+                summary: "Courier at the door".into(),
+                body: "DHL is at your\nfront door".into(),
+                actions: vec![
+                    ("watch".into(), "Watch live".into()),
+                    ("block".into(), "Block access".into())
+                ],
+            }]
+        );
+    }
+}
