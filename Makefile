@@ -3,13 +3,14 @@
 SHELL := bash
 .DEFAULT_GOAL := help
 
-.PHONY: help run test app ui bindings icons fmt
+.PHONY: help run test app ui bindings icons fmt fuzz
 
 help:
 	@echo "make run       build and open the Doorstep desktop app"
 	@echo "make test      run every check: formatting, lints, UI and Rust tests, the app window"
 	@echo "make bindings  regenerate ui/src/lib/bindings.ts from the Rust types"
 	@echo "make icons     regenerate icons/ from icons/doorstep.svg"
+	@echo "make fuzz      fuzz every decoder of the signed formats (FUZZ_SECONDS each, default 30)"
 
 run:
 	@scripts/bootstrap.sh run
@@ -33,3 +34,6 @@ icons:
 
 fmt:
 	cargo fmt --all
+
+fuzz:
+	scripts/fuzz.sh

@@ -1,0 +1,261 @@
+//! Weekly hours in a household's time zone, and guest schedules. All checks go
+//! through UTC instants converted with the IANA zone database, so a window is
+//! judged by the wall clock at the door, across daylight-saving changes.
+
+use chrono::{Datelike, NaiveTime, TimeZone, Timelike};
+use serde::{Deserialize, Serialize};
+
+use crate::time::{TimeWindow, Timestamp};
+
+/// Days of the week and a daily span of hours, in one time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklyHours {
+    /// IANA time zone name, e.g. "Europe/Berlin".
+    pub time_zone: String,
+    /// ISO weekdays: 1 = Monday … 7 = Sunday.
+    pub days: Vec<u8>,
+    /// Start of the daily span, minutes after local midnight (0–1439).
+    pub from_minute: u16,
+    /// End of the daily span, minutes after local midnight (1–1440), after `from_minute`.
+    pub until_minute: u16,
+}
+
+/// When a guest may come.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuestSchedule {
+    /// The same hours every week (the cleaner, Tuesdays 9–12).
+    Weekly(WeeklyHours),
+    /// Once (the dog sitter, this weekend).
+    Once(TimeWindow),
+}
+
+/// Why a schedule is not usable. Messages name the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    /// Not a zone in the IANA database.
+    #[error("time_zone: {0:?} is not an IANA time zone (e.g. \"Europe/Berlin\")")]
+    UnknownTimeZone(String),
+    /// A day outside 1–7.
+    #[error("days: {0} is not a weekday (1 = Monday … 7 = Sunday)")]
+    BadDay(u8),
+    /// No day at all.
+    #[error("days: at least one weekday is needed")]
+    NoDays,
+    /// Hours out of range or reversed.
+    #[error(
+        "from_minute/until_minute: {0}–{1} is not a span within one day (0–1440, start before end)"
+    )]
+    BadHours(u16, u16),
+    /// A one-time window that ends before it starts.
+    #[error("window: ends before it starts")]
+    BadWindow,
+}
+
+impl WeeklyHours {
+    /// Checks every field.
+    pub fn validate(&self) -> Result<(), ScheduleError> {
+        self.zone()?;
+        if self.days.is_empty() {
+            return Err(ScheduleError::NoDays);
+        }
+        if let Some(&day) = self.days.iter().find(|d| !(1..=7).contains(*d)) {
+            return Err(ScheduleError::BadDay(day));
+        }
+        if self.from_minute >= self.until_minute || self.until_minute > 1440 {
+            return Err(ScheduleError::BadHours(self.from_minute, self.until_minute));
+        }
+        Ok(())
+    }
+
+    fn zone(&self) -> Result<chrono_tz::Tz, ScheduleError> {
+        self.time_zone
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| ScheduleError::UnknownTimeZone(self.time_zone.clone()))
+    }
+
+    /// Whether the whole of `window` falls inside one day's allowed span.
+    pub fn contains_window(&self, window: &TimeWindow) -> bool {
+        if self.validate().is_err() || !window.is_valid() {
+            return false;
+        }
+        let (Some(start), Some(end)) =
+            (self.local(window.not_before), self.local(window.not_after))
+        else {
+            return false;
+        };
+        start.date_naive() == end.date_naive()
+            && self.days.contains(&weekday(&start))
+            && minute_of_day(&start) >= u32::from(self.from_minute)
+            && minute_of_day(&end) < u32::from(self.until_minute)
+    }
+
+    /// The day's allowed span that contains `at`, as a UTC window, if `at` is in one.
+    pub fn window_at(&self, at: Timestamp) -> Option<TimeWindow> {
+        let zone = self.zone().ok()?;
+        self.validate().ok()?;
+        let local = self.local(at)?;
+        let minute = minute_of_day(&local);
+        if !self.days.contains(&weekday(&local))
+            || minute < u32::from(self.from_minute)
+            || minute >= u32::from(self.until_minute)
+        {
+            return None;
+        }
+        let date = local.date_naive();
+        let at_minute = |m: u16| {
+            let time = if m >= 1440 {
+                NaiveTime::from_hms_milli_opt(23, 59, 59, 999)?
+            } else {
+                NaiveTime::from_hms_opt(u32::from(m / 60), u32::from(m % 60), 0)?
+            };
+            Some(date.and_time(time))
+        };
+        // In a daylight-saving gap a wall time does not exist; take the moment the
+        // clocks jump to. In an overlap, take the wider reading.
+        let start = zone
+            .from_local_datetime(&at_minute(self.from_minute)?)
+            .earliest()?;
+        let end = zone
+            .from_local_datetime(&at_minute(self.until_minute)?)
+            .latest()?;
+        let end_ms = if self.until_minute >= 1440 {
+            end.timestamp_millis()
+        } else {
+            end.timestamp_millis() - 1
+        };
+        Some(TimeWindow::new(
+            Timestamp(start.timestamp_millis()),
+            Timestamp(end_ms),
+        ))
+    }
+
+    fn local(&self, at: Timestamp) -> Option<chrono::DateTime<chrono_tz::Tz>> {
+        let zone = self.zone().ok()?;
+        zone.timestamp_millis_opt(at.0).single()
+    }
+}
+
+fn weekday(at: &chrono::DateTime<chrono_tz::Tz>) -> u8 {
+    u8::try_from(at.weekday().number_from_monday()).unwrap_or(0)
+}
+
+fn minute_of_day(at: &chrono::DateTime<chrono_tz::Tz>) -> u32 {
+    at.hour() * 60 + at.minute()
+}
+
+impl GuestSchedule {
+    /// Checks every field.
+    pub fn validate(&self) -> Result<(), ScheduleError> {
+        match self {
+            GuestSchedule::Weekly(hours) => hours.validate(),
+            GuestSchedule::Once(window) if window.is_valid() => Ok(()),
+            GuestSchedule::Once(_) => Err(ScheduleError::BadWindow),
+        }
+    }
+
+    /// The window the guest may enter in that contains `at`, if any.
+    pub fn window_at(&self, at: Timestamp) -> Option<TimeWindow> {
+        match self {
+            GuestSchedule::Weekly(hours) => hours.window_at(at),
+            GuestSchedule::Once(window) => {
+                (window.not_before <= at && at <= window.not_after).then_some(*window)
+            }
+        }
+    }
+
+    /// Whether all of `window` is allowed.
+    pub fn contains_window(&self, window: &TimeWindow) -> bool {
+        match self {
+            GuestSchedule::Weekly(hours) => hours.contains_window(window),
+            GuestSchedule::Once(allowed) => allowed.contains_window(window),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn berlin_weekdays_9_to_12() -> WeeklyHours {
+        WeeklyHours {
+            time_zone: "Europe/Berlin".into(),
+            days: vec![1, 2, 3, 4, 5],
+            from_minute: 9 * 60,
+            until_minute: 12 * 60,
+        }
+    }
+
+    fn utc(text: &str) -> Timestamp {
+        Timestamp(
+            chrono::DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .timestamp_millis(),
+        )
+    }
+
+    #[test]
+    fn a_weekday_morning_in_berlin_is_inside_and_the_evening_is_not() {
+        let hours = berlin_weekdays_9_to_12();
+        // Tuesday 2026-03-24, 10:00 in Berlin is 09:00 UTC (winter time).
+        let window = hours.window_at(utc("2026-03-24T09:00:00Z")).unwrap();
+        assert_eq!(window.not_before, utc("2026-03-24T08:00:00Z"));
+        assert_eq!(window.not_after, utc("2026-03-24T10:59:59.999Z"));
+        assert!(hours.window_at(utc("2026-03-24T18:00:00Z")).is_none());
+        // Saturday.
+        assert!(hours.window_at(utc("2026-03-28T09:00:00Z")).is_none());
+    }
+
+    #[test]
+    fn the_same_wall_clock_hours_hold_across_the_spring_change() {
+        let hours = berlin_weekdays_9_to_12();
+        // Monday 2026-03-30 is after the switch to summer time: 09:00 local = 07:00 UTC.
+        let window = hours.window_at(utc("2026-03-30T08:00:00Z")).unwrap();
+        assert_eq!(window.not_before, utc("2026-03-30T07:00:00Z"));
+        assert!(
+            hours.window_at(utc("2026-03-30T10:30:00Z")).is_none(),
+            "12:30 local"
+        );
+    }
+
+    #[test]
+    fn a_window_spanning_past_the_end_of_the_hours_is_refused() {
+        let hours = berlin_weekdays_9_to_12();
+        let inside = TimeWindow::new(utc("2026-03-24T08:30:00Z"), utc("2026-03-24T09:30:00Z"));
+        let spilling = TimeWindow::new(utc("2026-03-24T10:30:00Z"), utc("2026-03-24T11:30:00Z"));
+        assert!(hours.contains_window(&inside));
+        assert!(!hours.contains_window(&spilling));
+    }
+
+    #[test]
+    fn bad_schedules_name_the_field() {
+        let mut hours = berlin_weekdays_9_to_12();
+        hours.time_zone = "Mars/Olympus".into();
+        assert!(
+            hours
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("time_zone")
+        );
+        let mut hours = berlin_weekdays_9_to_12();
+        hours.days = vec![8];
+        assert!(
+            hours
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("days")
+        );
+        let mut hours = berlin_weekdays_9_to_12();
+        hours.until_minute = 60;
+        assert!(
+            hours
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("from_minute")
+        );
+    }
+}
