@@ -30,7 +30,7 @@ pub use objects::{
     Authorization, CameraHeartbeat, CourierResponse, DeliveryApproval, DeliveryPolicy, EntryGrant,
     GrantSubject, GuestInvitation, LockChallenge, LockKind, Revocation, RevocationTarget,
 };
-pub use schedule::{GuestSchedule, ScheduleError, WeeklyHours};
+pub use schedule::{GuestSchedule, ScheduleError, WeeklyHours, is_time_zone};
 pub use time::{CLOCK_SKEW, Clock, ClockReading, ManualClock, SystemClock, TimeWindow, Timestamp};
 pub use verify::{
     CAMERA_HEARTBEAT_MAX_AGE, CHALLENGE_MAX_AGE, EntryRequest, LockLedger, LockTrust, Refusal,

@@ -174,6 +174,11 @@ impl GuestSchedule {
     }
 }
 
+/// Whether `name` is an IANA time zone this build knows.
+pub fn is_time_zone(name: &str) -> bool {
+    name.parse::<chrono_tz::Tz>().is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,11 @@
 //! doorstep-proto's tests: attacks on the lock's decision, properties of the
 //! encoding, and the committed test vectors.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking"
+)]
 
 mod attacks;
 mod common;

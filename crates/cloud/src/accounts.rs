@@ -1,0 +1,649 @@
+//! Households sharing one login: accounts, sign-in per device, rotating refresh
+//! tokens with reuse detection, the device list and signing a device out.
+
+use crate::json::ApiQuery as Query;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::AppState;
+use crate::audit::{self, Actor};
+use crate::auth::{self, DeviceSession};
+use crate::error::{ApiError, ApiResult};
+use crate::events;
+use crate::json::ApiJson;
+use crate::validate;
+
+/// The device signing in.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDevice {
+    /// What people call it ("Anna's laptop").
+    pub name: String,
+    /// Its own Ed25519 public key (base64url).
+    pub public_key: String,
+}
+
+/// Create a household account.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccount {
+    /// The shared login.
+    pub email: String,
+    /// Derived by the client from the password with Argon2id (base64url, 32–64 bytes).
+    /// The password itself never leaves the device.
+    pub auth_key: String,
+    /// The salt the client used (base64url, 16–64 bytes); returned at sign-in.
+    pub kdf_salt: String,
+    /// The household's Ed25519 public key.
+    pub household_public_key: String,
+    /// The household's private key, encrypted by the client under a key derived
+    /// from the password (base64url, at most 4 KiB). Opaque to the cloud.
+    pub wrapped_household_key: String,
+    /// IANA time zone of the home.
+    pub time_zone: String,
+    /// The first device.
+    pub device: NewDevice,
+}
+
+/// Tokens for one device.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SessionTokens {
+    /// Send as `Authorization: Bearer …`; short-lived.
+    pub access_token: String,
+    /// When it expires (ms).
+    pub access_expires_at: i64,
+    /// Exchange for new tokens once; a second use signs the device out.
+    pub refresh_token: String,
+    /// When it expires (ms).
+    pub refresh_expires_at: i64,
+}
+
+/// A signed-in device.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SignedIn {
+    /// The household.
+    pub household_id: String,
+    /// This device.
+    pub device_id: String,
+    /// The household's public key.
+    pub household_public_key: String,
+    /// The wrapped household key, for the client to unwrap with the password.
+    pub wrapped_household_key: String,
+    /// The tokens.
+    pub session: SessionTokens,
+}
+
+async fn issue_session(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    state: &AppState,
+    household_id: &str,
+    device_id: &str,
+    now: i64,
+) -> Result<(String, SessionTokens), ApiError> {
+    let session_id = uuid::Uuid::now_v7().to_string();
+    let tokens = SessionTokens {
+        access_token: auth::new_token(auth::ACCESS_PREFIX),
+        access_expires_at: now + ms(state.settings.access_token_ttl_secs),
+        refresh_token: auth::new_token(auth::REFRESH_PREFIX),
+        refresh_expires_at: now + ms(state.settings.refresh_token_ttl_secs),
+    };
+    sqlx::query(
+        "INSERT INTO sessions (id, household_id, device_id, access_hash, access_expires_at, refresh_hash, refresh_expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&session_id)
+    .bind(household_id)
+    .bind(device_id)
+    .bind(auth::token_hash(&tokens.access_token))
+    .bind(tokens.access_expires_at)
+    .bind(auth::token_hash(&tokens.refresh_token))
+    .bind(tokens.refresh_expires_at)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok((session_id, tokens))
+}
+
+fn ms(secs: u64) -> i64 {
+    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+async fn add_device(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    household_id: &str,
+    device: &NewDevice,
+    now: i64,
+) -> Result<(String, String), ApiError> {
+    let name = validate::text("device.name", &device.name, 64)?;
+    let key = validate::public_key("device.public_key", &device.public_key)?;
+    let device_id = uuid::Uuid::now_v7().to_string();
+    sqlx::query(
+        "INSERT INTO devices (id, household_id, name, device_key, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)",
+    )
+    .bind(&device_id)
+    .bind(household_id)
+    .bind(&name)
+    .bind(key.to_base64())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok((device_id, name))
+}
+
+/// Creates a household and signs in its first device.
+#[utoipa::path(post, path = "/v1/accounts", request_body = CreateAccount,
+    responses((status = 201, body = SignedIn), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)),
+    tag = "accounts")]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<CreateAccount>,
+) -> ApiResult<(StatusCode, Json<SignedIn>)> {
+    let email = validate::email(&request.email)?;
+    let auth_key = validate::bytes("auth_key", &request.auth_key, 32, 64)?;
+    validate::bytes("kdf_salt", &request.kdf_salt, 16, 64)?;
+    let household_key =
+        validate::public_key("household_public_key", &request.household_public_key)?;
+    validate::bytes(
+        "wrapped_household_key",
+        &request.wrapped_household_key,
+        16,
+        4096,
+    )?;
+    let time_zone = validate::time_zone(&request.time_zone)?;
+    // Validate the device before the slow hash.
+    validate::text("device.name", &request.device.name, 64)?;
+    validate::public_key("device.public_key", &request.device.public_key)?;
+    let auth_hash = auth::hash_auth_key(&auth_key)?;
+
+    let now = state.now().0;
+    let household_id = uuid::Uuid::now_v7().to_string();
+    let mut tx = state.db.pool.begin().await?;
+    let taken: Option<String> = sqlx::query_scalar("SELECT id FROM households WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if taken.is_some() {
+        return Err(ApiError::conflict(
+            "an account with this e-mail address exists; sign in instead",
+        ));
+    }
+    sqlx::query(
+        "INSERT INTO households (id, email, auth_hash, kdf_salt, household_public_key, wrapped_household_key, time_zone, lead_time_minutes, event_seq, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
+    )
+    .bind(&household_id)
+    .bind(&email)
+    .bind(&auth_hash)
+    .bind(&request.kdf_salt)
+    .bind(household_key.to_base64())
+    .bind(&request.wrapped_household_key)
+    .bind(&time_zone)
+    .bind(i64::from(state.settings.default_lead_time_minutes))
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| match e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            ApiError::conflict("an account with this e-mail address exists; sign in instead")
+        }
+        other => other.into(),
+    })?;
+    let (device_id, device_name) = add_device(&mut tx, &household_id, &request.device, now).await?;
+    let (session_id, session) =
+        issue_session(&mut tx, &state, &household_id, &device_id, now).await?;
+    let who = DeviceSession {
+        household_id: household_id.clone(),
+        device_id: device_id.clone(),
+        session_id,
+    };
+    audit::record(
+        &mut tx,
+        &household_id,
+        &Actor::Device(&who),
+        "account.create",
+        Some(&household_id),
+        "household created",
+        now,
+    )
+    .await?;
+    let event = events::append(
+        &mut tx,
+        &household_id,
+        "device.signed_in",
+        serde_json::json!({ "device_id": device_id, "name": device_name }),
+        Some(&device_id),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.hub.publish([event]);
+    tracing::info!(household_id, device_id, "account created");
+    Ok((
+        StatusCode::CREATED,
+        Json(SignedIn {
+            household_id,
+            device_id,
+            household_public_key: household_key.to_base64(),
+            wrapped_household_key: request.wrapped_household_key,
+            session,
+        }),
+    ))
+}
+
+/// Which e-mail to fetch KDF parameters for.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct KdfQuery {
+    /// The login.
+    pub email: String,
+}
+
+/// The client-side key-derivation parameters for a login.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct KdfParams {
+    /// Always `argon2id`.
+    pub algorithm: String,
+    /// Salt (base64url).
+    pub salt: String,
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Passes.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+/// Client KDF parameters; unknown e-mails get a stable made-up salt, so the
+/// answer does not reveal whether an account exists.
+#[utoipa::path(get, path = "/v1/accounts/kdf", params(KdfQuery), responses((status = 200, body = KdfParams)), tag = "accounts")]
+pub async fn kdf(
+    State(state): State<AppState>,
+    Query(query): Query<KdfQuery>,
+) -> ApiResult<Json<KdfParams>> {
+    let email = validate::email(&query.email)?;
+    let salt: Option<String> =
+        sqlx::query_scalar("SELECT kdf_salt FROM households WHERE email = $1")
+            .bind(&email)
+            .fetch_optional(&state.db.pool)
+            .await?;
+    let salt = salt.unwrap_or_else(|| {
+        use base64::Engine;
+        let digest = Sha256::new()
+            .chain_update(state.decoy_secret)
+            .chain_update(email.as_bytes())
+            .finalize();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
+    });
+    Ok(Json(KdfParams {
+        algorithm: "argon2id".into(),
+        salt,
+        memory_kib: 64 * 1024,
+        iterations: 3,
+        parallelism: 1,
+    }))
+}
+
+/// Sign in a device.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    /// The login.
+    pub email: String,
+    /// The derived auth key (base64url).
+    pub auth_key: String,
+    /// This device.
+    pub device: NewDevice,
+}
+
+/// Signs a device in to the household's shared login.
+#[utoipa::path(post, path = "/v1/sessions", request_body = SignIn,
+    responses((status = 200, body = SignedIn), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)),
+    tag = "accounts")]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<SignIn>,
+) -> ApiResult<Json<SignedIn>> {
+    let email = validate::email(&request.email)?;
+    let auth_key = validate::bytes("auth_key", &request.auth_key, 32, 64)?;
+    validate::text("device.name", &request.device.name, 64)?;
+    validate::public_key("device.public_key", &request.device.public_key)?;
+    let now = state.now().0;
+
+    let window_start = now - ms(state.settings.sign_in_window_secs);
+    let failures: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_failures WHERE email = $1 AND at > $2")
+            .bind(&email)
+            .bind(window_start)
+            .fetch_one(&state.db.pool)
+            .await?;
+    if failures >= i64::from(state.settings.sign_in_max_failures) {
+        tracing::warn!(email_hash = %auth::token_hash(&email), "sign-in rate limited");
+        return Err(ApiError::rate_limited(format!(
+            "too many failed sign-ins for this account; try again in {} minutes",
+            state.settings.sign_in_window_secs.div_ceil(60)
+        )));
+    }
+
+    let row = sqlx::query(
+        "SELECT id, auth_hash, household_public_key, wrapped_household_key FROM households WHERE email = $1",
+    )
+    .bind(&email)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let verified = match &row {
+        Some(row) => {
+            let stored: String = row.try_get("auth_hash")?;
+            auth::verify_auth_key(&auth_key, &stored)
+        }
+        None => {
+            // Same work for unknown accounts, so timing does not tell them apart.
+            let _ = auth::hash_auth_key(&auth_key);
+            false
+        }
+    };
+    let Some(row) = row.filter(|_| verified) else {
+        sqlx::query("INSERT INTO sign_in_failures (email, at) VALUES ($1, $2)")
+            .bind(&email)
+            .bind(now)
+            .execute(&state.db.pool)
+            .await?;
+        return Err(ApiError::unauthenticated(
+            "wrong e-mail address or password",
+        ));
+    };
+    let household_id: String = row.try_get("id")?;
+
+    let mut tx = state.db.pool.begin().await?;
+    let (device_id, device_name) = add_device(&mut tx, &household_id, &request.device, now).await?;
+    let (session_id, session) =
+        issue_session(&mut tx, &state, &household_id, &device_id, now).await?;
+    let who = DeviceSession {
+        household_id: household_id.clone(),
+        device_id: device_id.clone(),
+        session_id,
+    };
+    audit::record(
+        &mut tx,
+        &household_id,
+        &Actor::Device(&who),
+        "device.sign_in",
+        Some(&device_id),
+        &format!("{device_name} signed in"),
+        now,
+    )
+    .await?;
+    let event = events::append(
+        &mut tx,
+        &household_id,
+        "device.signed_in",
+        serde_json::json!({ "device_id": device_id, "name": device_name }),
+        Some(&device_id),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.hub.publish([event]);
+    Ok(Json(SignedIn {
+        household_id,
+        device_id,
+        household_public_key: row.try_get("household_public_key")?,
+        wrapped_household_key: row.try_get("wrapped_household_key")?,
+        session,
+    }))
+}
+
+/// Exchange a refresh token.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Refresh {
+    /// The current refresh token.
+    pub refresh_token: String,
+}
+
+/// Rotates the tokens. A refresh token works once: presenting a used one again
+/// signs that device out, because someone else has a copy.
+#[utoipa::path(post, path = "/v1/sessions/refresh", request_body = Refresh,
+    responses((status = 200, body = SessionTokens), (status = 401, body = crate::error::ErrorBody)), tag = "accounts")]
+pub async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<Refresh>,
+) -> ApiResult<Json<SessionTokens>> {
+    let now = state.now().0;
+    let presented = auth::token_hash(&request.refresh_token);
+    let mut tx = state.db.pool.begin().await?;
+    let current = sqlx::query(
+        "SELECT id, household_id, device_id, refresh_expires_at, revoked_at FROM sessions WHERE refresh_hash = $1",
+    )
+    .bind(&presented)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(row) = current {
+        let revoked: Option<i64> = row.try_get("revoked_at")?;
+        let expires: i64 = row.try_get("refresh_expires_at")?;
+        if revoked.is_some() {
+            return Err(ApiError::unauthenticated(
+                "this device was signed out; sign in again",
+            ));
+        }
+        if expires <= now {
+            return Err(ApiError::unauthenticated(
+                "the session expired; sign in again",
+            ));
+        }
+        let session_id: String = row.try_get("id")?;
+        let tokens = SessionTokens {
+            access_token: auth::new_token(auth::ACCESS_PREFIX),
+            access_expires_at: now + ms(state.settings.access_token_ttl_secs),
+            refresh_token: auth::new_token(auth::REFRESH_PREFIX),
+            refresh_expires_at: now + ms(state.settings.refresh_token_ttl_secs),
+        };
+        sqlx::query(
+            "INSERT INTO retired_refresh_tokens (hash, session_id, retired_at) VALUES ($1, $2, $3)",
+        )
+        .bind(&presented)
+        .bind(&session_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let updated = sqlx::query(
+            "UPDATE sessions SET access_hash = $1, access_expires_at = $2, refresh_hash = $3, refresh_expires_at = $4 \
+             WHERE id = $5 AND refresh_hash = $6 AND revoked_at IS NULL",
+        )
+        .bind(auth::token_hash(&tokens.access_token))
+        .bind(tokens.access_expires_at)
+        .bind(auth::token_hash(&tokens.refresh_token))
+        .bind(tokens.refresh_expires_at)
+        .bind(&session_id)
+        .bind(&presented)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(ApiError::unauthenticated(
+                "the refresh token was just used; sign in again",
+            ));
+        }
+        sqlx::query("UPDATE devices SET last_seen_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(row.try_get::<String, _>("device_id")?)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        return Ok(Json(tokens));
+    }
+
+    let reused = sqlx::query(
+        "SELECT s.id, s.household_id, s.device_id, s.revoked_at FROM retired_refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE r.hash = $1",
+    )
+    .bind(&presented)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = reused else {
+        return Err(ApiError::unauthenticated(
+            "the refresh token is not valid; sign in again",
+        ));
+    };
+    let revoked: Option<i64> = row.try_get("revoked_at")?;
+    if revoked.is_none() {
+        let who = DeviceSession {
+            household_id: row.try_get("household_id")?,
+            device_id: row.try_get("device_id")?,
+            session_id: row.try_get("id")?,
+        };
+        let event =
+            sign_out_device(&mut tx, &who, &who.device_id, "refresh token reused", now).await?;
+        tx.commit().await?;
+        state.hub.publish(event);
+        tracing::warn!(device_id = %who.device_id, "refresh token reuse: device signed out");
+    }
+    Err(ApiError::unauthenticated(
+        "this refresh token was already used, so it may have been copied; the device was signed out for safety — sign in again",
+    ))
+}
+
+async fn sign_out_device(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    by: &DeviceSession,
+    device_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<Option<(String, events::Event)>, ApiError> {
+    let revoked = sqlx::query("UPDATE sessions SET revoked_at = $1, revoked_reason = $2 WHERE device_id = $3 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(reason)
+        .bind(device_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE devices SET signed_out_at = $1 WHERE id = $2 AND signed_out_at IS NULL")
+        .bind(now)
+        .bind(device_id)
+        .execute(&mut **tx)
+        .await?;
+    if revoked.rows_affected() == 0 {
+        return Ok(None);
+    }
+    audit::record(
+        tx,
+        &by.household_id,
+        &Actor::Device(by),
+        "device.sign_out",
+        Some(device_id),
+        reason,
+        now,
+    )
+    .await?;
+    let event = events::append(
+        tx,
+        &by.household_id,
+        "device.signed_out",
+        serde_json::json!({ "device_id": device_id, "reason": reason }),
+        Some(&by.device_id),
+        now,
+    )
+    .await?;
+    Ok(Some(event))
+}
+
+/// Signs this device out.
+#[utoipa::path(delete, path = "/v1/sessions/current", responses((status = 204)), tag = "accounts")]
+pub async fn sign_out(
+    State(state): State<AppState>,
+    session: DeviceSession,
+) -> ApiResult<StatusCode> {
+    let now = state.now().0;
+    let mut tx = state.db.pool.begin().await?;
+    let event = sign_out_device(
+        &mut tx,
+        &session,
+        &session.device_id,
+        "signed out on this device",
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.hub.publish(event);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A device of the household.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Device {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its public key.
+    pub public_key: String,
+    /// When it signed in.
+    pub created_at: i64,
+    /// Last token refresh.
+    pub last_seen_at: i64,
+    /// Whether it has a live session.
+    pub signed_in: bool,
+    /// Whether it is the device asking.
+    pub this_device: bool,
+}
+
+/// Every device that signed in to this login.
+#[utoipa::path(get, path = "/v1/devices", responses((status = 200, body = Vec<Device>)), tag = "accounts")]
+pub async fn devices(
+    State(state): State<AppState>,
+    session: DeviceSession,
+) -> ApiResult<Json<Vec<Device>>> {
+    let rows = sqlx::query(
+        "SELECT id, name, device_key, created_at, last_seen_at, signed_out_at FROM devices WHERE household_id = $1 ORDER BY created_at",
+    )
+    .bind(&session.household_id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let devices = rows
+        .into_iter()
+        .map(|row| {
+            let id: String = row.try_get("id")?;
+            Ok(Device {
+                this_device: id == session.device_id,
+                name: row.try_get("name")?,
+                public_key: row.try_get("device_key")?,
+                created_at: row.try_get("created_at")?,
+                last_seen_at: row.try_get("last_seen_at")?,
+                signed_in: row.try_get::<Option<i64>, _>("signed_out_at")?.is_none(),
+                id,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(Json(devices))
+}
+
+/// Signs another device of the household out (a lost laptop).
+#[utoipa::path(delete, path = "/v1/devices/{id}", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)), tag = "accounts")]
+pub async fn sign_out_other(
+    State(state): State<AppState>,
+    session: DeviceSession,
+    Path(device_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let now = state.now().0;
+    let mut tx = state.db.pool.begin().await?;
+    let owner: Option<String> =
+        sqlx::query_scalar("SELECT household_id FROM devices WHERE id = $1")
+            .bind(&device_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if owner.as_deref() != Some(session.household_id.as_str()) {
+        return Err(ApiError::not_found("device"));
+    }
+    let event = sign_out_device(
+        &mut tx,
+        &session,
+        &device_id,
+        "signed out from another device",
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.hub.publish(event);
+    Ok(StatusCode::NO_CONTENT)
+}

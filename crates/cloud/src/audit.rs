@@ -1,0 +1,127 @@
+//! The audit log: every action, with who did it from which device and session.
+
+use crate::json::ApiQuery as Query;
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Row, Transaction};
+
+use crate::AppState;
+use crate::auth::DeviceSession;
+use crate::error::ApiResult;
+
+/// Who did something.
+#[derive(Debug, Clone)]
+pub enum Actor<'a> {
+    /// A household device.
+    Device(&'a DeviceSession),
+    /// A carrier.
+    Carrier(&'a str),
+    /// A lock.
+    Lock(&'a str),
+    /// The cloud itself (timers).
+    System,
+}
+
+/// Writes one audit entry in `tx`.
+pub async fn record(
+    tx: &mut Transaction<'_, Any>,
+    household_id: &str,
+    actor: &Actor<'_>,
+    action: &str,
+    object_id: Option<&str>,
+    detail: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    let (actor_name, device, session) = match actor {
+        Actor::Device(s) => (
+            format!("device:{}", s.device_id),
+            Some(s.device_id.as_str()),
+            Some(s.session_id.as_str()),
+        ),
+        Actor::Carrier(id) => (format!("carrier:{id}"), None, None),
+        Actor::Lock(id) => (format!("lock:{id}"), None, None),
+        Actor::System => ("system".to_owned(), None, None),
+    };
+    sqlx::query(
+        "INSERT INTO audit_log (id, household_id, at, actor, device_id, session_id, action, object_id, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(household_id)
+    .bind(at)
+    .bind(actor_name)
+    .bind(device)
+    .bind(session)
+    .bind(action)
+    .bind(object_id)
+    .bind(detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// One entry as the API returns it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    /// When.
+    pub at: i64,
+    /// `device:<id>`, `carrier:<id>`, `lock:<id>` or `system`.
+    pub actor: String,
+    /// The device, when a household device acted.
+    pub device_id: Option<String>,
+    /// Its name at the time of reading.
+    pub device_name: Option<String>,
+    /// What was done, e.g. `delivery.block`.
+    pub action: String,
+    /// What it was done to.
+    pub object_id: Option<String>,
+    /// A sentence.
+    pub detail: String,
+}
+
+/// Query of the audit log.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Only actions starting with this, e.g. `delivery.`.
+    pub action_prefix: Option<String>,
+    /// At most this many, newest first (default 100, at most 1000).
+    pub limit: Option<i64>,
+}
+
+/// The household's audit log, newest first.
+#[utoipa::path(get, path = "/v1/audit", params(AuditQuery), responses((status = 200, body = Vec<AuditEntry>)), tag = "household")]
+pub async fn list(
+    State(state): State<AppState>,
+    session: DeviceSession,
+    Query(query): Query<AuditQuery>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let prefix = format!("{}%", query.action_prefix.unwrap_or_default());
+    let rows = sqlx::query(
+        "SELECT a.at, a.actor, a.device_id, d.name AS device_name, a.action, a.object_id, a.detail \
+         FROM audit_log a LEFT JOIN devices d ON d.id = a.device_id \
+         WHERE a.household_id = $1 AND a.action LIKE $2 ORDER BY a.at DESC, a.id DESC LIMIT $3",
+    )
+    .bind(&session.household_id)
+    .bind(prefix)
+    .bind(limit)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let entries = rows
+        .into_iter()
+        .map(|row| {
+            Ok(AuditEntry {
+                at: row.try_get("at")?,
+                actor: row.try_get("actor")?,
+                device_id: row.try_get("device_id")?,
+                device_name: row.try_get("device_name")?,
+                action: row.try_get("action")?,
+                object_id: row.try_get("object_id")?,
+                detail: row.try_get("detail")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(Json(entries))
+}

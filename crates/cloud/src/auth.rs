@@ -1,0 +1,146 @@
+//! Credentials: opaque random tokens (stored only as SHA-256), the server-side
+//! Argon2id hash of the client's auth key, and the extractors that turn an
+//! `Authorization: Bearer …` header into a device session or a carrier.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// Prefixes say what a token is when one turns up somewhere it should not.
+pub const ACCESS_PREFIX: &str = "dsa_";
+/// Refresh tokens.
+pub const REFRESH_PREFIX: &str = "dsr_";
+/// Carrier API keys.
+pub const CARRIER_KEY_PREFIX: &str = "dck_";
+
+/// A new random token with `prefix`.
+pub fn new_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// What is stored in place of a token.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    URL_SAFE_NO_PAD.encode(digest)
+}
+
+/// The slow server-side hash of the client's auth key.
+pub fn hash_auth_key(auth_key: &[u8]) -> Result<String, ApiError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2::Argon2::default()
+        .hash_password(auth_key, &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| ApiError::internal(format!("argon2: {e}")))
+}
+
+/// Whether `auth_key` matches `stored` (constant time inside argon2).
+pub fn verify_auth_key(auth_key: &[u8], stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|hash| {
+        argon2::Argon2::default()
+            .verify_password(auth_key, &hash)
+            .is_ok()
+    })
+}
+
+fn bearer<'a>(parts: &'a Parts, prefix: &str) -> Result<&'a str, ApiError> {
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::unauthenticated("missing Authorization: Bearer header"))?;
+    let token = value.strip_prefix("Bearer ").ok_or_else(|| {
+        ApiError::unauthenticated("the Authorization header must be `Bearer <token>`")
+    })?;
+    if !token.starts_with(prefix) {
+        return Err(ApiError::unauthenticated(
+            "this kind of credential is not accepted here",
+        ));
+    }
+    Ok(token)
+}
+
+/// A signed-in household device, from its access token.
+#[derive(Debug, Clone)]
+pub struct DeviceSession {
+    /// The household.
+    pub household_id: String,
+    /// The device.
+    pub device_id: String,
+    /// The session.
+    pub session_id: String,
+}
+
+impl FromRequestParts<AppState> for DeviceSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts, ACCESS_PREFIX)?;
+        let now = state.now().0;
+        let row = sqlx::query(
+            "SELECT id, household_id, device_id, access_expires_at, revoked_at FROM sessions WHERE access_hash = $1",
+        )
+        .bind(token_hash(token))
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or_else(|| ApiError::unauthenticated("the access token is not valid; sign in again"))?;
+        let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+        if revoked_at.is_some() {
+            return Err(ApiError::unauthenticated(
+                "this device was signed out; sign in again",
+            ));
+        }
+        let expires: i64 = row.try_get("access_expires_at")?;
+        if expires <= now {
+            return Err(ApiError::unauthenticated(
+                "the access token expired; refresh it",
+            ));
+        }
+        Ok(Self {
+            household_id: row.try_get("household_id")?,
+            device_id: row.try_get("device_id")?,
+            session_id: row.try_get("id")?,
+        })
+    }
+}
+
+/// A carrier, from its API key.
+#[derive(Debug, Clone)]
+pub struct CarrierAuth {
+    /// The carrier.
+    pub carrier_id: String,
+    /// Its name (e.g. "DHL").
+    pub name: String,
+}
+
+impl FromRequestParts<AppState> for CarrierAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts, CARRIER_KEY_PREFIX)?;
+        let row = sqlx::query("SELECT id, name FROM carriers WHERE api_key_hash = $1")
+            .bind(token_hash(token))
+            .fetch_optional(&state.db.pool)
+            .await?
+            .ok_or_else(|| ApiError::unauthenticated("the carrier API key is not valid"))?;
+        Ok(Self {
+            carrier_id: row.try_get("id")?,
+            name: row.try_get("name")?,
+        })
+    }
+}

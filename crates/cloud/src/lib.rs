@@ -1,0 +1,240 @@
+//! The Doorstep cloud API server, as a library: [`start`] serves on a given
+//! listener, so tests run it in-process on port 0; `main.rs` is a thin shell.
+#![deny(missing_docs)]
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+mod json;
+mod ops;
+pub mod stream;
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, post};
+use doorstep_proto::{Clock, SigningKey, SystemClock, Timestamp};
+use tokio::sync::oneshot;
+
+pub use config::Settings;
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+/// The shared parts.
+pub struct Inner {
+    /// The database.
+    pub db: db::Db,
+    /// Live event fan-out.
+    pub hub: events::EventHub,
+    /// Settings in force.
+    pub settings: Settings,
+    /// The cloud's signing key (grants).
+    pub cloud_key: SigningKey,
+    /// Makes up salts for unknown e-mails (derived from the signing key).
+    pub decoy_secret: [u8; 32],
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Turns true when the server stops; long-lived streams end on it.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("backend", &self.db.backend)
+            .field("cloud_key", &self.cloud_key.public_key())
+            .finish()
+    }
+}
+
+impl AppState {
+    /// Now, by the injected clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.read().now
+    }
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct RunningCloud {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its state (tests reach into the database through it).
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    stopping: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// How long requests in flight get to finish when the server stops.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl RunningCloud {
+    /// `http://addr`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, finishes requests in flight, and returns.
+    pub async fn stop(mut self) {
+        let _ = self.stopping.send(true);
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if tokio::time::timeout(SHUTDOWN_GRACE, &mut self.task)
+            .await
+            .is_err()
+        {
+            tracing::warn!("requests still running after the grace period; stopping anyway");
+            self.task.abort();
+        }
+        self.state.db.pool.close().await;
+    }
+}
+
+/// Loads the cloud's signing key: `DOORSTEP_CLOUD_SIGNING_KEY(_FILE)` (base64url
+/// seed) if set, else `signing-key` in the data folder, created on first start.
+fn load_signing_key(data_dir: &Path) -> anyhow::Result<SigningKey> {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    if let Some(text) = config::secret_from_env("DOORSTEP_CLOUD_SIGNING_KEY")? {
+        let seed: [u8; 32] = URL_SAFE_NO_PAD
+            .decode(text.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| {
+                anyhow::anyhow!("DOORSTEP_CLOUD_SIGNING_KEY must be 32 bytes of base64url")
+            })?;
+        return Ok(SigningKey::from_seed(&seed));
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let path = data_dir.join("signing-key");
+    if path.exists() {
+        let bytes = std::fs::read(&path)?;
+        let seed: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("{} is not a 32-byte key", path.display()))?;
+        return Ok(SigningKey::from_seed(&seed));
+    }
+    let key = SigningKey::generate();
+    write_private(&path, &key.to_seed())?;
+    Ok(key)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// Serves the API on `listener` with the system clock.
+pub async fn start(
+    listener: tokio::net::TcpListener,
+    settings: Settings,
+) -> anyhow::Result<RunningCloud> {
+    start_with_clock(listener, settings, Arc::new(SystemClock)).await
+}
+
+/// Serves the API on `listener`, reading time from `clock`.
+pub async fn start_with_clock(
+    listener: tokio::net::TcpListener,
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<RunningCloud> {
+    settings.validate()?;
+    let db = db::Db::open(settings.database_url.as_deref(), &settings.data_dir).await?;
+    let cloud_key = load_signing_key(&settings.data_dir)?;
+    let decoy_secret = {
+        use sha2::Digest;
+        sha2::Sha256::new()
+            .chain_update(b"doorstep decoy salts")
+            .chain_update(cloud_key.to_seed())
+            .finalize()
+            .into()
+    };
+    let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
+    let state = AppState {
+        inner: Arc::new(Inner {
+            stopping,
+            db,
+            hub: events::EventHub::default(),
+            settings,
+            cloud_key,
+            decoy_secret,
+            clock,
+        }),
+    };
+    let app = router(state.clone());
+    let addr = listener.local_addr()?;
+    let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = shutdown_rx.await;
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    tracing::info!(%addr, backend = ?state.db.backend, "doorstep-cloud listening");
+    Ok(RunningCloud {
+        addr,
+        state,
+        shutdown: Some(shutdown_tx),
+        stopping: stopping_tx,
+        task,
+    })
+}
+
+/// Every route.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .route("/v1/accounts", post(accounts::create))
+        .route("/v1/accounts/kdf", get(accounts::kdf))
+        .route("/v1/sessions", post(accounts::sign_in))
+        .route("/v1/sessions/refresh", post(accounts::refresh))
+        .route("/v1/sessions/current", delete(accounts::sign_out))
+        .route("/v1/devices", get(accounts::devices))
+        .route("/v1/devices/{id}", delete(accounts::sign_out_other))
+        .route("/v1/events", get(stream::list))
+        .route("/v1/events/stream", get(stream::stream))
+        .route("/v1/audit", get(audit::list))
+        .fallback(ops::not_found)
+        .layer(axum::middleware::from_fn(ops::track))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}

@@ -1,0 +1,92 @@
+//! `doorstep-cloud`: the cloud API server's command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "doorstep-cloud",
+    version,
+    about = "The Doorstep cloud API server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API. Prints the bound address on its first line of output.
+    Serve {
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Folder for the SQLite database and the signing key.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Settings file (TOML); see doorstep-cloud.example.toml.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DOORSTEP_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            #[allow(clippy::print_stderr, reason = "the operator must see why it stopped")]
+            {
+                eprintln!("doorstep-cloud: {e:#}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve {
+            listen,
+            data_dir,
+            config,
+        } => {
+            let mut settings = doorstep_cloud::Settings::load(config.as_deref())?;
+            if let Some(listen) = listen {
+                settings.listen = listen;
+            }
+            if let Some(data_dir) = data_dir {
+                settings.data_dir = data_dir;
+            }
+            let listener = tokio::net::TcpListener::bind(&settings.listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
+            let cloud = doorstep_cloud::start(listener, settings).await?;
+            #[allow(
+                clippy::print_stdout,
+                reason = "scripts read the bound address from the first line"
+            )]
+            {
+                println!("listening on {}", cloud.url());
+            }
+            let mut terminate =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! {
+                result = tokio::signal::ctrl_c() => result?,
+                _ = terminate.recv() => {}
+            }
+            tracing::info!("shutting down");
+            cloud.stop().await;
+            Ok(())
+        }
+    }
+}

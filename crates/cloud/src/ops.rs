@@ -1,0 +1,98 @@
+//! Health, metrics, the OpenAPI document, and request accounting.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use utoipa::OpenApi;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The generated API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Doorstep cloud API",
+        description = "See docs/api.md for the event stream and signed formats."
+    ),
+    paths(
+        crate::accounts::create,
+        crate::accounts::kdf,
+        crate::accounts::sign_in,
+        crate::accounts::refresh,
+        crate::accounts::sign_out,
+        crate::accounts::devices,
+        crate::accounts::sign_out_other,
+        crate::stream::list,
+        crate::stream::stream,
+        crate::audit::list,
+    ),
+    components(schemas(crate::error::ErrorBody, crate::error::Code))
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document.
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// Liveness and database reachability.
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    match sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(&state.db.pool)
+        .await
+    {
+        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
+        }
+    }
+}
+
+fn prometheus() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may be installed (tests embedding several servers);
+        // then this handle simply renders nothing new.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// Prometheus text format.
+pub async fn metrics() -> String {
+    prometheus().render()
+}
+
+/// Counts requests and their latency by route and status.
+pub async fn track(request: Request, next: Next) -> Response {
+    let _ = prometheus();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = request.method().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("doorstep_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("doorstep_http_request_seconds", "route" => route, "method" => method)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Unknown paths answer in the API's error shape.
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("route")
+}

@@ -1,0 +1,72 @@
+//! Checks on request fields, each failing with a message that names the field.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use doorstep_proto::PublicKey;
+
+use crate::error::ApiError;
+
+/// Base64url bytes of a length in `min..=max`.
+pub fn bytes(field: &str, value: &str, min: usize, max: usize) -> Result<Vec<u8>, ApiError> {
+    let bytes = URL_SAFE_NO_PAD.decode(value).map_err(|_| {
+        ApiError::invalid(format!(
+            "field `{field}`: must be base64url without padding"
+        ))
+    })?;
+    if bytes.len() < min || bytes.len() > max {
+        return Err(ApiError::invalid(format!(
+            "field `{field}`: must be {min} to {max} bytes, got {}",
+            bytes.len()
+        )));
+    }
+    Ok(bytes)
+}
+
+/// An Ed25519 public key.
+pub fn public_key(field: &str, value: &str) -> Result<PublicKey, ApiError> {
+    PublicKey::from_base64(value).map_err(|e| ApiError::invalid(format!("field `{field}`: {e}")))
+}
+
+/// Text of 1..=`max` characters, no control characters.
+pub fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(ApiError::invalid(format!(
+            "field `{field}`: must not be empty"
+        )));
+    }
+    if trimmed.chars().count() > max {
+        return Err(ApiError::invalid(format!(
+            "field `{field}`: at most {max} characters"
+        )));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(ApiError::invalid(format!(
+            "field `{field}`: must not contain control characters"
+        )));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// An e-mail address, lower-cased.
+pub fn email(value: &str) -> Result<String, ApiError> {
+    let email = text("email", value, 254)?.to_lowercase();
+    let valid = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+    }) && !email.contains(char::is_whitespace);
+    if !valid {
+        return Err(ApiError::invalid("field `email`: not an e-mail address"));
+    }
+    Ok(email)
+}
+
+/// An IANA time zone.
+pub fn time_zone(value: &str) -> Result<String, ApiError> {
+    if doorstep_proto::is_time_zone(value) {
+        Ok(value.to_owned())
+    } else {
+        Err(ApiError::invalid(format!(
+            "field `time_zone`: {value:?} is not an IANA time zone (e.g. \"Europe/Berlin\")"
+        )))
+    }
+}

@@ -1,0 +1,167 @@
+//! One login shared by several desktops: each device its own session; sign-out
+//! of one leaves the others; rotating refresh tokens; brute force is stopped.
+
+use serde_json::json;
+
+use crate::on_both_databases;
+use crate::support::*;
+
+on_both_databases! {
+    async fn two_devices_share_a_login_and_one_is_signed_out_from_the_other(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let (_, kitchen, study) = household_with_two_devices(&cloud, "home@example.org").await;
+        assert_eq!(kitchen.household_id, study.household_id);
+        assert_ne!(kitchen.device_id, study.device_id);
+
+        let (status, devices) = cloud.get("/v1/devices", &study.access).await;
+        assert_eq!(status, 200);
+        let devices = devices.as_array().unwrap();
+        assert_eq!(devices.len(), 2);
+        let this: Vec<_> = devices.iter().filter(|d| d["this_device"] == true).collect();
+        assert_eq!(this.len(), 1);
+        assert_eq!(this[0]["name"], "Study desktop");
+
+        // The kitchen laptop signs the study desktop out.
+        let (status, _) = cloud.delete(&format!("/v1/devices/{}", study.device_id), &kitchen.access).await;
+        assert_eq!(status, 204);
+        let (status, body) = cloud.get("/v1/devices", &study.access).await;
+        assert_eq!(status, 401);
+        assert_eq!(body["code"], "unauthenticated");
+        assert!(body["message"].as_str().unwrap().contains("signed out"));
+        // The kitchen laptop is still in.
+        let (status, devices) = cloud.get("/v1/devices", &kitchen.access).await;
+        assert_eq!(status, 200);
+        let study_row = devices.as_array().unwrap().iter().find(|d| d["id"] == study.device_id.as_str()).unwrap().clone();
+        assert_eq!(study_row["signed_in"], false);
+
+        // The log says which device did it.
+        let (_, audit) = cloud.get("/v1/audit?action_prefix=device.sign_out", &kitchen.access).await;
+        assert_eq!(audit[0]["device_id"], kitchen.device_id.as_str());
+        assert_eq!(audit[0]["device_name"], "Kitchen laptop");
+        assert_eq!(audit[0]["object_id"], study.device_id.as_str());
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn refresh_tokens_rotate_and_a_reused_one_signs_the_device_out(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let (_, laptop, desktop) = household_with_two_devices(&cloud, "rotate@example.org").await;
+
+        let (status, tokens) = cloud.post("/v1/sessions/refresh", None, json!({ "refresh_token": laptop.refresh })).await;
+        assert_eq!(status, 200, "{tokens}");
+        let new_access = tokens["access_token"].as_str().unwrap().to_owned();
+        let new_refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+        assert_ne!(new_refresh, laptop.refresh);
+        assert_eq!(cloud.get("/v1/devices", &new_access).await.0, 200);
+        // The old access token no longer works after rotation.
+        assert_eq!(cloud.get("/v1/devices", &laptop.access).await.0, 401);
+
+        // A thief replays the old refresh token: refused, and the laptop is signed out.
+        let (status, body) = cloud.post("/v1/sessions/refresh", None, json!({ "refresh_token": laptop.refresh })).await;
+        assert_eq!(status, 401);
+        assert!(body["message"].as_str().unwrap().contains("already used"), "{body}");
+        assert_eq!(cloud.get("/v1/devices", &new_access).await.0, 401);
+        assert_eq!(cloud.post("/v1/sessions/refresh", None, json!({ "refresh_token": new_refresh })).await.0, 401);
+        // The other device is untouched.
+        assert_eq!(cloud.get("/v1/devices", &desktop.access).await.0, 200);
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn access_tokens_expire(backend: Backend) {
+        let Some(cloud) = TestCloud::start_with_manual_clock(backend).await else { return };
+        let household = Household::new("expiry@example.org");
+        let (_, body) = cloud.post("/v1/accounts", None, household.create_body("Laptop")).await;
+        let device = Device::from_response(&body);
+        cloud.clock.as_ref().unwrap().advance(std::time::Duration::from_secs(cloud.settings.access_token_ttl_secs + 1));
+        let (status, body) = cloud.get("/v1/devices", &device.access).await;
+        assert_eq!(status, 401);
+        assert!(body["message"].as_str().unwrap().contains("expired"), "{body}");
+        // Refresh still works and gives a fresh access token.
+        let (status, tokens) = cloud.post("/v1/sessions/refresh", None, json!({ "refresh_token": device.refresh })).await;
+        assert_eq!(status, 200);
+        assert_eq!(cloud.get("/v1/devices", tokens["access_token"].as_str().unwrap()).await.0, 200);
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn sign_in_brute_force_is_stopped(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let household = Household::new("target@example.org");
+        assert_eq!(cloud.post("/v1/accounts", None, household.create_body("Laptop")).await.0, 201);
+        let mut wrong = household.sign_in_body("Attacker");
+        wrong["auth_key"] = json!(base64_of(&[0u8; 32]));
+        for _ in 0..cloud.settings.sign_in_max_failures {
+            let (status, body) = cloud.post("/v1/sessions", None, wrong.clone()).await;
+            assert_eq!(status, 401);
+            assert_eq!(body["message"], "wrong e-mail address or password");
+        }
+        let (status, body) = cloud.post("/v1/sessions", None, wrong).await;
+        assert_eq!(status, 429, "{body}");
+        assert_eq!(body["code"], "rate_limited");
+        // Even the right key waits out the window: the attacker cannot tell.
+        let (status, _) = cloud.post("/v1/sessions", None, household.sign_in_body("Owner")).await;
+        assert_eq!(status, 429);
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn a_wrong_password_and_an_unknown_account_look_the_same(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let household = Household::new("real@example.org");
+        cloud.post("/v1/accounts", None, household.create_body("Laptop")).await;
+        let mut wrong = household.sign_in_body("X");
+        wrong["auth_key"] = json!(base64_of(&[1u8; 32]));
+        let unknown = Household::new("nobody@example.org").sign_in_body("X");
+        let (a, body_a) = cloud.post("/v1/sessions", None, wrong).await;
+        let (b, body_b) = cloud.post("/v1/sessions", None, unknown).await;
+        assert_eq!((a, b), (401, 401));
+        assert_eq!(body_a, body_b);
+        // KDF parameters exist for both, stable for the unknown one.
+        let real = cloud.call(reqwest::Method::GET, "/v1/accounts/kdf?email=real@example.org", None, None).await.1;
+        let fake1 = cloud.call(reqwest::Method::GET, "/v1/accounts/kdf?email=nobody@example.org", None, None).await.1;
+        let fake2 = cloud.call(reqwest::Method::GET, "/v1/accounts/kdf?email=nobody@example.org", None, None).await.1;
+        assert_eq!(real["algorithm"], "argon2id");
+        assert_eq!(fake1, fake2);
+        assert_ne!(real["salt"], fake1["salt"]);
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn one_household_cannot_touch_anothers_devices(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let (_, alice, _) = household_with_two_devices(&cloud, "alice@example.org").await;
+        let (_, mallory, _) = household_with_two_devices(&cloud, "mallory@example.org").await;
+        let (status, body) = cloud.delete(&format!("/v1/devices/{}", alice.device_id), &mallory.access).await;
+        assert_eq!(status, 404, "answered as not found, not forbidden");
+        assert_eq!(body["code"], "not_found");
+        assert_eq!(cloud.get("/v1/devices", &alice.access).await.0, 200);
+        let (_, devices) = cloud.get("/v1/devices", &mallory.access).await;
+        assert!(devices.as_array().unwrap().iter().all(|d| d["id"] != alice.device_id.as_str()));
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn an_email_can_hold_only_one_household(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let household = Household::new("Twice@Example.org");
+        assert_eq!(cloud.post("/v1/accounts", None, household.create_body("A")).await.0, 201);
+        let again = Household::new("twice@example.org");
+        let (status, body) = cloud.post("/v1/accounts", None, again.create_body("B")).await;
+        assert_eq!(status, 409);
+        assert_eq!(body["code"], "conflict");
+        assert_eq!(cloud.count("households").await, 1);
+        cloud.finish().await;
+    }
+}
+
+pub fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}

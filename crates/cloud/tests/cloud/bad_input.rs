@@ -1,0 +1,133 @@
+//! Bad input gets a 4xx with `{code, message}` naming what was wrong; nothing is
+//! written half-way; the server keeps serving.
+
+use serde_json::{Value, json};
+
+use crate::on_both_databases;
+use crate::support::*;
+
+async fn raw(cloud: &TestCloud, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+    let response = cloud
+        .http
+        .post(cloud.url(path))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+on_both_databases! {
+    async fn malformed_requests_are_refused_with_the_field_named(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let household = Household::new("input@example.org");
+
+        let (status, body) = raw(&cloud, "/v1/accounts", "application/json", b"{\"email\": ".to_vec()).await;
+        assert_eq!(status, 400);
+        assert_eq!(body["code"], "invalid_request");
+        assert!(body["message"].as_str().unwrap().contains("invalid JSON"), "{body}");
+
+        let mut wrong_type = household.create_body("Laptop");
+        wrong_type["time_zone"] = json!(42);
+        let (status, body) = cloud.post("/v1/accounts", None, wrong_type).await;
+        assert_eq!(status, 400);
+        assert!(body["message"].as_str().unwrap().starts_with("field `time_zone`"), "{body}");
+
+        let mut unknown = household.create_body("Laptop");
+        unknown["is_admin"] = json!(true);
+        let (status, body) = cloud.post("/v1/accounts", None, unknown).await;
+        assert_eq!(status, 400);
+        assert!(body["message"].as_str().unwrap().contains("unknown field `is_admin`"), "{body}");
+
+        let mut nested = household.create_body("Laptop");
+        nested["device"]["public_key"] = json!("not-a-key");
+        let (status, body) = cloud.post("/v1/accounts", None, nested).await;
+        assert_eq!(status, 400);
+        assert!(body["message"].as_str().unwrap().starts_with("field `device.public_key`"), "{body}");
+
+        let mut bad_zone = household.create_body("Laptop");
+        bad_zone["time_zone"] = json!("Mars/Olympus");
+        let (status, body) = cloud.post("/v1/accounts", None, bad_zone).await;
+        assert_eq!(status, 400);
+        assert!(body["message"].as_str().unwrap().contains("IANA"), "{body}");
+
+        let mut bad_email = household.create_body("Laptop");
+        bad_email["email"] = json!("not an address");
+        let (status, body) = cloud.post("/v1/accounts", None, bad_email).await;
+        assert_eq!(status, 400);
+        assert!(body["message"].as_str().unwrap().starts_with("field `email`"), "{body}");
+
+        let (status, body) = raw(&cloud, "/v1/accounts", "text/plain", b"hello".to_vec()).await;
+        assert_eq!(status, 400);
+        assert!(body["message"].as_str().unwrap().contains("Content-Type"), "{body}");
+
+        let (status, body) = raw(&cloud, "/v1/accounts", "application/json", vec![b' '; 200 * 1024]).await;
+        assert_eq!(status, 413);
+        assert_eq!(body["code"], "payload_too_large");
+
+        // Nothing was written by any of them …
+        assert_eq!(cloud.count("households").await, 0);
+        assert_eq!(cloud.count("devices").await, 0);
+        // … and the server still serves a good request.
+        assert_eq!(cloud.post("/v1/accounts", None, household.create_body("Laptop")).await.0, 201);
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn unknown_ids_routes_and_tokens_are_clear_errors(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let (_, device, _) = household_with_two_devices(&cloud, "ids@example.org").await;
+        let (status, body) = cloud.delete("/v1/devices/no-such-device", &device.access).await;
+        assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+        let (status, body) = cloud.get("/v1/nowhere", &device.access).await;
+        assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+        let (status, body) = cloud.get("/v1/devices", "dsa_forged").await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("unauthenticated")));
+        let (status, body) = cloud.get("/v1/devices", "dck_a-carrier-key").await;
+        assert_eq!(status, 401, "{body}");
+        let (status, body) = cloud.get("/v1/events?after=abc", &device.access).await;
+        assert_eq!(status, 400, "{body}");
+        cloud.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn health_metrics_and_openapi_are_served() {
+    let cloud = TestCloud::start(Backend::Sqlite).await.unwrap();
+    let health = cloud.http.get(cloud.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let openapi: Value = cloud
+        .http
+        .get(cloud.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(openapi["paths"]["/v1/sessions/refresh"].is_object());
+    cloud
+        .post(
+            "/v1/accounts",
+            None,
+            Household::new("m@example.org").create_body("L"),
+        )
+        .await;
+    let metrics = cloud
+        .http
+        .get(cloud.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("doorstep_http_requests_total"),
+        "{metrics}"
+    );
+    cloud.finish().await;
+}

@@ -1,0 +1,15 @@
+//! doorstep-cloud's tests: the real server on loopback (port 0), driven over HTTP,
+//! each test run once on SQLite and once on PostgreSQL (skipped, with a message,
+//! where no PostgreSQL answers at 127.0.0.1:5432).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking"
+)]
+
+mod support;
+
+mod accounts;
+mod bad_input;
+mod durability;
+mod stream;
