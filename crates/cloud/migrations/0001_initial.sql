@@ -114,6 +114,7 @@ CREATE TABLE deliveries (
     state TEXT NOT NULL,
     approval TEXT,
     approved_by TEXT,
+    revocation TEXT,
     lock_id TEXT,
     reroute_address_id TEXT REFERENCES addresses (id),
     revision BIGINT NOT NULL,
@@ -136,3 +137,24 @@ CREATE TABLE webhook_outbox (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX webhook_outbox_due ON webhook_outbox (delivered_at, next_attempt_at);
+
+CREATE TABLE locks (
+    id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL REFERENCES households (id),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    lock_key TEXT NOT NULL,
+    camera_key TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    paired_at BIGINT NOT NULL
+);
+CREATE INDEX locks_by_household ON locks (household_id);
+
+CREATE TABLE pairing_codes (
+    code_hash TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL REFERENCES households (id),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);

@@ -3,13 +3,18 @@
 #![deny(missing_docs)]
 
 pub mod accounts;
+pub mod addresses;
 pub mod audit;
 pub mod auth;
+pub mod carriers;
 pub mod config;
 pub mod db;
+pub mod deliveries;
+pub mod delivery_state;
 pub mod error;
 pub mod events;
 mod json;
+pub mod locks;
 mod ops;
 pub mod stream;
 mod validate;
@@ -194,6 +199,7 @@ pub async fn start_with_clock(
             clock,
         }),
     };
+    tokio::spawn(carriers::run_outbox(state.clone()));
     let app = router(state.clone());
     let addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
@@ -233,6 +239,17 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/events", get(stream::list))
         .route("/v1/events/stream", get(stream::stream))
         .route("/v1/audit", get(audit::list))
+        .route("/v1/addresses", get(addresses::list).post(addresses::add))
+        .route("/v1/addresses/{id}", delete(addresses::remove))
+        .route("/v1/locks", get(locks::list))
+        .route("/v1/locks/pairing-codes", post(locks::new_pairing_code))
+        .route("/v1/locks/pair", post(locks::pair))
+        .route("/v1/carrier/shipments", post(deliveries::announce))
+        .route("/v1/deliveries", get(deliveries::list))
+        .route("/v1/deliveries/{id}", get(deliveries::get))
+        .route("/v1/deliveries/{id}/approve", post(deliveries::approve))
+        .route("/v1/deliveries/{id}/block", post(deliveries::block))
+        .route("/v1/deliveries/{id}/reroute", post(deliveries::reroute))
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn(ops::track))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -29,6 +29,20 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Register a carrier; prints its API key and webhook secret once.
+    CarrierAdd {
+        /// The carrier's name, as shown to households (e.g. "DHL").
+        name: String,
+        /// Where reroute notices are POSTed.
+        #[arg(long)]
+        webhook: Option<String>,
+        /// Folder of the SQLite database.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Settings file (TOML).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -86,6 +100,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             tracing::info!("shutting down");
             cloud.stop().await;
+            Ok(())
+        }
+        Command::CarrierAdd {
+            name,
+            webhook,
+            data_dir,
+            config,
+        } => {
+            let mut settings = doorstep_cloud::Settings::load(config.as_deref())?;
+            if let Some(data_dir) = data_dir {
+                settings.data_dir = data_dir;
+            }
+            let db =
+                doorstep_cloud::db::Db::open(settings.database_url.as_deref(), &settings.data_dir)
+                    .await?;
+            let carrier = doorstep_cloud::carriers::create(
+                &db,
+                &name,
+                webhook.as_deref(),
+                doorstep_proto::Timestamp::now().0,
+            )
+            .await?;
+            #[allow(clippy::print_stdout, reason = "the operator copies these once")]
+            {
+                println!("carrier_id={}", carrier.id);
+                println!("api_key={}", carrier.api_key);
+                println!("webhook_secret={}", carrier.webhook_secret);
+            }
             Ok(())
         }
     }

@@ -11,5 +11,6 @@ mod support;
 
 mod accounts;
 mod bad_input;
+mod deliveries;
 mod durability;
 mod stream;

@@ -1,0 +1,667 @@
+//! Deliveries from announcement to completion: carriers announce, the household
+//! approves (signed), blocks (signed revocation) or reroutes. Every change is
+//! idempotent and safe when two devices press the same button at once.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use doorstep_proto::{DeliveryApproval, PublicKey, Revocation, RevocationTarget, Signed};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::AppState;
+use crate::addresses::{self, Address};
+use crate::audit::{self, Actor};
+use crate::auth::{CarrierAuth, DeviceSession};
+use crate::carriers;
+use crate::delivery_state::{self, Action, State as DeliveryState};
+use crate::error::{ApiError, ApiResult};
+use crate::events;
+use crate::json::ApiJson;
+use crate::validate;
+
+/// The longest delivery window a carrier may announce.
+pub const MAX_WINDOW_MS: i64 = 24 * 3600 * 1000;
+/// How often an optimistic update is retried when another request won the race.
+const RACE_RETRIES: usize = 8;
+
+/// A time window in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    /// Start (ms).
+    pub not_before: i64,
+    /// End (ms).
+    pub not_after: i64,
+}
+
+/// A delivery as the household sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Delivery {
+    /// Its id.
+    pub id: String,
+    /// The carrier's tracking id.
+    pub tracking_id: String,
+    /// The carrier's name.
+    pub carrier: String,
+    /// Where it is.
+    pub state: DeliveryState,
+    /// Whether the household approved entry.
+    pub approved: bool,
+    /// The device that approved.
+    pub approved_by: Option<String>,
+    /// The lock approved for.
+    pub lock_id: Option<String>,
+    /// The announced window.
+    pub window: Window,
+    /// Latest ETA (ms), if the carrier sent one.
+    pub eta: Option<i64>,
+    /// The assigned courier's public key.
+    pub courier_key: String,
+    /// Where it was rerouted to.
+    pub rerouted_to: Option<Address>,
+    /// Grows with every change.
+    pub revision: i64,
+    /// Announced at.
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+}
+
+struct Loaded {
+    delivery: Delivery,
+    carrier_id: String,
+}
+
+async fn load(
+    conn: &mut sqlx::AnyConnection,
+    household_id: &str,
+    id: &str,
+) -> Result<Option<Loaded>, ApiError> {
+    let row = sqlx::query(
+        "SELECT d.id, d.tracking_id, c.name AS carrier, d.carrier_id, d.state, d.approval, d.approved_by, d.lock_id, \
+                d.window_start, d.window_end, d.eta, d.courier_key, d.reroute_address_id, d.revision, d.created_at, d.updated_at \
+         FROM deliveries d JOIN carriers c ON c.id = d.carrier_id WHERE d.id = $1 AND d.household_id = $2",
+    )
+    .bind(id)
+    .bind(household_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let reroute: Option<String> = row.try_get("reroute_address_id")?;
+    let rerouted_to = match reroute {
+        Some(address_id) => addresses::find(conn, household_id, &address_id).await?,
+        None => None,
+    };
+    let state_text: String = row.try_get("state")?;
+    let state = DeliveryState::parse(&state_text)
+        .ok_or_else(|| ApiError::internal(format!("unknown delivery state {state_text:?}")))?;
+    Ok(Some(Loaded {
+        carrier_id: row.try_get("carrier_id")?,
+        delivery: Delivery {
+            id: row.try_get("id")?,
+            tracking_id: row.try_get("tracking_id")?,
+            carrier: row.try_get("carrier")?,
+            state,
+            approved: row.try_get::<Option<String>, _>("approval")?.is_some(),
+            approved_by: row.try_get("approved_by")?,
+            lock_id: row.try_get("lock_id")?,
+            window: Window {
+                not_before: row.try_get("window_start")?,
+                not_after: row.try_get("window_end")?,
+            },
+            eta: row.try_get("eta")?,
+            courier_key: row.try_get("courier_key")?,
+            rerouted_to,
+            revision: row.try_get("revision")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        },
+    }))
+}
+
+/// A carrier announcing a shipment.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Announce {
+    /// The carrier's own id for the parcel (unique per carrier).
+    pub tracking_id: String,
+    /// The household, by the id it gave the shop.
+    pub household_id: String,
+    /// When the courier will come.
+    pub window: Window,
+    /// The assigned courier's public key: only it can get in.
+    pub courier_key: String,
+    /// First ETA (ms), if known.
+    pub eta: Option<i64>,
+}
+
+/// Announces a shipment. Announcing the same one again is harmless.
+#[utoipa::path(post, path = "/v1/carrier/shipments", request_body = Announce,
+    responses((status = 201, body = Delivery), (status = 200, body = Delivery), (status = 409, body = crate::error::ErrorBody)), tag = "carriers")]
+pub async fn announce(
+    State(state): State<AppState>,
+    carrier: CarrierAuth,
+    ApiJson(request): ApiJson<Announce>,
+) -> ApiResult<(StatusCode, Json<Delivery>)> {
+    let tracking_id = validate::text("tracking_id", &request.tracking_id, 64)?;
+    let courier_key = validate::public_key("courier_key", &request.courier_key)?;
+    let now = state.now().0;
+    let window = request.window;
+    if window.not_after <= window.not_before {
+        return Err(ApiError::invalid(
+            "field `window`: not_after must be after not_before",
+        ));
+    }
+    if window.not_after <= now {
+        return Err(ApiError::invalid(
+            "field `window`: the window is already over",
+        ));
+    }
+    if window.not_after - window.not_before > MAX_WINDOW_MS {
+        return Err(ApiError::invalid("field `window`: at most 24 hours long"));
+    }
+    let mut tx = state.db.pool.begin().await?;
+    let known: Option<String> = sqlx::query_scalar("SELECT id FROM households WHERE id = $1")
+        .bind(&request.household_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if known.is_none() {
+        return Err(ApiError::not_found("household"));
+    }
+    let existing = sqlx::query(
+        "SELECT id, household_id, courier_key, window_start, window_end FROM deliveries WHERE carrier_id = $1 AND tracking_id = $2",
+    )
+    .bind(&carrier.carrier_id)
+    .bind(&tracking_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(row) = existing {
+        let same = row.try_get::<String, _>("household_id")? == request.household_id
+            && row.try_get::<String, _>("courier_key")? == courier_key.to_base64()
+            && row.try_get::<i64, _>("window_start")? == window.not_before
+            && row.try_get::<i64, _>("window_end")? == window.not_after;
+        if !same {
+            return Err(ApiError::conflict(format!(
+                "shipment {tracking_id} was already announced with other details"
+            )));
+        }
+        let id: String = row.try_get("id")?;
+        let loaded = load(&mut tx, &request.household_id, &id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("delivery"))?;
+        return Ok((StatusCode::OK, Json(loaded.delivery)));
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    sqlx::query(
+        "INSERT INTO deliveries (id, household_id, carrier_id, tracking_id, courier_key, window_start, window_end, eta, state, revision, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10)",
+    )
+    .bind(&id)
+    .bind(&request.household_id)
+    .bind(&carrier.carrier_id)
+    .bind(&tracking_id)
+    .bind(courier_key.to_base64())
+    .bind(window.not_before)
+    .bind(window.not_after)
+    .bind(request.eta)
+    .bind(DeliveryState::Announced.as_str())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let loaded = load(&mut tx, &request.household_id, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("delivery"))?;
+    audit::record(
+        &mut tx,
+        &request.household_id,
+        &Actor::Carrier(&carrier.carrier_id),
+        "delivery.announce",
+        Some(&id),
+        &format!("{} {tracking_id}", carrier.name),
+        now,
+    )
+    .await?;
+    let event = events::append(
+        &mut tx,
+        &request.household_id,
+        "delivery.announced",
+        json(&loaded.delivery),
+        None,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.hub.publish([event]);
+    Ok((StatusCode::CREATED, Json(loaded.delivery)))
+}
+
+fn json(delivery: &Delivery) -> serde_json::Value {
+    serde_json::to_value(delivery).unwrap_or_default()
+}
+
+/// The household's deliveries, newest window first.
+#[utoipa::path(get, path = "/v1/deliveries", responses((status = 200, body = Vec<Delivery>)), tag = "deliveries")]
+pub async fn list(
+    State(state): State<AppState>,
+    session: DeviceSession,
+) -> ApiResult<Json<Vec<Delivery>>> {
+    let mut conn = state.db.pool.acquire().await?;
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM deliveries WHERE household_id = $1 ORDER BY window_start DESC LIMIT 200",
+    )
+    .bind(&session.household_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut list = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(loaded) = load(&mut conn, &session.household_id, &id).await? {
+            list.push(loaded.delivery);
+        }
+    }
+    Ok(Json(list))
+}
+
+/// One delivery.
+#[utoipa::path(get, path = "/v1/deliveries/{id}", params(("id" = String, Path)), responses((status = 200, body = Delivery), (status = 404, body = crate::error::ErrorBody)), tag = "deliveries")]
+pub async fn get(
+    State(state): State<AppState>,
+    session: DeviceSession,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Delivery>> {
+    let mut conn = state.db.pool.acquire().await?;
+    let loaded = load(&mut conn, &session.household_id, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("delivery"))?;
+    Ok(Json(loaded.delivery))
+}
+
+/// What a state change also writes.
+#[derive(Default)]
+struct Extra {
+    approval: Option<(String, String, String)>,
+    revocation: Option<String>,
+    reroute_address_id: Option<String>,
+}
+
+/// Applies `action` with optimistic concurrency: re-read and retry when another
+/// request changed the delivery in between. Returns the delivery after, and
+/// whether this request changed it.
+async fn transition<'a>(
+    state: &AppState,
+    household_id: &str,
+    id: &str,
+    action: Action,
+    actor: &Actor<'a>,
+    check: impl Fn(&Loaded) -> Result<Extra, ApiError>,
+    event_kind: &str,
+) -> ApiResult<(Delivery, bool)> {
+    for _ in 0..RACE_RETRIES {
+        let now = state.now().0;
+        let mut tx = state.db.pool.begin().await?;
+        let loaded = load(&mut tx, household_id, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("delivery"))?;
+        let step = delivery_state::apply(loaded.delivery.state, action)
+            .map_err(|e| ApiError::conflict(e.to_string()))?;
+        let extra = check(&loaded)?;
+        let extra_changes = extra.approval.is_some() && !loaded.delivery.approved;
+        if !step.changed && !extra_changes {
+            return Ok((loaded.delivery, false));
+        }
+        let (approval, approved_by, lock_id) = extra.approval.clone().unzip3();
+        let updated = sqlx::query(
+            "UPDATE deliveries SET state = $1, revision = revision + 1, updated_at = $2, \
+                 approval = COALESCE($3, approval), approved_by = COALESCE($4, approved_by), lock_id = COALESCE($5, lock_id), \
+                 revocation = COALESCE($6, revocation), reroute_address_id = COALESCE($7, reroute_address_id) \
+             WHERE id = $8 AND revision = $9",
+        )
+        .bind(step.to.as_str())
+        .bind(now)
+        .bind(approval)
+        .bind(approved_by)
+        .bind(lock_id)
+        .bind(extra.revocation.clone())
+        .bind(extra.reroute_address_id.clone())
+        .bind(id)
+        .bind(loaded.delivery.revision)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            // Someone else changed it first; look again.
+            continue;
+        }
+        let after = load(&mut tx, household_id, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("delivery"))?;
+        let device = match actor {
+            Actor::Device(s) => Some(s.device_id.as_str()),
+            _ => None,
+        };
+        audit::record(
+            &mut tx,
+            household_id,
+            actor,
+            event_kind,
+            Some(id),
+            &format!("{} → {}", loaded.delivery.state.as_str(), step.to.as_str()),
+            now,
+        )
+        .await?;
+        let event = events::append(
+            &mut tx,
+            household_id,
+            event_kind,
+            json(&after.delivery),
+            device,
+            now,
+        )
+        .await?;
+        if action == Action::Reroute && step.changed {
+            let payload = serde_json::json!({
+                "event": "delivery.rerouted",
+                "tracking_id": after.delivery.tracking_id,
+                "delivery_id": after.delivery.id,
+                "address": after.delivery.rerouted_to,
+            });
+            carriers::enqueue(
+                &mut tx,
+                &after.carrier_id,
+                &format!("reroute:{id}"),
+                "delivery.rerouted",
+                &payload,
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        state.hub.publish([event]);
+        return Ok((after.delivery, true));
+    }
+    Err(ApiError::conflict(
+        "the delivery is changing too fast; try again",
+    ))
+}
+
+trait Unzip3<A, B, C> {
+    fn unzip3(self) -> (Option<A>, Option<B>, Option<C>);
+}
+impl<A, B, C> Unzip3<A, B, C> for Option<(A, B, C)> {
+    fn unzip3(self) -> (Option<A>, Option<B>, Option<C>) {
+        match self {
+            Some((a, b, c)) => (Some(a), Some(b), Some(c)),
+            None => (None, None, None),
+        }
+    }
+}
+
+async fn household_key(state: &AppState, household_id: &str) -> ApiResult<PublicKey> {
+    let text: String =
+        sqlx::query_scalar("SELECT household_public_key FROM households WHERE id = $1")
+            .bind(household_id)
+            .fetch_one(&state.db.pool)
+            .await?;
+    PublicKey::from_base64(&text).map_err(ApiError::internal)
+}
+
+async fn household_locks(state: &AppState, household_id: &str) -> ApiResult<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM locks WHERE household_id = $1")
+            .bind(household_id)
+            .fetch_all(&state.db.pool)
+            .await?,
+    )
+}
+
+/// The household's signed approval.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Approve {
+    /// A `delivery-approval` envelope signed with the household key (base64url).
+    pub approval: String,
+}
+
+/// Approves entry for a delivery with the household's signature.
+#[utoipa::path(post, path = "/v1/deliveries/{id}/approve", params(("id" = String, Path)), request_body = Approve,
+    responses((status = 200, body = Delivery), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)), tag = "deliveries")]
+pub async fn approve(
+    State(state): State<AppState>,
+    session: DeviceSession,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<Approve>,
+) -> ApiResult<Json<Delivery>> {
+    let signed = Signed::<DeliveryApproval>::from_base64(&request.approval)
+        .map_err(|e| ApiError::invalid(format!("field `approval`: {e}")))?;
+    let key = household_key(&state, &session.household_id).await?;
+    let approval = signed.verify(&key).ok_or_else(|| {
+        ApiError::invalid("field `approval`: not signed with this household's key")
+    })?;
+    let locks = household_locks(&state, &session.household_id).await?;
+    let text = signed.to_base64();
+    let check = |loaded: &Loaded| {
+        let d = &loaded.delivery;
+        let mismatch = |what: &str| {
+            Err(ApiError::invalid(format!(
+                "field `approval`: {what} does not match the delivery"
+            )))
+        };
+        if approval.household.as_str() != session.household_id || approval.delivery.as_str() != d.id
+        {
+            return mismatch("household or delivery");
+        }
+        if approval.carrier != d.carrier {
+            return mismatch("carrier");
+        }
+        if approval.courier.to_base64() != d.courier_key {
+            return mismatch("courier");
+        }
+        if approval.window.not_before.0 < d.window.not_before
+            || approval.window.not_after.0 > d.window.not_after
+        {
+            return mismatch("window");
+        }
+        if approval.device.as_str() != session.device_id {
+            return mismatch("device");
+        }
+        if !locks.iter().any(|l| l == approval.lock.as_str()) {
+            return Err(ApiError::invalid(
+                "field `approval`: the lock is not one of this household's locks",
+            ));
+        }
+        if d.state.is_final() || matches!(d.state, DeliveryState::Blocked | DeliveryState::Failed) {
+            return Err(ApiError::conflict(format!(
+                "cannot approve a delivery that is {}",
+                d.state.as_str()
+            )));
+        }
+        Ok(Extra {
+            approval: Some((
+                text.clone(),
+                session.device_id.clone(),
+                approval.lock.to_string(),
+            )),
+            ..Extra::default()
+        })
+    };
+    // Approval does not move the state machine; "Approach" on an approaching
+    // delivery is its no-op, so use whichever keeps the state.
+    let (delivery, _) = approve_in_place(&state, &session, &id, check).await?;
+    Ok(Json(delivery))
+}
+
+async fn approve_in_place(
+    state: &AppState,
+    session: &DeviceSession,
+    id: &str,
+    check: impl Fn(&Loaded) -> Result<Extra, ApiError>,
+) -> ApiResult<(Delivery, bool)> {
+    for _ in 0..RACE_RETRIES {
+        let now = state.now().0;
+        let mut tx = state.db.pool.begin().await?;
+        let loaded = load(&mut tx, &session.household_id, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("delivery"))?;
+        let extra = check(&loaded)?;
+        if loaded.delivery.approved {
+            return Ok((loaded.delivery, false));
+        }
+        let Some((approval, by, lock)) = extra.approval else {
+            return Ok((loaded.delivery, false));
+        };
+        let updated = sqlx::query(
+            "UPDATE deliveries SET approval = $1, approved_by = $2, lock_id = $3, revision = revision + 1, updated_at = $4 \
+             WHERE id = $5 AND revision = $6",
+        )
+        .bind(approval)
+        .bind(by)
+        .bind(lock)
+        .bind(now)
+        .bind(id)
+        .bind(loaded.delivery.revision)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            continue;
+        }
+        let after = load(&mut tx, &session.household_id, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("delivery"))?;
+        audit::record(
+            &mut tx,
+            &session.household_id,
+            &Actor::Device(session),
+            "delivery.approve",
+            Some(id),
+            "approved entry",
+            now,
+        )
+        .await?;
+        let event = events::append(
+            &mut tx,
+            &session.household_id,
+            "delivery.approved",
+            json(&after.delivery),
+            Some(&session.device_id),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        state.hub.publish([event]);
+        return Ok((after.delivery, true));
+    }
+    Err(ApiError::conflict(
+        "the delivery is changing too fast; try again",
+    ))
+}
+
+/// The household's signed "Block access".
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Block {
+    /// A `revocation` envelope for this delivery, signed with the household key.
+    pub revocation: String,
+}
+
+/// Blocks access: the lock refuses or relocks, the courier is told to leave.
+/// Pressing it twice, or on two devices at once, blocks once.
+#[utoipa::path(post, path = "/v1/deliveries/{id}/block", params(("id" = String, Path)), request_body = Block,
+    responses((status = 200, body = Delivery), (status = 409, body = crate::error::ErrorBody)), tag = "deliveries")]
+pub async fn block(
+    State(state): State<AppState>,
+    session: DeviceSession,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<Block>,
+) -> ApiResult<Json<Delivery>> {
+    let signed = Signed::<Revocation>::from_base64(&request.revocation)
+        .map_err(|e| ApiError::invalid(format!("field `revocation`: {e}")))?;
+    let key = household_key(&state, &session.household_id).await?;
+    let revocation = signed.verify(&key).ok_or_else(|| {
+        ApiError::invalid("field `revocation`: not signed with this household's key")
+    })?;
+    let locks = household_locks(&state, &session.household_id).await?;
+    let text = signed.to_base64();
+    let check = |loaded: &Loaded| {
+        if revocation.household.as_str() != session.household_id
+            || revocation.target != RevocationTarget::Delivery(loaded.delivery.id.as_str().into())
+        {
+            return Err(ApiError::invalid(
+                "field `revocation`: it is not for this delivery",
+            ));
+        }
+        if !locks.iter().any(|l| l == revocation.lock.as_str())
+            || loaded
+                .delivery
+                .lock_id
+                .as_deref()
+                .is_some_and(|l| l != revocation.lock.as_str())
+        {
+            return Err(ApiError::invalid(
+                "field `revocation`: it names the wrong lock",
+            ));
+        }
+        Ok(Extra {
+            revocation: Some(text.clone()),
+            ..Extra::default()
+        })
+    };
+    let (delivery, _) = transition(
+        &state,
+        &session.household_id,
+        &id,
+        Action::Block,
+        &Actor::Device(&session),
+        check,
+        "delivery.blocked",
+    )
+    .await?;
+    Ok(Json(delivery))
+}
+
+/// Where to send it instead.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reroute {
+    /// One of the household's alternate addresses.
+    pub address_id: String,
+}
+
+/// Reroutes the parcel to an alternate address and tells the carrier (webhook).
+#[utoipa::path(post, path = "/v1/deliveries/{id}/reroute", params(("id" = String, Path)), request_body = Reroute,
+    responses((status = 200, body = Delivery), (status = 409, body = crate::error::ErrorBody)), tag = "deliveries")]
+pub async fn reroute(
+    State(state): State<AppState>,
+    session: DeviceSession,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<Reroute>,
+) -> ApiResult<Json<Delivery>> {
+    let mut conn = state.db.pool.acquire().await?;
+    let address = addresses::find(&mut conn, &session.household_id, &request.address_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("address"))?;
+    drop(conn);
+    let check = |loaded: &Loaded| {
+        if let Some(current) = &loaded.delivery.rerouted_to
+            && current.id != address.id
+        {
+            return Err(ApiError::conflict(format!(
+                "already rerouted to {}",
+                current.label
+            )));
+        }
+        Ok(Extra {
+            reroute_address_id: Some(address.id.clone()),
+            ..Extra::default()
+        })
+    };
+    let (delivery, _) = transition(
+        &state,
+        &session.household_id,
+        &id,
+        Action::Reroute,
+        &Actor::Device(&session),
+        check,
+        "delivery.rerouted",
+    )
+    .await?;
+    Ok(Json(delivery))
+}

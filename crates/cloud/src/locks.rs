@@ -1,0 +1,239 @@
+//! Pairing a lock (with its camera) to a household by a one-time code. At pairing
+//! the lock learns — and pins — the household's and the cloud's public keys.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use doorstep_proto::LockKind;
+use rand_core::{OsRng, RngCore};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::AppState;
+use crate::audit::{self, Actor};
+use crate::auth::{self, DeviceSession};
+use crate::error::{ApiError, ApiResult};
+use crate::events;
+use crate::json::ApiJson;
+use crate::validate;
+
+/// Lock tokens (`dlk_…`) authenticate a paired lock's own calls.
+pub const LOCK_TOKEN_PREFIX: &str = "dlk_";
+/// How long a pairing code is valid.
+pub const PAIRING_CODE_TTL_MS: i64 = 10 * 60 * 1000;
+
+/// Ask for a pairing code.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPairingCode {
+    /// What to call the lock ("Front door").
+    pub name: String,
+    /// Door or garage.
+    #[schema(value_type = String)]
+    pub kind: LockKind,
+}
+
+/// A one-time code to type into the lock.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PairingCode {
+    /// Ten characters; single use.
+    pub code: String,
+    /// When it stops working (ms).
+    pub expires_at: i64,
+}
+
+/// Creates a pairing code for a new lock.
+#[utoipa::path(post, path = "/v1/locks/pairing-codes", request_body = NewPairingCode, responses((status = 201, body = PairingCode)), tag = "locks")]
+pub async fn new_pairing_code(
+    State(state): State<AppState>,
+    session: DeviceSession,
+    ApiJson(request): ApiJson<NewPairingCode>,
+) -> ApiResult<(StatusCode, Json<PairingCode>)> {
+    let name = validate::text("name", &request.name, 64)?;
+    // Unambiguous letters and digits; 10 of 32 symbols is 50 bits.
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 10];
+    OsRng.fill_bytes(&mut bytes);
+    let code: String = bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
+    let now = state.now().0;
+    let expires_at = now + PAIRING_CODE_TTL_MS;
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("INSERT INTO pairing_codes (code_hash, household_id, name, kind, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(auth::token_hash(&code))
+        .bind(&session.household_id)
+        .bind(&name)
+        .bind(kind_name(request.kind))
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        &session.household_id,
+        &Actor::Device(&session),
+        "lock.pairing_code",
+        None,
+        &name,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(PairingCode { code, expires_at })))
+}
+
+fn kind_name(kind: LockKind) -> &'static str {
+    match kind {
+        LockKind::Door => "door",
+        LockKind::Garage => "garage",
+    }
+}
+
+/// A lock pairing itself.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Pair {
+    /// The code the household created.
+    pub code: String,
+    /// The lock's device key.
+    pub lock_key: String,
+    /// Its camera's device key.
+    pub camera_key: String,
+}
+
+/// What a lock pins.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Paired {
+    /// The lock's id.
+    pub lock_id: String,
+    /// Its household.
+    pub household_id: String,
+    /// Pin: signs approvals, policies, invitations and revocations.
+    pub household_public_key: String,
+    /// Pin: signs grants.
+    pub cloud_public_key: String,
+    /// The lock's own credential for the cloud (`dlk_…`).
+    pub lock_token: String,
+    /// Its name.
+    pub name: String,
+    /// Door or garage.
+    pub kind: String,
+}
+
+/// Pairs a lock with a one-time code.
+#[utoipa::path(post, path = "/v1/locks/pair", request_body = Pair, responses((status = 201, body = Paired), (status = 404, body = crate::error::ErrorBody)), tag = "locks")]
+pub async fn pair(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<Pair>,
+) -> ApiResult<(StatusCode, Json<Paired>)> {
+    let lock_key = validate::public_key("lock_key", &request.lock_key)?;
+    let camera_key = validate::public_key("camera_key", &request.camera_key)?;
+    let code = request.code.trim().to_uppercase();
+    let now = state.now().0;
+    let mut tx = state.db.pool.begin().await?;
+    let used = sqlx::query(
+        "UPDATE pairing_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+         RETURNING household_id, name, kind",
+    )
+    .bind(now)
+    .bind(auth::token_hash(&code))
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| ApiError::not_found("pairing code (or it expired, or was used)"))?;
+    let household_id: String = used.try_get("household_id")?;
+    let name: String = used.try_get("name")?;
+    let kind: String = used.try_get("kind")?;
+    let household_key: String =
+        sqlx::query_scalar("SELECT household_public_key FROM households WHERE id = $1")
+            .bind(&household_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let lock_id = uuid::Uuid::now_v7().to_string();
+    let lock_token = auth::new_token(LOCK_TOKEN_PREFIX);
+    sqlx::query(
+        "INSERT INTO locks (id, household_id, name, kind, lock_key, camera_key, token_hash, paired_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&lock_id)
+    .bind(&household_id)
+    .bind(&name)
+    .bind(&kind)
+    .bind(lock_key.to_base64())
+    .bind(camera_key.to_base64())
+    .bind(auth::token_hash(&lock_token))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &household_id,
+        &Actor::Lock(&lock_id),
+        "lock.pair",
+        Some(&lock_id),
+        &name,
+        now,
+    )
+    .await?;
+    let event = events::append(
+        &mut tx,
+        &household_id,
+        "lock.paired",
+        serde_json::json!({ "lock_id": lock_id, "name": name, "kind": kind }),
+        None,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.hub.publish([event]);
+    Ok((
+        StatusCode::CREATED,
+        Json(Paired {
+            lock_id,
+            household_id,
+            household_public_key: household_key,
+            cloud_public_key: state.cloud_key.public_key().to_base64(),
+            lock_token,
+            name,
+            kind,
+        }),
+    ))
+}
+
+/// A paired lock as the household sees it.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Lock {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Door or garage.
+    pub kind: String,
+    /// When it was paired.
+    pub paired_at: i64,
+}
+
+/// The household's locks.
+#[utoipa::path(get, path = "/v1/locks", responses((status = 200, body = Vec<Lock>)), tag = "locks")]
+pub async fn list(
+    State(state): State<AppState>,
+    session: DeviceSession,
+) -> ApiResult<Json<Vec<Lock>>> {
+    let rows = sqlx::query(
+        "SELECT id, name, kind, paired_at FROM locks WHERE household_id = $1 ORDER BY paired_at",
+    )
+    .bind(&session.household_id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let locks = rows
+        .into_iter()
+        .map(|row| {
+            Ok(Lock {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                kind: row.try_get("kind")?,
+                paired_at: row.try_get("paired_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(Json(locks))
+}

@@ -1,0 +1,398 @@
+//! Deliveries end to end on the cloud: announce, approve (signed), block from two
+//! devices at once, reroute with the carrier's webhook, and no cross-household access.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use doorstep_proto::*;
+use serde_json::{Value, json};
+
+use crate::on_both_databases;
+use crate::stream::EventStream;
+use crate::support::*;
+
+/// What a carrier's webhook endpoint received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub idempotency_key: String,
+    pub signature: String,
+    pub body: String,
+}
+
+/// A carrier's webhook receiver on loopback; answers 500 to the first `fail_first` calls.
+pub struct WebhookReceiver {
+    pub url: String,
+    pub received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl WebhookReceiver {
+    pub async fn start(fail_first: usize) -> Self {
+        use axum::http::{HeaderMap, StatusCode};
+        let received: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let calls = Arc::new(Mutex::new(0usize));
+        let store = received.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: HeaderMap, body: String| {
+                let store = store.clone();
+                let calls = calls.clone();
+                async move {
+                    let mut n = calls.lock().unwrap();
+                    *n += 1;
+                    let header = |name: &str| {
+                        headers
+                            .get(name)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    store.lock().unwrap().push(Received {
+                        idempotency_key: header("idempotency-key"),
+                        signature: header("doorstep-signature"),
+                        body,
+                    });
+                    if *n <= fail_first {
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        StatusCode::OK
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { url, received }
+    }
+
+    pub async fn wait_for(&self, count: usize) -> Vec<Received> {
+        for _ in 0..200 {
+            let received = self.received.lock().unwrap().clone();
+            if received.len() >= count {
+                return received;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "the webhook received {} calls, expected {count}",
+            self.received.lock().unwrap().len()
+        );
+    }
+}
+
+/// A household with two devices, a paired front-door lock, a carrier and an alternate address.
+pub struct Scene {
+    pub household: Household,
+    pub kitchen: Device,
+    pub study: Device,
+    pub lock_id: String,
+    pub carrier_key: String,
+    pub carrier_secret: String,
+    pub carrier_name: String,
+    pub courier: SigningKey,
+    pub address_id: String,
+    pub webhook: WebhookReceiver,
+}
+
+impl Scene {
+    pub async fn new(cloud: &TestCloud, email: &str, fail_webhooks: usize) -> Self {
+        let (household, kitchen, study) = household_with_two_devices(cloud, email).await;
+        let (status, code) = cloud
+            .post(
+                "/v1/locks/pairing-codes",
+                Some(&kitchen.access),
+                json!({ "name": "Front door", "kind": "door" }),
+            )
+            .await;
+        assert_eq!(status, 201, "{code}");
+        let (status, paired) = cloud
+            .post(
+                "/v1/locks/pair",
+                None,
+                json!({
+                    "code": code["code"],
+                    "lock_key": SigningKey::generate().public_key().to_base64(),
+                    "camera_key": SigningKey::generate().public_key().to_base64(),
+                }),
+            )
+            .await;
+        assert_eq!(status, 201, "{paired}");
+        assert_eq!(
+            paired["household_public_key"],
+            household.household_key.public_key().to_base64()
+        );
+        let webhook = WebhookReceiver::start(fail_webhooks).await;
+        let carrier_name = format!("DHL-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
+        let carrier = doorstep_cloud::carriers::create(
+            &cloud.state().db,
+            &carrier_name,
+            Some(&webhook.url),
+            Timestamp::now().0,
+        )
+        .await
+        .unwrap();
+        let (status, address) = cloud
+            .post("/v1/addresses", Some(&kitchen.access), json!({ "label": "Mrs Weber next door", "kind": "neighbour", "address": "Lindenstr. 3" }))
+            .await;
+        assert_eq!(status, 201, "{address}");
+        Self {
+            household,
+            kitchen,
+            study,
+            lock_id: paired["lock_id"].as_str().unwrap().into(),
+            carrier_key: carrier.api_key,
+            carrier_secret: carrier.webhook_secret,
+            carrier_name,
+            courier: SigningKey::generate(),
+            address_id: address["id"].as_str().unwrap().into(),
+            webhook,
+        }
+    }
+
+    pub fn window(&self) -> Value {
+        let now = Timestamp::now().0;
+        json!({ "not_before": now - 60_000, "not_after": now + 3_600_000 })
+    }
+
+    pub async fn announce(&self, cloud: &TestCloud, tracking_id: &str) -> Value {
+        let (status, delivery) = cloud
+            .post(
+                "/v1/carrier/shipments",
+                Some(&self.carrier_key),
+                json!({
+                    "tracking_id": tracking_id,
+                    "household_id": self.kitchen.household_id,
+                    "window": self.window(),
+                    "courier_key": self.courier.public_key().to_base64(),
+                }),
+            )
+            .await;
+        assert_eq!(status, 201, "{delivery}");
+        delivery
+    }
+
+    pub fn approval(&self, delivery: &Value, device: &Device) -> DeliveryApproval {
+        DeliveryApproval {
+            household: HouseholdId(device.household_id.clone()),
+            delivery: DeliveryId(delivery["id"].as_str().unwrap().into()),
+            lock: LockId(self.lock_id.clone()),
+            carrier: self.carrier_name.clone(),
+            courier: self.courier.public_key(),
+            window: TimeWindow::new(
+                Timestamp(delivery["window"]["not_before"].as_i64().unwrap()),
+                Timestamp(delivery["window"]["not_after"].as_i64().unwrap()),
+            ),
+            device: DeviceId(device.device_id.clone()),
+            approved_at: Timestamp::now(),
+        }
+    }
+
+    pub fn revocation(&self, delivery: &Value, device: &Device) -> String {
+        Signed::sign(
+            &Revocation {
+                household: HouseholdId(device.household_id.clone()),
+                lock: LockId(self.lock_id.clone()),
+                target: RevocationTarget::Delivery(DeliveryId(
+                    delivery["id"].as_str().unwrap().into(),
+                )),
+                device: DeviceId(device.device_id.clone()),
+                issued_at: Timestamp::now(),
+            },
+            &self.household.household_key,
+        )
+        .to_base64()
+    }
+}
+
+on_both_databases! {
+    async fn an_announced_delivery_reaches_every_device_and_announcing_twice_is_harmless(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "announce@example.org", 0).await;
+        let (_, page) = cloud.get("/v1/events", &scene.study.access).await;
+        let last = page["last_seq"].as_i64().unwrap();
+        let mut kitchen = EventStream::connect(&cloud, &scene.kitchen.access, Some(last)).await;
+        let mut study = EventStream::connect(&cloud, &scene.study.access, Some(last)).await;
+
+        let delivery = scene.announce(&cloud, "JJD0001").await;
+        assert_eq!(delivery["state"], "announced");
+        for stream in [&mut kitchen, &mut study] {
+            let (_, kind, event) = stream.next().await;
+            assert_eq!(kind, "delivery.announced");
+            assert_eq!(event["data"]["tracking_id"], "JJD0001");
+        }
+        // Same announcement again: same delivery, no new event.
+        let (status, again) = cloud
+            .post("/v1/carrier/shipments", Some(&scene.carrier_key), json!({
+                "tracking_id": "JJD0001",
+                "household_id": scene.kitchen.household_id,
+                "window": delivery["window"],
+                "courier_key": scene.courier.public_key().to_base64(),
+            }))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(again["id"], delivery["id"]);
+        kitchen.nothing_more().await;
+        // Different details under the same tracking id: refused.
+        let (status, body) = cloud
+            .post("/v1/carrier/shipments", Some(&scene.carrier_key), json!({
+                "tracking_id": "JJD0001",
+                "household_id": scene.kitchen.household_id,
+                "window": scene.window(),
+                "courier_key": SigningKey::generate().public_key().to_base64(),
+            }))
+            .await;
+        assert_eq!(status, 409, "{body}");
+        let (_, list) = cloud.get("/v1/deliveries", &scene.study.access).await;
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn only_the_households_own_signature_approves(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "approve@example.org", 0).await;
+        let delivery = scene.announce(&cloud, "JJD0002").await;
+        let path = format!("/v1/deliveries/{}/approve", delivery["id"].as_str().unwrap());
+        let approval = scene.approval(&delivery, &scene.kitchen);
+
+        // Signed by the cloud's own key (a breach) — refused.
+        let forged = Signed::sign(&approval, &cloud.state().cloud_key).to_base64();
+        let (status, body) = cloud.post(&path, Some(&scene.kitchen.access), json!({ "approval": forged })).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body["message"].as_str().unwrap().contains("household's key"), "{body}");
+
+        // For another courier — refused.
+        let mut other = approval.clone();
+        other.courier = SigningKey::generate().public_key();
+        let (status, body) = cloud
+            .post(&path, Some(&scene.kitchen.access), json!({ "approval": Signed::sign(&other, &scene.household.household_key).to_base64() }))
+            .await;
+        assert_eq!(status, 400);
+        assert!(body["message"].as_str().unwrap().contains("courier"), "{body}");
+
+        // The real one.
+        let signed = Signed::sign(&approval, &scene.household.household_key).to_base64();
+        let (status, approved) = cloud.post(&path, Some(&scene.kitchen.access), json!({ "approval": signed })).await;
+        assert_eq!(status, 200, "{approved}");
+        assert_eq!(approved["approved"], true);
+        assert_eq!(approved["approved_by"], scene.kitchen.device_id.as_str());
+        assert_eq!(approved["lock_id"], scene.lock_id.as_str());
+        // Approving twice changes nothing.
+        let (status, again) = cloud.post(&path, Some(&scene.kitchen.access), json!({ "approval": signed })).await;
+        assert_eq!(status, 200);
+        assert_eq!(again["revision"], approved["revision"]);
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn block_pressed_on_two_devices_at_once_blocks_once(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "block@example.org", 0).await;
+        let delivery = scene.announce(&cloud, "JJD0003").await;
+        let id = delivery["id"].as_str().unwrap();
+        let (_, page) = cloud.get("/v1/events", &scene.study.access).await;
+        let mut stream = EventStream::connect(&cloud, &scene.study.access, page["last_seq"].as_i64()).await;
+
+        let path = format!("/v1/deliveries/{id}/block");
+        let kitchen_body = json!({ "revocation": scene.revocation(&delivery, &scene.kitchen) });
+        let study_body = json!({ "revocation": scene.revocation(&delivery, &scene.study) });
+        let (a, b) = tokio::join!(
+            cloud.post(&path, Some(&scene.kitchen.access), kitchen_body),
+            cloud.post(&path, Some(&scene.study.access), study_body),
+        );
+        assert_eq!((a.0, b.0), (200, 200), "{a:?} {b:?}");
+        assert_eq!(a.1["state"], "blocked");
+        assert_eq!(b.1["state"], "blocked");
+
+        let (_, kind, event) = stream.next().await;
+        assert_eq!(kind, "delivery.blocked");
+        assert!(event["device_id"] == scene.kitchen.device_id.as_str() || event["device_id"] == scene.study.device_id.as_str());
+        stream.nothing_more().await;
+        let (_, audit) = cloud.get("/v1/audit?action_prefix=delivery.blocked", &scene.kitchen.access).await;
+        assert_eq!(audit.as_array().unwrap().len(), 1, "blocked once: {audit}");
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn a_reroute_reaches_the_carrier_once_signed_and_retried(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        // The carrier's endpoint fails twice before it accepts.
+        let scene = Scene::new(&cloud, "reroute@example.org", 2).await;
+        let delivery = scene.announce(&cloud, "JJD0004").await;
+        let path = format!("/v1/deliveries/{}/reroute", delivery["id"].as_str().unwrap());
+        let (status, rerouted) = cloud.post(&path, Some(&scene.kitchen.access), json!({ "address_id": scene.address_id })).await;
+        assert_eq!(status, 200, "{rerouted}");
+        assert_eq!(rerouted["state"], "rerouted");
+        assert_eq!(rerouted["rerouted_to"]["label"], "Mrs Weber next door");
+        // Pressed again on the other device: same answer, no second notice.
+        let (status, _) = cloud.post(&path, Some(&scene.study.access), json!({ "address_id": scene.address_id })).await;
+        assert_eq!(status, 200);
+
+        let calls = scene.webhook.wait_for(3).await;
+        assert!(calls.iter().all(|c| c.idempotency_key == calls[0].idempotency_key), "one notice, retried");
+        let last = calls.last().unwrap();
+        let body: Value = serde_json::from_str(&last.body).unwrap();
+        assert_eq!(body["tracking_id"], "JJD0004");
+        assert_eq!(body["address"]["address"], "Lindenstr. 3");
+        // The signature checks out with the carrier's secret.
+        let t: i64 = last.signature.split(',').next().unwrap().trim_start_matches("t=").parse().unwrap();
+        assert_eq!(last.signature, doorstep_cloud::carriers::signature(&scene.carrier_secret, t, &last.body));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(scene.webhook.received.lock().unwrap().len(), 3, "no further calls once accepted");
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn another_household_cannot_read_or_act_on_a_delivery_by_id(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "victim@example.org", 0).await;
+        let delivery = scene.announce(&cloud, "JJD0005").await;
+        let id = delivery["id"].as_str().unwrap();
+        let intruder = Scene::new(&cloud, "intruder@example.org", 0).await;
+
+        let (status, body) = cloud.get(&format!("/v1/deliveries/{id}"), &intruder.kitchen.access).await;
+        assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+        let (status, _) = cloud
+            .post(&format!("/v1/deliveries/{id}/block"), Some(&intruder.kitchen.access), json!({ "revocation": intruder.revocation(&delivery, &intruder.kitchen) }))
+            .await;
+        assert!(status == 404 || status == 400, "{status}");
+        let (status, _) = cloud
+            .post(&format!("/v1/deliveries/{id}/reroute"), Some(&intruder.kitchen.access), json!({ "address_id": intruder.address_id }))
+            .await;
+        assert_eq!(status, 404);
+        // The victim's own address cannot be used by the intruder either.
+        let (status, _) = cloud
+            .post(&format!("/v1/deliveries/{id}/reroute"), Some(&intruder.kitchen.access), json!({ "address_id": scene.address_id }))
+            .await;
+        assert_eq!(status, 404);
+        let (_, untouched) = cloud.get(&format!("/v1/deliveries/{id}"), &scene.kitchen.access).await;
+        assert_eq!(untouched["state"], "announced");
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn a_pairing_code_works_once(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let (_, kitchen, _) = household_with_two_devices(&cloud, "pair@example.org").await;
+        let (_, code) = cloud.post("/v1/locks/pairing-codes", Some(&kitchen.access), json!({ "name": "Garage", "kind": "garage" })).await;
+        let pair = json!({
+            "code": code["code"],
+            "lock_key": SigningKey::generate().public_key().to_base64(),
+            "camera_key": SigningKey::generate().public_key().to_base64(),
+        });
+        let (status, paired) = cloud.post("/v1/locks/pair", None, pair.clone()).await;
+        assert_eq!(status, 201);
+        assert_eq!(paired["kind"], "garage");
+        assert_eq!(paired["cloud_public_key"], cloud.state().cloud_key.public_key().to_base64());
+        let (status, _) = cloud.post("/v1/locks/pair", None, pair).await;
+        assert_eq!(status, 404, "a used code pairs nothing");
+        let (_, locks) = cloud.get("/v1/locks", &kitchen.access).await;
+        assert_eq!(locks.as_array().unwrap().len(), 1);
+        cloud.finish().await;
+    }
+}
