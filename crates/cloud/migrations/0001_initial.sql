@@ -158,3 +158,37 @@ CREATE TABLE pairing_codes (
     expires_at BIGINT NOT NULL,
     used_at BIGINT
 );
+
+-- The newest signed camera heartbeat per lock.
+CREATE TABLE lock_status (
+    lock_id TEXT PRIMARY KEY REFERENCES locks (id),
+    heartbeat TEXT NOT NULL,
+    recording BIGINT NOT NULL,
+    captured_at BIGINT NOT NULL,
+    received_at BIGINT NOT NULL
+);
+
+CREATE TABLE grants (
+    id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL REFERENCES households (id),
+    delivery_id TEXT REFERENCES deliveries (id),
+    lock_id TEXT NOT NULL REFERENCES locks (id),
+    holder_key TEXT NOT NULL,
+    window_start BIGINT NOT NULL,
+    window_end BIGINT NOT NULL,
+    signed TEXT NOT NULL,
+    issued_at BIGINT NOT NULL
+);
+CREATE INDEX grants_by_delivery ON grants (delivery_id);
+
+-- What locks reported, idempotent by (lock, seq).
+CREATE TABLE lock_journal (
+    lock_id TEXT NOT NULL REFERENCES locks (id),
+    seq BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    delivery_id TEXT,
+    payload TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    received_at BIGINT NOT NULL,
+    PRIMARY KEY (lock_id, seq)
+);

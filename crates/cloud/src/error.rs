@@ -20,6 +20,8 @@ pub enum Code {
     NotFound,
     /// It conflicts with the current state (e.g. the e-mail is taken).
     Conflict,
+    /// The door stays shut for this courier; the message says what to do instead.
+    EntryRefused,
     /// Too many attempts; retry later.
     RateLimited,
     /// The body is too large.

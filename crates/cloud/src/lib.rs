@@ -2,6 +2,7 @@
 //! listener, so tests run it in-process on port 0; `main.rs` is a thin shell.
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod accounts;
 pub mod addresses;
 pub mod audit;
@@ -245,6 +246,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/locks/pairing-codes", post(locks::new_pairing_code))
         .route("/v1/locks/pair", post(locks::pair))
         .route("/v1/carrier/shipments", post(deliveries::announce))
+        .route("/v1/lock/heartbeats", post(access::heartbeat))
+        .route("/v1/lock/reports", post(access::report))
+        .route(
+            "/v1/courier/deliveries/{id}/access",
+            post(access::request_access),
+        )
         .route("/v1/deliveries", get(deliveries::list))
         .route("/v1/deliveries/{id}", get(deliveries::get))
         .route("/v1/deliveries/{id}/approve", post(deliveries::approve))

@@ -82,6 +82,10 @@ impl WebhookReceiver {
 
 /// A household with two devices, a paired front-door lock, a carrier and an alternate address.
 pub struct Scene {
+    pub lock_key: SigningKey,
+    pub camera_key: SigningKey,
+    pub lock_token: String,
+    pub cloud_key: PublicKey,
     pub household: Household,
     pub kitchen: Device,
     pub study: Device,
@@ -105,14 +109,16 @@ impl Scene {
             )
             .await;
         assert_eq!(status, 201, "{code}");
+        let lock_key = SigningKey::generate();
+        let camera_key = SigningKey::generate();
         let (status, paired) = cloud
             .post(
                 "/v1/locks/pair",
                 None,
                 json!({
                     "code": code["code"],
-                    "lock_key": SigningKey::generate().public_key().to_base64(),
-                    "camera_key": SigningKey::generate().public_key().to_base64(),
+                    "lock_key": lock_key.public_key().to_base64(),
+                    "camera_key": camera_key.public_key().to_base64(),
                 }),
             )
             .await;
@@ -136,6 +142,11 @@ impl Scene {
             .await;
         assert_eq!(status, 201, "{address}");
         Self {
+            lock_token: paired["lock_token"].as_str().unwrap().into(),
+            cloud_key: PublicKey::from_base64(paired["cloud_public_key"].as_str().unwrap())
+                .unwrap(),
+            lock_key,
+            camera_key,
             household,
             kitchen,
             study,

@@ -1,0 +1,545 @@
+//! The door: a paired lock's heartbeats and reports, and the courier's access
+//! request. The cloud issues a grant only when the household approved, the
+//! courier answered the lock's fresh challenge with the assigned key, and the
+//! camera has just signed that it records. The lock checks all of it again itself.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use doorstep_proto::{
+    Authorization, CAMERA_HEARTBEAT_MAX_AGE, CHALLENGE_MAX_AGE, CameraHeartbeat, CourierResponse,
+    DeliveryApproval, EntryGrant, GrantId, GrantSubject, HouseholdId, LockChallenge, LockId,
+    PublicKey, Signed, TimeWindow,
+};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::AppState;
+use crate::audit::{self, Actor};
+use crate::auth;
+use crate::delivery_state::{self, Action, State as DeliveryState};
+use crate::error::{ApiError, ApiResult};
+use crate::events;
+use crate::json::ApiJson;
+use crate::locks::LOCK_TOKEN_PREFIX;
+
+/// A paired lock, from its `dlk_` token.
+#[derive(Debug, Clone)]
+pub struct LockAuth {
+    /// The lock.
+    pub lock_id: String,
+    /// Its household.
+    pub household_id: String,
+    /// Its device key.
+    pub lock_key: PublicKey,
+    /// Its camera's key.
+    pub camera_key: PublicKey,
+}
+
+impl FromRequestParts<AppState> for LockAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let value = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .filter(|t| t.starts_with(LOCK_TOKEN_PREFIX))
+            .ok_or_else(|| ApiError::unauthenticated("a lock token (Bearer dlk_…) is required"))?;
+        let row = sqlx::query(
+            "SELECT id, household_id, lock_key, camera_key FROM locks WHERE token_hash = $1",
+        )
+        .bind(auth::token_hash(value))
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or_else(|| ApiError::unauthenticated("the lock token is not valid"))?;
+        let key = |column: &str| -> Result<PublicKey, ApiError> {
+            let text: String = row.try_get(column)?;
+            PublicKey::from_base64(&text).map_err(ApiError::internal)
+        };
+        Ok(Self {
+            lock_id: row.try_get("id")?,
+            household_id: row.try_get("household_id")?,
+            lock_key: key("lock_key")?,
+            camera_key: key("camera_key")?,
+        })
+    }
+}
+
+/// A camera heartbeat forwarded by the lock.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Heartbeat {
+    /// A `camera-heartbeat` envelope signed by the paired camera.
+    pub heartbeat: String,
+}
+
+/// Records the camera's newest signed heartbeat.
+#[utoipa::path(post, path = "/v1/lock/heartbeats", request_body = Heartbeat, responses((status = 204)), tag = "locks")]
+pub async fn heartbeat(
+    State(state): State<AppState>,
+    lock: LockAuth,
+    ApiJson(request): ApiJson<Heartbeat>,
+) -> ApiResult<axum::http::StatusCode> {
+    let signed = Signed::<CameraHeartbeat>::from_base64(&request.heartbeat)
+        .map_err(|e| ApiError::invalid(format!("field `heartbeat`: {e}")))?;
+    let beat = signed
+        .verify(&lock.camera_key)
+        .ok_or_else(|| ApiError::invalid("field `heartbeat`: not signed by this lock's camera"))?;
+    if beat.lock.as_str() != lock.lock_id {
+        return Err(ApiError::invalid("field `heartbeat`: for another lock"));
+    }
+    sqlx::query(
+        "INSERT INTO lock_status (lock_id, heartbeat, recording, captured_at, received_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (lock_id) DO UPDATE SET heartbeat = excluded.heartbeat, recording = excluded.recording, \
+         captured_at = excluded.captured_at, received_at = excluded.received_at \
+         WHERE lock_status.captured_at <= excluded.captured_at",
+    )
+    .bind(&lock.lock_id)
+    .bind(signed.to_base64())
+    .bind(i64::from(beat.recording))
+    .bind(beat.captured_at.0)
+    .bind(state.now().0)
+    .execute(&state.db.pool)
+    .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// A courier at the door asking to be let in.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRequest {
+    /// The lock's `lock-challenge` envelope, as the lock handed it to the courier.
+    pub challenge: String,
+    /// The courier's `courier-response` envelope, signed with its key.
+    pub response: String,
+}
+
+/// The cloud's answer.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AccessGranted {
+    /// The `entry-grant` envelope to present to the lock with the response.
+    pub grant: String,
+    /// The delivery, now `granted`.
+    pub delivery_id: String,
+}
+
+/// Why the courier may not enter, with what to do.
+fn refuse(message: &str) -> ApiError {
+    ApiError {
+        status: axum::http::StatusCode::FORBIDDEN,
+        code: crate::error::Code::EntryRefused,
+        message: message.to_owned(),
+    }
+}
+
+/// A courier asks for entry. Proof of presence and identity is its signature
+/// over the lock's fresh challenge, so no other credential is needed.
+#[utoipa::path(post, path = "/v1/courier/deliveries/{id}/access", params(("id" = String, Path)), request_body = AccessRequest,
+    responses((status = 200, body = AccessGranted), (status = 403, body = crate::error::ErrorBody)), tag = "couriers")]
+pub async fn request_access(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<AccessRequest>,
+) -> ApiResult<Json<AccessGranted>> {
+    let challenge_env = Signed::<LockChallenge>::from_base64(&request.challenge)
+        .map_err(|e| ApiError::invalid(format!("field `challenge`: {e}")))?;
+    let response_env = Signed::<CourierResponse>::from_base64(&request.response)
+        .map_err(|e| ApiError::invalid(format!("field `response`: {e}")))?;
+    let now = state.now();
+
+    let row = sqlx::query(
+        "SELECT d.household_id, d.courier_key, d.approval, d.lock_id, d.state, d.revision, c.name AS carrier, \
+                l.lock_key, l.camera_key \
+         FROM deliveries d JOIN carriers c ON c.id = d.carrier_id LEFT JOIN locks l ON l.id = d.lock_id WHERE d.id = $1",
+    )
+    .bind(&id)
+    .fetch_optional(&state.db.pool)
+    .await?
+    .ok_or_else(|| ApiError::not_found("delivery"))?;
+    let courier_key = PublicKey::from_base64(&row.try_get::<String, _>("courier_key")?)
+        .map_err(ApiError::internal)?;
+    // A courier asking for a delivery not assigned to it learns nothing more.
+    let response = response_env
+        .verify(&courier_key)
+        .ok_or_else(|| ApiError::not_found("delivery"))?;
+    let household_id: String = row.try_get("household_id")?;
+    let lock_id: Option<String> = row.try_get("lock_id")?;
+    let approval_text: Option<String> = row.try_get("approval")?;
+    let (Some(lock_id), Some(approval_text)) = (lock_id, approval_text) else {
+        arrive(&state, &household_id, &id).await?;
+        return Err(refuse(
+            "the household has not approved entry; wait for approval or leave the parcel at the door",
+        ));
+    };
+    let lock_key = PublicKey::from_base64(&row.try_get::<String, _>("lock_key")?)
+        .map_err(ApiError::internal)?;
+    let camera_key = PublicKey::from_base64(&row.try_get::<String, _>("camera_key")?)
+        .map_err(ApiError::internal)?;
+    let challenge = challenge_env
+        .verify(&lock_key)
+        .ok_or_else(|| ApiError::invalid("field `challenge`: not signed by the delivery's lock"))?;
+    if challenge.lock.as_str() != lock_id
+        || response.lock.as_str() != lock_id
+        || response.nonce != challenge.nonce
+        || response.subject != GrantSubject::Delivery(id.as_str().into())
+    {
+        return Err(ApiError::invalid(
+            "field `response`: does not answer this lock's challenge for this delivery",
+        ));
+    }
+    if now > challenge.issued_at.plus(CHALLENGE_MAX_AGE)
+        || challenge.issued_at > now.plus(doorstep_proto::CLOCK_SKEW)
+    {
+        return Err(ApiError::invalid(
+            "field `challenge`: too old; ask the lock for a new one",
+        ));
+    }
+
+    arrive(&state, &household_id, &id).await?;
+
+    // No live camera, no entry (SPEC §3.5).
+    let beat = sqlx::query("SELECT heartbeat FROM lock_status WHERE lock_id = $1")
+        .bind(&lock_id)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    let camera_ok = beat
+        .and_then(|row| row.try_get::<String, _>("heartbeat").ok())
+        .and_then(|text| Signed::<CameraHeartbeat>::from_base64(&text).ok())
+        .and_then(|signed| signed.verify(&camera_key))
+        .is_some_and(|b| b.recording && now <= b.captured_at.plus(CAMERA_HEARTBEAT_MAX_AGE));
+    if !camera_ok {
+        fail(&state, &household_id, &id, "camera not recording").await?;
+        return Err(refuse(
+            "the camera is not recording, so the door stays shut: leave the parcel at the door or take it back",
+        ));
+    }
+
+    let approval =
+        Signed::<DeliveryApproval>::from_base64(&approval_text).map_err(ApiError::internal)?;
+    let approved = approval
+        .peek()
+        .ok_or_else(|| ApiError::internal("stored approval unreadable"))?;
+    let window = TimeWindow::new(
+        approved
+            .window
+            .not_before
+            .max(now.minus(Duration::from_secs(60))),
+        approved.window.not_after,
+    );
+    if !window.is_valid() || now > approved.window.not_after {
+        return Err(refuse("the approved delivery window is over"));
+    }
+    let grant = EntryGrant {
+        grant: GrantId(uuid::Uuid::now_v7().to_string()),
+        household: HouseholdId(household_id.clone()),
+        lock: LockId(lock_id.clone()),
+        subject: GrantSubject::Delivery(id.as_str().into()),
+        holder: courier_key,
+        window,
+        authorization: Authorization::Approval(approval),
+        carrier: Some(row.try_get("carrier")?),
+        issued_at: now,
+    };
+    let signed = Signed::sign(&grant, &state.cloud_key);
+
+    for _ in 0..8 {
+        let mut tx = state.db.pool.begin().await?;
+        let current = sqlx::query("SELECT state, revision FROM deliveries WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let current_state = DeliveryState::parse(&current.try_get::<String, _>("state")?)
+            .unwrap_or(DeliveryState::Failed);
+        let step = delivery_state::apply(current_state, Action::Grant).map_err(|_| {
+            refuse(&format!(
+                "entry is not possible: the delivery is {}",
+                current_state.as_str()
+            ))
+        })?;
+        let updated = sqlx::query("UPDATE deliveries SET state = $1, revision = revision + 1, updated_at = $2 WHERE id = $3 AND revision = $4")
+            .bind(step.to.as_str())
+            .bind(now.0)
+            .bind(&id)
+            .bind(current.try_get::<i64, _>("revision")?)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() == 0 {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO grants (id, household_id, delivery_id, lock_id, holder_key, window_start, window_end, signed, issued_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(grant.grant.as_str())
+        .bind(&household_id)
+        .bind(&id)
+        .bind(&lock_id)
+        .bind(courier_key.to_base64())
+        .bind(window.not_before.0)
+        .bind(window.not_after.0)
+        .bind(signed.to_base64())
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            &household_id,
+            &Actor::System,
+            "delivery.grant",
+            Some(&id),
+            &format!("grant {}", grant.grant),
+            now.0,
+        )
+        .await?;
+        let event = events::append(
+            &mut tx,
+            &household_id,
+            "delivery.granted",
+            serde_json::json!({ "delivery_id": id, "grant_id": grant.grant.as_str(), "lock_id": lock_id }),
+            None,
+            now.0,
+        )
+        .await?;
+        tx.commit().await?;
+        state.hub.publish([event]);
+        return Ok(Json(AccessGranted {
+            grant: signed.to_base64(),
+            delivery_id: id,
+        }));
+    }
+    Err(ApiError::conflict(
+        "the delivery is changing too fast; try again",
+    ))
+}
+
+/// Moves a delivery by a system-side action (arrival, failure, door reports);
+/// a no-op when it is already there, an error when not allowed.
+pub async fn system_transition(
+    state: &AppState,
+    household_id: &str,
+    id: &str,
+    action: Action,
+    kind: &str,
+    data: serde_json::Value,
+    actor: &Actor<'_>,
+) -> ApiResult<DeliveryState> {
+    for _ in 0..8 {
+        let now = state.now().0;
+        let mut tx = state.db.pool.begin().await?;
+        let current = sqlx::query(
+            "SELECT state, revision FROM deliveries WHERE id = $1 AND household_id = $2",
+        )
+        .bind(id)
+        .bind(household_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| ApiError::not_found("delivery"))?;
+        let from = DeliveryState::parse(&current.try_get::<String, _>("state")?)
+            .unwrap_or(DeliveryState::Failed);
+        let step =
+            delivery_state::apply(from, action).map_err(|e| ApiError::conflict(e.to_string()))?;
+        if !step.changed {
+            return Ok(step.to);
+        }
+        let updated = sqlx::query("UPDATE deliveries SET state = $1, revision = revision + 1, updated_at = $2 WHERE id = $3 AND revision = $4")
+            .bind(step.to.as_str())
+            .bind(now)
+            .bind(id)
+            .bind(current.try_get::<i64, _>("revision")?)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() == 0 {
+            continue;
+        }
+        let mut data = data.clone();
+        if let Some(map) = data.as_object_mut() {
+            map.insert("delivery_id".into(), id.into());
+            map.insert("state".into(), step.to.as_str().into());
+        }
+        audit::record(
+            &mut tx,
+            household_id,
+            actor,
+            kind,
+            Some(id),
+            &format!("{} → {}", from.as_str(), step.to.as_str()),
+            now,
+        )
+        .await?;
+        let event = events::append(&mut tx, household_id, kind, data, None, now).await?;
+        tx.commit().await?;
+        state.hub.publish([event]);
+        return Ok(step.to);
+    }
+    Err(ApiError::conflict(
+        "the delivery is changing too fast; try again",
+    ))
+}
+
+async fn arrive(state: &AppState, household_id: &str, id: &str) -> ApiResult<DeliveryState> {
+    system_transition(
+        state,
+        household_id,
+        id,
+        Action::Arrive,
+        "delivery.at_door",
+        serde_json::json!({}),
+        &Actor::System,
+    )
+    .await
+}
+
+async fn fail(
+    state: &AppState,
+    household_id: &str,
+    id: &str,
+    reason: &str,
+) -> ApiResult<DeliveryState> {
+    system_transition(
+        state,
+        household_id,
+        id,
+        Action::Fail,
+        "delivery.failed",
+        serde_json::json!({ "reason": reason }),
+        &Actor::System,
+    )
+    .await
+}
+
+/// Something the lock reports, numbered by its journal.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LockReport {
+    /// The lock's journal sequence number (1, 2, 3 …, kept across restarts).
+    pub seq: i64,
+    /// `door_opened`, `door_closed` (closed and relocked), `entry_refused`, `jammed`, `forced`, `ajar`.
+    pub kind: String,
+    /// The delivery it concerns, if any.
+    pub delivery_id: Option<String>,
+    /// When (lock's clock, ms).
+    pub at: i64,
+    /// Details.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+/// Ingests a lock report; the same `seq` twice is stored once. A hole in the
+/// numbering raises a `lock.event_gap` event.
+#[utoipa::path(post, path = "/v1/lock/reports", request_body = LockReport, responses((status = 204)), tag = "locks")]
+pub async fn report(
+    State(state): State<AppState>,
+    lock: LockAuth,
+    ApiJson(report): ApiJson<LockReport>,
+) -> ApiResult<axum::http::StatusCode> {
+    const KINDS: &[&str] = &[
+        "door_opened",
+        "door_closed",
+        "entry_refused",
+        "jammed",
+        "forced",
+        "ajar",
+        "unlocked",
+        "relocked",
+    ];
+    if !KINDS.contains(&report.kind.as_str()) {
+        return Err(ApiError::invalid(format!(
+            "field `kind`: must be one of {}",
+            KINDS.join(", ")
+        )));
+    }
+    if report.seq < 1 {
+        return Err(ApiError::invalid("field `seq`: starts at 1"));
+    }
+    let now = state.now().0;
+    let mut tx = state.db.pool.begin().await?;
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT seq FROM lock_journal WHERE lock_id = $1 AND seq = $2")
+            .bind(&lock.lock_id)
+            .bind(report.seq)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if exists.is_some() {
+        return Ok(axum::http::StatusCode::NO_CONTENT);
+    }
+    let highest: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(seq) FROM lock_journal WHERE lock_id = $1")
+            .bind(&lock.lock_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    sqlx::query(
+        "INSERT INTO lock_journal (lock_id, seq, kind, delivery_id, payload, at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&lock.lock_id)
+    .bind(report.seq)
+    .bind(&report.kind)
+    .bind(&report.delivery_id)
+    .bind(report.detail.to_string())
+    .bind(report.at)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let mut published = Vec::new();
+    let expected = highest.unwrap_or(0) + 1;
+    if report.seq > expected {
+        published.push(
+            events::append(
+                &mut tx,
+                &lock.household_id,
+                "lock.event_gap",
+                serde_json::json!({ "lock_id": lock.lock_id, "missing_from": expected, "missing_to": report.seq - 1 }),
+                None,
+                now,
+            )
+            .await?,
+        );
+    }
+    if matches!(report.kind.as_str(), "jammed" | "forced" | "ajar") {
+        published.push(
+            events::append(
+                &mut tx,
+                &lock.household_id,
+                &format!("lock.{}", report.kind),
+                serde_json::json!({ "lock_id": lock.lock_id, "delivery_id": report.delivery_id, "at": report.at }),
+                None,
+                now,
+            )
+            .await?,
+        );
+    }
+    tx.commit().await?;
+    state.hub.publish(published);
+
+    if let Some(delivery_id) = &report.delivery_id {
+        let action = match report.kind.as_str() {
+            "door_opened" => Some((Action::OpenDoor, "delivery.door_open")),
+            "door_closed" => Some((Action::Complete, "delivery.completed")),
+            _ => None,
+        };
+        if let Some((action, kind)) = action {
+            // A report for another household's delivery is ignored, not obeyed.
+            let result = system_transition(
+                &state,
+                &lock.household_id,
+                delivery_id,
+                action,
+                kind,
+                serde_json::json!({ "lock_id": lock.lock_id }),
+                &Actor::Lock(&lock.lock_id),
+            )
+            .await;
+            if let Err(e) = result {
+                tracing::warn!(lock_id = %lock.lock_id, delivery_id, error = %e, "lock report did not apply");
+            }
+        }
+    }
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

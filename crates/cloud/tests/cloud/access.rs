@@ -1,0 +1,268 @@
+//! The door, through the cloud: a grant only for an approved delivery, the
+//! assigned courier at the lock, and a recording camera — and the grant is one the
+//! lock itself accepts. Door reports complete the visit.
+
+use doorstep_proto::*;
+use serde_json::{Value, json};
+
+use crate::deliveries::Scene;
+use crate::on_both_databases;
+use crate::stream::EventStream;
+use crate::support::*;
+
+struct Door<'a> {
+    scene: &'a Scene,
+    challenge: LockChallenge,
+}
+
+impl<'a> Door<'a> {
+    fn new(scene: &'a Scene) -> Self {
+        Self {
+            scene,
+            challenge: LockChallenge {
+                lock: LockId(scene.lock_id.clone()),
+                nonce: rand_nonce(),
+                issued_at: Timestamp::now(),
+            },
+        }
+    }
+
+    fn signed_challenge(&self) -> String {
+        Signed::sign(&self.challenge, &self.scene.lock_key).to_base64()
+    }
+
+    fn response(&self, delivery_id: &str, courier: &SigningKey) -> Signed<CourierResponse> {
+        Signed::sign(
+            &CourierResponse {
+                lock: LockId(self.scene.lock_id.clone()),
+                nonce: self.challenge.nonce,
+                subject: GrantSubject::Delivery(delivery_id.into()),
+                responded_at: Timestamp::now(),
+            },
+            courier,
+        )
+    }
+
+    fn heartbeat(&self, recording: bool) -> Signed<CameraHeartbeat> {
+        Signed::sign(
+            &CameraHeartbeat {
+                lock: LockId(self.scene.lock_id.clone()),
+                recording,
+                frame_seq: 1,
+                captured_at: Timestamp::now(),
+            },
+            &self.scene.camera_key,
+        )
+    }
+}
+
+fn rand_nonce() -> [u8; 32] {
+    *uuid::Uuid::new_v4()
+        .as_bytes()
+        .repeat(2)
+        .first_chunk::<32>()
+        .unwrap()
+}
+
+struct NoHistory;
+impl LockLedger for NoHistory {
+    fn grant_used(&self, _: &GrantId) -> bool {
+        false
+    }
+    fn revoked(&self, _: &EntryGrant) -> bool {
+        false
+    }
+    fn policy_version(&self) -> u64 {
+        0
+    }
+}
+
+async fn approved_delivery(cloud: &TestCloud, scene: &Scene, tracking: &str) -> Value {
+    let delivery = scene.announce(cloud, tracking).await;
+    let signed = Signed::sign(
+        &scene.approval(&delivery, &scene.kitchen),
+        &scene.household.household_key,
+    )
+    .to_base64();
+    let (status, body) = cloud
+        .post(
+            &format!(
+                "/v1/deliveries/{}/approve",
+                delivery["id"].as_str().unwrap()
+            ),
+            Some(&scene.kitchen.access),
+            json!({ "approval": signed }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn beat(cloud: &TestCloud, scene: &Scene, door: &Door<'_>, recording: bool) {
+    let (status, body) = cloud
+        .post(
+            "/v1/lock/heartbeats",
+            Some(&scene.lock_token),
+            json!({ "heartbeat": door.heartbeat(recording).to_base64() }),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+}
+
+on_both_databases! {
+    async fn an_approved_courier_at_a_recording_door_gets_a_grant_the_lock_accepts(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "door@example.org", 0).await;
+        let delivery = approved_delivery(&cloud, &scene, "JJD1001").await;
+        let id = delivery["id"].as_str().unwrap();
+        let (_, page) = cloud.get("/v1/events", &scene.study.access).await;
+        let mut stream = EventStream::connect(&cloud, &scene.study.access, page["last_seq"].as_i64()).await;
+
+        let door = Door::new(&scene);
+        beat(&cloud, &scene, &door, true).await;
+        let response = door.response(id, &scene.courier);
+        let (status, granted) = cloud
+            .post(&format!("/v1/courier/deliveries/{id}/access"), None, json!({ "challenge": door.signed_challenge(), "response": response.to_base64() }))
+            .await;
+        assert_eq!(status, 200, "{granted}");
+
+        // The lock, with only what it pinned at pairing, accepts the grant.
+        let grant = Signed::<EntryGrant>::from_base64(granted["grant"].as_str().unwrap()).unwrap();
+        let trust = LockTrust {
+            lock: LockId(scene.lock_id.clone()),
+            household: HouseholdId(scene.kitchen.household_id.clone()),
+            household_key: scene.household.household_key.public_key(),
+            cloud_key: scene.cloud_key,
+            camera_key: scene.camera_key.public_key(),
+        };
+        let heartbeat = door.heartbeat(true);
+        let entry = verify_entry(&trust, &NoHistory, &SystemClock, EntryRequest {
+            challenge: &door.challenge,
+            grant: &grant,
+            response: &response,
+            heartbeat: &heartbeat,
+        });
+        assert!(entry.is_ok(), "{entry:?}");
+
+        // The lock reports the door opening and closing; the visit completes.
+        for (seq, kind) in [(1, "door_opened"), (2, "door_closed")] {
+            let (status, body) = cloud
+                .post("/v1/lock/reports", Some(&scene.lock_token), json!({ "seq": seq, "kind": kind, "delivery_id": id, "at": Timestamp::now().0 }))
+                .await;
+            assert_eq!(status, 204, "{body}");
+        }
+        let kinds: Vec<String> = {
+            let mut kinds = Vec::new();
+            for _ in 0..4 {
+                kinds.push(stream.next().await.1);
+            }
+            kinds
+        };
+        assert_eq!(kinds, ["delivery.at_door", "delivery.granted", "delivery.door_open", "delivery.completed"]);
+        let (_, after) = cloud.get(&format!("/v1/deliveries/{id}"), &scene.kitchen.access).await;
+        assert_eq!(after["state"], "completed");
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn no_approval_means_no_grant_but_the_household_is_told_the_courier_is_there(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "unapproved@example.org", 0).await;
+        let delivery = scene.announce(&cloud, "JJD1002").await;
+        let id = delivery["id"].as_str().unwrap();
+        let door = Door::new(&scene);
+        beat(&cloud, &scene, &door, true).await;
+        let (status, body) = cloud
+            .post(&format!("/v1/courier/deliveries/{id}/access"), None, json!({ "challenge": door.signed_challenge(), "response": door.response(id, &scene.courier).to_base64() }))
+            .await;
+        assert_eq!(status, 403);
+        assert_eq!(body["code"], "entry_refused");
+        let (_, after) = cloud.get(&format!("/v1/deliveries/{id}"), &scene.kitchen.access).await;
+        assert_eq!(after["state"], "at_door");
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn no_recording_camera_means_no_entry(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "camera@example.org", 0).await;
+        let delivery = approved_delivery(&cloud, &scene, "JJD1003").await;
+        let id = delivery["id"].as_str().unwrap();
+        let door = Door::new(&scene);
+        beat(&cloud, &scene, &door, false).await;
+        let (status, body) = cloud
+            .post(&format!("/v1/courier/deliveries/{id}/access"), None, json!({ "challenge": door.signed_challenge(), "response": door.response(id, &scene.courier).to_base64() }))
+            .await;
+        assert_eq!(status, 403, "{body}");
+        assert!(body["message"].as_str().unwrap().contains("camera"), "{body}");
+        let (_, after) = cloud.get(&format!("/v1/deliveries/{id}"), &scene.kitchen.access).await;
+        assert_eq!(after["state"], "failed");
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn a_courier_asking_for_a_delivery_not_assigned_to_it_gets_nothing(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "wrongcourier@example.org", 0).await;
+        let delivery = approved_delivery(&cloud, &scene, "JJD1004").await;
+        let id = delivery["id"].as_str().unwrap();
+        let door = Door::new(&scene);
+        beat(&cloud, &scene, &door, true).await;
+        let stranger = SigningKey::generate();
+        let (status, _) = cloud
+            .post(&format!("/v1/courier/deliveries/{id}/access"), None, json!({ "challenge": door.signed_challenge(), "response": door.response(id, &stranger).to_base64() }))
+            .await;
+        assert_eq!(status, 404);
+        let (_, after) = cloud.get(&format!("/v1/deliveries/{id}"), &scene.kitchen.access).await;
+        assert_eq!(after["state"], "announced", "a stranger does not even make it 'at the door'");
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn a_blocked_delivery_gets_no_grant(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "blocked@example.org", 0).await;
+        let delivery = approved_delivery(&cloud, &scene, "JJD1005").await;
+        let id = delivery["id"].as_str().unwrap();
+        let (status, _) = cloud
+            .post(&format!("/v1/deliveries/{id}/block"), Some(&scene.study.access), json!({ "revocation": scene.revocation(&delivery, &scene.study) }))
+            .await;
+        assert_eq!(status, 200);
+        let door = Door::new(&scene);
+        beat(&cloud, &scene, &door, true).await;
+        let (status, body) = cloud
+            .post(&format!("/v1/courier/deliveries/{id}/access"), None, json!({ "challenge": door.signed_challenge(), "response": door.response(id, &scene.courier).to_base64() }))
+            .await;
+        assert_ne!(status, 200, "{body}");
+        assert!(body.get("grant").is_none());
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn lock_reports_are_stored_once_and_a_hole_raises_an_alert(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "journal@example.org", 0).await;
+        let (_, page) = cloud.get("/v1/events", &scene.kitchen.access).await;
+        let mut stream = EventStream::connect(&cloud, &scene.kitchen.access, page["last_seq"].as_i64()).await;
+        let report = |seq: i64, kind: &str| json!({ "seq": seq, "kind": kind, "at": Timestamp::now().0 });
+        assert_eq!(cloud.post("/v1/lock/reports", Some(&scene.lock_token), report(1, "relocked")).await.0, 204);
+        assert_eq!(cloud.post("/v1/lock/reports", Some(&scene.lock_token), report(1, "relocked")).await.0, 204);
+        assert_eq!(cloud.post("/v1/lock/reports", Some(&scene.lock_token), report(4, "jammed")).await.0, 204);
+        let (_, kind, gap) = stream.next().await;
+        assert_eq!(kind, "lock.event_gap");
+        assert_eq!((gap["data"]["missing_from"].as_i64(), gap["data"]["missing_to"].as_i64()), (Some(2), Some(3)));
+        assert_eq!(stream.next().await.1, "lock.jammed");
+        assert_eq!(cloud.count("lock_journal").await, 2);
+        let (status, body) = cloud.post("/v1/lock/reports", Some(&scene.lock_token), report(5, "exploded")).await;
+        assert_eq!(status, 400);
+        assert!(body["message"].as_str().unwrap().starts_with("field `kind`"), "{body}");
+        let (status, _) = cloud.post("/v1/lock/reports", Some(&scene.kitchen.access), report(6, "relocked")).await;
+        assert_eq!(status, 401, "a device token is not a lock token");
+        cloud.finish().await;
+    }
+}
