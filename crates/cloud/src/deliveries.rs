@@ -665,3 +665,35 @@ pub async fn reroute(
     .await?;
     Ok(Json(delivery))
 }
+
+/// A new ETA from the carrier.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Eta {
+    /// When the courier expects to arrive (ms).
+    pub eta: i64,
+}
+
+/// Updates the ETA of an announced shipment; "approaching" follows from it.
+#[utoipa::path(post, path = "/v1/carrier/shipments/{tracking_id}/eta", params(("tracking_id" = String, Path)), request_body = Eta,
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)), tag = "carriers")]
+pub async fn update_eta(
+    State(state): State<AppState>,
+    carrier: CarrierAuth,
+    Path(tracking_id): Path<String>,
+    ApiJson(request): ApiJson<Eta>,
+) -> ApiResult<StatusCode> {
+    let updated = sqlx::query(
+        "UPDATE deliveries SET eta = $1, revision = revision + 1, updated_at = $2 WHERE carrier_id = $3 AND tracking_id = $4 AND state IN ('announced', 'approaching')",
+    )
+    .bind(request.eta)
+    .bind(state.now().0)
+    .bind(&carrier.carrier_id)
+    .bind(&tracking_id)
+    .execute(&state.db.pool)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(ApiError::not_found("open shipment with this tracking id"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -14,10 +14,12 @@ pub mod deliveries;
 pub mod delivery_state;
 pub mod error;
 pub mod events;
+pub mod household;
 mod json;
 pub mod locks;
 mod ops;
 pub mod stream;
+pub mod timers;
 mod validate;
 
 use std::net::SocketAddr;
@@ -201,6 +203,7 @@ pub async fn start_with_clock(
         }),
     };
     tokio::spawn(carriers::run_outbox(state.clone()));
+    tokio::spawn(timers::run(state.clone()));
     let app = router(state.clone());
     let addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
@@ -246,6 +249,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/locks/pairing-codes", post(locks::new_pairing_code))
         .route("/v1/locks/pair", post(locks::pair))
         .route("/v1/carrier/shipments", post(deliveries::announce))
+        .route(
+            "/v1/carrier/shipments/{tracking_id}/eta",
+            post(deliveries::update_eta),
+        )
+        .route(
+            "/v1/household",
+            get(household::get).patch(household::update),
+        )
         .route("/v1/lock/heartbeats", post(access::heartbeat))
         .route("/v1/lock/reports", post(access::report))
         .route(

@@ -407,3 +407,43 @@ on_both_databases! {
         cloud.finish().await;
     }
 }
+
+on_both_databases! {
+    async fn approaching_follows_the_eta_and_the_households_lead_time_then_the_window_expires(backend: Backend) {
+        let Some(cloud) = TestCloud::start_with_manual_clock(backend).await else { return };
+        let clock = cloud.clock.clone().unwrap();
+        let scene = Scene::new(&cloud, "eta@example.org", 0).await;
+        let (status, household) = cloud
+            .call(reqwest::Method::PATCH, "/v1/household", Some(&scene.kitchen.access), Some(json!({ "lead_time_minutes": 15 })))
+            .await;
+        assert_eq!(status, 200, "{household}");
+        assert_eq!(household["lead_time_minutes"], 15);
+        let (status, body) = cloud
+            .call(reqwest::Method::PATCH, "/v1/household", Some(&scene.kitchen.access), Some(json!({ "lead_time_minutes": 0 })))
+            .await;
+        assert_eq!(status, 400);
+        assert!(body["message"].as_str().unwrap().starts_with("field `lead_time_minutes`"));
+        let (_, page) = cloud.get("/v1/events", &scene.study.access).await;
+        let mut stream = EventStream::connect(&cloud, &scene.study.access, page["last_seq"].as_i64()).await;
+
+        let delivery = scene.announce(&cloud, "JJD0006").await;
+        assert_eq!(stream.next().await.1, "delivery.announced");
+        let now = clock.read().now;
+        let (status, body) = cloud
+            .post("/v1/carrier/shipments/JJD0006/eta", Some(&scene.carrier_key), json!({ "eta": now.0 + 40 * 60_000 }))
+            .await;
+        assert_eq!(status, 204, "{body}");
+        stream.nothing_more().await;
+
+        clock.advance(Duration::from_secs(26 * 60)); // ETA now 14 minutes away.
+        let (_, kind, event) = stream.next().await;
+        assert_eq!(kind, "delivery.approaching");
+        assert_eq!(event["data"]["minutes"], 14);
+        assert_eq!(event["data"]["delivery_id"], delivery["id"]);
+
+        clock.advance(Duration::from_secs(2 * 3600)); // Past the window.
+        let (_, kind, _) = stream.next().await;
+        assert_eq!(kind, "delivery.expired");
+        cloud.finish().await;
+    }
+}
