@@ -192,3 +192,28 @@ CREATE TABLE lock_journal (
     received_at BIGINT NOT NULL,
     PRIMARY KEY (lock_id, seq)
 );
+
+CREATE TABLE guests (
+    id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL REFERENCES households (id),
+    name TEXT NOT NULL,
+    guest_key TEXT NOT NULL,
+    -- The household-signed guest-invitation envelope.
+    invitation TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    revocation TEXT
+);
+CREATE INDEX guests_by_household ON guests (household_id);
+
+CREATE TABLE guest_visits (
+    id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL REFERENCES households (id),
+    guest_id TEXT NOT NULL REFERENCES guests (id),
+    lock_id TEXT NOT NULL REFERENCES locks (id),
+    grant_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    started_at BIGINT NOT NULL,
+    ended_at BIGINT
+);

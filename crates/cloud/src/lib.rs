@@ -14,6 +14,7 @@ pub mod deliveries;
 pub mod delivery_state;
 pub mod error;
 pub mod events;
+pub mod guests;
 pub mod household;
 mod json;
 pub mod locks;
@@ -263,6 +264,9 @@ pub fn router(state: AppState) -> Router {
             "/v1/courier/deliveries/{id}/access",
             post(access::request_access),
         )
+        .route("/v1/guests", get(guests::list).post(guests::add))
+        .route("/v1/guests/{id}/revoke", post(guests::revoke))
+        .route("/v1/guest/{id}/access", post(guests::request_access))
         .route("/v1/deliveries", get(deliveries::list))
         .route("/v1/deliveries/{id}", get(deliveries::get))
         .route("/v1/deliveries/{id}/approve", post(deliveries::approve))

@@ -108,7 +108,20 @@ async fn health_metrics_and_openapi_are_served() {
         .json()
         .await
         .unwrap();
-    assert!(openapi["paths"]["/v1/sessions/refresh"].is_object());
+    for path in [
+        "/v1/sessions/refresh",
+        "/v1/events/stream",
+        "/v1/deliveries/{id}/block",
+        "/v1/deliveries/{id}/reroute",
+        "/v1/courier/deliveries/{id}/access",
+        "/v1/guest/{id}/access",
+        "/v1/locks/pair",
+    ] {
+        assert!(
+            openapi["paths"][path].is_object(),
+            "{path} missing from /openapi.json"
+        );
+    }
     cloud
         .post(
             "/v1/accounts",

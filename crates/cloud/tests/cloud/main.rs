@@ -14,4 +14,5 @@ mod accounts;
 mod bad_input;
 mod deliveries;
 mod durability;
+mod guests;
 mod stream;

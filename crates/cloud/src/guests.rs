@@ -1,0 +1,467 @@
+//! Guests the household lets in on a schedule (cleaner, dog sitter): a signed
+//! invitation per guest with its own key and windows, visits logged like deliveries.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use doorstep_proto::{
+    Authorization, CAMERA_HEARTBEAT_MAX_AGE, CHALLENGE_MAX_AGE, CLOCK_SKEW, CameraHeartbeat,
+    CourierResponse, EntryGrant, GrantId, GrantSubject, GuestInvitation, GuestSchedule,
+    HouseholdId, LockChallenge, LockId, PublicKey, Revocation, RevocationTarget, Signed,
+};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::AppState;
+use crate::access::AccessRequest;
+use crate::audit::{self, Actor};
+use crate::auth::DeviceSession;
+use crate::error::{ApiError, ApiResult, Code};
+use crate::events;
+use crate::json::ApiJson;
+
+/// A new guest: everything is in the household-signed invitation.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGuest {
+    /// A `guest-invitation` envelope signed with the household key. Its `guest`
+    /// field is the new guest's id (a UUID the device chose).
+    pub invitation: String,
+}
+
+/// A guest as the household sees it.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Guest {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its public key.
+    pub public_key: String,
+    /// Locks it may open.
+    pub locks: Vec<String>,
+    /// When, as signed.
+    #[schema(value_type = Object)]
+    pub schedule: GuestSchedule,
+    /// Whether the household revoked it.
+    pub revoked: bool,
+}
+
+fn view(id: String, invitation: &GuestInvitation, revoked: bool) -> Guest {
+    Guest {
+        id,
+        name: invitation.name.clone(),
+        public_key: invitation.guest_key.to_base64(),
+        locks: invitation.locks.iter().map(|l| l.to_string()).collect(),
+        schedule: invitation.schedule.clone(),
+        revoked,
+    }
+}
+
+async fn household_key(state: &AppState, household_id: &str) -> ApiResult<PublicKey> {
+    let text: String =
+        sqlx::query_scalar("SELECT household_public_key FROM households WHERE id = $1")
+            .bind(household_id)
+            .fetch_one(&state.db.pool)
+            .await?;
+    PublicKey::from_base64(&text).map_err(ApiError::internal)
+}
+
+/// Invites a guest.
+#[utoipa::path(post, path = "/v1/guests", request_body = NewGuest, responses((status = 201, body = Guest), (status = 400, body = crate::error::ErrorBody)), tag = "guests")]
+pub async fn add(
+    State(state): State<AppState>,
+    session: DeviceSession,
+    ApiJson(request): ApiJson<NewGuest>,
+) -> ApiResult<(StatusCode, Json<Guest>)> {
+    let signed = Signed::<GuestInvitation>::from_base64(&request.invitation)
+        .map_err(|e| ApiError::invalid(format!("field `invitation`: {e}")))?;
+    let key = household_key(&state, &session.household_id).await?;
+    let invitation = signed.verify(&key).ok_or_else(|| {
+        ApiError::invalid("field `invitation`: not signed with this household's key")
+    })?;
+    if invitation.household.as_str() != session.household_id
+        || invitation.device.as_str() != session.device_id
+    {
+        return Err(ApiError::invalid(
+            "field `invitation`: household or device does not match",
+        ));
+    }
+    uuid::Uuid::parse_str(invitation.guest.as_str())
+        .map_err(|_| ApiError::invalid("field `invitation.guest`: must be a UUID"))?;
+    crate::validate::text("invitation.name", &invitation.name, 64)?;
+    invitation
+        .schedule
+        .validate()
+        .map_err(|e| ApiError::invalid(format!("field `invitation.schedule`: {e}")))?;
+    let locks: Vec<String> = sqlx::query_scalar("SELECT id FROM locks WHERE household_id = $1")
+        .bind(&session.household_id)
+        .fetch_all(&state.db.pool)
+        .await?;
+    if invitation.locks.is_empty()
+        || !invitation
+            .locks
+            .iter()
+            .all(|l| locks.iter().any(|m| m == l.as_str()))
+    {
+        return Err(ApiError::invalid(
+            "field `invitation.locks`: must name this household's locks",
+        ));
+    }
+    let now = state.now().0;
+    let mut tx = state.db.pool.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO guests (id, household_id, name, guest_key, invitation, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(invitation.guest.as_str())
+    .bind(&session.household_id)
+    .bind(&invitation.name)
+    .bind(invitation.guest_key.to_base64())
+    .bind(signed.to_base64())
+    .bind(&session.device_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await;
+    if let Err(sqlx::Error::Database(e)) = &inserted
+        && e.is_unique_violation()
+    {
+        return Err(ApiError::conflict("a guest with this id exists"));
+    }
+    inserted?;
+    let guest = view(invitation.guest.to_string(), &invitation, false);
+    audit::record(
+        &mut tx,
+        &session.household_id,
+        &Actor::Device(&session),
+        "guest.add",
+        Some(&guest.id),
+        &guest.name,
+        now,
+    )
+    .await?;
+    let event = events::append(
+        &mut tx,
+        &session.household_id,
+        "guest.added",
+        serde_json::to_value(&guest).unwrap_or_default(),
+        Some(&session.device_id),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.hub.publish([event]);
+    Ok((StatusCode::CREATED, Json(guest)))
+}
+
+/// The household's guests.
+#[utoipa::path(get, path = "/v1/guests", responses((status = 200, body = Vec<Guest>)), tag = "guests")]
+pub async fn list(
+    State(state): State<AppState>,
+    session: DeviceSession,
+) -> ApiResult<Json<Vec<Guest>>> {
+    let rows = sqlx::query(
+        "SELECT id, invitation, revoked_at FROM guests WHERE household_id = $1 ORDER BY created_at",
+    )
+    .bind(&session.household_id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut guests = Vec::new();
+    for row in rows {
+        let text: String = row.try_get("invitation")?;
+        let Some(invitation) = Signed::<GuestInvitation>::from_base64(&text)
+            .ok()
+            .and_then(|s| s.peek())
+        else {
+            continue;
+        };
+        guests.push(view(
+            row.try_get("id")?,
+            &invitation,
+            row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+        ));
+    }
+    Ok(Json(guests))
+}
+
+/// The household's signed revocation of a guest.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeGuest {
+    /// A `revocation` envelope with target `guest`, signed with the household key.
+    pub revocation: String,
+}
+
+/// Revokes a guest's access at once. Revoking twice is harmless.
+#[utoipa::path(post, path = "/v1/guests/{id}/revoke", params(("id" = String, Path)), request_body = RevokeGuest,
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)), tag = "guests")]
+pub async fn revoke(
+    State(state): State<AppState>,
+    session: DeviceSession,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<RevokeGuest>,
+) -> ApiResult<StatusCode> {
+    let signed = Signed::<Revocation>::from_base64(&request.revocation)
+        .map_err(|e| ApiError::invalid(format!("field `revocation`: {e}")))?;
+    let key = household_key(&state, &session.household_id).await?;
+    let revocation = signed.verify(&key).ok_or_else(|| {
+        ApiError::invalid("field `revocation`: not signed with this household's key")
+    })?;
+    let now = state.now().0;
+    let mut tx = state.db.pool.begin().await?;
+    let exists: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT revoked_at FROM guests WHERE id = $1 AND household_id = $2")
+            .bind(&id)
+            .bind(&session.household_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(revoked_at) = exists else {
+        return Err(ApiError::not_found("guest"));
+    };
+    if revocation.household.as_str() != session.household_id
+        || revocation.target != RevocationTarget::Guest(id.as_str().into())
+    {
+        return Err(ApiError::invalid(
+            "field `revocation`: it is not for this guest",
+        ));
+    }
+    if revoked_at.is_some() {
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    sqlx::query(
+        "UPDATE guests SET revoked_at = $1, revocation = $2 WHERE id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(signed.to_base64())
+    .bind(&id)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &session.household_id,
+        &Actor::Device(&session),
+        "guest.revoke",
+        Some(&id),
+        "access revoked",
+        now,
+    )
+    .await?;
+    let event = events::append(
+        &mut tx,
+        &session.household_id,
+        "guest.revoked",
+        serde_json::json!({ "guest_id": id }),
+        Some(&session.device_id),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.hub.publish([event]);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn refused(message: impl Into<String>) -> ApiError {
+    ApiError {
+        status: StatusCode::FORBIDDEN,
+        code: Code::EntryRefused,
+        message: message.into(),
+    }
+}
+
+/// A guest at the door: answered like a courier, but inside its own windows.
+#[utoipa::path(post, path = "/v1/guest/{id}/access", params(("id" = String, Path)), request_body = AccessRequest,
+    responses((status = 200, body = crate::access::AccessGranted), (status = 403, body = crate::error::ErrorBody)), tag = "guests")]
+pub async fn request_access(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<AccessRequest>,
+) -> ApiResult<Json<crate::access::AccessGranted>> {
+    let challenge_env = Signed::<LockChallenge>::from_base64(&request.challenge)
+        .map_err(|e| ApiError::invalid(format!("field `challenge`: {e}")))?;
+    let response_env = Signed::<CourierResponse>::from_base64(&request.response)
+        .map_err(|e| ApiError::invalid(format!("field `response`: {e}")))?;
+    let now = state.now();
+    let row = sqlx::query(
+        "SELECT household_id, guest_key, invitation, revoked_at FROM guests WHERE id = $1",
+    )
+    .bind(&id)
+    .fetch_optional(&state.db.pool)
+    .await?
+    .ok_or_else(|| ApiError::not_found("guest"))?;
+    let guest_key = PublicKey::from_base64(&row.try_get::<String, _>("guest_key")?)
+        .map_err(ApiError::internal)?;
+    let response = response_env
+        .verify(&guest_key)
+        .ok_or_else(|| ApiError::not_found("guest"))?;
+    let household_id: String = row.try_get("household_id")?;
+    if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+        return Err(refused("the household revoked this invitation"));
+    }
+    let invitation_env =
+        Signed::<GuestInvitation>::from_base64(&row.try_get::<String, _>("invitation")?)
+            .map_err(ApiError::internal)?;
+    let invitation = invitation_env
+        .peek()
+        .ok_or_else(|| ApiError::internal("stored invitation unreadable"))?;
+    let lock_id = response.lock.to_string();
+    if !invitation.locks.contains(&response.lock) {
+        return Err(refused("this invitation does not open that lock"));
+    }
+    let lock =
+        sqlx::query("SELECT lock_key, camera_key FROM locks WHERE id = $1 AND household_id = $2")
+            .bind(&lock_id)
+            .bind(&household_id)
+            .fetch_optional(&state.db.pool)
+            .await?
+            .ok_or_else(|| ApiError::not_found("lock"))?;
+    let lock_key = PublicKey::from_base64(&lock.try_get::<String, _>("lock_key")?)
+        .map_err(ApiError::internal)?;
+    let camera_key = PublicKey::from_base64(&lock.try_get::<String, _>("camera_key")?)
+        .map_err(ApiError::internal)?;
+    let challenge = challenge_env
+        .verify(&lock_key)
+        .ok_or_else(|| ApiError::invalid("field `challenge`: not signed by that lock"))?;
+    if challenge.nonce != response.nonce
+        || response.subject != GrantSubject::Guest(id.as_str().into())
+        || challenge.lock != response.lock
+    {
+        return Err(ApiError::invalid(
+            "field `response`: does not answer this lock's challenge for this guest",
+        ));
+    }
+    if now > challenge.issued_at.plus(CHALLENGE_MAX_AGE)
+        || challenge.issued_at > now.plus(CLOCK_SKEW)
+    {
+        return Err(ApiError::invalid(
+            "field `challenge`: too old; ask the lock for a new one",
+        ));
+    }
+    let Some(window) = invitation.schedule.window_at(now) else {
+        log_visit_refused(
+            &state,
+            &household_id,
+            &id,
+            &invitation.name,
+            "outside the guest's hours",
+        )
+        .await?;
+        return Err(refused(
+            "outside your hours: the door opens only in the windows the household set",
+        ));
+    };
+    let camera_ok =
+        sqlx::query_scalar::<_, String>("SELECT heartbeat FROM lock_status WHERE lock_id = $1")
+            .bind(&lock_id)
+            .fetch_optional(&state.db.pool)
+            .await?
+            .and_then(|text| Signed::<CameraHeartbeat>::from_base64(&text).ok())
+            .and_then(|signed| signed.verify(&camera_key))
+            .is_some_and(|b| b.recording && now <= b.captured_at.plus(CAMERA_HEARTBEAT_MAX_AGE));
+    if !camera_ok {
+        log_visit_refused(
+            &state,
+            &household_id,
+            &id,
+            &invitation.name,
+            "camera not recording",
+        )
+        .await?;
+        return Err(refused(
+            "the camera is not recording, so the door stays shut",
+        ));
+    }
+    let grant = EntryGrant {
+        grant: GrantId(uuid::Uuid::now_v7().to_string()),
+        household: HouseholdId(household_id.clone()),
+        lock: LockId(lock_id.clone()),
+        subject: GrantSubject::Guest(id.as_str().into()),
+        holder: guest_key,
+        window,
+        authorization: Authorization::Guest(invitation_env),
+        carrier: None,
+        issued_at: now,
+    };
+    let signed = Signed::sign(&grant, &state.cloud_key);
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO grants (id, household_id, delivery_id, lock_id, holder_key, window_start, window_end, signed, issued_at) \
+         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(grant.grant.as_str())
+    .bind(&household_id)
+    .bind(&lock_id)
+    .bind(guest_key.to_base64())
+    .bind(window.not_before.0)
+    .bind(window.not_after.0)
+    .bind(signed.to_base64())
+    .bind(now.0)
+    .execute(&mut *tx)
+    .await?;
+    let visit_id = uuid::Uuid::now_v7().to_string();
+    sqlx::query("INSERT INTO guest_visits (id, household_id, guest_id, lock_id, grant_id, state, started_at) VALUES ($1, $2, $3, $4, $5, 'granted', $6)")
+        .bind(&visit_id)
+        .bind(&household_id)
+        .bind(&id)
+        .bind(&lock_id)
+        .bind(grant.grant.as_str())
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        &household_id,
+        &Actor::System,
+        "guest.grant",
+        Some(&id),
+        &format!("{} let in", invitation.name),
+        now.0,
+    )
+    .await?;
+    let event = events::append(
+        &mut tx,
+        &household_id,
+        "guest.granted",
+        serde_json::json!({ "guest_id": id, "name": invitation.name, "lock_id": lock_id, "visit_id": visit_id, "grant_id": grant.grant.as_str() }),
+        None,
+        now.0,
+    )
+    .await?;
+    tx.commit().await?;
+    state.hub.publish([event]);
+    Ok(Json(crate::access::AccessGranted {
+        grant: signed.to_base64(),
+        delivery_id: String::new(),
+    }))
+}
+
+async fn log_visit_refused(
+    state: &AppState,
+    household_id: &str,
+    guest_id: &str,
+    name: &str,
+    reason: &str,
+) -> ApiResult<()> {
+    let now = state.now().0;
+    let mut tx = state.db.pool.begin().await?;
+    audit::record(
+        &mut tx,
+        household_id,
+        &Actor::System,
+        "guest.refused",
+        Some(guest_id),
+        &format!("{name}: {reason}"),
+        now,
+    )
+    .await?;
+    let event = events::append(
+        &mut tx,
+        household_id,
+        "guest.refused",
+        serde_json::json!({ "guest_id": guest_id, "name": name, "reason": reason }),
+        None,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.hub.publish([event]);
+    Ok(())
+}

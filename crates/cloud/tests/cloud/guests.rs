@@ -1,0 +1,203 @@
+//! Guests: a signed invitation with weekly or one-time windows in the home's time
+//! zone; in them the door opens (the lock agrees), outside them it does not.
+
+use doorstep_proto::*;
+use serde_json::json;
+
+use crate::deliveries::Scene;
+use crate::on_both_databases;
+use crate::stream::EventStream;
+use crate::support::*;
+
+fn utc(text: &str) -> Timestamp {
+    Timestamp(chrono_like(text))
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SSZ` without pulling chrono into the tests.
+fn chrono_like(text: &str) -> i64 {
+    let n = |a: usize, b: usize| text[a..b].parse::<i64>().unwrap();
+    let (y, m, d, hh, mm, ss) = (n(0, 4), n(5, 7), n(8, 10), n(11, 13), n(14, 16), n(17, 19));
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    ((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000
+}
+
+struct GuestAtDoor {
+    key: SigningKey,
+    id: String,
+}
+
+fn invitation(
+    scene: &Scene,
+    guest: &GuestAtDoor,
+    schedule: GuestSchedule,
+    at: Timestamp,
+) -> String {
+    Signed::sign(
+        &GuestInvitation {
+            household: HouseholdId(scene.kitchen.household_id.clone()),
+            guest: GuestId(guest.id.clone()),
+            name: "Ana (cleaner)".into(),
+            guest_key: guest.key.public_key(),
+            locks: vec![LockId(scene.lock_id.clone())],
+            schedule,
+            device: DeviceId(scene.kitchen.device_id.clone()),
+            issued_at: at,
+        },
+        &scene.household.household_key,
+    )
+    .to_base64()
+}
+
+async fn knock(
+    cloud: &TestCloud,
+    scene: &Scene,
+    guest: &GuestAtDoor,
+    now: Timestamp,
+) -> (
+    u16,
+    serde_json::Value,
+    LockChallenge,
+    Signed<CourierResponse>,
+    Signed<CameraHeartbeat>,
+) {
+    let heartbeat = Signed::sign(
+        &CameraHeartbeat {
+            lock: LockId(scene.lock_id.clone()),
+            recording: true,
+            frame_seq: 9,
+            captured_at: now,
+        },
+        &scene.camera_key,
+    );
+    let (status, _) = cloud
+        .post(
+            "/v1/lock/heartbeats",
+            Some(&scene.lock_token),
+            json!({ "heartbeat": heartbeat.to_base64() }),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let challenge = LockChallenge {
+        lock: LockId(scene.lock_id.clone()),
+        nonce: [now.0 as u8; 32],
+        issued_at: now,
+    };
+    let response = Signed::sign(
+        &CourierResponse {
+            lock: challenge.lock.clone(),
+            nonce: challenge.nonce,
+            subject: GrantSubject::Guest(GuestId(guest.id.clone())),
+            responded_at: now,
+        },
+        &guest.key,
+    );
+    let (status, body) = cloud
+        .post(
+            &format!("/v1/guest/{}/access", guest.id),
+            None,
+            json!({
+                "challenge": Signed::sign(&challenge, &scene.lock_key).to_base64(),
+                "response": response.to_base64(),
+            }),
+        )
+        .await;
+    (status, body, challenge, response, heartbeat)
+}
+
+on_both_databases! {
+    async fn a_weekly_guest_gets_in_inside_its_hours_and_not_outside(backend: Backend) {
+        let Some(cloud) = TestCloud::start_with_manual_clock(backend).await else { return };
+        let clock = cloud.clock.clone().unwrap();
+        // Tuesday 1 December 2026, 10:30 in Berlin.
+        let inside = utc("2026-12-01T09:30:00Z");
+        clock.set(inside);
+        let scene = Scene::new(&cloud, "guest@example.org", 0).await;
+        let guest = GuestAtDoor { key: SigningKey::generate(), id: uuid::Uuid::new_v4().to_string() };
+        let schedule = GuestSchedule::Weekly(WeeklyHours { time_zone: "Europe/Berlin".into(), days: vec![2], from_minute: 9 * 60, until_minute: 12 * 60 });
+        let (status, added) = cloud.post("/v1/guests", Some(&scene.kitchen.access), json!({ "invitation": invitation(&scene, &guest, schedule, inside) })).await;
+        assert_eq!(status, 201, "{added}");
+        assert_eq!(added["name"], "Ana (cleaner)");
+        let (_, page) = cloud.get("/v1/events", &scene.study.access).await;
+        let mut stream = EventStream::connect(&cloud, &scene.study.access, page["last_seq"].as_i64()).await;
+
+        let (status, granted, challenge, response, heartbeat) = knock(&cloud, &scene, &guest, inside).await;
+        assert_eq!(status, 200, "{granted}");
+        let grant = Signed::<EntryGrant>::from_base64(granted["grant"].as_str().unwrap()).unwrap();
+        let trust = LockTrust {
+            lock: LockId(scene.lock_id.clone()),
+            household: HouseholdId(scene.kitchen.household_id.clone()),
+            household_key: scene.household.household_key.public_key(),
+            cloud_key: scene.cloud_key,
+            camera_key: scene.camera_key.public_key(),
+        };
+        struct Fresh;
+        impl LockLedger for Fresh {
+            fn grant_used(&self, _: &GrantId) -> bool { false }
+            fn revoked(&self, _: &EntryGrant) -> bool { false }
+            fn policy_version(&self) -> u64 { 0 }
+        }
+        let verdict = verify_entry(&trust, &Fresh, &ManualClock::at(inside), EntryRequest { challenge: &challenge, grant: &grant, response: &response, heartbeat: &heartbeat });
+        assert!(verdict.is_ok(), "{verdict:?}");
+        let (_, kind, event) = stream.next().await;
+        assert_eq!(kind, "guest.granted");
+        assert_eq!(event["data"]["name"], "Ana (cleaner)");
+
+        // 13:30 in Berlin the same day: outside the hours.
+        let outside = utc("2026-12-01T12:30:00Z");
+        clock.set(outside);
+        let (status, body, ..) = knock(&cloud, &scene, &guest, outside).await;
+        assert_eq!(status, 403, "{body}");
+        assert_eq!(body["code"], "entry_refused");
+        let (_, kind, _) = stream.next().await;
+        assert_eq!(kind, "guest.refused");
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn a_revoked_guest_and_a_forged_invitation_open_nothing(backend: Backend) {
+        let Some(cloud) = TestCloud::start_with_manual_clock(backend).await else { return };
+        let now = cloud.clock.as_ref().unwrap().read().now;
+        let scene = Scene::new(&cloud, "revoked@example.org", 0).await;
+        let guest = GuestAtDoor { key: SigningKey::generate(), id: uuid::Uuid::new_v4().to_string() };
+        let once = GuestSchedule::Once(TimeWindow::new(now.plus_millis(-3_600_000), now.plus_millis(3_600_000)));
+
+        // Signed with the cloud's key instead of the household's: refused.
+        let forged = Signed::sign(
+            &Signed::<GuestInvitation>::from_base64(&invitation(&scene, &guest, once.clone(), now)).unwrap().peek().unwrap(),
+            &cloud.state().cloud_key,
+        );
+        let (status, body) = cloud.post("/v1/guests", Some(&scene.kitchen.access), json!({ "invitation": forged.to_base64() })).await;
+        assert_eq!(status, 400, "{body}");
+
+        let (status, _) = cloud.post("/v1/guests", Some(&scene.kitchen.access), json!({ "invitation": invitation(&scene, &guest, once, now) })).await;
+        assert_eq!(status, 201);
+        assert_eq!(knock(&cloud, &scene, &guest, now).await.0, 200);
+
+        let revocation = Signed::sign(
+            &Revocation {
+                household: HouseholdId(scene.kitchen.household_id.clone()),
+                lock: LockId(scene.lock_id.clone()),
+                target: RevocationTarget::Guest(GuestId(guest.id.clone())),
+                device: DeviceId(scene.study.device_id.clone()),
+                issued_at: now,
+            },
+            &scene.household.household_key,
+        );
+        let path = format!("/v1/guests/{}/revoke", guest.id);
+        assert_eq!(cloud.post(&path, Some(&scene.study.access), json!({ "revocation": revocation.to_base64() })).await.0, 204);
+        assert_eq!(cloud.post(&path, Some(&scene.kitchen.access), json!({ "revocation": revocation.to_base64() })).await.0, 204);
+        let (status, body, ..) = knock(&cloud, &scene, &guest, now).await;
+        assert_eq!(status, 403, "{body}");
+        let (_, guests) = cloud.get("/v1/guests", &scene.kitchen.access).await;
+        assert_eq!(guests[0]["revoked"], true);
+        cloud.finish().await;
+    }
+}
