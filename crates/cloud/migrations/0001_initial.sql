@@ -15,6 +15,11 @@ CREATE TABLE households (
     time_zone TEXT NOT NULL,
     lead_time_minutes BIGINT NOT NULL,
     event_seq BIGINT NOT NULL,
+    -- Optional second factor (RFC 6238). The server must know the secret to check
+    -- codes; last_step stops a code being used twice.
+    totp_secret TEXT,
+    totp_pending TEXT,
+    totp_last_step BIGINT,
     created_at BIGINT NOT NULL
 );
 

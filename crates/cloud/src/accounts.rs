@@ -295,6 +295,8 @@ pub struct SignIn {
     pub email: String,
     /// The derived auth key (base64url).
     pub auth_key: String,
+    /// The authenticator's code, when the household turned the second factor on.
+    pub totp: Option<String>,
     /// This device.
     pub device: NewDevice,
 }
@@ -345,15 +347,37 @@ pub async fn sign_in(
             false
         }
     };
-    let Some(row) = row.filter(|_| verified) else {
+    let second = match (&row, verified) {
+        (Some(row), true) => {
+            let id: String = row.try_get("id")?;
+            crate::totp::check_sign_in(&state, &id, request.totp.as_deref()).await?
+        }
+        _ => crate::totp::SecondFactor::Wrong,
+    };
+    if second == crate::totp::SecondFactor::Missing {
+        return Err(ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: crate::error::Code::TotpRequired,
+            message: "enter the code from your authenticator app".into(),
+        });
+    }
+    let accepted = verified
+        && matches!(
+            second,
+            crate::totp::SecondFactor::NotNeeded | crate::totp::SecondFactor::Valid
+        );
+    let Some(row) = row.filter(|_| accepted) else {
         sqlx::query("INSERT INTO sign_in_failures (email, at) VALUES ($1, $2)")
             .bind(&email)
             .bind(now)
             .execute(&state.db.pool)
             .await?;
-        return Err(ApiError::unauthenticated(
-            "wrong e-mail address or password",
-        ));
+        let message = if verified {
+            "wrong or already used authenticator code"
+        } else {
+            "wrong e-mail address or password"
+        };
+        return Err(ApiError::unauthenticated(message));
     };
     let household_id: String = row.try_get("id")?;
 

@@ -21,6 +21,7 @@ pub mod locks;
 mod ops;
 pub mod stream;
 pub mod timers;
+pub mod totp;
 mod validate;
 
 use std::net::SocketAddr;
@@ -239,6 +240,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sessions", post(accounts::sign_in))
         .route("/v1/sessions/refresh", post(accounts::refresh))
         .route("/v1/sessions/current", delete(accounts::sign_out))
+        .route("/v1/account/totp", post(totp::setup))
+        .route("/v1/account/totp/confirm", post(totp::confirm))
         .route("/v1/devices", get(accounts::devices))
         .route("/v1/devices/{id}", delete(accounts::sign_out_other))
         .route("/v1/events", get(stream::list))

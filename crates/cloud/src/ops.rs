@@ -29,6 +29,8 @@ use crate::error::ApiError;
         crate::accounts::sign_out,
         crate::accounts::devices,
         crate::accounts::sign_out_other,
+        crate::totp::setup,
+        crate::totp::confirm,
         crate::stream::list,
         crate::stream::stream,
         crate::audit::list,

@@ -1,6 +1,7 @@
 //! One login shared by several desktops: each device its own session; sign-out
 //! of one leaves the others; rotating refresh tokens; brute force is stopped.
 
+use doorstep_proto::Clock;
 use serde_json::json;
 
 use crate::on_both_databases;
@@ -164,4 +165,53 @@ on_both_databases! {
 pub fn base64_of(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn code_at(secret: &str, at_ms: i64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .unwrap();
+    let totp = totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        None,
+        String::new(),
+    )
+    .unwrap();
+    totp.generate(u64::try_from(at_ms / 1000).unwrap())
+}
+
+on_both_databases! {
+    async fn with_the_second_factor_on_sign_in_needs_a_fresh_code(backend: Backend) {
+        let Some(cloud) = TestCloud::start_with_manual_clock(backend).await else { return };
+        let clock = cloud.clock.clone().unwrap();
+        let (household, kitchen, _) = household_with_two_devices(&cloud, "totp@example.org").await;
+        let (status, setup) = cloud.post("/v1/account/totp", Some(&kitchen.access), json!({})).await;
+        assert_eq!(status, 200, "{setup}");
+        assert!(setup["otpauth_url"].as_str().unwrap().starts_with("otpauth://totp/Doorstep"));
+        let secret = setup["secret"].as_str().unwrap().to_owned();
+        let (status, body) = cloud.post("/v1/account/totp/confirm", Some(&kitchen.access), json!({ "code": "000000" })).await;
+        assert_eq!(status, 400, "{body}");
+        let now = clock.read().now.0;
+        let (status, _) = cloud.post("/v1/account/totp/confirm", Some(&kitchen.access), json!({ "code": code_at(&secret, now) })).await;
+        assert_eq!(status, 204);
+
+        // Password alone is no longer enough.
+        let (status, body) = cloud.post("/v1/sessions", None, household.sign_in_body("New laptop")).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("totp_required")));
+        // A code from the next step works once …
+        clock.advance(std::time::Duration::from_secs(30));
+        let now = clock.read().now.0;
+        let mut with_code = household.sign_in_body("New laptop");
+        with_code["totp"] = json!(code_at(&secret, now));
+        assert_eq!(cloud.post("/v1/sessions", None, with_code.clone()).await.0, 200);
+        // … and not twice (a code seen on the wire is worthless).
+        let (status, body) = cloud.post("/v1/sessions", None, with_code).await;
+        assert_eq!(status, 401, "{body}");
+        assert!(body["message"].as_str().unwrap().contains("authenticator"), "{body}");
+        cloud.finish().await;
+    }
 }
