@@ -20,6 +20,9 @@ CREATE TABLE households (
     totp_secret TEXT,
     totp_pending TEXT,
     totp_last_step BIGINT,
+    -- The household-signed standing delivery policy, if it opted into one.
+    policy TEXT,
+    policy_version BIGINT,
     created_at BIGINT NOT NULL
 );
 

@@ -170,17 +170,56 @@ pub async fn request_access(
         .verify(&courier_key)
         .ok_or_else(|| ApiError::not_found("delivery"))?;
     let household_id: String = row.try_get("household_id")?;
-    let lock_id: Option<String> = row.try_get("lock_id")?;
+    let carrier: String = row.try_get("carrier")?;
+    let approved_lock: Option<String> = row.try_get("lock_id")?;
     let approval_text: Option<String> = row.try_get("approval")?;
-    let (Some(lock_id), Some(approval_text)) = (lock_id, approval_text) else {
-        arrive(&state, &household_id, &id).await?;
-        return Err(refuse(
-            "the household has not approved entry; wait for approval or leave the parcel at the door",
-        ));
+
+    // The household's authorisation: its approval of this delivery, or else its
+    // standing policy, if it admits this carrier at the lock the courier stands at.
+    let (lock_id, authorization, window) = match (approved_lock, approval_text) {
+        (Some(lock_id), Some(text)) => {
+            let approval =
+                Signed::<DeliveryApproval>::from_base64(&text).map_err(ApiError::internal)?;
+            let approved = approval
+                .peek()
+                .ok_or_else(|| ApiError::internal("stored approval unreadable"))?;
+            if now > approved.window.not_after {
+                return Err(refuse("the approved delivery window is over"));
+            }
+            let window = TimeWindow::new(
+                approved.window.not_before.max(now.minus(GRANT_LEEWAY)),
+                approved.window.not_after,
+            );
+            (lock_id, Authorization::Approval(approval), window)
+        }
+        _ => match policy_admits(&state, &household_id, &carrier, response.lock.as_str(), now)
+            .await?
+        {
+            Some((policy, window)) => (
+                response.lock.to_string(),
+                Authorization::Policy(policy),
+                window,
+            ),
+            None => {
+                arrive(&state, &household_id, &id).await?;
+                return Err(refuse(
+                    "the household has not approved entry; wait for approval or leave the parcel at the door",
+                ));
+            }
+        },
     };
-    let lock_key = PublicKey::from_base64(&row.try_get::<String, _>("lock_key")?)
+    let lock =
+        sqlx::query("SELECT lock_key, camera_key FROM locks WHERE id = $1 AND household_id = $2")
+            .bind(&lock_id)
+            .bind(&household_id)
+            .fetch_optional(&state.db.pool)
+            .await?
+            .ok_or_else(|| {
+                ApiError::invalid("field `response`: names a lock of another household")
+            })?;
+    let lock_key = PublicKey::from_base64(&lock.try_get::<String, _>("lock_key")?)
         .map_err(ApiError::internal)?;
-    let camera_key = PublicKey::from_base64(&row.try_get::<String, _>("camera_key")?)
+    let camera_key = PublicKey::from_base64(&lock.try_get::<String, _>("camera_key")?)
         .map_err(ApiError::internal)?;
     let challenge = challenge_env
         .verify(&lock_key)
@@ -220,21 +259,8 @@ pub async fn request_access(
             "the camera is not recording, so the door stays shut: leave the parcel at the door or take it back",
         ));
     }
-
-    let approval =
-        Signed::<DeliveryApproval>::from_base64(&approval_text).map_err(ApiError::internal)?;
-    let approved = approval
-        .peek()
-        .ok_or_else(|| ApiError::internal("stored approval unreadable"))?;
-    let window = TimeWindow::new(
-        approved
-            .window
-            .not_before
-            .max(now.minus(Duration::from_secs(60))),
-        approved.window.not_after,
-    );
-    if !window.is_valid() || now > approved.window.not_after {
-        return Err(refuse("the approved delivery window is over"));
+    if !window.is_valid() {
+        return Err(refuse("the delivery window is over"));
     }
     let grant = EntryGrant {
         grant: GrantId(uuid::Uuid::now_v7().to_string()),
@@ -243,8 +269,8 @@ pub async fn request_access(
         subject: GrantSubject::Delivery(id.as_str().into()),
         holder: courier_key,
         window,
-        authorization: Authorization::Approval(approval),
-        carrier: Some(row.try_get("carrier")?),
+        authorization,
+        carrier: Some(carrier),
         issued_at: now,
     };
     let signed = Signed::sign(&grant, &state.cloud_key);
@@ -317,6 +343,51 @@ pub async fn request_access(
     Err(ApiError::conflict(
         "the delivery is changing too fast; try again",
     ))
+}
+
+/// A grant starts this long before it is issued, so a lock whose clock is a
+/// little behind still sees it open (CLOCK_SKEW covers the rest).
+const GRANT_LEEWAY: Duration = Duration::from_secs(60);
+
+/// The household's policy and the entry window it allows now for `carrier` at
+/// `lock_id`, if it has one that admits them.
+async fn policy_admits(
+    state: &AppState,
+    household_id: &str,
+    carrier: &str,
+    lock_id: &str,
+    now: doorstep_proto::Timestamp,
+) -> ApiResult<Option<(Signed<doorstep_proto::DeliveryPolicy>, TimeWindow)>> {
+    let text: Option<String> = sqlx::query_scalar("SELECT policy FROM households WHERE id = $1")
+        .bind(household_id)
+        .fetch_one(&state.db.pool)
+        .await?;
+    let Some(policy_env) =
+        text.and_then(|t| Signed::<doorstep_proto::DeliveryPolicy>::from_base64(&t).ok())
+    else {
+        return Ok(None);
+    };
+    let Some(policy) = policy_env.peek() else {
+        return Ok(None);
+    };
+    if !policy.carriers.iter().any(|c| c == carrier)
+        || !policy.locks.iter().any(|l| l.as_str() == lock_id)
+    {
+        return Ok(None);
+    }
+    let Some(hours) = policy.hours.window_at(now) else {
+        return Ok(None);
+    };
+    let longest = now
+        .plus(Duration::from_secs(
+            u64::from(policy.max_window_minutes) * 60,
+        ))
+        .minus(GRANT_LEEWAY);
+    let window = TimeWindow::new(
+        now.minus(GRANT_LEEWAY).max(hours.not_before),
+        longest.min(hours.not_after),
+    );
+    Ok(window.is_valid().then_some((policy_env, window)))
 }
 
 /// Moves a delivery by a system-side action (arrival, failure, door reports);

@@ -111,3 +111,121 @@ pub async fn update(
     state.hub.publish([event]);
     Ok(Json(read(&state, &session.household_id).await?))
 }
+
+/// The household's standing delivery policy.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// A `delivery-policy` envelope signed with the household key; `null` when none.
+    pub policy: Option<String>,
+}
+
+/// The standing policy, if any.
+#[utoipa::path(get, path = "/v1/household/policy", responses((status = 200, body = Policy)), tag = "household")]
+pub async fn get_policy(
+    State(state): State<AppState>,
+    session: DeviceSession,
+) -> ApiResult<Json<Policy>> {
+    let policy: Option<String> = sqlx::query_scalar("SELECT policy FROM households WHERE id = $1")
+        .bind(&session.household_id)
+        .fetch_one(&state.db.pool)
+        .await?;
+    Ok(Json(Policy { policy }))
+}
+
+/// Replaces the standing policy with a newer signed version. Locks treat older
+/// versions as void once they have seen a newer one.
+#[utoipa::path(put, path = "/v1/household/policy", request_body = Policy, responses((status = 200, body = Policy), (status = 400, body = crate::error::ErrorBody)), tag = "household")]
+pub async fn put_policy(
+    State(state): State<AppState>,
+    session: DeviceSession,
+    ApiJson(request): ApiJson<Policy>,
+) -> ApiResult<Json<Policy>> {
+    use doorstep_proto::{DeliveryPolicy, PublicKey, Signed};
+    let text = request
+        .policy
+        .ok_or_else(|| ApiError::invalid("field `policy`: required"))?;
+    let signed = Signed::<DeliveryPolicy>::from_base64(&text)
+        .map_err(|e| ApiError::invalid(format!("field `policy`: {e}")))?;
+    let row =
+        sqlx::query("SELECT household_public_key, policy_version FROM households WHERE id = $1")
+            .bind(&session.household_id)
+            .fetch_one(&state.db.pool)
+            .await?;
+    let key = PublicKey::from_base64(&row.try_get::<String, _>("household_public_key")?)
+        .map_err(ApiError::internal)?;
+    let policy = signed
+        .verify(&key)
+        .ok_or_else(|| ApiError::invalid("field `policy`: not signed with this household's key"))?;
+    if policy.household.as_str() != session.household_id
+        || policy.device.as_str() != session.device_id
+    {
+        return Err(ApiError::invalid(
+            "field `policy`: household or device does not match",
+        ));
+    }
+    policy
+        .hours
+        .validate()
+        .map_err(|e| ApiError::invalid(format!("field `policy.hours`: {e}")))?;
+    let current: Option<i64> = row.try_get("policy_version")?;
+    let version = i64::try_from(policy.version)
+        .map_err(|_| ApiError::invalid("field `policy.version`: too large"))?;
+    if current.is_some_and(|c| version <= c) {
+        return Err(ApiError::conflict(
+            "field `policy.version`: must be higher than the current policy's",
+        ));
+    }
+    let locks: Vec<String> = sqlx::query_scalar("SELECT id FROM locks WHERE household_id = $1")
+        .bind(&session.household_id)
+        .fetch_all(&state.db.pool)
+        .await?;
+    if !policy
+        .locks
+        .iter()
+        .all(|l| locks.iter().any(|m| m == l.as_str()))
+    {
+        return Err(ApiError::invalid(
+            "field `policy.locks`: must name this household's locks",
+        ));
+    }
+    let now = state.now().0;
+    let mut tx = state.db.pool.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE households SET policy = $1, policy_version = $2 WHERE id = $3 AND (policy_version IS NULL OR policy_version < $2)",
+    )
+    .bind(signed.to_base64())
+    .bind(version)
+    .bind(&session.household_id)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(ApiError::conflict(
+            "field `policy.version`: a newer policy was saved meanwhile",
+        ));
+    }
+    audit::record(
+        &mut tx,
+        &session.household_id,
+        &Actor::Device(&session),
+        "household.policy",
+        None,
+        &format!("policy version {version}"),
+        now,
+    )
+    .await?;
+    let event = events::append(
+        &mut tx,
+        &session.household_id,
+        "household.policy_changed",
+        serde_json::json!({ "version": version, "carriers": policy.carriers, "locks": policy.locks }),
+        Some(&session.device_id),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.hub.publish([event]);
+    Ok(Json(Policy {
+        policy: Some(signed.to_base64()),
+    }))
+}

@@ -267,6 +267,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/courier/deliveries/{id}/access",
             post(access::request_access),
         )
+        .route(
+            "/v1/household/policy",
+            get(household::get_policy).put(household::put_policy),
+        )
         .route("/v1/guests", get(guests::list).post(guests::add))
         .route("/v1/guests/{id}/revoke", post(guests::revoke))
         .route("/v1/guest/{id}/access", post(guests::request_access))

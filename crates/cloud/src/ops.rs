@@ -49,6 +49,8 @@ use crate::error::ApiError;
         crate::deliveries::reroute,
         crate::household::get,
         crate::household::update,
+        crate::household::get_policy,
+        crate::household::put_policy,
         crate::guests::add,
         crate::guests::list,
         crate::guests::revoke,

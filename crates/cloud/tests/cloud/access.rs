@@ -266,3 +266,71 @@ on_both_databases! {
         cloud.finish().await;
     }
 }
+
+fn policy(scene: &Scene, version: u64, carriers: Vec<String>) -> String {
+    Signed::sign(
+        &DeliveryPolicy {
+            household: HouseholdId(scene.kitchen.household_id.clone()),
+            version,
+            locks: vec![LockId(scene.lock_id.clone())],
+            carriers,
+            hours: WeeklyHours {
+                time_zone: "Europe/Berlin".into(),
+                days: vec![1, 2, 3, 4, 5, 6, 7],
+                from_minute: 0,
+                until_minute: 1440,
+            },
+            max_window_minutes: 30,
+            device: DeviceId(scene.kitchen.device_id.clone()),
+            issued_at: Timestamp::now(),
+        },
+        &scene.household.household_key,
+    )
+    .to_base64()
+}
+
+on_both_databases! {
+    async fn a_standing_policy_lets_a_matching_carrier_in_without_a_per_delivery_approval(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "policy@example.org", 0).await;
+        let put = |body: serde_json::Value| cloud.call(reqwest::Method::PUT, "/v1/household/policy", Some(&scene.kitchen.access), Some(body));
+        let (status, body) = put(json!({ "policy": policy(&scene, 2, vec![scene.carrier_name.clone()]) })).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, _) = put(json!({ "policy": policy(&scene, 1, vec!["Anyone".into()]) })).await;
+        assert_eq!(status, 409, "an older policy cannot replace a newer one");
+
+        let delivery = scene.announce(&cloud, "JJD1006").await;
+        let id = delivery["id"].as_str().unwrap();
+        let door = Door::new(&scene);
+        beat(&cloud, &scene, &door, true).await;
+        let response = door.response(id, &scene.courier);
+        let (status, granted) = cloud
+            .post(&format!("/v1/courier/deliveries/{id}/access"), None, json!({ "challenge": door.signed_challenge(), "response": response.to_base64() }))
+            .await;
+        assert_eq!(status, 200, "{granted}");
+        let grant = Signed::<EntryGrant>::from_base64(granted["grant"].as_str().unwrap()).unwrap();
+        assert!(matches!(grant.peek().unwrap().authorization, Authorization::Policy(_)));
+        let trust = LockTrust {
+            lock: LockId(scene.lock_id.clone()),
+            household: HouseholdId(scene.kitchen.household_id.clone()),
+            household_key: scene.household.household_key.public_key(),
+            cloud_key: scene.cloud_key,
+            camera_key: scene.camera_key.public_key(),
+        };
+        let heartbeat = door.heartbeat(true);
+        let verdict = verify_entry(&trust, &NoHistory, &SystemClock, EntryRequest { challenge: &door.challenge, grant: &grant, response: &response, heartbeat: &heartbeat });
+        assert!(verdict.is_ok(), "{verdict:?}");
+
+        // Policy version 3 drops the carrier: the next courier is not let in.
+        let (status, _) = put(json!({ "policy": policy(&scene, 3, vec!["Someone else".into()]) })).await;
+        assert_eq!(status, 200);
+        let second = scene.announce(&cloud, "JJD1007").await;
+        let id = second["id"].as_str().unwrap();
+        let door = Door::new(&scene);
+        let (status, body) = cloud
+            .post(&format!("/v1/courier/deliveries/{id}/access"), None, json!({ "challenge": door.signed_challenge(), "response": door.response(id, &scene.courier).to_base64() }))
+            .await;
+        assert_eq!(status, 403, "{body}");
+        cloud.finish().await;
+    }
+}

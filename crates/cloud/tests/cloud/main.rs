@@ -12,6 +12,7 @@ mod support;
 mod access;
 mod accounts;
 mod bad_input;
+mod binary;
 mod deliveries;
 mod durability;
 mod guests;
