@@ -17,6 +17,7 @@ pub mod events;
 pub mod guests;
 pub mod household;
 mod json;
+pub mod lock_channel;
 pub mod locks;
 mod ops;
 pub mod stream;
@@ -262,6 +263,7 @@ pub fn router(state: AppState) -> Router {
             get(household::get).patch(household::update),
         )
         .route("/v1/lock/heartbeats", post(access::heartbeat))
+        .route("/v1/lock/connect", get(lock_channel::connect))
         .route("/v1/lock/reports", post(access::report))
         .route(
             "/v1/courier/deliveries/{id}/access",

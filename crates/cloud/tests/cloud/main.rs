@@ -16,4 +16,5 @@ mod binary;
 mod deliveries;
 mod durability;
 mod guests;
+mod lock_channel;
 mod stream;

@@ -1,0 +1,92 @@
+//! The lock's channel: revocations and policies are pushed the moment they
+//! commit, and replayed in full on every reconnect.
+
+use std::time::Duration;
+
+use doorstep_proto::*;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::deliveries::Scene;
+use crate::on_both_databases;
+use crate::support::*;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(
+    cloud: &TestCloud,
+    token: &str,
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    let url = cloud.url("/v1/lock/connect").replacen("http", "ws", 1);
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(socket, _)| socket)
+}
+
+async fn next(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("nothing from the cloud within 5 s")
+            .expect("channel closed")
+            .unwrap();
+        if let Message::Text(text) = message {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}
+
+on_both_databases! {
+    async fn a_block_reaches_the_lock_at_once_and_again_after_a_reconnect(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "channel@example.org", 0).await;
+        let mut socket = connect(&cloud, &scene.lock_token).await.unwrap();
+        let hello = next(&mut socket).await;
+        assert_eq!(hello["type"], "hello");
+        assert_eq!(hello["lock_id"], scene.lock_id.as_str());
+        assert_eq!(next(&mut socket).await["type"], "synced");
+
+        let delivery = scene.announce(&cloud, "JJD2001").await;
+        let signed = Signed::sign(&scene.approval(&delivery, &scene.kitchen), &scene.household.household_key).to_base64();
+        let id = delivery["id"].as_str().unwrap();
+        cloud.post(&format!("/v1/deliveries/{id}/approve"), Some(&scene.kitchen.access), json!({ "approval": signed })).await;
+        let (status, _) = cloud
+            .post(&format!("/v1/deliveries/{id}/block"), Some(&scene.study.access), json!({ "revocation": scene.revocation(&delivery, &scene.study) }))
+            .await;
+        assert_eq!(status, 200);
+
+        let pushed = next(&mut socket).await;
+        assert_eq!(pushed["type"], "revocation");
+        let revocation = Signed::<Revocation>::from_base64(pushed["revocation"].as_str().unwrap())
+            .unwrap()
+            .verify(&scene.household.household_key.public_key())
+            .expect("signed by the household, checkable by the lock");
+        assert_eq!(revocation.target, RevocationTarget::Delivery(DeliveryId(id.into())));
+
+        // A new lock session gets it again before "synced".
+        drop(socket);
+        let mut socket = connect(&cloud, &scene.lock_token).await.unwrap();
+        assert_eq!(next(&mut socket).await["type"], "hello");
+        assert_eq!(next(&mut socket).await["type"], "revocation");
+        assert_eq!(next(&mut socket).await["type"], "synced");
+        socket.close(None).await.unwrap();
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn only_a_paired_lock_may_open_the_channel(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "nochannel@example.org", 0).await;
+        assert!(connect(&cloud, "dlk_forged").await.is_err());
+        assert!(connect(&cloud, &scene.kitchen.access).await.is_err());
+        cloud.finish().await;
+    }
+}
