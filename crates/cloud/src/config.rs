@@ -115,10 +115,8 @@ impl Settings {
         if self.access_token_ttl_secs == 0 || self.refresh_token_ttl_secs == 0 {
             anyhow::bail!("access_token_ttl_secs and refresh_token_ttl_secs must be above 0");
         }
-        if self.tls_cert.is_some() || self.tls_key.is_some() {
-            anyhow::bail!(
-                "tls_cert/tls_key: HTTPS is not implemented yet; run behind a TLS-terminating proxy"
-            );
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            anyhow::bail!("tls_cert and tls_key must be given together");
         }
         if let Some(url) = &self.database_url
             && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))

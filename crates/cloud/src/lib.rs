@@ -22,6 +22,7 @@ pub mod locks;
 mod ops;
 pub mod stream;
 pub mod timers;
+pub mod tls;
 pub mod totp;
 mod validate;
 
@@ -92,6 +93,8 @@ impl AppState {
 pub struct RunningCloud {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// `http` or `https`.
+    pub scheme: &'static str,
     /// Its state (tests reach into the database through it).
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
@@ -103,9 +106,9 @@ pub struct RunningCloud {
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl RunningCloud {
-    /// `http://addr`.
+    /// `http://addr` or `https://addr`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// Stops accepting, finishes requests in flight, and returns.
@@ -183,6 +186,12 @@ pub async fn start_with_clock(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<RunningCloud> {
     settings.validate()?;
+    // Certificate problems stop the start before anything else happens.
+    let tls = match (&settings.tls_cert, &settings.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let db = db::Db::open(settings.database_url.as_deref(), &settings.data_dir).await?;
     let cloud_key = load_signing_key(&settings.data_dir)?;
     let decoy_secret = {
@@ -210,19 +219,34 @@ pub async fn start_with_clock(
     let app = router(state.clone());
     let addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = shutdown_rx.await;
+    let shutdown = async {
+        let _ = shutdown_rx.await;
+    };
+    let task = match tls {
+        Some(config) => {
+            let listener = tls::TlsListener::new(listener, config)?;
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+                {
+                    tracing::error!(error = %e, "server stopped");
+                }
             })
-            .await;
-        if let Err(e) = result {
-            tracing::error!(error = %e, "server stopped");
         }
-    });
+        None => tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!(error = %e, "server stopped");
+            }
+        }),
+    };
     tracing::info!(%addr, backend = ?state.db.backend, "doorstep-cloud listening");
     Ok(RunningCloud {
         addr,
+        scheme,
         state,
         shutdown: Some(shutdown_tx),
         stopping: stopping_tx,

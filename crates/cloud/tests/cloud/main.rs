@@ -18,3 +18,4 @@ mod durability;
 mod guests;
 mod lock_channel;
 mod stream;
+mod tls;
