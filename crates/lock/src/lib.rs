@@ -1,8 +1,10 @@
 //! The Doorstep lock and camera agent.
 //!
 //! Today: the hardware model — a bolt with a motor, a door sensor, auto-relock and
-//! alarms — that the agent drives and the model test checks. The cloud link,
-//! the control interface, the journal and the camera follow (issue 4).
+//! alarms — checked by a model test, and the journal that is the lock's memory
+//! across restarts. The running agent (cloud link, control interface, camera)
+//! follows (issue 4).
 #![deny(missing_docs)]
 
 pub mod hardware;
+pub mod journal;

@@ -1,0 +1,264 @@
+//! The lock's append-only journal: every decision and every hardware event, with
+//! a sequence number that keeps growing across restarts. It is the lock's memory
+//! (used grants, revocations, the newest policy — see [`Ledger`]) and what it
+//! uploads to the cloud after a reconnect (the cloud stores each `seq` once).
+//!
+//! One JSON object per line, each line flushed to disk (`fsync`) before the action
+//! it records is taken. A line torn by a power cut is dropped on the next start.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use doorstep_proto::{
+    DeliveryPolicy, EntryGrant, GrantId, GrantSubject, LockLedger, Refusal, Revocation,
+    RevocationTarget, Signed,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::hardware::Output;
+
+/// What the journal records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Entry {
+    /// The agent started.
+    Booted,
+    /// The hardware reported something.
+    Hardware {
+        /// What.
+        output: Output,
+        /// The grant in force, if any.
+        grant: Option<String>,
+    },
+    /// A grant was accepted and the bolt withdrawn for it: it never opens again.
+    GrantUsed {
+        /// The grant.
+        grant: String,
+        /// What it was for.
+        subject: GrantSubject,
+    },
+    /// An entry was refused.
+    EntryRefused {
+        /// Why, as [`Refusal`]'s sentence.
+        reason: String,
+        /// The grant presented, if it could be read.
+        grant: Option<String>,
+    },
+    /// A household revocation (base64url envelope) the lock verified.
+    Revoked {
+        /// The envelope.
+        revocation: String,
+    },
+    /// A household delivery policy (base64url envelope) the lock verified.
+    PolicySeen {
+        /// Its version.
+        version: u64,
+        /// The envelope.
+        policy: String,
+    },
+}
+
+/// One line of the journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// 1, 2, 3 … for the life of the lock.
+    pub seq: u64,
+    /// When (lock's clock, ms).
+    pub at: i64,
+    /// What.
+    #[serde(flatten)]
+    pub entry: Entry,
+}
+
+/// Why the journal could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// Disk trouble.
+    #[error("journal {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// A line in the middle of the journal is unreadable (not a torn tail).
+    #[error("journal {path}: line {line} is corrupt; the lock will not guess")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Which line.
+        line: usize,
+    },
+}
+
+/// The journal file and what it implies.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    next_seq: u64,
+    records: Vec<Record>,
+    ledger: Ledger,
+}
+
+impl Journal {
+    /// Opens (or creates) `journal.jsonl` in `dir`, dropping a torn last line.
+    pub fn open(dir: &Path) -> Result<Self, JournalError> {
+        let path = dir.join("journal.jsonl");
+        let io = |source| JournalError::Io {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let mut records = Vec::new();
+        let mut good_len: u64 = 0;
+        if path.exists() {
+            let reader = BufReader::new(File::open(&path).map_err(io)?);
+            let lines: Vec<String> = reader.lines().collect::<Result<_, _>>().map_err(io)?;
+            let count = lines.len();
+            for (index, line) in lines.into_iter().enumerate() {
+                match serde_json::from_str::<Record>(&line) {
+                    Ok(record) => {
+                        good_len += line.len() as u64 + 1;
+                        records.push(record);
+                    }
+                    // Only the very last line may be torn (power cut mid-write).
+                    Err(_) if index + 1 == count => break,
+                    Err(_) => {
+                        return Err(JournalError::Corrupt {
+                            path,
+                            line: index + 1,
+                        });
+                    }
+                }
+            }
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io)?;
+        file.set_len(good_len).map_err(io)?;
+        let mut ledger = Ledger::default();
+        for record in &records {
+            ledger.apply(&record.entry);
+        }
+        let next_seq = records.last().map_or(1, |r| r.seq + 1);
+        Ok(Self {
+            path,
+            file,
+            next_seq,
+            records,
+            ledger,
+        })
+    }
+
+    /// Appends `entry` and flushes it to disk before returning its `seq`.
+    pub fn append(&mut self, entry: Entry, at: i64) -> Result<u64, JournalError> {
+        let record = Record {
+            seq: self.next_seq,
+            at,
+            entry,
+        };
+        let mut line = serde_json::to_string(&record).unwrap_or_default();
+        line.push('\n');
+        let io = |source| JournalError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        self.file.write_all(line.as_bytes()).map_err(io)?;
+        self.file.sync_data().map_err(io)?;
+        self.ledger.apply(&record.entry);
+        self.next_seq += 1;
+        self.records.push(record);
+        Ok(self.next_seq - 1)
+    }
+
+    /// Every record, oldest first.
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    /// Records after `seq` (for upload).
+    pub fn after(&self, seq: u64) -> impl Iterator<Item = &Record> {
+        self.records.iter().filter(move |r| r.seq > seq)
+    }
+
+    /// What the lock remembers.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+}
+
+/// The lock's memory, rebuilt from the journal: grants already used, household
+/// revocations, and the newest policy version seen.
+#[derive(Debug, Default, Clone)]
+pub struct Ledger {
+    used: HashSet<String>,
+    revoked: Vec<RevocationTarget>,
+    policy_version: u64,
+}
+
+impl Ledger {
+    fn apply(&mut self, entry: &Entry) {
+        match entry {
+            Entry::GrantUsed { grant, .. } => {
+                self.used.insert(grant.clone());
+            }
+            Entry::Revoked { revocation } => {
+                if let Some(r) = Signed::<Revocation>::from_base64(revocation)
+                    .ok()
+                    .and_then(|s| s.peek())
+                {
+                    self.revoked.push(r.target);
+                }
+            }
+            Entry::PolicySeen { version, .. } => {
+                self.policy_version = self.policy_version.max(*version)
+            }
+            Entry::Booted | Entry::Hardware { .. } | Entry::EntryRefused { .. } => {}
+        }
+    }
+
+    /// Whether a revocation covers `subject`.
+    pub fn covers(&self, subject: &GrantSubject, grant: &GrantId) -> bool {
+        self.revoked.iter().any(|target| match (target, subject) {
+            (RevocationTarget::Grant(id), _) => id == grant,
+            (RevocationTarget::Delivery(id), GrantSubject::Delivery(d)) => id == d,
+            (RevocationTarget::Guest(id), GrantSubject::Guest(g)) => id == g,
+            _ => false,
+        })
+    }
+
+    /// Whether this revocation target is already known (repeats are ignored).
+    pub fn knows(&self, target: &RevocationTarget) -> bool {
+        self.revoked.contains(target)
+    }
+}
+
+impl LockLedger for Ledger {
+    fn grant_used(&self, grant: &GrantId) -> bool {
+        self.used.contains(grant.as_str())
+    }
+    fn revoked(&self, grant: &EntryGrant) -> bool {
+        self.covers(&grant.subject, &grant.grant)
+    }
+    fn policy_version(&self) -> u64 {
+        self.policy_version
+    }
+}
+
+/// Reads a policy envelope's version without trusting it (callers verify first).
+pub fn policy_version(envelope: &str) -> Option<u64> {
+    Signed::<DeliveryPolicy>::from_base64(envelope)
+        .ok()?
+        .peek()
+        .map(|p| p.version)
+}
+
+/// The sentence a refusal is journalled with.
+pub fn refusal_text(refusal: &Refusal) -> String {
+    refusal.to_string()
+}

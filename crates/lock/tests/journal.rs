@@ -1,0 +1,83 @@
+//! The journal survives restarts and power cuts, and so does what the lock
+//! remembers from it: a grant used before a reboot stays used.
+#![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
+
+use std::io::Write;
+
+use doorstep_lock::hardware::Output;
+use doorstep_lock::journal::{Entry, Journal};
+use doorstep_proto::{DeliveryId, GrantId, GrantSubject, LockLedger};
+
+#[test]
+fn sequence_numbers_keep_growing_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut journal = Journal::open(dir.path()).unwrap();
+    assert_eq!(journal.append(Entry::Booted, 1).unwrap(), 1);
+    assert_eq!(
+        journal
+            .append(
+                Entry::Hardware {
+                    output: Output::Unlocked,
+                    grant: None
+                },
+                2
+            )
+            .unwrap(),
+        2
+    );
+    drop(journal);
+    let mut journal = Journal::open(dir.path()).unwrap();
+    assert_eq!(journal.records().len(), 2);
+    assert_eq!(journal.append(Entry::Booted, 3).unwrap(), 3);
+    assert_eq!(
+        journal.after(1).map(|r| r.seq).collect::<Vec<_>>(),
+        vec![2, 3]
+    );
+}
+
+#[test]
+fn a_grant_used_before_a_reboot_is_still_used_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut journal = Journal::open(dir.path()).unwrap();
+    journal
+        .append(
+            Entry::GrantUsed {
+                grant: "grant-1".into(),
+                subject: GrantSubject::Delivery(DeliveryId::from("d1")),
+            },
+            5,
+        )
+        .unwrap();
+    drop(journal);
+    let journal = Journal::open(dir.path()).unwrap();
+    assert!(journal.ledger().grant_used(&GrantId::from("grant-1")));
+    assert!(!journal.ledger().grant_used(&GrantId::from("grant-2")));
+}
+
+#[test]
+fn a_line_torn_by_a_power_cut_is_dropped_and_numbering_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut journal = Journal::open(dir.path()).unwrap();
+    journal.append(Entry::Booted, 1).unwrap();
+    drop(journal);
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.path().join("journal.jsonl"))
+        .unwrap();
+    file.write_all(b"{\"seq\":2,\"at\":2,\"kind\":\"boo")
+        .unwrap();
+    drop(file);
+    let mut journal = Journal::open(dir.path()).unwrap();
+    assert_eq!(journal.records().len(), 1);
+    assert_eq!(journal.append(Entry::Booted, 3).unwrap(), 2);
+    drop(journal);
+    assert_eq!(Journal::open(dir.path()).unwrap().records().len(), 2);
+}
+
+#[test]
+fn corruption_in_the_middle_is_refused_not_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("journal.jsonl"), "{\"seq\":1,\"at\":1,\"kind\":\"booted\"}\ngarbage\n{\"seq\":3,\"at\":3,\"kind\":\"booted\"}\n").unwrap();
+    let err = Journal::open(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("line 2 is corrupt"), "{err}");
+}
