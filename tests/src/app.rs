@@ -78,7 +78,7 @@ impl AppUnderTest {
             "tauri:options".into(),
             serde_json::json!({ "application": binary.display().to_string() }),
         );
-        let client = ClientBuilder::rustls()?
+        let client = ClientBuilder::native()
             .capabilities(capabilities)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await

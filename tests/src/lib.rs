@@ -17,6 +17,7 @@
 mod app;
 mod desktop;
 mod process;
+pub mod system;
 
 pub use app::{AppUnderTest, screenshots_dir, target_dir};
 pub use desktop::{DesktopSession, ReceivedNotification};

@@ -491,7 +491,8 @@ async fn fail(
 pub struct LockReport {
     /// The lock's journal sequence number (1, 2, 3 …, kept across restarts).
     pub seq: i64,
-    /// `door_opened`, `door_closed` (closed and relocked), `entry_refused`, `jammed`, `forced`, `ajar`.
+    /// `booted`, `unlocked`, `relocked`, `door_opened`, `door_closed`, `forced`, `ajar`,
+    /// `jammed`, `grant_used`, `entry_refused`, `revoked`, `policy_seen`.
     pub kind: String,
     /// The delivery it concerns, if any.
     pub delivery_id: Option<String>,
@@ -512,14 +513,18 @@ pub async fn report(
     ApiJson(report): ApiJson<LockReport>,
 ) -> ApiResult<axum::http::StatusCode> {
     const KINDS: &[&str] = &[
-        "door_opened",
-        "door_closed",
-        "entry_refused",
-        "jammed",
-        "forced",
-        "ajar",
+        "booted",
         "unlocked",
         "relocked",
+        "door_opened",
+        "door_closed",
+        "forced",
+        "ajar",
+        "jammed",
+        "grant_used",
+        "entry_refused",
+        "revoked",
+        "policy_seen",
     ];
     if !KINDS.contains(&report.kind.as_str()) {
         return Err(ApiError::invalid(format!(

@@ -84,6 +84,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(&settings.listen)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
+            // Signal handlers first: a script may stop us as soon as it reads the address.
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut terminate = signal(SignalKind::terminate())?;
+            let mut interrupt = signal(SignalKind::interrupt())?;
             let cloud = doorstep_cloud::start(listener, settings).await?;
             #[allow(
                 clippy::print_stdout,
@@ -92,10 +96,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             {
                 println!("listening on {}", cloud.url());
             }
-            let mut terminate =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
             tokio::select! {
-                result = tokio::signal::ctrl_c() => result?,
+                _ = interrupt.recv() => {}
                 _ = terminate.recv() => {}
             }
             tracing::info!("shutting down");

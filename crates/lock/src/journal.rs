@@ -29,8 +29,8 @@ pub enum Entry {
     Hardware {
         /// What.
         output: Output,
-        /// The grant in force, if any.
-        grant: Option<String>,
+        /// What the entry in force is for, if any.
+        subject: Option<GrantSubject>,
     },
     /// A grant was accepted and the bolt withdrawn for it: it never opens again.
     GrantUsed {

@@ -6,5 +6,7 @@
 //! follows (issue 4).
 #![deny(missing_docs)]
 
+pub mod agent;
 pub mod hardware;
+pub mod identity;
 pub mod journal;

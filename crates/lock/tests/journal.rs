@@ -18,7 +18,7 @@ fn sequence_numbers_keep_growing_across_restarts() {
             .append(
                 Entry::Hardware {
                     output: Output::Unlocked,
-                    grant: None
+                    subject: None
                 },
                 2
             )

@@ -1,0 +1,635 @@
+//! The running lock: drives the hardware model in real time, verifies every
+//! entry itself, keeps its journal, listens to the cloud's channel for
+//! revocations and policies, uploads its journal, runs the camera's signed
+//! heartbeat, and offers a control interface on loopback for people and tests
+//! to press what a person would (`docs/lock.md`).
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use doorstep_proto::{
+    CameraHeartbeat, Clock, CourierResponse, DeliveryPolicy, EntryGrant, EntryRequest,
+    GrantSubject, LockChallenge, LockId, Revocation, Signed, SystemClock, verify_entry,
+};
+use futures_util::StreamExt;
+use rand_core::{OsRng, RngCore};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+use crate::hardware::{Bolt, Door, Hardware, Input, Output};
+use crate::identity::Paired;
+use crate::journal::{Entry, Journal, Record};
+
+/// The hardware loop runs this often.
+pub const TICK: Duration = Duration::from_millis(50);
+/// The camera signs a heartbeat this often while plugged in.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
+/// After a challenge, the camera records this long (extended while the door is unlocked or open).
+pub const RECORD_FOR: Duration = Duration::from_secs(300);
+
+struct Camera {
+    plugged: bool,
+    recording_until: i64,
+    frame_seq: u64,
+    last_heartbeat: Option<Signed<CameraHeartbeat>>,
+}
+
+struct LockState {
+    hw: Hardware,
+    journal: Journal,
+    challenge: Option<LockChallenge>,
+    camera: Camera,
+    /// What the door is open for, from the accepted grant until the bolt is home.
+    active: Option<EntryGrant>,
+    online: bool,
+    uploaded_through: u64,
+}
+
+/// The agent.
+#[derive(Clone)]
+pub struct Agent {
+    state: Arc<Mutex<LockState>>,
+    paired: Arc<Paired>,
+    clock: Arc<dyn Clock>,
+    http: reqwest::Client,
+    upload: Arc<Notify>,
+    data_dir: std::path::PathBuf,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent")
+            .field("lock_id", &self.paired.identity.lock_id)
+            .finish()
+    }
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl Agent {
+    /// Opens a paired lock's folder; after a restart the bolt is home (fail-secure).
+    pub fn open(data_dir: &std::path::Path) -> anyhow::Result<Self> {
+        let paired = Paired::load(data_dir)?;
+        let mut journal = Journal::open(data_dir)?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        journal.append(Entry::Booted, clock.read().now.0)?;
+        let uploaded_through = std::fs::read_to_string(data_dir.join("uploaded"))
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0);
+        Ok(Self {
+            state: Arc::new(Mutex::new(LockState {
+                hw: Hardware::after_reboot(Door::Closed),
+                journal,
+                challenge: None,
+                camera: Camera {
+                    plugged: true,
+                    recording_until: 0,
+                    frame_seq: 0,
+                    last_heartbeat: None,
+                },
+                active: None,
+                online: false,
+                uploaded_through,
+            })),
+            paired: Arc::new(paired),
+            clock,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()?,
+            upload: Arc::new(Notify::new()),
+            data_dir: data_dir.to_path_buf(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, LockState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.read().now.0
+    }
+
+    fn record(&self, state: &mut LockState, entry: Entry) {
+        if let Err(e) = state.journal.append(entry, self.now()) {
+            // Without its journal the lock cannot remember used grants: stay shut.
+            tracing::error!(error = %e, "journal write failed; locking");
+            state.hw.step(Input::Lock(self.now()));
+        }
+        self.upload.notify_one();
+    }
+
+    fn drive(&self, state: &mut LockState, input: Input) -> Vec<Output> {
+        let outputs = state.hw.step(input);
+        let subject = state.active.as_ref().map(|g| g.subject.clone());
+        for output in &outputs {
+            self.record(
+                state,
+                Entry::Hardware {
+                    output: *output,
+                    subject: subject.clone(),
+                },
+            );
+            if *output == Output::Relocked {
+                state.active = None;
+            }
+        }
+        outputs
+    }
+
+    /// Runs every loop and serves the control interface on `control` until the process ends.
+    pub async fn run(self, control: tokio::net::TcpListener) -> anyhow::Result<()> {
+        tokio::spawn(self.clone().hardware_loop());
+        tokio::spawn(self.clone().camera_loop());
+        tokio::spawn(self.clone().channel_loop());
+        tokio::spawn(self.clone().upload_loop());
+        let app = axum::Router::new()
+            .route("/status", get(status))
+            .route("/challenge", post(challenge))
+            .route("/enter", post(enter))
+            .route(
+                "/door/open",
+                post(|s: State<Agent>| press(s, Input::DoorOpened(0))),
+            )
+            .route(
+                "/door/close",
+                post(|s: State<Agent>| press(s, Input::DoorClosed(0))),
+            )
+            .route(
+                "/motor/jam",
+                post(|s: State<Agent>| press(s, Input::JamMotor)),
+            )
+            .route(
+                "/motor/free",
+                post(|s: State<Agent>| press(s, Input::FreeMotor)),
+            )
+            .route(
+                "/camera/unplug",
+                post(|s: State<Agent>| camera_plug(s, false)),
+            )
+            .route("/camera/plug", post(|s: State<Agent>| camera_plug(s, true)))
+            .with_state(self);
+        axum::serve(control, app).await?;
+        Ok(())
+    }
+
+    async fn hardware_loop(self) {
+        let mut interval = tokio::time::interval(TICK);
+        loop {
+            interval.tick().await;
+            let now = self.now();
+            let mut state = self.lock();
+            self.drive(&mut state, Input::Tick(now));
+            // Keep recording while an entry is under way.
+            if state.active.is_some() || !matches!(state.hw.door, Door::Closed) {
+                state.camera.recording_until = state
+                    .camera
+                    .recording_until
+                    .max(now + ms(Duration::from_secs(10)));
+            }
+        }
+    }
+
+    fn beat(&self, state: &mut LockState) -> Option<Signed<CameraHeartbeat>> {
+        if !state.camera.plugged {
+            state.camera.last_heartbeat = None;
+            return None;
+        }
+        let now = self.now();
+        state.camera.frame_seq += 1;
+        let heartbeat = Signed::sign(
+            &CameraHeartbeat {
+                lock: LockId(self.paired.identity.lock_id.clone()),
+                recording: now < state.camera.recording_until,
+                frame_seq: state.camera.frame_seq,
+                captured_at: doorstep_proto::Timestamp(now),
+            },
+            &self.paired.camera_key,
+        );
+        state.camera.last_heartbeat = Some(heartbeat.clone());
+        Some(heartbeat)
+    }
+
+    async fn send_heartbeat(&self, heartbeat: Signed<CameraHeartbeat>) {
+        let url = format!("{}/v1/lock/heartbeats", self.paired.identity.cloud);
+        let sent = self
+            .http
+            .post(url)
+            .bearer_auth(&self.paired.token)
+            .json(&json!({ "heartbeat": heartbeat.to_base64() }))
+            .send()
+            .await;
+        if let Err(e) = sent {
+            tracing::debug!(error = %e.without_url(), "heartbeat not delivered");
+        }
+    }
+
+    async fn camera_loop(self) {
+        let mut interval = tokio::time::interval(HEARTBEAT_EVERY);
+        loop {
+            interval.tick().await;
+            let heartbeat = {
+                let mut state = self.lock();
+                self.beat(&mut state)
+            };
+            if let Some(heartbeat) = heartbeat {
+                self.send_heartbeat(heartbeat).await;
+            }
+        }
+    }
+
+    async fn channel_loop(self) {
+        let mut failures: u32 = 0;
+        loop {
+            match self.channel_session().await {
+                Ok(()) => failures = 0,
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    tracing::info!(error = %e, "cloud channel down; the lock stays fail-secure");
+                }
+            }
+            self.lock().online = false;
+            // Jittered exponential backoff: 0.25 s … 10 s.
+            let base = 250u64.saturating_mul(1 << failures.min(5)).min(10_000);
+            let jitter = u64::from(OsRng.next_u32()) % (base / 2 + 1);
+            tokio::time::sleep(Duration::from_millis(base / 2 + jitter)).await;
+        }
+    }
+
+    async fn channel_session(&self) -> anyhow::Result<()> {
+        use tokio_tungstenite::tungstenite::Message;
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url =
+            format!("{}/v1/lock/connect", self.paired.identity.cloud).replacen("http", "ws", 1);
+        let mut request = url.into_client_request()?;
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {}", self.paired.token).parse()?,
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+        // Three silent keepalive intervals mean the link is dead.
+        while let Ok(Some(message)) =
+            tokio::time::timeout(Duration::from_secs(45), socket.next()).await
+        {
+            let Message::Text(text) = message? else {
+                continue;
+            };
+            let value: Value = serde_json::from_str(&text)?;
+            match value["type"].as_str() {
+                Some("policy") => self.on_policy(value["policy"].as_str().unwrap_or_default()),
+                Some("revocation") => {
+                    self.on_revocation(value["revocation"].as_str().unwrap_or_default())
+                }
+                Some("synced") => {
+                    self.lock().online = true;
+                    self.upload.notify_one();
+                    tracing::info!("cloud channel synced");
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn on_policy(&self, envelope: &str) {
+        let Some(policy) = Signed::<DeliveryPolicy>::from_base64(envelope)
+            .ok()
+            .and_then(|s| s.verify(&self.paired.identity.household_public_key))
+        else {
+            tracing::warn!("ignored a policy not signed by the household");
+            return;
+        };
+        let mut state = self.lock();
+        if policy.version > doorstep_proto::LockLedger::policy_version(state.journal.ledger()) {
+            self.record(
+                &mut state,
+                Entry::PolicySeen {
+                    version: policy.version,
+                    policy: envelope.to_owned(),
+                },
+            );
+        }
+    }
+
+    fn on_revocation(&self, envelope: &str) {
+        let Some(revocation) = Signed::<Revocation>::from_base64(envelope)
+            .ok()
+            .and_then(|s| s.verify(&self.paired.identity.household_public_key))
+        else {
+            tracing::warn!("ignored a revocation not signed by the household");
+            return;
+        };
+        if revocation.household.as_str() != self.paired.identity.household_id {
+            return;
+        }
+        let mut state = self.lock();
+        if !state.journal.ledger().knows(&revocation.target) {
+            self.record(
+                &mut state,
+                Entry::Revoked {
+                    revocation: envelope.to_owned(),
+                },
+            );
+        }
+        // Block while the door is open for it: throw the bolt now.
+        let covered = state
+            .active
+            .as_ref()
+            .is_some_and(|grant| state.journal.ledger().covers(&grant.subject, &grant.grant));
+        if covered {
+            let now = self.now();
+            self.drive(&mut state, Input::Lock(now));
+            tracing::info!("revocation obeyed: relocking");
+        }
+    }
+
+    async fn upload_loop(self) {
+        loop {
+            let _ = tokio::time::timeout(Duration::from_secs(1), self.upload.notified()).await;
+            let (online, pending): (bool, Vec<Record>) = {
+                let state = self.lock();
+                (
+                    state.online,
+                    state
+                        .journal
+                        .after(state.uploaded_through)
+                        .cloned()
+                        .collect(),
+                )
+            };
+            if !online {
+                continue;
+            }
+            for record in pending {
+                if !self.upload_one(&record).await {
+                    break;
+                }
+                let mut state = self.lock();
+                state.uploaded_through = record.seq;
+                let _ = std::fs::write(self.data_dir.join("uploaded"), record.seq.to_string());
+            }
+        }
+    }
+
+    async fn upload_one(&self, record: &Record) -> bool {
+        let (kind, subject, detail) = match &record.entry {
+            Entry::Booted => ("booted", None, json!({})),
+            Entry::Hardware { output, subject } => {
+                (output_kind(*output), subject.clone(), json!({}))
+            }
+            Entry::GrantUsed { grant, subject } => (
+                "grant_used",
+                Some(subject.clone()),
+                json!({ "grant": grant }),
+            ),
+            Entry::EntryRefused { reason, grant } => (
+                "entry_refused",
+                None,
+                json!({ "reason": reason, "grant": grant }),
+            ),
+            Entry::Revoked { .. } => ("revoked", None, json!({})),
+            Entry::PolicySeen { version, .. } => {
+                ("policy_seen", None, json!({ "version": version }))
+            }
+        };
+        let delivery_id = match subject {
+            Some(GrantSubject::Delivery(id)) => Some(id.to_string()),
+            _ => None,
+        };
+        let sent = self
+            .http
+            .post(format!("{}/v1/lock/reports", self.paired.identity.cloud))
+            .bearer_auth(&self.paired.token)
+            .json(&json!({ "seq": record.seq, "kind": kind, "delivery_id": delivery_id, "at": record.at, "detail": detail }))
+            .send()
+            .await;
+        match sent {
+            Ok(response) if response.status().is_success() => true,
+            Ok(response) => {
+                tracing::warn!(status = %response.status(), seq = record.seq, "journal upload refused");
+                false
+            }
+            Err(e) => {
+                tracing::debug!(error = %e.without_url(), "journal upload failed; will retry");
+                false
+            }
+        }
+    }
+}
+
+fn output_kind(output: Output) -> &'static str {
+    match output {
+        Output::Unlocked => "unlocked",
+        Output::Relocked => "relocked",
+        Output::DoorOpened => "door_opened",
+        Output::DoorClosed => "door_closed",
+        Output::Forced => "forced",
+        Output::Ajar => "ajar",
+        Output::Jammed => "jammed",
+    }
+}
+
+fn bolt_name(bolt: Bolt) -> &'static str {
+    match bolt {
+        Bolt::Locked => "locked",
+        Bolt::Unlocking { .. } => "unlocking",
+        Bolt::Unlocked { .. } => "unlocked",
+        Bolt::Locking { .. } => "locking",
+        Bolt::Jammed => "jammed",
+    }
+}
+
+async fn status(State(agent): State<Agent>) -> Json<Value> {
+    let state = agent.lock();
+    let now = agent.now();
+    Json(json!({
+        "lock_id": agent.paired.identity.lock_id,
+        "bolt": bolt_name(state.hw.bolt),
+        "door": if matches!(state.hw.door, Door::Closed) { "closed" } else { "open" },
+        "motor_jammed": state.hw.motor_jammed,
+        "camera": { "plugged": state.camera.plugged, "recording": state.camera.plugged && now < state.camera.recording_until },
+        "online": state.online,
+        "journal_seq": state.journal.records().last().map_or(0, |r| r.seq),
+        "uploaded_through": state.uploaded_through,
+    }))
+}
+
+async fn press(State(agent): State<Agent>, input: Input) -> Json<Value> {
+    let now = agent.now();
+    let input = match input {
+        Input::DoorOpened(_) => Input::DoorOpened(now),
+        Input::DoorClosed(_) => Input::DoorClosed(now),
+        other => other,
+    };
+    let mut state = agent.lock();
+    let outputs = agent.drive(&mut state, input);
+    Json(json!({ "reported": outputs.iter().map(|o| output_kind(*o)).collect::<Vec<_>>() }))
+}
+
+async fn camera_plug(State(agent): State<Agent>, plugged: bool) -> Json<Value> {
+    agent.lock().camera.plugged = plugged;
+    Json(json!({ "plugged": plugged }))
+}
+
+/// A courier (or guest) at the door asks for a challenge; the camera starts recording.
+async fn challenge(State(agent): State<Agent>) -> Json<Value> {
+    let now = agent.now();
+    let mut nonce = [0u8; 32];
+    OsRng.fill_bytes(&mut nonce);
+    let challenge = LockChallenge {
+        lock: LockId(agent.paired.identity.lock_id.clone()),
+        nonce,
+        issued_at: doorstep_proto::Timestamp(now),
+    };
+    let signed = Signed::sign(&challenge, &agent.paired.lock_key);
+    let heartbeat = {
+        let mut state = agent.lock();
+        state.challenge = Some(challenge);
+        state.camera.recording_until = now + ms(RECORD_FOR);
+        agent.beat(&mut state)
+    };
+    // The cloud needs a fresh "recording" heartbeat before it grants anything.
+    if let Some(heartbeat) = heartbeat {
+        agent.send_heartbeat(heartbeat).await;
+    }
+    Json(json!({ "challenge": signed.to_base64() }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnterRequest {
+    grant: String,
+    response: String,
+}
+
+/// The courier presents the cloud's grant and its signed answer to the challenge.
+async fn enter(
+    State(agent): State<Agent>,
+    Json(request): Json<EnterRequest>,
+) -> (StatusCode, Json<Value>) {
+    let bad = |message: String| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "code": "invalid_request", "message": message })),
+        )
+    };
+    let grant = match Signed::<EntryGrant>::from_base64(&request.grant) {
+        Ok(grant) => grant,
+        Err(e) => return bad(format!("field `grant`: {e}")),
+    };
+    let response = match Signed::<CourierResponse>::from_base64(&request.response) {
+        Ok(response) => response,
+        Err(e) => return bad(format!("field `response`: {e}")),
+    };
+    let trust = agent.paired.trust();
+    let verdict = {
+        let mut state = agent.lock();
+        if !state.online {
+            // Fail-secure: without the channel the lock may have missed a revocation.
+            let reason = "the lock is offline, so nothing new opens".to_owned();
+            agent.record(
+                &mut state,
+                Entry::EntryRefused {
+                    reason: reason.clone(),
+                    grant: grant.peek().map(|g| g.grant.to_string()),
+                },
+            );
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "code": "entry_refused", "message": reason })),
+            );
+        }
+        let Some(challenge) = state.challenge.clone() else {
+            return (
+                StatusCode::CONFLICT,
+                Json(
+                    json!({ "code": "conflict", "message": "ask the lock for a challenge first" }),
+                ),
+            );
+        };
+        let Some(heartbeat) = state.camera.last_heartbeat.clone() else {
+            let reason = doorstep_proto::Refusal::CameraNotRecording.to_string();
+            agent.record(
+                &mut state,
+                Entry::EntryRefused {
+                    reason: reason.clone(),
+                    grant: None,
+                },
+            );
+            return (
+                StatusCode::FORBIDDEN,
+                Json(json!({ "code": "entry_refused", "message": reason })),
+            );
+        };
+        let verdict = verify_entry(
+            &trust,
+            state.journal.ledger(),
+            agent.clock.as_ref(),
+            EntryRequest {
+                challenge: &challenge,
+                grant: &grant,
+                response: &response,
+                heartbeat: &heartbeat,
+            },
+        );
+        match verdict {
+            Ok(entry) => {
+                // Written to disk before the bolt moves: a grant opens once, even across a power cut.
+                agent.record(
+                    &mut state,
+                    Entry::GrantUsed {
+                        grant: entry.grant.grant.to_string(),
+                        subject: entry.grant.subject.clone(),
+                    },
+                );
+                state.challenge = None;
+                state.active = Some(entry.grant);
+                let now = agent.now();
+                agent.drive(&mut state, Input::Unlock(now));
+                Ok(())
+            }
+            Err(refusal) => {
+                agent.record(
+                    &mut state,
+                    Entry::EntryRefused {
+                        reason: refusal.to_string(),
+                        grant: grant.peek().map(|g| g.grant.to_string()),
+                    },
+                );
+                Err(refusal)
+            }
+        }
+    };
+    match verdict {
+        Ok(()) => {
+            // Answer once the motor has finished (or failed).
+            for _ in 0..40 {
+                tokio::time::sleep(TICK).await;
+                let state = agent.lock();
+                if state.hw.is_unlocked() {
+                    return (StatusCode::OK, Json(json!({ "unlocked": true })));
+                }
+                if state.hw.bolt == Bolt::Jammed {
+                    break;
+                }
+            }
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(
+                    json!({ "code": "jammed", "message": "the lock accepted the grant but the motor did not move; leave the parcel at the door" }),
+                ),
+            )
+        }
+        Err(refusal) => (
+            StatusCode::FORBIDDEN,
+            Json(json!({ "code": "entry_refused", "message": refusal.to_string() })),
+        ),
+    }
+}

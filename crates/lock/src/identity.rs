@@ -1,0 +1,160 @@
+//! What a lock learns at pairing and keeps in its data folder: its own and its
+//! camera's keys, its cloud token, and the pinned household and cloud keys.
+
+use std::path::{Path, PathBuf};
+
+use doorstep_proto::{HouseholdId, LockId, LockTrust, PublicKey, SigningKey};
+use serde::{Deserialize, Serialize};
+
+/// The public part, in `identity.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Identity {
+    /// The cloud's base URL.
+    pub cloud: String,
+    /// This lock.
+    pub lock_id: String,
+    /// Its household.
+    pub household_id: String,
+    /// Pinned: signs approvals, policies, invitations, revocations.
+    pub household_public_key: PublicKey,
+    /// Pinned: signs grants.
+    pub cloud_public_key: PublicKey,
+    /// Its name.
+    pub name: String,
+    /// Door or garage.
+    pub kind: String,
+}
+
+/// Everything, loaded.
+#[derive(Debug)]
+pub struct Paired {
+    /// Public part.
+    pub identity: Identity,
+    /// The lock's device key (signs challenges).
+    pub lock_key: SigningKey,
+    /// The camera's device key (signs heartbeats).
+    pub camera_key: SigningKey,
+    /// The lock's credential for the cloud.
+    pub token: String,
+}
+
+impl Paired {
+    /// What `verify_entry` trusts.
+    pub fn trust(&self) -> LockTrust {
+        LockTrust {
+            lock: LockId(self.identity.lock_id.clone()),
+            household: HouseholdId(self.identity.household_id.clone()),
+            household_key: self.identity.household_public_key,
+            cloud_key: self.identity.cloud_public_key,
+            camera_key: self.camera_key.public_key(),
+        }
+    }
+
+    /// Loads a paired lock's folder.
+    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+        let identity_path = dir.join("identity.json");
+        let text = std::fs::read_to_string(&identity_path).map_err(|e| {
+            anyhow::anyhow!(
+                "{} is not a paired lock's folder ({e}); run `doorstep-lock pair` first",
+                dir.display()
+            )
+        })?;
+        let identity: Identity = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", identity_path.display()))?;
+        Ok(Self {
+            identity,
+            lock_key: read_key(&dir.join("lock.key"))?,
+            camera_key: read_key(&dir.join("camera.key"))?,
+            token: std::fs::read_to_string(dir.join("cloud.token"))
+                .map_err(|e| anyhow::anyhow!("cloud.token: {e}"))?
+                .trim()
+                .to_owned(),
+        })
+    }
+
+    /// Pairs with the cloud using a one-time code and writes the folder.
+    pub async fn pair(cloud: &str, code: &str, dir: &Path) -> anyhow::Result<Self> {
+        if dir.join("identity.json").exists() {
+            anyhow::bail!(
+                "{} already holds a paired lock; use another folder",
+                dir.display()
+            );
+        }
+        let lock_key = SigningKey::generate();
+        let camera_key = SigningKey::generate();
+        let cloud = cloud.trim_end_matches('/').to_owned();
+        let response = reqwest::Client::new()
+            .post(format!("{cloud}/v1/locks/pair"))
+            .json(&serde_json::json!({
+                "code": code,
+                "lock_key": lock_key.public_key().to_base64(),
+                "camera_key": camera_key.public_key().to_base64(),
+            }))
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("cannot reach the cloud at {cloud}: {}", e.without_url())
+            })?;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        if !status.is_success() {
+            anyhow::bail!(
+                "pairing refused ({status}): {}",
+                body["message"].as_str().unwrap_or("no reason given")
+            );
+        }
+        let text = |field: &str| -> anyhow::Result<String> {
+            body[field]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| anyhow::anyhow!("the cloud's answer has no `{field}`"))
+        };
+        let identity = Identity {
+            cloud,
+            lock_id: text("lock_id")?,
+            household_id: text("household_id")?,
+            household_public_key: PublicKey::from_base64(&text("household_public_key")?)?,
+            cloud_public_key: PublicKey::from_base64(&text("cloud_public_key")?)?,
+            name: text("name")?,
+            kind: text("kind")?,
+        };
+        let token = text("lock_token")?;
+        std::fs::create_dir_all(dir)?;
+        write_private(&dir.join("lock.key"), &lock_key.to_seed())?;
+        write_private(&dir.join("camera.key"), &camera_key.to_seed())?;
+        write_private(&dir.join("cloud.token"), token.as_bytes())?;
+        std::fs::write(
+            dir.join("identity.json"),
+            serde_json::to_string_pretty(&identity)?,
+        )?;
+        Ok(Self {
+            identity,
+            lock_key,
+            camera_key,
+            token,
+        })
+    }
+}
+
+fn read_key(path: &PathBuf) -> anyhow::Result<SigningKey> {
+    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let seed: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("{} is not a 32-byte key", path.display()))?;
+    Ok(SigningKey::from_seed(&seed))
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! The whole system as real processes on loopback: the cloud binary and lock
+//! agents, started from cargo's target folder (`make test` builds them).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use crate::app::target_dir;
+use crate::process::Guarded;
+
+/// Path of a workspace binary in `target/debug`.
+pub fn binary(name: &str) -> Result<PathBuf> {
+    let path = target_dir()?.join("debug").join(name);
+    if !path.is_file() {
+        bail!(
+            "{} is missing; `make test` builds it (or: cargo build -p {name})",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// Starts `command` and returns it with its first line of output.
+fn spawn_with_first_line(name: &str, mut command: Command) -> Result<(Guarded, String)> {
+    command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .stdin(Stdio::null());
+    let mut child = Guarded::spawn(name, command)?;
+    let line = child.first_stdout_line(Duration::from_secs(30))?;
+    Ok((child, line))
+}
+
+/// `doorstep-cloud serve` on SQLite in a temporary folder.
+#[derive(Debug)]
+pub struct CloudProcess {
+    /// Base URL.
+    pub url: String,
+    /// Its data folder.
+    pub data_dir: PathBuf,
+    process: Guarded,
+}
+
+impl CloudProcess {
+    /// Starts the cloud in `data_dir`.
+    pub fn start(data_dir: &Path) -> Result<Self> {
+        let mut command = Command::new(binary("doorstep-cloud")?);
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("DOORSTEP_LOG", "warn")
+            .env_remove("DATABASE_URL");
+        let (process, line) = spawn_with_first_line("doorstep-cloud", command)?;
+        let url = line
+            .strip_prefix("listening on ")
+            .with_context(|| format!("unexpected first line from the cloud: {line}"))?
+            .to_owned();
+        Ok(Self {
+            url,
+            data_dir: data_dir.to_path_buf(),
+            process,
+        })
+    }
+
+    /// Stops the process (the data folder stays).
+    pub fn stop(&mut self) {
+        self.process.stop();
+    }
+
+    /// Registers a carrier through the operator command; returns its API key.
+    pub fn add_carrier(&self, name: &str, webhook: Option<&str>) -> Result<String> {
+        let mut command = Command::new(binary("doorstep-cloud")?);
+        command
+            .args(["carrier-add", name, "--data-dir"])
+            .arg(&self.data_dir);
+        if let Some(webhook) = webhook {
+            command.args(["--webhook", webhook]);
+        }
+        let output = command
+            .env("DOORSTEP_LOG", "warn")
+            .env_remove("DATABASE_URL")
+            .output()?;
+        if !output.status.success() {
+            bail!(
+                "carrier-add failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .find_map(|line| line.strip_prefix("api_key=").map(str::to_owned))
+            .context("carrier-add printed no api_key")
+    }
+}
+
+/// A paired lock agent.
+#[derive(Debug)]
+pub struct LockProcess {
+    /// Its control interface.
+    pub control: String,
+    /// Its folder.
+    pub data_dir: PathBuf,
+    process: Guarded,
+}
+
+impl LockProcess {
+    /// Pairs a new lock with `code` and starts it.
+    pub fn pair_and_run(cloud: &str, code: &str, data_dir: &Path) -> Result<Self> {
+        let output = Command::new(binary("doorstep-lock")?)
+            .args(["pair", "--cloud", cloud, "--code", code, "--data-dir"])
+            .arg(data_dir)
+            .env("DOORSTEP_LOG", "warn")
+            .output()?;
+        if !output.status.success() {
+            bail!(
+                "doorstep-lock pair failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Self::run(data_dir)
+    }
+
+    /// Starts an already paired lock.
+    pub fn run(data_dir: &Path) -> Result<Self> {
+        let mut command = Command::new(binary("doorstep-lock")?);
+        command
+            .args(["run", "--data-dir"])
+            .arg(data_dir)
+            .env("DOORSTEP_LOG", "warn");
+        let (process, line) = spawn_with_first_line("doorstep-lock", command)?;
+        let control = line
+            .strip_prefix("control on ")
+            .with_context(|| format!("unexpected first line from the lock: {line}"))?
+            .to_owned();
+        Ok(Self {
+            control,
+            data_dir: data_dir.to_path_buf(),
+            process,
+        })
+    }
+
+    /// Stops the agent (a power cut, as far as it knows: SIGTERM then SIGKILL).
+    pub fn stop(&mut self) {
+        self.process.stop();
+    }
+}
+
+/// Polls `check` every 20 ms for up to `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return Ok(value);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

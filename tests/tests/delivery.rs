@@ -1,0 +1,439 @@
+//! A delivery as real processes on loopback: the cloud binary, a paired lock
+//! agent, and this test playing the household (over the API) and the courier
+//! (at the lock's control interface and the cloud).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking"
+)]
+
+use std::time::Duration;
+
+use base64::Engine;
+use doorstep_proto::*;
+use harness::system::{CloudProcess, LockProcess, eventually};
+use serde_json::{Value, json};
+
+struct World {
+    _dir: tempfile::TempDir,
+    cloud: CloudProcess,
+    lock: LockProcess,
+    http: reqwest::Client,
+    household_key: SigningKey,
+    household_id: String,
+    device_id: String,
+    access: String,
+    lock_id: String,
+    carrier_key: String,
+    courier: SigningKey,
+}
+
+impl World {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let cloud = CloudProcess::start(&dir.path().join("cloud")).unwrap();
+        let http = reqwest::Client::new();
+        let household_key = SigningKey::generate();
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let created: Value = http
+            .post(format!("{}/v1/accounts", cloud.url))
+            .json(&json!({
+                "email": "family@example.org",
+                "auth_key": b64(&[7; 32]),
+                "kdf_salt": b64(&[1; 16]),
+                "household_public_key": household_key.public_key().to_base64(),
+                "wrapped_household_key": b64(&[9; 48]),
+                "time_zone": "Europe/Berlin",
+                "device": { "name": "Kitchen laptop", "public_key": SigningKey::generate().public_key().to_base64() },
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let access = created["session"]["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let code: Value = http
+            .post(format!("{}/v1/locks/pairing-codes", cloud.url))
+            .bearer_auth(&access)
+            .json(&json!({ "name": "Front door", "kind": "door" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let lock = LockProcess::pair_and_run(
+            &cloud.url,
+            code["code"].as_str().unwrap(),
+            &dir.path().join("lock"),
+        )
+        .unwrap();
+        let locks: Value = http
+            .get(format!("{}/v1/locks", cloud.url))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let carrier_key = cloud.add_carrier("DHL", None).unwrap();
+        let world = Self {
+            household_id: created["household_id"].as_str().unwrap().to_owned(),
+            device_id: created["device_id"].as_str().unwrap().to_owned(),
+            lock_id: locks[0]["id"].as_str().unwrap().to_owned(),
+            _dir: dir,
+            cloud,
+            lock,
+            http,
+            household_key,
+            access,
+            carrier_key,
+            courier: SigningKey::generate(),
+        };
+        eventually(
+            "the lock to come online",
+            Duration::from_secs(10),
+            || async { (world.lock_status().await["online"] == true).then_some(()) },
+        )
+        .await
+        .unwrap();
+        world
+    }
+
+    async fn lock_status(&self) -> Value {
+        match self
+            .http
+            .get(format!("{}/status", self.lock.control))
+            .send()
+            .await
+        {
+            Ok(response) => response.json().await.unwrap_or_default(),
+            Err(_) => Value::Null,
+        }
+    }
+
+    async fn lock_post(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.lock.control))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or_default(),
+        )
+    }
+
+    async fn cloud(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.cloud.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or_default(),
+        )
+    }
+
+    async fn delivery_state(&self, id: &str) -> String {
+        let (_, delivery) = self
+            .cloud(
+                reqwest::Method::GET,
+                &format!("/v1/deliveries/{id}"),
+                Some(&self.access),
+                None,
+            )
+            .await;
+        delivery["state"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Announced by the carrier and approved (signed) by the household.
+    async fn approved_delivery(&self, tracking: &str) -> String {
+        let now = Timestamp::now();
+        let (status, delivery) = self
+            .cloud(
+                reqwest::Method::POST,
+                "/v1/carrier/shipments",
+                Some(&self.carrier_key),
+                Some(json!({
+                    "tracking_id": tracking,
+                    "household_id": self.household_id,
+                    "window": { "not_before": now.0 - 60_000, "not_after": now.0 + 3_600_000 },
+                    "courier_key": self.courier.public_key().to_base64(),
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "{delivery}");
+        let id = delivery["id"].as_str().unwrap().to_owned();
+        let approval = DeliveryApproval {
+            household: HouseholdId(self.household_id.clone()),
+            delivery: DeliveryId(id.clone()),
+            lock: LockId(self.lock_id.clone()),
+            carrier: "DHL".into(),
+            courier: self.courier.public_key(),
+            window: TimeWindow::new(Timestamp(now.0 - 60_000), Timestamp(now.0 + 3_600_000)),
+            device: DeviceId(self.device_id.clone()),
+            approved_at: now,
+        };
+        let (status, body) = self
+            .cloud(
+                reqwest::Method::POST,
+                &format!("/v1/deliveries/{id}/approve"),
+                Some(&self.access),
+                Some(
+                    json!({ "approval": Signed::sign(&approval, &self.household_key).to_base64() }),
+                ),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        id
+    }
+
+    /// The courier at the door: challenge from the lock, grant from the cloud, entry at the lock.
+    async fn courier_enters(&self, id: &str) -> (u16, Value) {
+        let (status, challenge) = self.lock_post("/challenge", json!({})).await;
+        assert_eq!(status, 200);
+        let envelope = challenge["challenge"].as_str().unwrap();
+        let challenge = Signed::<LockChallenge>::from_base64(envelope)
+            .unwrap()
+            .peek()
+            .unwrap();
+        let response = Signed::sign(
+            &CourierResponse {
+                lock: challenge.lock.clone(),
+                nonce: challenge.nonce,
+                subject: GrantSubject::Delivery(DeliveryId(id.into())),
+                responded_at: Timestamp::now(),
+            },
+            &self.courier,
+        )
+        .to_base64();
+        let (status, granted) = self
+            .cloud(
+                reqwest::Method::POST,
+                &format!("/v1/courier/deliveries/{id}/access"),
+                None,
+                Some(json!({ "challenge": envelope, "response": response })),
+            )
+            .await;
+        assert_eq!(status, 200, "{granted}");
+        self.lock_post(
+            "/enter",
+            json!({ "grant": granted["grant"], "response": response }),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn a_courier_is_let_in_delivers_and_the_door_relocks() {
+    let world = World::start().await;
+    let id = world.approved_delivery("JJD-HAPPY").await;
+    let (status, body) = world.courier_enters(&id).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(world.lock_status().await["bolt"], "unlocked");
+
+    world.lock_post("/door/open", json!({})).await;
+    eventually("door_open in the cloud", Duration::from_secs(5), || async {
+        (world.delivery_state(&id).await == "door_open").then_some(())
+    })
+    .await
+    .unwrap();
+    world.lock_post("/door/close", json!({})).await;
+    eventually("the lock to relock", Duration::from_secs(3), || async {
+        (world.lock_status().await["bolt"] == "locked").then_some(())
+    })
+    .await
+    .unwrap();
+    eventually("completed in the cloud", Duration::from_secs(5), || async {
+        (world.delivery_state(&id).await == "completed").then_some(())
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn block_while_the_door_is_open_relocks_at_once_and_the_visit_is_blocked() {
+    let world = World::start().await;
+    let id = world.approved_delivery("JJD-BLOCK").await;
+    assert_eq!(world.courier_enters(&id).await.0, 200);
+    world.lock_post("/door/open", json!({})).await;
+
+    let revocation = Signed::sign(
+        &Revocation {
+            household: HouseholdId(world.household_id.clone()),
+            lock: LockId(world.lock_id.clone()),
+            target: RevocationTarget::Delivery(DeliveryId(id.clone())),
+            device: DeviceId(world.device_id.clone()),
+            issued_at: Timestamp::now(),
+        },
+        &world.household_key,
+    );
+    let (status, body) = world
+        .cloud(
+            reqwest::Method::POST,
+            &format!("/v1/deliveries/{id}/block"),
+            Some(&world.access),
+            Some(json!({ "revocation": revocation.to_base64() })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["state"], "blocked");
+    // The revocation reaches the lock over its channel and the bolt is thrown.
+    eventually("the bolt to be thrown", Duration::from_secs(3), || async {
+        matches!(
+            world.lock_status().await["bolt"].as_str(),
+            Some("locking" | "locked")
+        )
+        .then_some(())
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_grant_presented_twice_opens_once_even_across_a_lock_restart() {
+    let mut world = World::start().await;
+    let id = world.approved_delivery("JJD-REPLAY").await;
+    let (status, challenge) = world.lock_post("/challenge", json!({})).await;
+    assert_eq!(status, 200);
+    let envelope = challenge["challenge"].as_str().unwrap().to_owned();
+    let parsed = Signed::<LockChallenge>::from_base64(&envelope)
+        .unwrap()
+        .peek()
+        .unwrap();
+    let response = Signed::sign(
+        &CourierResponse {
+            lock: parsed.lock,
+            nonce: parsed.nonce,
+            subject: GrantSubject::Delivery(DeliveryId(id.clone())),
+            responded_at: Timestamp::now(),
+        },
+        &world.courier,
+    )
+    .to_base64();
+    let (_, granted) = world
+        .cloud(
+            reqwest::Method::POST,
+            &format!("/v1/courier/deliveries/{id}/access"),
+            None,
+            Some(json!({ "challenge": envelope, "response": response })),
+        )
+        .await;
+    let enter = json!({ "grant": granted["grant"], "response": response });
+    assert_eq!(world.lock_post("/enter", enter.clone()).await.0, 200);
+    world.lock_post("/door/open", json!({})).await;
+    world.lock_post("/door/close", json!({})).await;
+
+    // Power cut and back: the lock remembers the grant from its journal.
+    world.lock.stop();
+    world.lock = LockProcess::run(&world.lock.data_dir).unwrap();
+    eventually(
+        "the lock to come back online",
+        Duration::from_secs(10),
+        || async { (world.lock_status().await["online"] == true).then_some(()) },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        world.lock_status().await["bolt"],
+        "locked",
+        "fail-secure after restart"
+    );
+    let (status, challenge) = world.lock_post("/challenge", json!({})).await;
+    assert_eq!(status, 200);
+    let parsed = Signed::<LockChallenge>::from_base64(challenge["challenge"].as_str().unwrap())
+        .unwrap()
+        .peek()
+        .unwrap();
+    let fresh_response = Signed::sign(
+        &CourierResponse {
+            lock: parsed.lock,
+            nonce: parsed.nonce,
+            subject: GrantSubject::Delivery(DeliveryId(id.clone())),
+            responded_at: Timestamp::now(),
+        },
+        &world.courier,
+    )
+    .to_base64();
+    let (status, body) = world
+        .lock_post(
+            "/enter",
+            json!({ "grant": granted["grant"], "response": fresh_response }),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("already used"),
+        "{body}"
+    );
+    assert_eq!(world.lock_status().await["bolt"], "locked");
+}
+
+#[tokio::test]
+async fn with_the_cloud_down_the_lock_stays_shut() {
+    let mut world = World::start().await;
+    let id = world.approved_delivery("JJD-OFFLINE").await;
+    let (_, challenge) = world.lock_post("/challenge", json!({})).await;
+    let envelope = challenge["challenge"].as_str().unwrap().to_owned();
+    let parsed = Signed::<LockChallenge>::from_base64(&envelope)
+        .unwrap()
+        .peek()
+        .unwrap();
+    let response = Signed::sign(
+        &CourierResponse {
+            lock: parsed.lock,
+            nonce: parsed.nonce,
+            subject: GrantSubject::Delivery(DeliveryId(id.clone())),
+            responded_at: Timestamp::now(),
+        },
+        &world.courier,
+    )
+    .to_base64();
+    let (_, granted) = world
+        .cloud(
+            reqwest::Method::POST,
+            &format!("/v1/courier/deliveries/{id}/access"),
+            None,
+            Some(json!({ "challenge": envelope, "response": response })),
+        )
+        .await;
+    // The cloud goes away after issuing the grant: the lock may have missed a block.
+    world.cloud.stop();
+    eventually("the lock to notice", Duration::from_secs(60), || async {
+        (world.lock_status().await["online"] == false).then_some(())
+    })
+    .await
+    .unwrap();
+    let (status, body) = world
+        .lock_post(
+            "/enter",
+            json!({ "grant": granted["grant"], "response": response }),
+        )
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("offline"),
+        "{body}"
+    );
+    assert_eq!(world.lock_status().await["bolt"], "locked");
+}
