@@ -437,3 +437,132 @@ async fn with_the_cloud_down_the_lock_stays_shut() {
     );
     assert_eq!(world.lock_status().await["bolt"], "locked");
 }
+
+impl World {
+    async fn events_after(&self, after: i64) -> Vec<Value> {
+        let (_, page) = self
+            .cloud(
+                reqwest::Method::GET,
+                &format!("/v1/events?after={after}"),
+                Some(&self.access),
+                None,
+            )
+            .await;
+        page["events"].as_array().cloned().unwrap_or_default()
+    }
+
+    async fn last_seq(&self) -> i64 {
+        let (_, page) = self
+            .cloud(
+                reqwest::Method::GET,
+                "/v1/events?limit=1",
+                Some(&self.access),
+                None,
+            )
+            .await;
+        page["last_seq"].as_i64().unwrap_or(0)
+    }
+}
+
+#[tokio::test]
+async fn the_camera_unplugged_mid_entry_alerts_the_household() {
+    let world = World::start().await;
+    let id = world.approved_delivery("JJD-CAMERA").await;
+    assert_eq!(world.courier_enters(&id).await.0, 200);
+    world.lock_post("/door/open", json!({})).await;
+    let since = world.last_seq().await;
+    world.lock_post("/camera/unplug", json!({})).await;
+    let alert = eventually(
+        "a camera.feed_lost event",
+        Duration::from_secs(5),
+        || async {
+            world
+                .events_after(since)
+                .await
+                .into_iter()
+                .find(|e| e["kind"] == "camera.feed_lost")
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(alert["data"]["delivery_id"], id.as_str());
+    world.lock_post("/camera/plug", json!({})).await;
+    eventually(
+        "a camera.feed_restored event",
+        Duration::from_secs(5),
+        || async {
+            world
+                .events_after(since)
+                .await
+                .into_iter()
+                .find(|e| e["kind"] == "camera.feed_restored")
+        },
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_lock_offline_at_arrival_fails_the_delivery_and_it_can_be_rerouted() {
+    let world = World::start().await;
+    let id = world.approved_delivery("JJD-LOCKDOWN").await;
+    world.lock_post("/network/down", json!({})).await;
+    eventually(
+        "the cloud to see the lock offline",
+        Duration::from_secs(15),
+        || async {
+            let (_, locks) = world
+                .cloud(reqwest::Method::GET, "/v1/locks", Some(&world.access), None)
+                .await;
+            (locks[0]["online"] == false).then_some(())
+        },
+    )
+    .await
+    .unwrap();
+    // The courier still reaches the lock at the door, but the cloud has lost it.
+    let (_, challenge) = world.lock_post("/challenge", json!({})).await;
+    let envelope = challenge["challenge"].as_str().unwrap().to_owned();
+    let parsed = Signed::<LockChallenge>::from_base64(&envelope)
+        .unwrap()
+        .peek()
+        .unwrap();
+    let response = Signed::sign(
+        &CourierResponse {
+            lock: parsed.lock,
+            nonce: parsed.nonce,
+            subject: GrantSubject::Delivery(DeliveryId(id.clone())),
+            responded_at: Timestamp::now(),
+        },
+        &world.courier,
+    )
+    .to_base64();
+    let (status, body) = world
+        .cloud(
+            reqwest::Method::POST,
+            &format!("/v1/courier/deliveries/{id}/access"),
+            None,
+            Some(json!({ "challenge": envelope, "response": response })),
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert!(
+        body["message"].as_str().unwrap().contains("offline"),
+        "{body}"
+    );
+    assert_eq!(world.delivery_state(&id).await, "failed");
+    assert_eq!(world.lock_status().await["bolt"], "locked");
+
+    let (_, address) = world
+        .cloud(reqwest::Method::POST, "/v1/addresses", Some(&world.access), Some(json!({ "label": "Parcel locker", "kind": "locker", "address": "Hauptbahnhof, locker 12" })))
+        .await;
+    let (status, body) = world
+        .cloud(
+            reqwest::Method::POST,
+            &format!("/v1/deliveries/{id}/reroute"),
+            Some(&world.access),
+            Some(json!({ "address_id": address["id"] })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["state"], "rerouted");
+}

@@ -125,6 +125,8 @@ CREATE TABLE deliveries (
     revocation TEXT,
     lock_id TEXT,
     reroute_address_id TEXT REFERENCES addresses (id),
+    -- Set while the camera's heartbeats are missing during an entry.
+    feed_lost_at BIGINT,
     revision BIGINT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,

@@ -243,11 +243,22 @@ pub async fn request_access(
 
     arrive(&state, &household_id, &id).await?;
 
-    // No live camera, no entry (SPEC §3.5).
-    let beat = sqlx::query("SELECT heartbeat FROM lock_status WHERE lock_id = $1")
+    // A lock that has not been heard from cannot be told of a block: fail-secure.
+    let beat = sqlx::query("SELECT heartbeat, received_at FROM lock_status WHERE lock_id = $1")
         .bind(&lock_id)
         .fetch_optional(&state.db.pool)
         .await?;
+    let heard_from = beat
+        .as_ref()
+        .and_then(|row| row.try_get::<i64, _>("received_at").ok())
+        .is_some_and(|at| now.0 - at <= LOCK_OFFLINE_AFTER_MS);
+    if !heard_from {
+        fail(&state, &household_id, &id, "lock offline").await?;
+        return Err(refuse(
+            "the lock is offline, so the door stays shut: leave the parcel at the door or take it back; the household can reroute it",
+        ));
+    }
+    // No live camera, no entry (SPEC §3.5).
     let camera_ok = beat
         .and_then(|row| row.try_get::<String, _>("heartbeat").ok())
         .and_then(|text| Signed::<CameraHeartbeat>::from_base64(&text).ok())
@@ -344,6 +355,9 @@ pub async fn request_access(
         "the delivery is changing too fast; try again",
     ))
 }
+
+/// A lock whose last heartbeat is older than this is treated as offline.
+pub const LOCK_OFFLINE_AFTER_MS: i64 = 5000;
 
 /// A grant starts this long before it is issued, so a lock whose clock is a
 /// little behind still sees it open (CLOCK_SKEW covers the rest).

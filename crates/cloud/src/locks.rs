@@ -210,6 +210,12 @@ pub struct Lock {
     pub kind: String,
     /// When it was paired.
     pub paired_at: i64,
+    /// When the cloud last heard from it (a camera heartbeat).
+    pub last_seen_at: Option<i64>,
+    /// Heard from in the last few seconds.
+    pub online: bool,
+    /// Whether its camera says it is recording.
+    pub camera_recording: bool,
 }
 
 /// The household's locks.
@@ -218,8 +224,10 @@ pub async fn list(
     State(state): State<AppState>,
     session: DeviceSession,
 ) -> ApiResult<Json<Vec<Lock>>> {
+    let now = state.now().0;
     let rows = sqlx::query(
-        "SELECT id, name, kind, paired_at FROM locks WHERE household_id = $1 ORDER BY paired_at",
+        "SELECT l.id, l.name, l.kind, l.paired_at, s.received_at, s.recording FROM locks l \
+         LEFT JOIN lock_status s ON s.lock_id = l.id WHERE l.household_id = $1 ORDER BY l.paired_at",
     )
     .bind(&session.household_id)
     .fetch_all(&state.db.pool)
@@ -232,6 +240,11 @@ pub async fn list(
                 name: row.try_get("name")?,
                 kind: row.try_get("kind")?,
                 paired_at: row.try_get("paired_at")?,
+                last_seen_at: row.try_get("received_at")?,
+                online: row
+                    .try_get::<Option<i64>, _>("received_at")?
+                    .is_some_and(|at| now - at <= crate::access::LOCK_OFFLINE_AFTER_MS),
+                camera_recording: row.try_get::<Option<i64>, _>("recording")? == Some(1),
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;

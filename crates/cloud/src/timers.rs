@@ -79,5 +79,76 @@ async fn tick(state: &AppState) -> anyhow::Result<()> {
             tracing::warn!(delivery_id = id, error = %e, "could not expire");
         }
     }
+    watch_camera_feeds(state, now).await
+}
+
+/// Heartbeats older than this during an entry mean the feed is lost (SPEC §4: an
+/// alert on every device within a second or two).
+pub const FEED_LOST_AFTER_MS: i64 = 1500;
+
+/// Raises `camera.feed_lost` once when an entry's camera goes silent (or stops
+/// recording), and `camera.feed_restored` when it is back.
+async fn watch_camera_feeds(state: &AppState, now: i64) -> anyhow::Result<()> {
+    let entries = sqlx::query(
+        "SELECT d.id, d.household_id, d.lock_id, d.feed_lost_at, s.received_at, s.recording          FROM deliveries d LEFT JOIN lock_status s ON s.lock_id = d.lock_id          WHERE d.state IN ('granted', 'door_open') AND d.lock_id IS NOT NULL",
+    )
+    .fetch_all(&state.db.pool)
+    .await?;
+    for row in entries {
+        let id: String = row.try_get("id")?;
+        let household: String = row.try_get("household_id")?;
+        let lock_id: String = row.try_get("lock_id")?;
+        let lost_at: Option<i64> = row.try_get("feed_lost_at")?;
+        let received: Option<i64> = row.try_get("received_at")?;
+        let recording: Option<i64> = row.try_get("recording")?;
+        let healthy =
+            received.is_some_and(|at| now - at <= FEED_LOST_AFTER_MS) && recording == Some(1);
+        let (kind, set): (&str, Option<i64>) = match (healthy, lost_at) {
+            (false, None) => ("camera.feed_lost", Some(now)),
+            (true, Some(_)) => ("camera.feed_restored", None),
+            _ => continue,
+        };
+        let mut tx = state.db.pool.begin().await?;
+        let changed = match set {
+            Some(at) => sqlx::query("UPDATE deliveries SET feed_lost_at = $1 WHERE id = $2 AND feed_lost_at IS NULL")
+                .bind(at)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?,
+            None => sqlx::query("UPDATE deliveries SET feed_lost_at = NULL WHERE id = $1 AND feed_lost_at IS NOT NULL")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?,
+        };
+        if changed.rows_affected() == 0 {
+            continue;
+        }
+        crate::audit::record(
+            &mut tx,
+            &household,
+            &Actor::System,
+            kind,
+            Some(&id),
+            &format!("lock {lock_id}"),
+            now,
+        )
+        .await?;
+        let event = crate::events::append(
+            &mut tx,
+            &household,
+            kind,
+            serde_json::json!({ "delivery_id": id, "lock_id": lock_id, "last_heartbeat_at": received }),
+            None,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        state.hub.publish([event]);
+        tracing::warn!(
+            delivery_id = id,
+            kind,
+            "camera feed changed during an entry"
+        );
+    }
     Ok(())
 }

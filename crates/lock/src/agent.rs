@@ -47,6 +47,8 @@ struct LockState {
     /// What the door is open for, from the accepted grant until the bolt is home.
     active: Option<EntryGrant>,
     online: bool,
+    /// The lock's own network link (a test or demo pulls the plug).
+    network: bool,
     uploaded_through: u64,
 }
 
@@ -97,6 +99,7 @@ impl Agent {
                 },
                 active: None,
                 online: false,
+                network: true,
                 uploaded_through,
             })),
             paired: Arc::new(paired),
@@ -111,6 +114,10 @@ impl Agent {
 
     fn lock(&self) -> MutexGuard<'_, LockState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn network_up(&self) -> bool {
+        self.lock().network
     }
 
     fn now(&self) -> i64 {
@@ -175,6 +182,8 @@ impl Agent {
                 post(|s: State<Agent>| camera_plug(s, false)),
             )
             .route("/camera/plug", post(|s: State<Agent>| camera_plug(s, true)))
+            .route("/network/down", post(|s: State<Agent>| network(s, false)))
+            .route("/network/up", post(|s: State<Agent>| network(s, true)))
             .with_state(self);
         axum::serve(control, app).await?;
         Ok(())
@@ -218,6 +227,9 @@ impl Agent {
     }
 
     async fn send_heartbeat(&self, heartbeat: Signed<CameraHeartbeat>) {
+        if !self.network_up() {
+            return;
+        }
         let url = format!("{}/v1/lock/heartbeats", self.paired.identity.cloud);
         let sent = self
             .http
@@ -248,6 +260,11 @@ impl Agent {
     async fn channel_loop(self) {
         let mut failures: u32 = 0;
         loop {
+            if !self.network_up() {
+                self.lock().online = false;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
             match self.channel_session().await {
                 Ok(()) => failures = 0,
                 Err(e) => {
@@ -456,6 +473,7 @@ async fn status(State(agent): State<Agent>) -> Json<Value> {
         "motor_jammed": state.hw.motor_jammed,
         "camera": { "plugged": state.camera.plugged, "recording": state.camera.plugged && now < state.camera.recording_until },
         "online": state.online,
+        "network": state.network,
         "journal_seq": state.journal.records().last().map_or(0, |r| r.seq),
         "uploaded_through": state.uploaded_through,
     }))
@@ -471,6 +489,11 @@ async fn press(State(agent): State<Agent>, input: Input) -> Json<Value> {
     let mut state = agent.lock();
     let outputs = agent.drive(&mut state, input);
     Json(json!({ "reported": outputs.iter().map(|o| output_kind(*o)).collect::<Vec<_>>() }))
+}
+
+async fn network(State(agent): State<Agent>, up: bool) -> Json<Value> {
+    agent.lock().network = up;
+    Json(json!({ "network": up }))
 }
 
 async fn camera_plug(State(agent): State<Agent>, plugged: bool) -> Json<Value> {

@@ -153,8 +153,12 @@ on_both_databases! {
         }
         let kinds: Vec<String> = {
             let mut kinds = Vec::new();
-            for _ in 0..4 {
-                kinds.push(stream.next().await.1);
+            while kinds.len() < 4 {
+                let kind = stream.next().await.1;
+                // The camera watchdog may speak up when this test stops beating.
+                if !kind.starts_with("camera.") {
+                    kinds.push(kind);
+                }
             }
             kinds
         };
