@@ -23,8 +23,8 @@ npm --prefix ui run --silent build
 step "Rust lints (cargo clippy -D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "Build the binaries the whole-system tests start (app with both identifiers, cloud, lock)"
-cargo build -p doorstep-app -p doorstep-cloud -p doorstep-lock --bins --locked
+step "Build the binaries the whole-system tests start (app with both identifiers, cloud, lock, courier)"
+cargo build -p doorstep-app -p doorstep-cloud -p doorstep-lock -p doorstep-courier --bins --locked
 
 # Tests must never write to the real user's folders; the app's would appear here.
 real_dirs=("${XDG_DATA_HOME:-$HOME/.local/share}" "${XDG_CONFIG_HOME:-$HOME/.config}" "${XDG_CACHE_HOME:-$HOME/.cache}")

@@ -76,6 +76,14 @@ impl Guarded {
         }
     }
 
+    /// Takes the piped stdout, for a reader of the caller's own.
+    pub fn take_stdout(&mut self) -> Result<std::process::ChildStdout> {
+        self.child
+            .stdout
+            .take()
+            .with_context(|| format!("{}: stdout is not piped", self.name))
+    }
+
     /// Writes `bytes` to the process's stdin (which must be piped) and closes it.
     pub fn write_stdin_and_close(&mut self, bytes: &[u8]) -> Result<()> {
         use std::io::Write;

@@ -69,8 +69,8 @@ impl CloudProcess {
         self.process.stop();
     }
 
-    /// Registers a carrier through the operator command; returns its API key.
-    pub fn add_carrier(&self, name: &str, webhook: Option<&str>) -> Result<String> {
+    /// Registers a carrier through the operator command; returns its API key and webhook secret.
+    pub fn add_carrier(&self, name: &str, webhook: Option<&str>) -> Result<(String, String)> {
         let mut command = Command::new(binary("doorstep-cloud")?);
         command
             .args(["carrier-add", name, "--data-dir"])
@@ -88,10 +88,14 @@ impl CloudProcess {
                 String::from_utf8_lossy(&output.stderr)
             );
         }
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .find_map(|line| line.strip_prefix("api_key=").map(str::to_owned))
-            .context("carrier-add printed no api_key")
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let field = |name: &str| {
+            stdout
+                .lines()
+                .find_map(|line| line.strip_prefix(name).map(str::to_owned))
+                .with_context(|| format!("carrier-add printed no {name}"))
+        };
+        Ok((field("api_key=")?, field("webhook_secret=")?))
     }
 }
 
@@ -163,4 +167,75 @@ where
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// `doorstep-courier webhook`: the carrier's receiver, printing each verified notice.
+#[derive(Debug)]
+pub struct WebhookProcess {
+    /// Where the cloud should POST.
+    pub url: String,
+    notices: std::sync::mpsc::Receiver<String>,
+    _process: Guarded,
+}
+
+impl WebhookProcess {
+    /// Starts a receiver on `port` that checks signatures with `secret`.
+    pub fn start_on(port: u16, secret: &str) -> Result<Self> {
+        let mut command = Command::new(binary("doorstep-courier")?);
+        command
+            .args(["webhook", "--listen", &format!("127.0.0.1:{port}")])
+            .env("DOORSTEP_WEBHOOK_SECRET", secret)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .stdin(Stdio::null());
+        let mut process = Guarded::spawn("doorstep-courier webhook", command)?;
+        let stdout = process.take_stdout()?;
+        let (tx, notices) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let first = notices
+            .recv_timeout(Duration::from_secs(30))
+            .context("the webhook receiver printed nothing")?;
+        let url = first
+            .strip_prefix("listening on ")
+            .with_context(|| format!("unexpected first line from the webhook: {first}"))?
+            .to_owned();
+        Ok(Self {
+            url,
+            notices,
+            _process: process,
+        })
+    }
+
+    /// The next notice line, within `timeout`.
+    pub fn next(&self, timeout: Duration) -> Result<String> {
+        self.notices
+            .recv_timeout(timeout)
+            .context("no webhook notice arrived")
+    }
+}
+
+/// Runs `doorstep-courier` with `args`; returns its exit code and output.
+pub async fn courier(args: &[&str], carrier_key: Option<&str>) -> Result<(i32, String)> {
+    let mut command = tokio::process::Command::new(binary("doorstep-courier")?);
+    command.args(args).stdin(Stdio::null()).kill_on_drop(true);
+    if let Some(key) = carrier_key {
+        command.env("DOORSTEP_CARRIER_KEY", key);
+    }
+    let output = command.output().await?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok((output.status.code().unwrap_or(-1), text))
 }

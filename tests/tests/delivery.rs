@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use doorstep_proto::*;
-use harness::system::{CloudProcess, LockProcess, eventually};
+use harness::system::{CloudProcess, LockProcess, WebhookProcess, courier, eventually};
 use serde_json::{Value, json};
 
 struct World {
@@ -25,6 +25,8 @@ struct World {
     access: String,
     lock_id: String,
     carrier_key: String,
+    carrier_secret: String,
+    webhook_port: u16,
     courier: SigningKey,
 }
 
@@ -81,7 +83,18 @@ impl World {
             .json()
             .await
             .unwrap();
-        let carrier_key = cloud.add_carrier("DHL", None).unwrap();
+        // The carrier's webhook port is chosen first, so carrier-add can name it.
+        let webhook_port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let (carrier_key, carrier_secret) = cloud
+            .add_carrier(
+                "DHL",
+                Some(&format!("http://127.0.0.1:{webhook_port}/hook")),
+            )
+            .unwrap();
         let world = Self {
             household_id: created["household_id"].as_str().unwrap().to_owned(),
             device_id: created["device_id"].as_str().unwrap().to_owned(),
@@ -93,6 +106,8 @@ impl World {
             household_key,
             access,
             carrier_key,
+            carrier_secret,
+            webhook_port,
             courier: SigningKey::generate(),
         };
         eventually(
@@ -565,4 +580,174 @@ async fn a_lock_offline_at_arrival_fails_the_delivery_and_it_can_be_rerouted() {
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["state"], "rerouted");
+}
+
+impl World {
+    fn courier_key_file(&self) -> std::path::PathBuf {
+        let path = self._dir.path().join("courier.key");
+        if !path.exists() {
+            std::fs::write(&path, self.courier.to_seed()).unwrap();
+        }
+        path
+    }
+
+    fn announce_only(&self, tracking: &str) -> impl std::future::Future<Output = String> + '_ {
+        let tracking = tracking.to_owned();
+        async move {
+            let now = Timestamp::now();
+            let (status, delivery) = self
+                .cloud(
+                    reqwest::Method::POST,
+                    "/v1/carrier/shipments",
+                    Some(&self.carrier_key),
+                    Some(json!({
+                        "tracking_id": tracking,
+                        "household_id": self.household_id,
+                        "window": { "not_before": now.0 - 60_000, "not_after": now.0 + 3_600_000 },
+                        "courier_key": self.courier.public_key().to_base64(),
+                    })),
+                )
+                .await;
+            assert_eq!(status, 201, "{delivery}");
+            delivery["id"].as_str().unwrap().to_owned()
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_courier_client_delivers_inside_and_exits_zero() {
+    let world = World::start().await;
+    let id = world.approved_delivery("JJD-CLI").await;
+    let key = world.courier_key_file();
+    let (code, output) = courier(
+        &[
+            "deliver",
+            "--cloud",
+            &world.cloud.url,
+            "--lock",
+            &world.lock.control,
+            "--tracking",
+            "JJD-CLI",
+            "--key",
+            key.to_str().unwrap(),
+            "--inside-secs",
+            "1",
+        ],
+        Some(&world.carrier_key),
+    )
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("Delivered inside."), "{output}");
+    eventually("completed in the cloud", Duration::from_secs(5), || async {
+        (world.delivery_state(&id).await == "completed").then_some(())
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_block_while_the_courier_is_inside_sends_it_away() {
+    let world = World::start().await;
+    let id = world.approved_delivery("JJD-CLI-BLOCK").await;
+    let key = world.courier_key_file();
+    let cloud_url = world.cloud.url.clone();
+    let lock_url = world.lock.control.clone();
+    let carrier_key = world.carrier_key.clone();
+    let key_arg = key.to_str().unwrap().to_owned();
+    let visit = tokio::spawn(async move {
+        courier(
+            &[
+                "deliver",
+                "--cloud",
+                &cloud_url,
+                "--lock",
+                &lock_url,
+                "--tracking",
+                "JJD-CLI-BLOCK",
+                "--key",
+                &key_arg,
+                "--inside-secs",
+                "20",
+            ],
+            Some(&carrier_key),
+        )
+        .await
+        .unwrap()
+    });
+    eventually("the door to be open", Duration::from_secs(10), || async {
+        (world.delivery_state(&id).await == "door_open").then_some(())
+    })
+    .await
+    .unwrap();
+    let revocation = Signed::sign(
+        &Revocation {
+            household: HouseholdId(world.household_id.clone()),
+            lock: LockId(world.lock_id.clone()),
+            target: RevocationTarget::Delivery(DeliveryId(id.clone())),
+            device: DeviceId(world.device_id.clone()),
+            issued_at: Timestamp::now(),
+        },
+        &world.household_key,
+    );
+    world
+        .cloud(
+            reqwest::Method::POST,
+            &format!("/v1/deliveries/{id}/block"),
+            Some(&world.access),
+            Some(json!({ "revocation": revocation.to_base64() })),
+        )
+        .await;
+    let (code, output) = visit.await.unwrap();
+    assert_eq!(code, 4, "{output}");
+    assert!(output.contains("blocked"), "{output}");
+    eventually("the bolt thrown", Duration::from_secs(3), || async {
+        (world.lock_status().await["bolt"] == "locked").then_some(())
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_reroute_before_arrival_reaches_the_carrier_and_the_courier_goes_elsewhere() {
+    let world = World::start().await;
+    let webhook = WebhookProcess::start_on(world.webhook_port, &world.carrier_secret).unwrap();
+    let id = world.announce_only("JJD-REROUTE").await;
+    let (_, address) = world
+        .cloud(reqwest::Method::POST, "/v1/addresses", Some(&world.access), Some(json!({ "label": "Mrs Weber next door", "kind": "neighbour", "address": "Lindenstr. 3" })))
+        .await;
+    let (status, body) = world
+        .cloud(
+            reqwest::Method::POST,
+            &format!("/v1/deliveries/{id}/reroute"),
+            Some(&world.access),
+            Some(json!({ "address_id": address["id"] })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let line = webhook.next(Duration::from_secs(10)).unwrap();
+    let notice: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(notice["notice"]["tracking_id"], "JJD-REROUTE");
+    assert_eq!(notice["notice"]["address"]["address"], "Lindenstr. 3");
+
+    let key = world.courier_key_file();
+    let (code, output) = courier(
+        &[
+            "deliver",
+            "--cloud",
+            &world.cloud.url,
+            "--lock",
+            &world.lock.control,
+            "--tracking",
+            "JJD-REROUTE",
+            "--key",
+            key.to_str().unwrap(),
+        ],
+        Some(&world.carrier_key),
+    )
+    .await
+    .unwrap();
+    assert_eq!(code, 5, "{output}");
+    assert!(output.contains("Lindenstr. 3"), "{output}");
 }

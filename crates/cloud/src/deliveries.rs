@@ -697,3 +697,43 @@ pub async fn update_eta(
     }
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// What a carrier (and its courier's app) sees of a shipment.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ShipmentStatus {
+    /// The delivery.
+    pub delivery_id: String,
+    /// Where it is.
+    pub state: DeliveryState,
+    /// The new destination, when the household rerouted it.
+    pub rerouted_to: Option<Address>,
+}
+
+/// A shipment's state, for the carrier: blocked or rerouted means "leave".
+#[utoipa::path(get, path = "/v1/carrier/shipments/{tracking_id}", params(("tracking_id" = String, Path)),
+    responses((status = 200, body = ShipmentStatus), (status = 404, body = crate::error::ErrorBody)), tag = "carriers")]
+pub async fn shipment_status(
+    State(state): State<AppState>,
+    carrier: CarrierAuth,
+    Path(tracking_id): Path<String>,
+) -> ApiResult<Json<ShipmentStatus>> {
+    let mut conn = state.db.pool.acquire().await?;
+    let row = sqlx::query(
+        "SELECT id, household_id FROM deliveries WHERE carrier_id = $1 AND tracking_id = $2",
+    )
+    .bind(&carrier.carrier_id)
+    .bind(&tracking_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| ApiError::not_found("shipment"))?;
+    let id: String = row.try_get("id")?;
+    let household: String = row.try_get("household_id")?;
+    let loaded = load(&mut conn, &household, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("shipment"))?;
+    Ok(Json(ShipmentStatus {
+        delivery_id: loaded.delivery.id,
+        state: loaded.delivery.state,
+        rerouted_to: loaded.delivery.rerouted_to,
+    }))
+}

@@ -279,6 +279,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/locks/pair", post(locks::pair))
         .route("/v1/carrier/shipments", post(deliveries::announce))
         .route(
+            "/v1/carrier/shipments/{tracking_id}",
+            get(deliveries::shipment_status),
+        )
+        .route(
             "/v1/carrier/shipments/{tracking_id}/eta",
             post(deliveries::update_eta),
         )

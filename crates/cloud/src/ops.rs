@@ -42,6 +42,7 @@ use crate::error::ApiError;
         crate::locks::list,
         crate::deliveries::announce,
         crate::deliveries::update_eta,
+        crate::deliveries::shipment_status,
         crate::deliveries::list,
         crate::deliveries::get,
         crate::deliveries::approve,

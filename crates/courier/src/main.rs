@@ -1,0 +1,261 @@
+//! `doorstep-courier`: the carrier's and the courier's (and a guest's) command line.
+//!
+//! Exit codes: 0 delivered / done, 1 error, 3 entry refused (leave the parcel at the
+//! door or take it back), 4 blocked while inside (left), 5 rerouted (go to the address
+//! printed).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use doorstep_courier::door::{Outcome, Visit, Visitor};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "doorstep-courier",
+    version,
+    about = "Carrier and courier client for Doorstep"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Make a courier (or guest) key; prints its public key.
+    Keygen {
+        /// Where to write the key (created, 0600).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Carrier: announce a shipment for a household.
+    Announce {
+        #[arg(long)]
+        cloud: String,
+        /// The carrier's API key (or DOORSTEP_CARRIER_KEY).
+        #[arg(long, env = "DOORSTEP_CARRIER_KEY", hide_env_values = true)]
+        api_key: String,
+        #[arg(long)]
+        household: String,
+        #[arg(long)]
+        tracking: String,
+        /// The assigned courier's key file.
+        #[arg(long)]
+        courier_key: PathBuf,
+        /// The delivery window starts now and lasts this long.
+        #[arg(long, default_value_t = 60)]
+        window_minutes: i64,
+        /// ETA in minutes from now.
+        #[arg(long)]
+        eta_minutes: Option<i64>,
+    },
+    /// Carrier: receive reroute notices; prints each verified notice as a JSON line.
+    Webhook {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: String,
+        /// The webhook secret `doorstep-cloud carrier-add` printed (or DOORSTEP_WEBHOOK_SECRET).
+        #[arg(long, env = "DOORSTEP_WEBHOOK_SECRET", hide_env_values = true)]
+        secret: String,
+    },
+    /// Courier: deliver inside.
+    Deliver {
+        #[arg(long)]
+        cloud: String,
+        #[arg(long, env = "DOORSTEP_CARRIER_KEY", hide_env_values = true)]
+        api_key: String,
+        /// The lock's control interface (stands in for its keypad and radio).
+        #[arg(long)]
+        lock: String,
+        #[arg(long)]
+        tracking: String,
+        #[arg(long)]
+        key: PathBuf,
+        /// Seconds inside with the door open.
+        #[arg(long, default_value_t = 2)]
+        inside_secs: u64,
+    },
+    /// Guest: open the door with an invitation.
+    Visit {
+        #[arg(long)]
+        cloud: String,
+        #[arg(long)]
+        lock: String,
+        #[arg(long)]
+        guest: String,
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long, default_value_t = 2)]
+        inside_secs: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DOORSTEP_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(e) => {
+            #[allow(clippy::print_stderr, reason = "the person must see why it stopped")]
+            {
+                eprintln!("doorstep-courier: {e:#}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(clippy::print_stdout, reason = "this is a command-line program")]
+fn say(line: &str) {
+    println!("{line}");
+}
+
+#[allow(clippy::print_stdout, reason = "this is a command-line program")]
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .build()?;
+    match cli.command {
+        Command::Keygen { out } => {
+            let key = doorstep_courier::new_key(&out)?;
+            println!("{}", key.public_key());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Announce {
+            cloud,
+            api_key,
+            household,
+            tracking,
+            courier_key,
+            window_minutes,
+            eta_minutes,
+        } => {
+            let key = doorstep_courier::read_key(&courier_key)?;
+            let now = doorstep_proto::Timestamp::now().0;
+            let response = http
+                .post(format!("{cloud}/v1/carrier/shipments"))
+                .bearer_auth(&api_key)
+                .json(&serde_json::json!({
+                    "tracking_id": tracking,
+                    "household_id": household,
+                    "window": { "not_before": now, "not_after": now + window_minutes * 60_000 },
+                    "courier_key": key.public_key().to_base64(),
+                    "eta": eta_minutes.map(|m| now + m * 60_000),
+                }))
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot reach the cloud: {}", e.without_url()))?;
+            let status = response.status();
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            if !status.is_success() {
+                anyhow::bail!(
+                    "announcement refused ({status}): {}",
+                    body["message"].as_str().unwrap_or("?")
+                );
+            }
+            println!(
+                "{}",
+                serde_json::json!({ "delivery_id": body["id"], "state": body["state"] })
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Webhook { listen, secret } => {
+            let listener = tokio::net::TcpListener::bind(&listen).await?;
+            println!("listening on http://{}/hook", listener.local_addr()?);
+            let mut notices = doorstep_courier::webhook::serve(listener, secret);
+            while let Some(notice) = notices.recv().await {
+                println!(
+                    "{}",
+                    serde_json::json!({ "idempotency_key": notice.key, "notice": notice.body })
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Deliver {
+            cloud,
+            api_key,
+            lock,
+            tracking,
+            key,
+            inside_secs,
+        } => {
+            let key = doorstep_courier::read_key(&key)?;
+            let status: serde_json::Value = http
+                .get(format!("{cloud}/v1/carrier/shipments/{tracking}"))
+                .bearer_auth(&api_key)
+                .send()
+                .await?
+                .json()
+                .await?;
+            let delivery_id = status["delivery_id"]
+                .as_str()
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "shipment {tracking} is unknown to the cloud: {}",
+                        status["message"]
+                    )
+                })?
+                .to_owned();
+            let visit = Visit {
+                cloud,
+                lock,
+                key: &key,
+                visitor: Visitor::Courier {
+                    delivery_id,
+                    tracking_id: tracking,
+                    carrier_key: api_key,
+                },
+                inside: Duration::from_secs(inside_secs),
+                say: &say,
+            };
+            finish(visit.run().await?)
+        }
+        Command::Visit {
+            cloud,
+            lock,
+            guest,
+            key,
+            inside_secs,
+        } => {
+            let key = doorstep_courier::read_key(&key)?;
+            let visit = Visit {
+                cloud,
+                lock,
+                key: &key,
+                visitor: Visitor::Guest { guest_id: guest },
+                inside: Duration::from_secs(inside_secs),
+                say: &say,
+            };
+            finish(visit.run().await?)
+        }
+    }
+}
+
+#[allow(clippy::print_stdout, reason = "this is a command-line program")]
+fn finish(outcome: Outcome) -> anyhow::Result<ExitCode> {
+    Ok(match outcome {
+        Outcome::Delivered => {
+            println!("Delivered inside.");
+            ExitCode::SUCCESS
+        }
+        Outcome::Refused(reason) => {
+            println!("Entry refused: {reason}");
+            ExitCode::from(3)
+        }
+        Outcome::Blocked => {
+            println!("Access was blocked by the household; left the premises.");
+            ExitCode::from(4)
+        }
+        Outcome::Rerouted(to) => {
+            println!("Rerouted by the household: take the parcel to {to}.");
+            ExitCode::from(5)
+        }
+    })
+}
