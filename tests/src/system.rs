@@ -44,11 +44,16 @@ pub struct CloudProcess {
 }
 
 impl CloudProcess {
-    /// Starts the cloud in `data_dir`.
+    /// Starts the cloud in `data_dir` on a free port.
     pub fn start(data_dir: &Path) -> Result<Self> {
+        Self::start_on(data_dir, "127.0.0.1:0")
+    }
+
+    /// Starts the cloud in `data_dir` listening on `listen` (a restart keeps its address).
+    pub fn start_on(data_dir: &Path, listen: &str) -> Result<Self> {
         let mut command = Command::new(binary("doorstep-cloud")?);
         command
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["serve", "--listen", listen, "--data-dir"])
             .arg(data_dir)
             .env("DOORSTEP_LOG", "warn")
             .env_remove("DATABASE_URL");

@@ -751,3 +751,254 @@ async fn a_reroute_before_arrival_reaches_the_carrier_and_the_courier_goes_elsew
     assert_eq!(code, 5, "{output}");
     assert!(output.contains("Lindenstr. 3"), "{output}");
 }
+
+impl World {
+    async fn pair_another_lock(&self, name: &str, kind: &str) -> (String, LockProcess) {
+        let (_, code) = self
+            .cloud(
+                reqwest::Method::POST,
+                "/v1/locks/pairing-codes",
+                Some(&self.access),
+                Some(json!({ "name": name, "kind": kind })),
+            )
+            .await;
+        let lock = LockProcess::pair_and_run(
+            &self.cloud.url,
+            code["code"].as_str().unwrap(),
+            &self._dir.path().join(name),
+        )
+        .unwrap();
+        let (_, locks) = self
+            .cloud(reqwest::Method::GET, "/v1/locks", Some(&self.access), None)
+            .await;
+        let id = locks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        eventually("the new lock online", Duration::from_secs(10), || async {
+            let status: Value = self
+                .http
+                .get(format!("{}/status", lock.control))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            (status["online"] == true).then_some(())
+        })
+        .await
+        .unwrap();
+        (id, lock)
+    }
+}
+
+#[tokio::test]
+async fn the_cloud_restarts_mid_delivery_and_everyone_resumes_without_losing_anything() {
+    let mut world = World::start().await;
+    let id = world.approved_delivery("JJD-RESTART").await;
+    assert_eq!(world.courier_enters(&id).await.0, 200);
+    world.lock_post("/door/open", json!({})).await;
+    eventually("door_open in the cloud", Duration::from_secs(5), || async {
+        (world.delivery_state(&id).await == "door_open").then_some(())
+    })
+    .await
+    .unwrap();
+
+    let address = world.cloud.url.trim_start_matches("http://").to_owned();
+    world.cloud.stop();
+    // Meanwhile at the door: the courier leaves and the lock relocks, offline.
+    world.lock_post("/door/close", json!({})).await;
+    eventually(
+        "the lock to relock offline",
+        Duration::from_secs(3),
+        || async { (world.lock_status().await["bolt"] == "locked").then_some(()) },
+    )
+    .await
+    .unwrap();
+    world.cloud = CloudProcess::start_on(&world.cloud.data_dir.clone(), &address).unwrap();
+
+    // The lock reconnects and uploads its journal; the visit completes in the cloud.
+    eventually(
+        "completed after the restart",
+        Duration::from_secs(20),
+        || async { (world.delivery_state(&id).await == "completed").then_some(()) },
+    )
+    .await
+    .unwrap();
+    let events = world.events_after(0).await;
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "no gap, no duplicate"
+    );
+    assert!(
+        !events.iter().any(|e| e["kind"] == "lock.event_gap"),
+        "the lock's journal arrived whole"
+    );
+}
+
+#[tokio::test]
+async fn a_garage_lock_takes_a_delivery() {
+    let world = World::start().await;
+    let (garage_id, garage) = world.pair_another_lock("Garage", "garage").await;
+    let now = Timestamp::now();
+    let (_, delivery) = world
+        .cloud(
+            reqwest::Method::POST,
+            "/v1/carrier/shipments",
+            Some(&world.carrier_key),
+            Some(json!({
+                "tracking_id": "JJD-GARAGE",
+                "household_id": world.household_id,
+                "window": { "not_before": now.0 - 60_000, "not_after": now.0 + 3_600_000 },
+                "courier_key": world.courier.public_key().to_base64(),
+            })),
+        )
+        .await;
+    let id = delivery["id"].as_str().unwrap().to_owned();
+    let approval = DeliveryApproval {
+        household: HouseholdId(world.household_id.clone()),
+        delivery: DeliveryId(id.clone()),
+        lock: LockId(garage_id.clone()),
+        carrier: "DHL".into(),
+        courier: world.courier.public_key(),
+        window: TimeWindow::new(Timestamp(now.0 - 60_000), Timestamp(now.0 + 3_600_000)),
+        device: DeviceId(world.device_id.clone()),
+        approved_at: now,
+    };
+    let (status, _) = world
+        .cloud(
+            reqwest::Method::POST,
+            &format!("/v1/deliveries/{id}/approve"),
+            Some(&world.access),
+            Some(json!({ "approval": Signed::sign(&approval, &world.household_key).to_base64() })),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let key = world.courier_key_file();
+    let (code, output) = courier(
+        &[
+            "deliver",
+            "--cloud",
+            &world.cloud.url,
+            "--lock",
+            &garage.control,
+            "--tracking",
+            "JJD-GARAGE",
+            "--key",
+            key.to_str().unwrap(),
+            "--inside-secs",
+            "1",
+        ],
+        Some(&world.carrier_key),
+    )
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{output}");
+    eventually(
+        "completed through the garage",
+        Duration::from_secs(5),
+        || async { (world.delivery_state(&id).await == "completed").then_some(()) },
+    )
+    .await
+    .unwrap();
+    // The front door never moved: its journal has no unlock.
+    let front = std::fs::read_to_string(world.lock.data_dir.join("journal.jsonl")).unwrap();
+    assert!(!front.contains("\"unlocked\""), "{front}");
+    assert_eq!(world.lock_status().await["bolt"], "locked");
+}
+
+#[tokio::test]
+async fn a_guest_gets_in_inside_its_window_and_not_outside() {
+    let world = World::start().await;
+    let now = Timestamp::now();
+    let mut guests = Vec::new();
+    for (name, window) in [
+        (
+            "Ana (cleaner)",
+            TimeWindow::new(Timestamp(now.0 - 3_600_000), Timestamp(now.0 + 3_600_000)),
+        ),
+        (
+            "Ben (dog sitter, next week)",
+            TimeWindow::new(
+                Timestamp(now.0 + 7 * 86_400_000),
+                Timestamp(now.0 + 8 * 86_400_000),
+            ),
+        ),
+    ] {
+        let key = SigningKey::generate();
+        let guest_id = format!(
+            "{:032x}",
+            u128::from_le_bytes(key.public_key().as_bytes()[..16].try_into().unwrap())
+        );
+        let guest_id = format!(
+            "{}-{}-{}-{}-{}",
+            &guest_id[0..8],
+            &guest_id[8..12],
+            &guest_id[12..16],
+            &guest_id[16..20],
+            &guest_id[20..32]
+        );
+        let invitation = GuestInvitation {
+            household: HouseholdId(world.household_id.clone()),
+            guest: GuestId(guest_id.clone()),
+            name: name.into(),
+            guest_key: key.public_key(),
+            locks: vec![LockId(world.lock_id.clone())],
+            schedule: GuestSchedule::Once(window),
+            device: DeviceId(world.device_id.clone()),
+            issued_at: now,
+        };
+        let (status, body) = world
+            .cloud(reqwest::Method::POST, "/v1/guests", Some(&world.access), Some(json!({ "invitation": Signed::sign(&invitation, &world.household_key).to_base64() })))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let path = world
+            ._dir
+            .path()
+            .join(format!("guest-{}.key", guests.len()));
+        std::fs::write(&path, key.to_seed()).unwrap();
+        guests.push((guest_id, path));
+    }
+    let visit = |guest: &(String, std::path::PathBuf)| {
+        let args: Vec<String> = [
+            "visit",
+            "--cloud",
+            &world.cloud.url,
+            "--lock",
+            &world.lock.control,
+            "--guest",
+            &guest.0,
+            "--key",
+            guest.1.to_str().unwrap(),
+            "--inside-secs",
+            "1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            courier(&args, None).await.unwrap()
+        }
+    };
+    let (code, output) = visit(&guests[0]).await;
+    assert_eq!(code, 0, "{output}");
+    let (code, output) = visit(&guests[1]).await;
+    assert_eq!(code, 3, "{output}");
+    assert!(output.contains("outside your hours"), "{output}");
+    let events = world.events_after(0).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e["kind"] == "guest.granted" && e["data"]["name"] == "Ana (cleaner)")
+    );
+    assert!(events.iter().any(|e| e["kind"] == "guest.refused"));
+}

@@ -592,13 +592,16 @@ pub async fn report(
             .await?,
         );
     }
-    if matches!(report.kind.as_str(), "jammed" | "forced" | "ajar") {
+    if matches!(
+        report.kind.as_str(),
+        "jammed" | "forced" | "ajar" | "entry_refused"
+    ) {
         published.push(
             events::append(
                 &mut tx,
                 &lock.household_id,
                 &format!("lock.{}", report.kind),
-                serde_json::json!({ "lock_id": lock.lock_id, "delivery_id": report.delivery_id, "at": report.at }),
+                serde_json::json!({ "lock_id": lock.lock_id, "delivery_id": report.delivery_id, "at": report.at, "detail": report.detail }),
                 None,
                 now,
             )
