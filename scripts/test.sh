@@ -26,9 +26,15 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Build the binaries the whole-system tests start (app with both identifiers, cloud, lock, courier)"
 cargo build -p doorstep-app -p doorstep-cloud -p doorstep-lock -p doorstep-courier --bins --locked
 
-# Tests must never write to the real user's folders; the app's would appear here.
+# Tests must never write to the real user's folders. What a test that forgot its
+# temporary folders would create: the test build's folders, the cloud's default data
+# folder. (The real app's own folders are left alone: a person may be using it.)
 real_dirs=("${XDG_DATA_HOME:-$HOME/.local/share}" "${XDG_CONFIG_HOME:-$HOME/.config}" "${XDG_CACHE_HOME:-$HOME/.cache}")
-snapshot() { for d in "${real_dirs[@]}"; do ls -d "$d"/dev.doorstep.* 2>/dev/null || true; done; }
+snapshot() {
+  for d in "${real_dirs[@]}"; do
+    ls -d "$d"/dev.doorstep.app.e2e "$d"/doorstep-cloud 2>/dev/null || true
+  done
+}
 before=$(snapshot)
 
 step "Rust tests: unit, integration, desktop services and the app window (cargo nextest)"
