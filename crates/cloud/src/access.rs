@@ -221,25 +221,14 @@ pub async fn request_access(
         .map_err(ApiError::internal)?;
     let camera_key = PublicKey::from_base64(&lock.try_get::<String, _>("camera_key")?)
         .map_err(ApiError::internal)?;
-    let challenge = challenge_env
-        .verify(&lock_key)
-        .ok_or_else(|| ApiError::invalid("field `challenge`: not signed by the delivery's lock"))?;
-    if challenge.lock.as_str() != lock_id
-        || response.lock.as_str() != lock_id
-        || response.nonce != challenge.nonce
-        || response.subject != GrantSubject::Delivery(id.as_str().into())
-    {
-        return Err(ApiError::invalid(
-            "field `response`: does not answer this lock's challenge for this delivery",
-        ));
-    }
-    if now > challenge.issued_at.plus(CHALLENGE_MAX_AGE)
-        || challenge.issued_at > now.plus(doorstep_proto::CLOCK_SKEW)
-    {
-        return Err(ApiError::invalid(
-            "field `challenge`: too old; ask the lock for a new one",
-        ));
-    }
+    check_answer(
+        &challenge_env,
+        &lock_key,
+        &response,
+        &lock_id,
+        &GrantSubject::Delivery(id.as_str().into()),
+        now,
+    )?;
 
     arrive(&state, &household_id, &id).await?;
 
@@ -259,11 +248,11 @@ pub async fn request_access(
         ));
     }
     // No live camera, no entry (SPEC §3.5).
-    let camera_ok = beat
-        .and_then(|row| row.try_get::<String, _>("heartbeat").ok())
-        .and_then(|text| Signed::<CameraHeartbeat>::from_base64(&text).ok())
-        .and_then(|signed| signed.verify(&camera_key))
-        .is_some_and(|b| b.recording && now <= b.captured_at.plus(CAMERA_HEARTBEAT_MAX_AGE));
+    let camera_ok = recording_heartbeat(
+        beat.and_then(|row| row.try_get::<String, _>("heartbeat").ok()),
+        &camera_key,
+        now,
+    );
     if !camera_ok {
         fail(&state, &household_id, &id, "camera not recording").await?;
         return Err(refuse(
@@ -354,6 +343,50 @@ pub async fn request_access(
     Err(ApiError::conflict(
         "the delivery is changing too fast; try again",
     ))
+}
+
+/// Checks that `response` answers the lock's fresh, lock-signed challenge at
+/// `lock_id`, for `subject`. The errors name the field at fault.
+pub fn check_answer(
+    challenge: &Signed<LockChallenge>,
+    lock_key: &PublicKey,
+    response: &CourierResponse,
+    lock_id: &str,
+    subject: &GrantSubject,
+    now: doorstep_proto::Timestamp,
+) -> ApiResult<()> {
+    let challenge = challenge
+        .verify(lock_key)
+        .ok_or_else(|| ApiError::invalid("field `challenge`: not signed by that lock"))?;
+    if challenge.lock.as_str() != lock_id
+        || response.lock.as_str() != lock_id
+        || response.nonce != challenge.nonce
+        || response.subject != *subject
+    {
+        return Err(ApiError::invalid(
+            "field `response`: does not answer this lock's challenge for this entry",
+        ));
+    }
+    if now > challenge.issued_at.plus(CHALLENGE_MAX_AGE)
+        || challenge.issued_at > now.plus(doorstep_proto::CLOCK_SKEW)
+    {
+        return Err(ApiError::invalid(
+            "field `challenge`: too old; ask the lock for a new one",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `heartbeat` (the stored envelope) is the camera's signed, fresh "recording".
+pub fn recording_heartbeat(
+    heartbeat: Option<String>,
+    camera_key: &PublicKey,
+    now: doorstep_proto::Timestamp,
+) -> bool {
+    heartbeat
+        .and_then(|text| Signed::<CameraHeartbeat>::from_base64(&text).ok())
+        .and_then(|signed| signed.verify(camera_key))
+        .is_some_and(|b| b.recording && now <= b.captured_at.plus(CAMERA_HEARTBEAT_MAX_AGE))
 }
 
 /// A lock whose last heartbeat is older than this is treated as offline.

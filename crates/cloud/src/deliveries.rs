@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use doorstep_proto::{DeliveryApproval, PublicKey, Revocation, RevocationTarget, Signed};
+use doorstep_proto::{DeliveryApproval, Revocation, RevocationTarget, Signed};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
@@ -395,24 +395,6 @@ impl<A, B, C> Unzip3<A, B, C> for Option<(A, B, C)> {
     }
 }
 
-async fn household_key(state: &AppState, household_id: &str) -> ApiResult<PublicKey> {
-    let text: String =
-        sqlx::query_scalar("SELECT household_public_key FROM households WHERE id = $1")
-            .bind(household_id)
-            .fetch_one(&state.db.pool)
-            .await?;
-    PublicKey::from_base64(&text).map_err(ApiError::internal)
-}
-
-async fn household_locks(state: &AppState, household_id: &str) -> ApiResult<Vec<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM locks WHERE household_id = $1")
-            .bind(household_id)
-            .fetch_all(&state.db.pool)
-            .await?,
-    )
-}
-
 /// The household's signed approval.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -432,11 +414,11 @@ pub async fn approve(
 ) -> ApiResult<Json<Delivery>> {
     let signed = Signed::<DeliveryApproval>::from_base64(&request.approval)
         .map_err(|e| ApiError::invalid(format!("field `approval`: {e}")))?;
-    let key = household_key(&state, &session.household_id).await?;
+    let key = crate::household::public_key(&state, &session.household_id).await?;
     let approval = signed.verify(&key).ok_or_else(|| {
         ApiError::invalid("field `approval`: not signed with this household's key")
     })?;
-    let locks = household_locks(&state, &session.household_id).await?;
+    let locks = crate::household::lock_ids(&state, &session.household_id).await?;
     let text = signed.to_base64();
     let check = |loaded: &Loaded| {
         let d = &loaded.delivery;
@@ -574,11 +556,11 @@ pub async fn block(
 ) -> ApiResult<Json<Delivery>> {
     let signed = Signed::<Revocation>::from_base64(&request.revocation)
         .map_err(|e| ApiError::invalid(format!("field `revocation`: {e}")))?;
-    let key = household_key(&state, &session.household_id).await?;
+    let key = crate::household::public_key(&state, &session.household_id).await?;
     let revocation = signed.verify(&key).ok_or_else(|| {
         ApiError::invalid("field `revocation`: not signed with this household's key")
     })?;
-    let locks = household_locks(&state, &session.household_id).await?;
+    let locks = crate::household::lock_ids(&state, &session.household_id).await?;
     let text = signed.to_base64();
     let check = |loaded: &Loaded| {
         if revocation.household.as_str() != session.household_id

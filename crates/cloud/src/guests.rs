@@ -5,9 +5,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use doorstep_proto::{
-    Authorization, CAMERA_HEARTBEAT_MAX_AGE, CHALLENGE_MAX_AGE, CLOCK_SKEW, CameraHeartbeat,
-    CourierResponse, EntryGrant, GrantId, GrantSubject, GuestInvitation, GuestSchedule,
-    HouseholdId, LockChallenge, LockId, PublicKey, Revocation, RevocationTarget, Signed,
+    Authorization, CourierResponse, EntryGrant, GrantId, GrantSubject, GuestInvitation,
+    GuestSchedule, HouseholdId, LockChallenge, LockId, PublicKey, Revocation, RevocationTarget,
+    Signed,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -58,15 +58,6 @@ fn view(id: String, invitation: &GuestInvitation, revoked: bool) -> Guest {
     }
 }
 
-async fn household_key(state: &AppState, household_id: &str) -> ApiResult<PublicKey> {
-    let text: String =
-        sqlx::query_scalar("SELECT household_public_key FROM households WHERE id = $1")
-            .bind(household_id)
-            .fetch_one(&state.db.pool)
-            .await?;
-    PublicKey::from_base64(&text).map_err(ApiError::internal)
-}
-
 /// Invites a guest.
 #[utoipa::path(post, path = "/v1/guests", request_body = NewGuest, responses((status = 201, body = Guest), (status = 400, body = crate::error::ErrorBody)), tag = "guests")]
 pub async fn add(
@@ -76,7 +67,7 @@ pub async fn add(
 ) -> ApiResult<(StatusCode, Json<Guest>)> {
     let signed = Signed::<GuestInvitation>::from_base64(&request.invitation)
         .map_err(|e| ApiError::invalid(format!("field `invitation`: {e}")))?;
-    let key = household_key(&state, &session.household_id).await?;
+    let key = crate::household::public_key(&state, &session.household_id).await?;
     let invitation = signed.verify(&key).ok_or_else(|| {
         ApiError::invalid("field `invitation`: not signed with this household's key")
     })?;
@@ -94,10 +85,7 @@ pub async fn add(
         .schedule
         .validate()
         .map_err(|e| ApiError::invalid(format!("field `invitation.schedule`: {e}")))?;
-    let locks: Vec<String> = sqlx::query_scalar("SELECT id FROM locks WHERE household_id = $1")
-        .bind(&session.household_id)
-        .fetch_all(&state.db.pool)
-        .await?;
+    let locks = crate::household::lock_ids(&state, &session.household_id).await?;
     if invitation.locks.is_empty()
         || !invitation
             .locks
@@ -202,7 +190,7 @@ pub async fn revoke(
 ) -> ApiResult<StatusCode> {
     let signed = Signed::<Revocation>::from_base64(&request.revocation)
         .map_err(|e| ApiError::invalid(format!("field `revocation`: {e}")))?;
-    let key = household_key(&state, &session.household_id).await?;
+    let key = crate::household::public_key(&state, &session.household_id).await?;
     let revocation = signed.verify(&key).ok_or_else(|| {
         ApiError::invalid("field `revocation`: not signed with this household's key")
     })?;
@@ -317,24 +305,14 @@ pub async fn request_access(
         .map_err(ApiError::internal)?;
     let camera_key = PublicKey::from_base64(&lock.try_get::<String, _>("camera_key")?)
         .map_err(ApiError::internal)?;
-    let challenge = challenge_env
-        .verify(&lock_key)
-        .ok_or_else(|| ApiError::invalid("field `challenge`: not signed by that lock"))?;
-    if challenge.nonce != response.nonce
-        || response.subject != GrantSubject::Guest(id.as_str().into())
-        || challenge.lock != response.lock
-    {
-        return Err(ApiError::invalid(
-            "field `response`: does not answer this lock's challenge for this guest",
-        ));
-    }
-    if now > challenge.issued_at.plus(CHALLENGE_MAX_AGE)
-        || challenge.issued_at > now.plus(CLOCK_SKEW)
-    {
-        return Err(ApiError::invalid(
-            "field `challenge`: too old; ask the lock for a new one",
-        ));
-    }
+    crate::access::check_answer(
+        &challenge_env,
+        &lock_key,
+        &response,
+        &lock_id,
+        &GrantSubject::Guest(id.as_str().into()),
+        now,
+    )?;
     let Some(window) = invitation.schedule.window_at(now) else {
         log_visit_refused(
             &state,
@@ -348,14 +326,12 @@ pub async fn request_access(
             "outside your hours: the door opens only in the windows the household set",
         ));
     };
-    let camera_ok =
-        sqlx::query_scalar::<_, String>("SELECT heartbeat FROM lock_status WHERE lock_id = $1")
+    let heartbeat: Option<String> =
+        sqlx::query_scalar("SELECT heartbeat FROM lock_status WHERE lock_id = $1")
             .bind(&lock_id)
             .fetch_optional(&state.db.pool)
-            .await?
-            .and_then(|text| Signed::<CameraHeartbeat>::from_base64(&text).ok())
-            .and_then(|signed| signed.verify(&camera_key))
-            .is_some_and(|b| b.recording && now <= b.captured_at.plus(CAMERA_HEARTBEAT_MAX_AGE));
+            .await?;
+    let camera_ok = crate::access::recording_heartbeat(heartbeat, &camera_key, now);
     if !camera_ok {
         log_visit_refused(
             &state,

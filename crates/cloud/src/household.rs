@@ -36,6 +36,29 @@ pub struct HouseholdChange {
     pub lead_time_minutes: Option<i64>,
 }
 
+/// The household's public key: what every household signature is checked with.
+pub async fn public_key(
+    state: &AppState,
+    household_id: &str,
+) -> ApiResult<doorstep_proto::PublicKey> {
+    let text: String =
+        sqlx::query_scalar("SELECT household_public_key FROM households WHERE id = $1")
+            .bind(household_id)
+            .fetch_one(&state.db.pool)
+            .await?;
+    doorstep_proto::PublicKey::from_base64(&text).map_err(ApiError::internal)
+}
+
+/// The ids of the household's locks.
+pub async fn lock_ids(state: &AppState, household_id: &str) -> ApiResult<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM locks WHERE household_id = $1")
+            .bind(household_id)
+            .fetch_all(&state.db.pool)
+            .await?,
+    )
+}
+
 async fn read(state: &AppState, id: &str) -> ApiResult<Household> {
     let row =
         sqlx::query("SELECT id, email, time_zone, lead_time_minutes FROM households WHERE id = $1")
@@ -176,10 +199,7 @@ pub async fn put_policy(
             "field `policy.version`: must be higher than the current policy's",
         ));
     }
-    let locks: Vec<String> = sqlx::query_scalar("SELECT id FROM locks WHERE household_id = $1")
-        .bind(&session.household_id)
-        .fetch_all(&state.db.pool)
-        .await?;
+    let locks = lock_ids(&state, &session.household_id).await?;
     if !policy
         .locks
         .iter()
