@@ -1002,3 +1002,135 @@ async fn a_guest_gets_in_inside_its_window_and_not_outside() {
     );
     assert!(events.iter().any(|e| e["kind"] == "guest.refused"));
 }
+
+#[tokio::test]
+async fn the_entry_is_watched_live_and_recorded_including_what_the_camera_buffered_while_cut_off() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let world = World::start().await;
+    let id = world.approved_delivery("JJD-VIDEO").await;
+    assert_eq!(world.courier_enters(&id).await.0, 200);
+    world.lock_post("/door/open", json!({})).await;
+
+    // Live: a household device sees frames, newest first, advancing.
+    let url = format!(
+        "{}/v1/locks/{}/live",
+        world.cloud.url.replacen("http", "ws", 1),
+        world.lock_id
+    );
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", world.access).parse().unwrap(),
+    );
+    let (mut live, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut seqs = Vec::new();
+    while seqs.len() < 5 {
+        let message = tokio::time::timeout(Duration::from_secs(5), live.next())
+            .await
+            .expect("no live frame")
+            .unwrap()
+            .unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Binary(bytes) = message {
+            assert_eq!(
+                &bytes[16..18],
+                &[0xFF, 0xD8],
+                "a JPEG after the 16-byte header"
+            );
+            seqs.push(u64::from_be_bytes(bytes[0..8].try_into().unwrap()));
+        }
+    }
+    assert!(
+        seqs.windows(2).all(|w| w[1] > w[0]),
+        "frames advance: {seqs:?}"
+    );
+    drop(live);
+
+    // Cut off for a moment: the camera keeps what it captures and uploads it later.
+    world.lock_post("/network/down", json!({})).await;
+    let cut_from = Timestamp::now().0;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let cut_to = Timestamp::now().0;
+    world.lock_post("/network/up", json!({})).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    world.lock_post("/door/close", json!({})).await;
+
+    let recordings = eventually(
+        "a recording of the delivery",
+        Duration::from_secs(10),
+        || async {
+            let (_, list) = world
+                .cloud(
+                    reqwest::Method::GET,
+                    &format!("/v1/recordings?delivery_id={id}"),
+                    Some(&world.access),
+                    None,
+                )
+                .await;
+            let list = list.as_array().cloned().unwrap_or_default();
+            (!list.is_empty()
+                && list
+                    .iter()
+                    .map(|r| r["frames"].as_i64().unwrap_or(0))
+                    .sum::<i64>()
+                    > 30)
+                .then_some(list)
+        },
+    )
+    .await
+    .unwrap();
+    let recording = &recordings[0];
+    let rid = recording["id"].as_str().unwrap();
+
+    // Play from the start, then seek into the moment the camera was cut off.
+    let first = world
+        .http
+        .get(format!("{}/v1/recordings/{rid}/frame", world.cloud.url))
+        .bearer_auth(&world.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["content-type"], "image/jpeg");
+    let middle = (cut_from + cut_to) / 2;
+    let seek = world
+        .http
+        .get(format!(
+            "{}/v1/recordings/{rid}/frame?at={middle}",
+            world.cloud.url
+        ))
+        .bearer_auth(&world.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seek.status(), 200);
+    let captured: i64 = seek.headers()["frame-captured-at"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        captured >= middle && captured <= cut_to + 200,
+        "the frame from the outage is there: {captured} in {cut_from}..{cut_to}"
+    );
+
+    let (_, audit) = world
+        .cloud(
+            reqwest::Method::GET,
+            "/v1/audit?action_prefix=video.",
+            Some(&world.access),
+            None,
+        )
+        .await;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"video.live_view") && actions.contains(&"video.playback"),
+        "{actions:?}"
+    );
+}

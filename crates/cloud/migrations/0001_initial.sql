@@ -227,3 +227,16 @@ CREATE TABLE guest_visits (
     started_at BIGINT NOT NULL,
     ended_at BIGINT
 );
+
+-- A continuous run of camera frames from one lock; frames and their index live in
+-- the recordings store (a folder by default), not in the database.
+CREATE TABLE recordings (
+    id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL REFERENCES households (id),
+    lock_id TEXT NOT NULL REFERENCES locks (id),
+    delivery_id TEXT,
+    started_at BIGINT NOT NULL,
+    last_frame_at BIGINT NOT NULL,
+    frames BIGINT NOT NULL
+);
+CREATE INDEX recordings_by_household ON recordings (household_id, started_at);

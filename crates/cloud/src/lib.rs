@@ -25,6 +25,7 @@ pub mod timers;
 pub mod tls;
 pub mod totp;
 mod validate;
+pub mod video;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -61,6 +62,8 @@ pub struct Inner {
     pub decoy_secret: [u8; 32],
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// Live video relay and the recordings store.
+    pub video: video::Video,
     /// Turns true when the server stops; long-lived streams end on it.
     pub stopping: tokio::sync::watch::Receiver<bool>,
 }
@@ -203,8 +206,13 @@ pub async fn start_with_clock(
             .into()
     };
     let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
+    let recordings_dir = settings.data_dir.join("recordings");
     let state = AppState {
         inner: Arc::new(Inner {
+            video: video::Video {
+                relay: video::Relay::default(),
+                store: Arc::new(video::FolderStore::new(recordings_dir)?),
+            },
             stopping,
             db,
             hub: events::EventHub::default(),
@@ -291,6 +299,10 @@ pub fn router(state: AppState) -> Router {
             get(household::get).patch(household::update),
         )
         .route("/v1/lock/heartbeats", post(access::heartbeat))
+        .route("/v1/lock/video", get(video::ingest))
+        .route("/v1/locks/{id}/live", get(video::live))
+        .route("/v1/recordings", get(video::list))
+        .route("/v1/recordings/{id}/frame", get(video::frame))
         .route("/v1/lock/connect", get(lock_channel::connect))
         .route("/v1/lock/reports", post(access::report))
         .route(

@@ -56,6 +56,8 @@ use crate::error::ApiError;
         crate::guests::list,
         crate::guests::revoke,
         crate::guests::request_access,
+        crate::video::list,
+        crate::video::frame,
         crate::access::heartbeat,
         crate::access::report,
         crate::access::request_access,

@@ -33,6 +33,8 @@ pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
 pub const RECORD_FOR: Duration = Duration::from_secs(300);
 
 struct Camera {
+    /// Frames not yet sent (kept while the network or the cloud is away).
+    outbox: std::collections::VecDeque<Vec<u8>>,
     plugged: bool,
     recording_until: i64,
     frame_seq: u64,
@@ -92,6 +94,7 @@ impl Agent {
                 journal,
                 challenge: None,
                 camera: Camera {
+                    outbox: std::collections::VecDeque::new(),
                     plugged: true,
                     recording_until: 0,
                     frame_seq: 0,
@@ -155,6 +158,8 @@ impl Agent {
     pub async fn run(self, control: tokio::net::TcpListener) -> anyhow::Result<()> {
         tokio::spawn(self.clone().hardware_loop());
         tokio::spawn(self.clone().camera_loop());
+        tokio::spawn(self.clone().video_capture_loop());
+        tokio::spawn(self.clone().video_upload_loop());
         tokio::spawn(self.clone().channel_loop());
         tokio::spawn(self.clone().upload_loop());
         let app = axum::Router::new()
@@ -253,6 +258,77 @@ impl Agent {
             };
             if let Some(heartbeat) = heartbeat {
                 self.send_heartbeat(heartbeat).await;
+            }
+        }
+    }
+
+    /// Captures frames while recording; they queue for upload (at most a minute's
+    /// worth is kept while cut off, oldest dropped first).
+    async fn video_capture_loop(self) {
+        const KEEP: usize = 60 * crate::camera::FPS as usize;
+        let mut interval = tokio::time::interval(crate::camera::FRAME_INTERVAL);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut seq: u64 = 0;
+        loop {
+            interval.tick().await;
+            let now = self.now();
+            let recording = {
+                let state = self.lock();
+                state.camera.plugged && now < state.camera.recording_until
+            };
+            if !recording {
+                continue;
+            }
+            seq += 1;
+            let frame =
+                match tokio::task::spawn_blocking(move || crate::camera::render(seq, now)).await {
+                    Ok(frame) => frame,
+                    Err(_) => continue,
+                };
+            let mut state = self.lock();
+            if state.camera.outbox.len() >= KEEP {
+                state.camera.outbox.pop_front();
+            }
+            state.camera.outbox.push_back(frame.to_message());
+        }
+    }
+
+    /// Sends queued frames over the video socket, reconnecting as needed.
+    async fn video_upload_loop(self) {
+        use futures_util::SinkExt;
+        use tokio_tungstenite::tungstenite::Message;
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        loop {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if !self.network_up() || self.lock().camera.outbox.is_empty() {
+                continue;
+            }
+            let url =
+                format!("{}/v1/lock/video", self.paired.identity.cloud).replacen("http", "ws", 1);
+            let Ok(mut request) = url.into_client_request() else {
+                return;
+            };
+            let Ok(auth) = format!("Bearer {}", self.paired.token).parse() else {
+                return;
+            };
+            request.headers_mut().insert("authorization", auth);
+            let Ok((mut socket, _)) = tokio_tungstenite::connect_async(request).await else {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            };
+            loop {
+                if !self.network_up() {
+                    break;
+                }
+                let next = self.lock().camera.outbox.front().cloned();
+                let Some(frame) = next else {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                if socket.send(Message::Binary(frame.into())).await.is_err() {
+                    break;
+                }
+                self.lock().camera.outbox.pop_front();
             }
         }
     }

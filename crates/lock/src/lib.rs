@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod agent;
+pub mod camera;
 pub mod hardware;
 pub mod identity;
 pub mod journal;

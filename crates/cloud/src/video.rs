@@ -1,0 +1,465 @@
+//! Video: the camera's frames arrive over the lock's video socket, are relayed
+//! live to every household device watching, and are recorded — frames appended
+//! to a file, with an index for seeking — in a recordings store. The store is a
+//! folder here, behind [`RecordingStore`] so an object store can stand in later.
+//!
+//! Frame message: `seq` (u64 BE) · `captured_at` (i64 ms BE) · JPEG. Protocol:
+//! `docs/api.md#video`.
+
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use tokio::sync::broadcast;
+
+use crate::AppState;
+use crate::access::LockAuth;
+use crate::audit::{self, Actor};
+use crate::auth::DeviceSession;
+use crate::error::{ApiError, ApiResult};
+use crate::json::ApiQuery;
+
+/// Bytes before the JPEG.
+pub const HEADER_LEN: usize = 16;
+/// A new recording starts when frames resume after this long a pause.
+pub const NEW_RECORDING_AFTER_MS: i64 = 10_000;
+/// The largest frame accepted.
+pub const MAX_FRAME_BYTES: usize = 512 * 1024;
+/// One index entry: seq, captured_at, offset, length (all 8 bytes BE).
+const INDEX_ENTRY: u64 = 32;
+
+/// A frame's header, read from a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// Camera sequence number.
+    pub seq: u64,
+    /// Capture time.
+    pub captured_at: i64,
+}
+
+/// Reads and checks a frame message's header.
+pub fn parse_frame(message: &[u8]) -> Option<FrameHeader> {
+    if message.len() < HEADER_LEN + 4
+        || message.len() > MAX_FRAME_BYTES
+        || message[HEADER_LEN..HEADER_LEN + 2] != [0xFF, 0xD8]
+    {
+        return None;
+    }
+    Some(FrameHeader {
+        seq: u64::from_be_bytes(message[0..8].try_into().ok()?),
+        captured_at: i64::from_be_bytes(message[8..16].try_into().ok()?),
+    })
+}
+
+/// Where recordings live: append frames, find the frame at a time.
+pub trait RecordingStore: Send + Sync {
+    /// Appends one frame message to a recording.
+    fn append(&self, recording: &str, header: FrameHeader, message: &[u8]) -> std::io::Result<()>;
+    /// The first frame captured at or after `at` (or the last one), as a message.
+    fn frame_at(&self, recording: &str, at: i64) -> std::io::Result<Option<Vec<u8>>>;
+}
+
+/// Recordings as files in a folder: `<id>.frames` (the messages back to back) and
+/// `<id>.index` (fixed-size entries in capture order, for binary search).
+#[derive(Debug)]
+pub struct FolderStore {
+    dir: PathBuf,
+    // Appends to one recording are serialised.
+    lock: Mutex<()>,
+}
+
+impl FolderStore {
+    /// A store in `dir` (created).
+    pub fn new(dir: PathBuf) -> std::io::Result<Self> {
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self {
+            dir,
+            lock: Mutex::new(()),
+        })
+    }
+
+    fn paths(&self, recording: &str) -> (PathBuf, PathBuf) {
+        // Recording ids are UUIDs we made; never a path from outside.
+        let safe: String = recording
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        (
+            self.dir.join(format!("{safe}.frames")),
+            self.dir.join(format!("{safe}.index")),
+        )
+    }
+}
+
+fn be(bytes: &[u8]) -> u64 {
+    u64::from_be_bytes(bytes.try_into().unwrap_or([0; 8]))
+}
+
+impl RecordingStore for FolderStore {
+    fn append(&self, recording: &str, header: FrameHeader, message: &[u8]) -> std::io::Result<()> {
+        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let (frames_path, index_path) = self.paths(recording);
+        let mut frames = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(frames_path)?;
+        let offset = frames.seek(SeekFrom::End(0))?;
+        frames.write_all(message)?;
+        let mut entry = Vec::with_capacity(32);
+        entry.extend_from_slice(&header.seq.to_be_bytes());
+        entry.extend_from_slice(&header.captured_at.to_be_bytes());
+        entry.extend_from_slice(&offset.to_be_bytes());
+        entry.extend_from_slice(&(message.len() as u64).to_be_bytes());
+        let mut index = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(index_path)?;
+        index.write_all(&entry)?;
+        Ok(())
+    }
+
+    fn frame_at(&self, recording: &str, at: i64) -> std::io::Result<Option<Vec<u8>>> {
+        let (frames_path, index_path) = self.paths(recording);
+        let Ok(index) = std::fs::read(index_path) else {
+            return Ok(None);
+        };
+        let count = index.len() as u64 / INDEX_ENTRY;
+        if count == 0 {
+            return Ok(None);
+        }
+        let entry = |i: u64| {
+            let start = usize::try_from(i * INDEX_ENTRY).unwrap_or(0);
+            &index[start..start + 32]
+        };
+        // Frames buffered while the camera was cut off arrive late: find by time.
+        let captured = |i: u64| i64::from_be_bytes(entry(i)[8..16].try_into().unwrap_or([0; 8]));
+        let (mut lo, mut hi) = (0u64, count);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if captured(mid) < at {
+                lo = mid + 1
+            } else {
+                hi = mid
+            }
+        }
+        let chosen = entry(lo.min(count - 1));
+        let (offset, len) = (be(&chosen[16..24]), be(&chosen[24..32]));
+        let mut frames = std::fs::File::open(frames_path)?;
+        frames.seek(SeekFrom::Start(offset))?;
+        let mut message = vec![0; usize::try_from(len).unwrap_or(0)];
+        frames.read_exact(&mut message)?;
+        Ok(Some(message))
+    }
+}
+
+/// One lock's live feed: the channel, and the newest frame for a viewer who just arrived.
+type Feed = (broadcast::Sender<Bytes>, Option<Bytes>);
+
+/// Live frames per lock.
+#[derive(Default)]
+pub struct Relay {
+    channels: Mutex<HashMap<String, Feed>>,
+}
+
+impl std::fmt::Debug for Relay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Relay")
+    }
+}
+
+impl Relay {
+    fn publish(&self, lock_id: &str, frame: Bytes) {
+        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = channels
+            .entry(lock_id.to_owned())
+            .or_insert_with(|| (broadcast::channel(32).0, None));
+        entry.1 = Some(frame.clone());
+        let _ = entry.0.send(frame);
+    }
+
+    fn subscribe(&self, lock_id: &str) -> (broadcast::Receiver<Bytes>, Option<Bytes>) {
+        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = channels
+            .entry(lock_id.to_owned())
+            .or_insert_with(|| (broadcast::channel(32).0, None));
+        (entry.0.subscribe(), entry.1.clone())
+    }
+}
+
+/// Everything video needs, shared by the handlers.
+pub struct Video {
+    /// Live relay.
+    pub relay: Relay,
+    /// Where recordings go.
+    pub store: Arc<dyn RecordingStore>,
+}
+
+impl std::fmt::Debug for Video {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Video")
+    }
+}
+
+/// The lock's camera uploads frames here (live and buffered).
+pub async fn ingest(
+    State(state): State<AppState>,
+    lock: LockAuth,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .max_message_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| ingest_frames(state, lock, socket))
+}
+
+async fn ingest_frames(state: AppState, lock: LockAuth, mut socket: WebSocket) {
+    let mut current: Option<(String, i64)> = None;
+    while let Some(Ok(message)) = socket.recv().await {
+        let Message::Binary(bytes) = message else {
+            continue;
+        };
+        let Some(header) = parse_frame(&bytes) else {
+            tracing::warn!(lock_id = %lock.lock_id, "dropped a malformed frame");
+            continue;
+        };
+        let now = state.now().0;
+        // Live viewers see only what is fresh; buffered frames go to the recording only.
+        if now - header.captured_at < 2_000 {
+            state.video.relay.publish(&lock.lock_id, bytes.clone());
+        }
+        match record(&state, &lock, &mut current, header, &bytes).await {
+            Ok(()) => {}
+            Err(e) => tracing::warn!(error = %e, "frame not recorded"),
+        }
+    }
+}
+
+async fn record(
+    state: &AppState,
+    lock: &LockAuth,
+    current: &mut Option<(String, i64)>,
+    header: FrameHeader,
+    bytes: &[u8],
+) -> anyhow::Result<()> {
+    let continues = current
+        .as_ref()
+        .is_some_and(|(_, last)| (header.captured_at - last).abs() < NEW_RECORDING_AFTER_MS);
+    if !continues {
+        let id = uuid::Uuid::now_v7().to_string();
+        let delivery: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM deliveries WHERE lock_id = $1 AND state IN ('at_door', 'granted', 'door_open', 'blocked', 'completed', 'failed') ORDER BY updated_at DESC LIMIT 1",
+        )
+        .bind(&lock.lock_id)
+        .fetch_optional(&state.db.pool)
+        .await?;
+        sqlx::query(
+            "INSERT INTO recordings (id, household_id, lock_id, delivery_id, started_at, last_frame_at, frames) VALUES ($1, $2, $3, $4, $5, $5, 0)",
+        )
+        .bind(&id)
+        .bind(&lock.household_id)
+        .bind(&lock.lock_id)
+        .bind(delivery)
+        .bind(header.captured_at)
+        .execute(&state.db.pool)
+        .await?;
+        *current = Some((id, header.captured_at));
+    }
+    let Some((id, last)) = current.as_mut() else {
+        return Ok(());
+    };
+    let store = state.video.store.clone();
+    let (recording, message) = (id.clone(), bytes.to_vec());
+    tokio::task::spawn_blocking(move || store.append(&recording, header, &message)).await??;
+    *last = (*last).max(header.captured_at);
+    sqlx::query("UPDATE recordings SET frames = frames + 1, last_frame_at = $1, started_at = CASE WHEN started_at > $2 THEN $2 ELSE started_at END WHERE id = $3")
+        .bind(*last)
+        .bind(header.captured_at)
+        .bind(id.as_str())
+        .execute(&state.db.pool)
+        .await?;
+    Ok(())
+}
+
+async fn lock_of_household(
+    state: &AppState,
+    session: &DeviceSession,
+    lock_id: &str,
+) -> ApiResult<()> {
+    let owner: Option<String> = sqlx::query_scalar("SELECT household_id FROM locks WHERE id = $1")
+        .bind(lock_id)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    if owner.as_deref() == Some(session.household_id.as_str()) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("lock"))
+    }
+}
+
+/// A household device watches a lock's camera live: the newest frame at once,
+/// then every new one. Logged in the audit ("who watched when").
+pub async fn live(
+    State(state): State<AppState>,
+    session: DeviceSession,
+    Path(lock_id): Path<String>,
+    upgrade: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    lock_of_household(&state, &session, &lock_id).await?;
+    let now = state.now().0;
+    let mut tx = state.db.pool.begin().await?;
+    audit::record(
+        &mut tx,
+        &session.household_id,
+        &Actor::Device(&session),
+        "video.live_view",
+        Some(&lock_id),
+        "watched live",
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    let (mut frames, newest) = state.video.relay.subscribe(&lock_id);
+    let mut stopping = state.stopping.clone();
+    Ok(upgrade.on_upgrade(move |mut socket: WebSocket| async move {
+        if let Some(frame) = newest
+            && socket.send(Message::Binary(frame)).await.is_err()
+        {
+            return;
+        }
+        loop {
+            tokio::select! {
+                frame = frames.recv() => match frame {
+                    Ok(frame) => if socket.send(Message::Binary(frame)).await.is_err() { return },
+                    // A slow viewer skips frames rather than falling behind: this is live video.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                incoming = socket.recv() => if matches!(incoming, None | Some(Err(_)) | Some(Ok(Message::Close(_)))) { return },
+                _ = async { stopping.wait_for(|s| *s).await.map(|_| ()) } => return,
+            }
+        }
+    }))
+}
+
+/// A recording.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Recording {
+    /// Its id.
+    pub id: String,
+    /// The lock.
+    pub lock_id: String,
+    /// The delivery it belongs to, if any.
+    pub delivery_id: Option<String>,
+    /// First frame (ms).
+    pub started_at: i64,
+    /// Last frame (ms).
+    pub last_frame_at: i64,
+    /// How many frames.
+    pub frames: i64,
+}
+
+/// Which recordings.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RecordingsQuery {
+    /// Only this delivery's.
+    pub delivery_id: Option<String>,
+}
+
+/// The household's recordings, newest first.
+#[utoipa::path(get, path = "/v1/recordings", params(RecordingsQuery), responses((status = 200, body = Vec<Recording>)), tag = "video")]
+pub async fn list(
+    State(state): State<AppState>,
+    session: DeviceSession,
+    ApiQuery(query): ApiQuery<RecordingsQuery>,
+) -> ApiResult<Json<Vec<Recording>>> {
+    let rows = sqlx::query(
+        "SELECT id, lock_id, delivery_id, started_at, last_frame_at, frames FROM recordings \
+         WHERE household_id = $1 AND ($2 IS NULL OR delivery_id = $2) ORDER BY started_at DESC LIMIT 200",
+    )
+    .bind(&session.household_id)
+    .bind(query.delivery_id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let list = rows
+        .into_iter()
+        .map(|row| {
+            Ok(Recording {
+                id: row.try_get("id")?,
+                lock_id: row.try_get("lock_id")?,
+                delivery_id: row.try_get("delivery_id")?,
+                started_at: row.try_get("started_at")?,
+                last_frame_at: row.try_get("last_frame_at")?,
+                frames: row.try_get("frames")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(Json(list))
+}
+
+/// Where to seek.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FrameQuery {
+    /// The first frame captured at or after this time (ms); the start when absent.
+    pub at: Option<i64>,
+}
+
+/// Seeks in a recording: the JPEG of the first frame at or after `at`, with its
+/// `Frame-Seq` and `Frame-Captured-At` headers. Opening a recording at its start is
+/// logged in the audit as a playback.
+#[utoipa::path(get, path = "/v1/recordings/{id}/frame", params(("id" = String, Path), FrameQuery),
+    responses((status = 200, content_type = "image/jpeg"), (status = 404, body = crate::error::ErrorBody)), tag = "video")]
+pub async fn frame(
+    State(state): State<AppState>,
+    session: DeviceSession,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<FrameQuery>,
+) -> ApiResult<Response> {
+    let started: Option<i64> =
+        sqlx::query_scalar("SELECT started_at FROM recordings WHERE id = $1 AND household_id = $2")
+            .bind(&id)
+            .bind(&session.household_id)
+            .fetch_optional(&state.db.pool)
+            .await?;
+    let Some(started) = started else {
+        return Err(ApiError::not_found("recording"));
+    };
+    if query.at.is_none() {
+        let mut tx = state.db.pool.begin().await?;
+        audit::record(
+            &mut tx,
+            &session.household_id,
+            &Actor::Device(&session),
+            "video.playback",
+            Some(&id),
+            "played a recording",
+            state.now().0,
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    let at = query.at.unwrap_or(started);
+    let store = state.video.store.clone();
+    let recording = id.clone();
+    let message = tokio::task::spawn_blocking(move || store.frame_at(&recording, at))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("frame"))?;
+    let header =
+        parse_frame(&message).ok_or_else(|| ApiError::internal("stored frame unreadable"))?;
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", HeaderValue::from_static("image/jpeg"));
+    headers.insert("frame-seq", HeaderValue::from(header.seq));
+    headers.insert("frame-captured-at", HeaderValue::from(header.captured_at));
+    Ok((StatusCode::OK, headers, message[HEADER_LEN..].to_vec()).into_response())
+}
