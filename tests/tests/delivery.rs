@@ -1134,3 +1134,44 @@ async fn the_entry_is_watched_live_and_recorded_including_what_the_camera_buffer
         "{actions:?}"
     );
 }
+
+#[tokio::test]
+async fn with_the_camera_down_before_unlock_nobody_gets_in() {
+    let world = World::start().await;
+    let id = world.approved_delivery("JJD-NOCAM").await;
+    world.lock_post("/camera/unplug", json!({})).await;
+    // Let the last "recording" heartbeat grow old.
+    tokio::time::sleep(doorstep_proto::CAMERA_HEARTBEAT_MAX_AGE + Duration::from_millis(500)).await;
+    let (status, challenge) = world.lock_post("/challenge", json!({})).await;
+    assert_eq!(status, 200);
+    let envelope = challenge["challenge"].as_str().unwrap().to_owned();
+    let parsed = Signed::<LockChallenge>::from_base64(&envelope)
+        .unwrap()
+        .peek()
+        .unwrap();
+    let response = Signed::sign(
+        &CourierResponse {
+            lock: parsed.lock,
+            nonce: parsed.nonce,
+            subject: GrantSubject::Delivery(DeliveryId(id.clone())),
+            responded_at: Timestamp::now(),
+        },
+        &world.courier,
+    )
+    .to_base64();
+    let (status, body) = world
+        .cloud(
+            reqwest::Method::POST,
+            &format!("/v1/courier/deliveries/{id}/access"),
+            None,
+            Some(json!({ "challenge": envelope, "response": response })),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("camera"),
+        "{body}"
+    );
+    assert_eq!(world.delivery_state(&id).await, "failed");
+    assert_eq!(world.lock_status().await["bolt"], "locked");
+}
