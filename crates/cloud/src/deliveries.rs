@@ -291,7 +291,7 @@ async fn transition<'a>(
     state: &AppState,
     household_id: &str,
     id: &str,
-    action: Action,
+    action: Option<Action>,
     actor: &Actor<'a>,
     check: impl Fn(&Loaded) -> Result<Extra, ApiError>,
     event_kind: &str,
@@ -302,8 +302,15 @@ async fn transition<'a>(
         let loaded = load(&mut tx, household_id, id)
             .await?
             .ok_or_else(|| ApiError::not_found("delivery"))?;
-        let step = delivery_state::apply(loaded.delivery.state, action)
-            .map_err(|e| ApiError::conflict(e.to_string()))?;
+        // No action: a change beside the state machine (the approval).
+        let step = match action {
+            Some(action) => delivery_state::apply(loaded.delivery.state, action)
+                .map_err(|e| ApiError::conflict(e.to_string()))?,
+            None => delivery_state::Transition {
+                to: loaded.delivery.state,
+                changed: false,
+            },
+        };
         let extra = check(&loaded)?;
         let extra_changes = extra.approval.is_some() && !loaded.delivery.approved;
         if !step.changed && !extra_changes {
@@ -344,7 +351,10 @@ async fn transition<'a>(
             actor,
             event_kind,
             Some(id),
-            &format!("{} → {}", loaded.delivery.state.as_str(), step.to.as_str()),
+            &match action {
+                Some(_) => format!("{} → {}", loaded.delivery.state.as_str(), step.to.as_str()),
+                None => "approved entry".to_owned(),
+            },
             now,
         )
         .await?;
@@ -357,7 +367,7 @@ async fn transition<'a>(
             now,
         )
         .await?;
-        if action == Action::Reroute && step.changed {
+        if action == Some(Action::Reroute) && step.changed {
             let payload = serde_json::json!({
                 "event": "delivery.rerouted",
                 "tracking_id": after.delivery.tracking_id,
@@ -465,75 +475,17 @@ pub async fn approve(
             ..Extra::default()
         })
     };
-    // Approval does not move the state machine; "Approach" on an approaching
-    // delivery is its no-op, so use whichever keeps the state.
-    let (delivery, _) = approve_in_place(&state, &session, &id, check).await?;
+    let (delivery, _) = transition(
+        &state,
+        &session.household_id,
+        &id,
+        None,
+        &Actor::Device(&session),
+        check,
+        "delivery.approved",
+    )
+    .await?;
     Ok(Json(delivery))
-}
-
-async fn approve_in_place(
-    state: &AppState,
-    session: &DeviceSession,
-    id: &str,
-    check: impl Fn(&Loaded) -> Result<Extra, ApiError>,
-) -> ApiResult<(Delivery, bool)> {
-    for _ in 0..RACE_RETRIES {
-        let now = state.now().0;
-        let mut tx = state.db.pool.begin().await?;
-        let loaded = load(&mut tx, &session.household_id, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("delivery"))?;
-        let extra = check(&loaded)?;
-        if loaded.delivery.approved {
-            return Ok((loaded.delivery, false));
-        }
-        let Some((approval, by, lock)) = extra.approval else {
-            return Ok((loaded.delivery, false));
-        };
-        let updated = sqlx::query(
-            "UPDATE deliveries SET approval = $1, approved_by = $2, lock_id = $3, revision = revision + 1, updated_at = $4 \
-             WHERE id = $5 AND revision = $6",
-        )
-        .bind(approval)
-        .bind(by)
-        .bind(lock)
-        .bind(now)
-        .bind(id)
-        .bind(loaded.delivery.revision)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            continue;
-        }
-        let after = load(&mut tx, &session.household_id, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("delivery"))?;
-        audit::record(
-            &mut tx,
-            &session.household_id,
-            &Actor::Device(session),
-            "delivery.approve",
-            Some(id),
-            "approved entry",
-            now,
-        )
-        .await?;
-        let event = events::append(
-            &mut tx,
-            &session.household_id,
-            "delivery.approved",
-            json(&after.delivery),
-            Some(&session.device_id),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        state.hub.publish([event]);
-        return Ok((after.delivery, true));
-    }
-    Err(ApiError::conflict(
-        "the delivery is changing too fast; try again",
-    ))
 }
 
 /// The household's signed "Block access".
@@ -590,7 +542,7 @@ pub async fn block(
         &state,
         &session.household_id,
         &id,
-        Action::Block,
+        Some(Action::Block),
         &Actor::Device(&session),
         check,
         "delivery.blocked",
@@ -639,7 +591,7 @@ pub async fn reroute(
         &state,
         &session.household_id,
         &id,
-        Action::Reroute,
+        Some(Action::Reroute),
         &Actor::Device(&session),
         check,
         "delivery.rerouted",
