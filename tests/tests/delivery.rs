@@ -223,25 +223,31 @@ impl World {
         id
     }
 
-    /// The courier at the door: challenge from the lock, grant from the cloud, entry at the lock.
-    async fn courier_enters(&self, id: &str) -> (u16, Value) {
+    /// The courier asks the lock for a challenge and signs its answer: (challenge, response).
+    async fn answer_challenge(&self, id: &str) -> (String, String) {
         let (status, challenge) = self.lock_post("/challenge", json!({})).await;
-        assert_eq!(status, 200);
-        let envelope = challenge["challenge"].as_str().unwrap();
-        let challenge = Signed::<LockChallenge>::from_base64(envelope)
+        assert_eq!(status, 200, "{challenge}");
+        let envelope = challenge["challenge"].as_str().unwrap().to_owned();
+        let parsed = Signed::<LockChallenge>::from_base64(&envelope)
             .unwrap()
             .peek()
             .unwrap();
         let response = Signed::sign(
             &CourierResponse {
-                lock: challenge.lock.clone(),
-                nonce: challenge.nonce,
-                subject: GrantSubject::Delivery(DeliveryId(id.into())),
+                lock: parsed.lock,
+                nonce: parsed.nonce,
+                subject: GrantSubject::Delivery(DeliveryId(id.to_owned())),
                 responded_at: Timestamp::now(),
             },
             &self.courier,
         )
         .to_base64();
+        (envelope, response)
+    }
+
+    /// The courier at the door: challenge from the lock, grant from the cloud, entry at the lock.
+    async fn courier_enters(&self, id: &str) -> (u16, Value) {
+        let (envelope, response) = self.answer_challenge(id).await;
         let (status, granted) = self
             .cloud(
                 reqwest::Method::POST,
@@ -329,23 +335,7 @@ async fn block_while_the_door_is_open_relocks_at_once_and_the_visit_is_blocked()
 async fn a_grant_presented_twice_opens_once_even_across_a_lock_restart() {
     let mut world = World::start().await;
     let id = world.approved_delivery("JJD-REPLAY").await;
-    let (status, challenge) = world.lock_post("/challenge", json!({})).await;
-    assert_eq!(status, 200);
-    let envelope = challenge["challenge"].as_str().unwrap().to_owned();
-    let parsed = Signed::<LockChallenge>::from_base64(&envelope)
-        .unwrap()
-        .peek()
-        .unwrap();
-    let response = Signed::sign(
-        &CourierResponse {
-            lock: parsed.lock,
-            nonce: parsed.nonce,
-            subject: GrantSubject::Delivery(DeliveryId(id.clone())),
-            responded_at: Timestamp::now(),
-        },
-        &world.courier,
-    )
-    .to_base64();
+    let (envelope, response) = world.answer_challenge(&id).await;
     let (_, granted) = world
         .cloud(
             reqwest::Method::POST,
@@ -408,22 +398,7 @@ async fn a_grant_presented_twice_opens_once_even_across_a_lock_restart() {
 async fn with_the_cloud_down_the_lock_stays_shut() {
     let mut world = World::start().await;
     let id = world.approved_delivery("JJD-OFFLINE").await;
-    let (_, challenge) = world.lock_post("/challenge", json!({})).await;
-    let envelope = challenge["challenge"].as_str().unwrap().to_owned();
-    let parsed = Signed::<LockChallenge>::from_base64(&envelope)
-        .unwrap()
-        .peek()
-        .unwrap();
-    let response = Signed::sign(
-        &CourierResponse {
-            lock: parsed.lock,
-            nonce: parsed.nonce,
-            subject: GrantSubject::Delivery(DeliveryId(id.clone())),
-            responded_at: Timestamp::now(),
-        },
-        &world.courier,
-    )
-    .to_base64();
+    let (envelope, response) = world.answer_challenge(&id).await;
     let (_, granted) = world
         .cloud(
             reqwest::Method::POST,
@@ -535,22 +510,7 @@ async fn a_lock_offline_at_arrival_fails_the_delivery_and_it_can_be_rerouted() {
     .await
     .unwrap();
     // The courier still reaches the lock at the door, but the cloud has lost it.
-    let (_, challenge) = world.lock_post("/challenge", json!({})).await;
-    let envelope = challenge["challenge"].as_str().unwrap().to_owned();
-    let parsed = Signed::<LockChallenge>::from_base64(&envelope)
-        .unwrap()
-        .peek()
-        .unwrap();
-    let response = Signed::sign(
-        &CourierResponse {
-            lock: parsed.lock,
-            nonce: parsed.nonce,
-            subject: GrantSubject::Delivery(DeliveryId(id.clone())),
-            responded_at: Timestamp::now(),
-        },
-        &world.courier,
-    )
-    .to_base64();
+    let (envelope, response) = world.answer_challenge(&id).await;
     let (status, body) = world
         .cloud(
             reqwest::Method::POST,
@@ -1142,23 +1102,7 @@ async fn with_the_camera_down_before_unlock_nobody_gets_in() {
     world.lock_post("/camera/unplug", json!({})).await;
     // Let the last "recording" heartbeat grow old.
     tokio::time::sleep(doorstep_proto::CAMERA_HEARTBEAT_MAX_AGE + Duration::from_millis(500)).await;
-    let (status, challenge) = world.lock_post("/challenge", json!({})).await;
-    assert_eq!(status, 200);
-    let envelope = challenge["challenge"].as_str().unwrap().to_owned();
-    let parsed = Signed::<LockChallenge>::from_base64(&envelope)
-        .unwrap()
-        .peek()
-        .unwrap();
-    let response = Signed::sign(
-        &CourierResponse {
-            lock: parsed.lock,
-            nonce: parsed.nonce,
-            subject: GrantSubject::Delivery(DeliveryId(id.clone())),
-            responded_at: Timestamp::now(),
-        },
-        &world.courier,
-    )
-    .to_base64();
+    let (envelope, response) = world.answer_challenge(&id).await;
     let (status, body) = world
         .cloud(
             reqwest::Method::POST,
