@@ -14,6 +14,32 @@ use doorstep_proto::*;
 use harness::system::{CloudProcess, LockProcess, WebhookProcess, courier, eventually};
 use serde_json::{Value, json};
 
+/// Creates a household account with its first device; returns the cloud's answer.
+async fn create_account(
+    http: &reqwest::Client,
+    cloud: &str,
+    email: &str,
+    household_key: &SigningKey,
+) -> Value {
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    http.post(format!("{cloud}/v1/accounts"))
+        .json(&json!({
+            "email": email,
+            "auth_key": b64(&[7; 32]),
+            "kdf_salt": b64(&[1; 16]),
+            "household_public_key": household_key.public_key().to_base64(),
+            "wrapped_household_key": b64(&[9; 48]),
+            "time_zone": "Europe/Berlin",
+            "device": { "name": "Kitchen laptop", "public_key": SigningKey::generate().public_key().to_base64() },
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 struct World {
     _dir: tempfile::TempDir,
     cloud: CloudProcess,
@@ -36,24 +62,7 @@ impl World {
         let cloud = CloudProcess::start(&dir.path().join("cloud")).unwrap();
         let http = reqwest::Client::new();
         let household_key = SigningKey::generate();
-        let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-        let created: Value = http
-            .post(format!("{}/v1/accounts", cloud.url))
-            .json(&json!({
-                "email": "family@example.org",
-                "auth_key": b64(&[7; 32]),
-                "kdf_salt": b64(&[1; 16]),
-                "household_public_key": household_key.public_key().to_base64(),
-                "wrapped_household_key": b64(&[9; 48]),
-                "time_zone": "Europe/Berlin",
-                "device": { "name": "Kitchen laptop", "public_key": SigningKey::generate().public_key().to_base64() },
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let created = create_account(&http, &cloud.url, "family@example.org", &household_key).await;
         let access = created["session"]["access_token"]
             .as_str()
             .unwrap()
@@ -455,12 +464,13 @@ impl World {
 }
 
 #[tokio::test]
-async fn the_camera_unplugged_mid_entry_alerts_the_household() {
+async fn the_camera_unplugged_mid_entry_alerts_the_household_and_the_recording_shows_the_gap() {
     let world = World::start().await;
     let id = world.approved_delivery("JJD-CAMERA").await;
     assert_eq!(world.courier_enters(&id).await.0, 200);
     world.lock_post("/door/open", json!({})).await;
     let since = world.last_seq().await;
+    let unplugged_at = Timestamp::now().0;
     world.lock_post("/camera/unplug", json!({})).await;
     let alert = eventually(
         "a camera.feed_lost event",
@@ -476,6 +486,7 @@ async fn the_camera_unplugged_mid_entry_alerts_the_household() {
     .await
     .unwrap();
     assert_eq!(alert["data"]["delivery_id"], id.as_str());
+    let plugged_at = Timestamp::now().0;
     world.lock_post("/camera/plug", json!({})).await;
     eventually(
         "a camera.feed_restored event",
@@ -490,6 +501,39 @@ async fn the_camera_unplugged_mid_entry_alerts_the_household() {
     )
     .await
     .unwrap();
+
+    // The recording shows the gap: nothing was captured while the camera was unplugged.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let (_, list) = world
+        .cloud(
+            reqwest::Method::GET,
+            &format!("/v1/recordings?delivery_id={id}"),
+            Some(&world.access),
+            None,
+        )
+        .await;
+    let rid = list[0]["id"].as_str().unwrap().to_owned();
+    let middle = (unplugged_at + plugged_at) / 2;
+    let frame = world
+        .http
+        .get(format!(
+            "{}/v1/recordings/{rid}/frame?at={middle}",
+            world.cloud.url
+        ))
+        .bearer_auth(&world.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(frame.status(), 200);
+    let captured: i64 = frame.headers()["frame-captured-at"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        captured >= plugged_at - 100,
+        "a frame from while the camera was unplugged: {captured} in {unplugged_at}..{plugged_at}"
+    );
 }
 
 #[tokio::test]
@@ -1118,4 +1162,106 @@ async fn with_the_camera_down_before_unlock_nobody_gets_in() {
     );
     assert_eq!(world.delivery_state(&id).await, "failed");
     assert_eq!(world.lock_status().await["bolt"], "locked");
+}
+
+#[tokio::test]
+async fn a_grant_for_one_households_lock_opens_nothing_at_the_neighbours() {
+    let world = World::start().await;
+    // The neighbours use the same cloud, with their own lock.
+    let neighbours = create_account(
+        &world.http,
+        &world.cloud.url,
+        "neighbours@example.org",
+        &SigningKey::generate(),
+    )
+    .await;
+    let (_, code) = world
+        .cloud(
+            reqwest::Method::POST,
+            "/v1/locks/pairing-codes",
+            neighbours["session"]["access_token"].as_str(),
+            Some(json!({ "name": "Their door", "kind": "door" })),
+        )
+        .await;
+    let their_lock = LockProcess::pair_and_run(
+        &world.cloud.url,
+        code["code"].as_str().unwrap(),
+        &world._dir.path().join("neighbours"),
+    )
+    .unwrap();
+    eventually("their lock online", Duration::from_secs(10), || async {
+        let status: Value = world
+            .http
+            .get(format!("{}/status", their_lock.control))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        (status["online"] == true).then_some(())
+    })
+    .await
+    .unwrap();
+
+    // A genuine grant for our delivery at our door …
+    let id = world.approved_delivery("JJD-NEIGHBOUR").await;
+    let (envelope, response) = world.answer_challenge(&id).await;
+    let (status, granted) = world
+        .cloud(
+            reqwest::Method::POST,
+            &format!("/v1/courier/deliveries/{id}/access"),
+            None,
+            Some(json!({ "challenge": envelope, "response": response })),
+        )
+        .await;
+    assert_eq!(status, 200, "{granted}");
+    // … taken to the neighbours' lock, answering its own fresh challenge.
+    let challenge: Value = world
+        .http
+        .post(format!("{}/challenge", their_lock.control))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let parsed = Signed::<LockChallenge>::from_base64(challenge["challenge"].as_str().unwrap())
+        .unwrap()
+        .peek()
+        .unwrap();
+    let answer = Signed::sign(
+        &CourierResponse {
+            lock: parsed.lock,
+            nonce: parsed.nonce,
+            subject: GrantSubject::Delivery(DeliveryId(id.clone())),
+            responded_at: Timestamp::now(),
+        },
+        &world.courier,
+    )
+    .to_base64();
+    let refused = world
+        .http
+        .post(format!("{}/enter", their_lock.control))
+        .json(&json!({ "grant": granted["grant"], "response": answer }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("another lock"),
+        "{body}"
+    );
+    let status: Value = world
+        .http
+        .get(format!("{}/status", their_lock.control))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["bolt"], "locked");
 }
