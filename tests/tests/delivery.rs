@@ -1005,6 +1005,19 @@ async fn a_guest_gets_in_inside_its_window_and_not_outside() {
             .any(|e| e["kind"] == "guest.granted" && e["data"]["name"] == "Ana (cleaner)")
     );
     assert!(events.iter().any(|e| e["kind"] == "guest.refused"));
+    // Ana's visit is logged like a delivery: door opened, visit ended.
+    eventually(
+        "Ana's visit to end in the log",
+        Duration::from_secs(10),
+        || async {
+            let events = world.events_after(0).await;
+            (events.iter().any(|e| e["kind"] == "guest.door_open")
+                && events.iter().any(|e| e["kind"] == "guest.visit_ended"))
+            .then_some(())
+        },
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]

@@ -389,6 +389,61 @@ pub fn recording_heartbeat(
         .is_some_and(|b| b.recording && now <= b.captured_at.plus(CAMERA_HEARTBEAT_MAX_AGE))
 }
 
+/// A guest's door opening or closing moves the guest's current visit along and
+/// is logged like a delivery's.
+async fn guest_visit_report(
+    state: &AppState,
+    lock: &LockAuth,
+    guest_id: &str,
+    kind: &str,
+    now: i64,
+) -> ApiResult<()> {
+    let (to, event_kind, from) = match kind {
+        "door_opened" => ("door_open", "guest.door_open", "granted"),
+        "door_closed" => ("ended", "guest.visit_ended", "door_open"),
+        _ => return Ok(()),
+    };
+    let mut tx = state.db.pool.begin().await?;
+    let visit: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM guest_visits WHERE guest_id = $1 AND lock_id = $2 AND household_id = $3 AND state = $4 ORDER BY started_at DESC LIMIT 1",
+    )
+    .bind(guest_id)
+    .bind(&lock.lock_id)
+    .bind(&lock.household_id)
+    .bind(from)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(visit) = visit else { return Ok(()) };
+    sqlx::query("UPDATE guest_visits SET state = $1, ended_at = CASE WHEN $1 = 'ended' THEN $2 ELSE ended_at END WHERE id = $3")
+        .bind(to)
+        .bind(now)
+        .bind(&visit)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        &lock.household_id,
+        &Actor::Lock(&lock.lock_id),
+        event_kind,
+        Some(guest_id),
+        &format!("visit {visit}"),
+        now,
+    )
+    .await?;
+    let event = events::append(
+        &mut tx,
+        &lock.household_id,
+        event_kind,
+        serde_json::json!({ "guest_id": guest_id, "visit_id": visit, "lock_id": lock.lock_id }),
+        None,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.hub.publish([event]);
+    Ok(())
+}
+
 /// A lock whose last heartbeat is older than this is treated as offline.
 pub const LOCK_OFFLINE_AFTER_MS: i64 = 5000;
 
@@ -543,6 +598,9 @@ pub struct LockReport {
     pub kind: String,
     /// The delivery it concerns, if any.
     pub delivery_id: Option<String>,
+    /// The guest it concerns, if any (added in 0.1; older locks omit it).
+    #[serde(default)]
+    pub guest_id: Option<String>,
     /// When (lock's clock, ms).
     pub at: i64,
     /// Details.
@@ -644,6 +702,9 @@ pub async fn report(
     tx.commit().await?;
     state.hub.publish(published);
 
+    if let Some(guest_id) = &report.guest_id {
+        guest_visit_report(&state, &lock, guest_id, &report.kind, now).await?;
+    }
     if let Some(delivery_id) = &report.delivery_id {
         let action = match report.kind.as_str() {
             "door_opened" => Some((Action::OpenDoor, "delivery.door_open")),

@@ -492,15 +492,16 @@ impl Agent {
                 ("policy_seen", None, json!({ "version": version }))
             }
         };
-        let delivery_id = match subject {
-            Some(GrantSubject::Delivery(id)) => Some(id.to_string()),
-            _ => None,
+        let (delivery_id, guest_id) = match subject {
+            Some(GrantSubject::Delivery(id)) => (Some(id.to_string()), None),
+            Some(GrantSubject::Guest(id)) => (None, Some(id.to_string())),
+            None => (None, None),
         };
         let sent = self
             .http
             .post(format!("{}/v1/lock/reports", self.paired.identity.cloud))
             .bearer_auth(&self.paired.token)
-            .json(&json!({ "seq": record.seq, "kind": kind, "delivery_id": delivery_id, "at": record.at, "detail": detail }))
+            .json(&json!({ "seq": record.seq, "kind": kind, "delivery_id": delivery_id, "guest_id": guest_id, "at": record.at, "detail": detail }))
             .send()
             .await;
         match sent {
