@@ -51,7 +51,22 @@ impl CloudProcess {
 
     /// Starts the cloud in `data_dir` listening on `listen` (a restart keeps its address).
     pub fn start_on(data_dir: &Path, listen: &str) -> Result<Self> {
+        Self::start_with(data_dir, listen, &[])
+    }
+
+    /// Starts the cloud serving HTTPS with the given PEM certificate and key.
+    pub fn start_tls(data_dir: &Path, cert: &Path, key: &Path) -> Result<Self> {
+        let (cert, key) = (cert.display().to_string(), key.display().to_string());
+        Self::start_with(
+            data_dir,
+            "127.0.0.1:0",
+            &[("DOORSTEP_TLS_CERT", &cert), ("DOORSTEP_TLS_KEY", &key)],
+        )
+    }
+
+    fn start_with(data_dir: &Path, listen: &str, env: &[(&str, &str)]) -> Result<Self> {
         let mut command = Command::new(binary("doorstep-cloud")?);
+        command.envs(env.iter().copied());
         command
             .args(["serve", "--listen", listen, "--data-dir"])
             .arg(data_dir)
@@ -117,11 +132,25 @@ pub struct LockProcess {
 impl LockProcess {
     /// Pairs a new lock with `code` and starts it.
     pub fn pair_and_run(cloud: &str, code: &str, data_dir: &Path) -> Result<Self> {
-        let output = Command::new(binary("doorstep-lock")?)
+        Self::pair_and_run_trusting(cloud, code, data_dir, None)
+    }
+
+    /// Pairs a new lock that also trusts `ca_cert` for the cloud's HTTPS, and starts it.
+    pub fn pair_and_run_trusting(
+        cloud: &str,
+        code: &str,
+        data_dir: &Path,
+        ca_cert: Option<&Path>,
+    ) -> Result<Self> {
+        let mut command = Command::new(binary("doorstep-lock")?);
+        command
             .args(["pair", "--cloud", cloud, "--code", code, "--data-dir"])
             .arg(data_dir)
-            .env("DOORSTEP_LOG", "warn")
-            .output()?;
+            .env("DOORSTEP_LOG", "warn");
+        if let Some(ca) = ca_cert {
+            command.arg("--ca-cert").arg(ca);
+        }
+        let output = command.output()?;
         if !output.status.success() {
             bail!(
                 "doorstep-lock pair failed: {}",

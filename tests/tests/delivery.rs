@@ -1278,3 +1278,57 @@ async fn a_grant_for_one_households_lock_opens_nothing_at_the_neighbours() {
         .unwrap();
     assert_eq!(status["bolt"], "locked");
 }
+
+#[tokio::test]
+async fn a_lock_pairs_and_keeps_its_channel_over_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let cloud = CloudProcess::start_tls(&dir.path().join("cloud"), &cert, &key).unwrap();
+    assert!(cloud.url.starts_with("https://"), "{}", cloud.url);
+    let url = cloud.url.replace("127.0.0.1", "localhost");
+    let http = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(certified.cert.pem().as_bytes()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let created = create_account(&http, &url, "tls@example.org", &SigningKey::generate()).await;
+    let code: Value = http
+        .post(format!("{url}/v1/locks/pairing-codes"))
+        .bearer_auth(created["session"]["access_token"].as_str().unwrap())
+        .json(&json!({ "name": "Front door", "kind": "door" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let lock = LockProcess::pair_and_run_trusting(
+        &url,
+        code["code"].as_str().unwrap(),
+        &dir.path().join("lock"),
+        Some(&cert),
+    )
+    .unwrap();
+    // Online means the wss:// channel is up and synced, through a verified certificate.
+    eventually(
+        "the lock online over wss",
+        Duration::from_secs(10),
+        || async {
+            let status: Value = http
+                .get(format!("{}/status", lock.control))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            (status["online"] == true).then_some(())
+        },
+    )
+    .await
+    .unwrap();
+}

@@ -63,6 +63,7 @@ pub struct Agent {
     http: reqwest::Client,
     upload: Arc<Notify>,
     data_dir: std::path::PathBuf,
+    tls: Arc<rustls::ClientConfig>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -105,11 +106,10 @@ impl Agent {
                 network: true,
                 uploaded_through,
             })),
+            http: Paired::http_client(paired.identity.ca_cert_pem.as_deref())?,
+            tls: paired.tls_config()?,
             paired: Arc::new(paired),
             clock,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()?,
             upload: Arc::new(Notify::new()),
             data_dir: data_dir.to_path_buf(),
         })
@@ -117,6 +117,28 @@ impl Agent {
 
     fn lock(&self) -> MutexGuard<'_, LockState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Opens a WebSocket to the cloud (`ws://`, or `wss://` with our TLS settings).
+    async fn connect_socket(
+        &self,
+        request: tokio_tungstenite::tungstenite::handshake::client::Request,
+    ) -> Result<
+        (
+            tokio_tungstenite::WebSocketStream<
+                tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+            >,
+            tokio_tungstenite::tungstenite::handshake::client::Response,
+        ),
+        tokio_tungstenite::tungstenite::Error,
+    > {
+        tokio_tungstenite::connect_async_tls_with_config(
+            request,
+            None,
+            false,
+            Some(tokio_tungstenite::Connector::Rustls(self.tls.clone())),
+        )
+        .await
     }
 
     fn network_up(&self) -> bool {
@@ -312,7 +334,7 @@ impl Agent {
                 return;
             };
             request.headers_mut().insert("authorization", auth);
-            let Ok((mut socket, _)) = tokio_tungstenite::connect_async(request).await else {
+            let Ok((mut socket, _)) = self.connect_socket(request).await else {
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 continue;
             };
@@ -366,7 +388,7 @@ impl Agent {
             "authorization",
             format!("Bearer {}", self.paired.token).parse()?,
         );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+        let (mut socket, _) = self.connect_socket(request).await?;
         // Three silent keepalive intervals mean the link is dead.
         while let Ok(Some(message)) =
             tokio::time::timeout(Duration::from_secs(45), socket.next()).await

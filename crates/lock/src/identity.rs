@@ -23,6 +23,10 @@ pub struct Identity {
     pub name: String,
     /// Door or garage.
     pub kind: String,
+    /// A certificate authority to trust for the cloud's HTTPS (PEM), besides the
+    /// public roots: for a private or test deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert_pem: Option<String>,
 }
 
 /// Everything, loaded.
@@ -72,8 +76,41 @@ impl Paired {
         })
     }
 
+    /// An HTTP client that trusts the public roots and the pinned CA, if any.
+    pub fn http_client(ca_cert_pem: Option<&str>) -> anyhow::Result<reqwest::Client> {
+        let mut builder = reqwest::Client::builder().timeout(std::time::Duration::from_secs(10));
+        if let Some(pem) = ca_cert_pem {
+            builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes())?);
+        }
+        Ok(builder.build()?)
+    }
+
+    /// TLS settings for the WebSocket links (`wss://`): public roots plus the pinned CA.
+    pub fn tls_config(&self) -> anyhow::Result<std::sync::Arc<rustls::ClientConfig>> {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(pem) = &self.identity.ca_cert_pem {
+            for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+                roots.add(cert.map_err(|e| anyhow::anyhow!("ca certificate: {e}"))?)?;
+            }
+        }
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(std::sync::Arc::new(config))
+    }
+
     /// Pairs with the cloud using a one-time code and writes the folder.
-    pub async fn pair(cloud: &str, code: &str, dir: &Path) -> anyhow::Result<Self> {
+    pub async fn pair(
+        cloud: &str,
+        code: &str,
+        dir: &Path,
+        ca_cert: Option<&Path>,
+    ) -> anyhow::Result<Self> {
         if dir.join("identity.json").exists() {
             anyhow::bail!(
                 "{} already holds a paired lock; use another folder",
@@ -83,7 +120,14 @@ impl Paired {
         let lock_key = SigningKey::generate();
         let camera_key = SigningKey::generate();
         let cloud = cloud.trim_end_matches('/').to_owned();
-        let response = reqwest::Client::new()
+        let ca_cert_pem = match ca_cert {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("--ca-cert {}: {e}", path.display()))?,
+            ),
+            None => None,
+        };
+        let response = Self::http_client(ca_cert_pem.as_deref())?
             .post(format!("{cloud}/v1/locks/pair"))
             .json(&serde_json::json!({
                 "code": code,
@@ -117,6 +161,7 @@ impl Paired {
             cloud_public_key: PublicKey::from_base64(&text("cloud_public_key")?)?,
             name: text("name")?,
             kind: text("kind")?,
+            ca_cert_pem,
         };
         let token = text("lock_token")?;
         std::fs::create_dir_all(dir)?;

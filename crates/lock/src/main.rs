@@ -28,6 +28,9 @@ enum Command {
         /// Where the lock keeps its keys and journal.
         #[arg(long)]
         data_dir: PathBuf,
+        /// A CA certificate (PEM) to trust for the cloud's HTTPS, besides the public roots.
+        #[arg(long)]
+        ca_cert: Option<PathBuf>,
     },
     /// Run the lock. Prints the control interface's address on its first line.
     Run {
@@ -68,8 +71,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             cloud,
             code,
             data_dir,
+            ca_cert,
         } => {
-            let paired = doorstep_lock::identity::Paired::pair(&cloud, &code, &data_dir).await?;
+            let paired =
+                doorstep_lock::identity::Paired::pair(&cloud, &code, &data_dir, ca_cert.as_deref())
+                    .await?;
             println!(
                 "paired lock {} ({}) to household {}",
                 paired.identity.lock_id, paired.identity.name, paired.identity.household_id
