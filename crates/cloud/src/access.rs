@@ -299,21 +299,7 @@ pub async fn request_access(
         if updated.rows_affected() == 0 {
             continue;
         }
-        sqlx::query(
-            "INSERT INTO grants (id, household_id, delivery_id, lock_id, holder_key, window_start, window_end, signed, issued_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(grant.grant.as_str())
-        .bind(&household_id)
-        .bind(&id)
-        .bind(&lock_id)
-        .bind(courier_key.to_base64())
-        .bind(window.not_before.0)
-        .bind(window.not_after.0)
-        .bind(signed.to_base64())
-        .bind(now.0)
-        .execute(&mut *tx)
-        .await?;
+        store_grant(&mut tx, &grant, &signed).await?;
         audit::record(
             &mut tx,
             &household_id,
@@ -441,6 +427,34 @@ async fn guest_visit_report(
     .await?;
     tx.commit().await?;
     state.hub.publish([event]);
+    Ok(())
+}
+
+/// Records an issued grant (for deliveries and guests alike) in `tx`.
+pub async fn store_grant(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    grant: &EntryGrant,
+    signed: &Signed<EntryGrant>,
+) -> Result<(), sqlx::Error> {
+    let delivery_id = match &grant.subject {
+        GrantSubject::Delivery(id) => Some(id.to_string()),
+        GrantSubject::Guest(_) => None,
+    };
+    sqlx::query(
+        "INSERT INTO grants (id, household_id, delivery_id, lock_id, holder_key, window_start, window_end, signed, issued_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(grant.grant.as_str())
+    .bind(grant.household.as_str())
+    .bind(delivery_id)
+    .bind(grant.lock.as_str())
+    .bind(grant.holder.to_base64())
+    .bind(grant.window.not_before.0)
+    .bind(grant.window.not_after.0)
+    .bind(signed.to_base64())
+    .bind(grant.issued_at.0)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

@@ -134,6 +134,42 @@ async fn add_device(
     Ok((device_id, name))
 }
 
+/// Registers `device`, gives it a session, and appends its `device.signed_in`
+/// event (published by the caller after commit).
+async fn sign_in_device(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    state: &AppState,
+    household_id: &str,
+    device: &NewDevice,
+    now: i64,
+) -> Result<
+    (
+        DeviceSession,
+        String,
+        SessionTokens,
+        (String, events::Event),
+    ),
+    ApiError,
+> {
+    let (device_id, device_name) = add_device(tx, household_id, device, now).await?;
+    let (session_id, session) = issue_session(tx, state, household_id, &device_id, now).await?;
+    let event = events::append(
+        tx,
+        household_id,
+        "device.signed_in",
+        serde_json::json!({ "device_id": device_id, "name": device_name }),
+        Some(&device_id),
+        now,
+    )
+    .await?;
+    let who = DeviceSession {
+        household_id: household_id.to_owned(),
+        device_id,
+        session_id,
+    };
+    Ok((who, device_name, session, event))
+}
+
 /// Creates a household and signs in its first device.
 #[utoipa::path(post, path = "/v1/accounts", request_body = CreateAccount,
     responses((status = 201, body = SignedIn), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)),
@@ -192,14 +228,9 @@ pub async fn create(
         }
         other => other.into(),
     })?;
-    let (device_id, device_name) = add_device(&mut tx, &household_id, &request.device, now).await?;
-    let (session_id, session) =
-        issue_session(&mut tx, &state, &household_id, &device_id, now).await?;
-    let who = DeviceSession {
-        household_id: household_id.clone(),
-        device_id: device_id.clone(),
-        session_id,
-    };
+    let (who, _, session, event) =
+        sign_in_device(&mut tx, &state, &household_id, &request.device, now).await?;
+    let device_id = who.device_id.clone();
     audit::record(
         &mut tx,
         &household_id,
@@ -207,15 +238,6 @@ pub async fn create(
         "account.create",
         Some(&household_id),
         "household created",
-        now,
-    )
-    .await?;
-    let event = events::append(
-        &mut tx,
-        &household_id,
-        "device.signed_in",
-        serde_json::json!({ "device_id": device_id, "name": device_name }),
-        Some(&device_id),
         now,
     )
     .await?;
@@ -382,14 +404,9 @@ pub async fn sign_in(
     let household_id: String = row.try_get("id")?;
 
     let mut tx = state.db.pool.begin().await?;
-    let (device_id, device_name) = add_device(&mut tx, &household_id, &request.device, now).await?;
-    let (session_id, session) =
-        issue_session(&mut tx, &state, &household_id, &device_id, now).await?;
-    let who = DeviceSession {
-        household_id: household_id.clone(),
-        device_id: device_id.clone(),
-        session_id,
-    };
+    let (who, device_name, session, event) =
+        sign_in_device(&mut tx, &state, &household_id, &request.device, now).await?;
+    let device_id = who.device_id.clone();
     audit::record(
         &mut tx,
         &household_id,
@@ -397,15 +414,6 @@ pub async fn sign_in(
         "device.sign_in",
         Some(&device_id),
         &format!("{device_name} signed in"),
-        now,
-    )
-    .await?;
-    let event = events::append(
-        &mut tx,
-        &household_id,
-        "device.signed_in",
-        serde_json::json!({ "device_id": device_id, "name": device_name }),
-        Some(&device_id),
         now,
     )
     .await?;

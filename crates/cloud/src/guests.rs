@@ -358,20 +358,7 @@ pub async fn request_access(
     };
     let signed = Signed::sign(&grant, &state.cloud_key);
     let mut tx = state.db.pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO grants (id, household_id, delivery_id, lock_id, holder_key, window_start, window_end, signed, issued_at) \
-         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(grant.grant.as_str())
-    .bind(&household_id)
-    .bind(&lock_id)
-    .bind(guest_key.to_base64())
-    .bind(window.not_before.0)
-    .bind(window.not_after.0)
-    .bind(signed.to_base64())
-    .bind(now.0)
-    .execute(&mut *tx)
-    .await?;
+    crate::access::store_grant(&mut tx, &grant, &signed).await?;
     let visit_id = uuid::Uuid::now_v7().to_string();
     sqlx::query("INSERT INTO guest_visits (id, household_id, guest_id, lock_id, grant_id, state, started_at) VALUES ($1, $2, $3, $4, $5, 'granted', $6)")
         .bind(&visit_id)
