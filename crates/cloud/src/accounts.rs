@@ -5,7 +5,10 @@ use crate::json::ApiQuery as Query;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+pub use doorstep_api::{
+    CreateAccount, Device, KdfParams, NewDevice, Refresh, SessionTokens, SignIn, SignedIn,
+};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
@@ -16,66 +19,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::events;
 use crate::json::ApiJson;
 use crate::validate;
-
-/// The device signing in.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewDevice {
-    /// What people call it ("Anna's laptop").
-    pub name: String,
-    /// Its own Ed25519 public key (base64url).
-    pub public_key: String,
-}
-
-/// Create a household account.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateAccount {
-    /// The shared login.
-    pub email: String,
-    /// Derived by the client from the password with Argon2id (base64url, 32–64 bytes).
-    /// The password itself never leaves the device.
-    pub auth_key: String,
-    /// The salt the client used (base64url, 16–64 bytes); returned at sign-in.
-    pub kdf_salt: String,
-    /// The household's Ed25519 public key.
-    pub household_public_key: String,
-    /// The household's private key, encrypted by the client under a key derived
-    /// from the password (base64url, at most 4 KiB). Opaque to the cloud.
-    pub wrapped_household_key: String,
-    /// IANA time zone of the home.
-    pub time_zone: String,
-    /// The first device.
-    pub device: NewDevice,
-}
-
-/// Tokens for one device.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct SessionTokens {
-    /// Send as `Authorization: Bearer …`; short-lived.
-    pub access_token: String,
-    /// When it expires (ms).
-    pub access_expires_at: i64,
-    /// Exchange for new tokens once; a second use signs the device out.
-    pub refresh_token: String,
-    /// When it expires (ms).
-    pub refresh_expires_at: i64,
-}
-
-/// A signed-in device.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct SignedIn {
-    /// The household.
-    pub household_id: String,
-    /// This device.
-    pub device_id: String,
-    /// The household's public key.
-    pub household_public_key: String,
-    /// The wrapped household key, for the client to unwrap with the password.
-    pub wrapped_household_key: String,
-    /// The tokens.
-    pub session: SessionTokens,
-}
 
 async fn issue_session(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -264,21 +207,6 @@ pub struct KdfQuery {
     pub email: String,
 }
 
-/// The client-side key-derivation parameters for a login.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct KdfParams {
-    /// Always `argon2id`.
-    pub algorithm: String,
-    /// Salt (base64url).
-    pub salt: String,
-    /// Memory in KiB.
-    pub memory_kib: u32,
-    /// Passes.
-    pub iterations: u32,
-    /// Lanes.
-    pub parallelism: u32,
-}
-
 /// Client KDF parameters; unknown e-mails get a stable made-up salt, so the
 /// answer does not reveal whether an account exists.
 #[utoipa::path(get, path = "/v1/accounts/kdf", params(KdfQuery), responses((status = 200, body = KdfParams)), tag = "accounts")]
@@ -307,20 +235,6 @@ pub async fn kdf(
         iterations: 3,
         parallelism: 1,
     }))
-}
-
-/// Sign in a device.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SignIn {
-    /// The login.
-    pub email: String,
-    /// The derived auth key (base64url).
-    pub auth_key: String,
-    /// The authenticator's code, when the household turned the second factor on.
-    pub totp: Option<String>,
-    /// This device.
-    pub device: NewDevice,
 }
 
 /// Signs a device in to the household's shared login.
@@ -426,14 +340,6 @@ pub async fn sign_in(
         wrapped_household_key: row.try_get("wrapped_household_key")?,
         session,
     }))
-}
-
-/// Exchange a refresh token.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Refresh {
-    /// The current refresh token.
-    pub refresh_token: String,
 }
 
 /// Rotates the tokens. A refresh token works once: presenting a used one again
@@ -598,25 +504,6 @@ pub async fn sign_out(
     tx.commit().await?;
     state.hub.publish(event);
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A device of the household.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Device {
-    /// Its id.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// Its public key.
-    pub public_key: String,
-    /// When it signed in.
-    pub created_at: i64,
-    /// Last token refresh.
-    pub last_seen_at: i64,
-    /// Whether it has a live session.
-    pub signed_in: bool,
-    /// Whether it is the device asking.
-    pub this_device: bool,
 }
 
 /// Every device that signed in to this login.

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+pub use doorstep_api::{Address, AddressKind, NewAddress};
 use sqlx::Row;
 
 use crate::AppState;
@@ -14,45 +14,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::events;
 use crate::json::ApiJson;
 use crate::validate;
-
-/// What kind of place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AddressKind {
-    /// A neighbour's door.
-    Neighbour,
-    /// A shop that holds parcels.
-    PickupPoint,
-    /// A parcel locker.
-    Locker,
-    /// Anything else.
-    Other,
-}
-
-/// A new alternate address.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewAddress {
-    /// Short name ("Mrs Weber next door").
-    pub label: String,
-    /// Kind.
-    pub kind: AddressKind,
-    /// The postal address.
-    pub address: String,
-}
-
-/// An alternate address.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Address {
-    /// Its id.
-    pub id: String,
-    /// Short name.
-    pub label: String,
-    /// Kind.
-    pub kind: AddressKind,
-    /// The postal address.
-    pub address: String,
-}
 
 fn kind_name(kind: AddressKind) -> &'static str {
     match kind {

@@ -3,7 +3,8 @@
 use crate::json::ApiQuery as Query;
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+pub use doorstep_api::AuditEntry;
+use serde::Deserialize;
 use sqlx::{Any, Row, Transaction};
 
 use crate::AppState;
@@ -59,25 +60,6 @@ pub async fn record(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-/// One entry as the API returns it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AuditEntry {
-    /// When.
-    pub at: i64,
-    /// `device:<id>`, `carrier:<id>`, `lock:<id>` or `system`.
-    pub actor: String,
-    /// The device, when a household device acted.
-    pub device_id: Option<String>,
-    /// Its name at the time of reading.
-    pub device_name: Option<String>,
-    /// What was done, e.g. `delivery.block`.
-    pub action: String,
-    /// What it was done to.
-    pub object_id: Option<String>,
-    /// A sentence.
-    pub detail: String,
 }
 
 /// Query of the audit log.

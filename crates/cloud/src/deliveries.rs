@@ -5,12 +5,12 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+pub use doorstep_api::{Announce, Approve, Block, Delivery, Eta, Reroute, ShipmentStatus, Window};
 use doorstep_proto::{DeliveryApproval, Revocation, RevocationTarget, Signed};
-use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::AppState;
-use crate::addresses::{self, Address};
+use crate::addresses::{self};
 use crate::audit::{self, Actor};
 use crate::auth::{CarrierAuth, DeviceSession};
 use crate::carriers;
@@ -24,49 +24,6 @@ use crate::validate;
 pub const MAX_WINDOW_MS: i64 = 24 * 3600 * 1000;
 /// How often an optimistic update is retried when another request won the race.
 const RACE_RETRIES: usize = 8;
-
-/// A time window in JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Window {
-    /// Start (ms).
-    pub not_before: i64,
-    /// End (ms).
-    pub not_after: i64,
-}
-
-/// A delivery as the household sees it.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Delivery {
-    /// Its id.
-    pub id: String,
-    /// The carrier's tracking id.
-    pub tracking_id: String,
-    /// The carrier's name.
-    pub carrier: String,
-    /// Where it is.
-    pub state: DeliveryState,
-    /// Whether the household approved entry.
-    pub approved: bool,
-    /// The device that approved.
-    pub approved_by: Option<String>,
-    /// The lock approved for.
-    pub lock_id: Option<String>,
-    /// The announced window.
-    pub window: Window,
-    /// Latest ETA (ms), if the carrier sent one.
-    pub eta: Option<i64>,
-    /// The assigned courier's public key.
-    pub courier_key: String,
-    /// Where it was rerouted to.
-    pub rerouted_to: Option<Address>,
-    /// Grows with every change.
-    pub revision: i64,
-    /// Announced at.
-    pub created_at: i64,
-    /// Last change.
-    pub updated_at: i64,
-}
 
 struct Loaded {
     delivery: Delivery,
@@ -118,22 +75,6 @@ async fn load(
             updated_at: row.try_get("updated_at")?,
         },
     }))
-}
-
-/// A carrier announcing a shipment.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Announce {
-    /// The carrier's own id for the parcel (unique per carrier).
-    pub tracking_id: String,
-    /// The household, by the id it gave the shop.
-    pub household_id: String,
-    /// When the courier will come.
-    pub window: Window,
-    /// The assigned courier's public key: only it can get in.
-    pub courier_key: String,
-    /// First ETA (ms), if known.
-    pub eta: Option<i64>,
 }
 
 /// Announces a shipment. Announcing the same one again is harmless.
@@ -405,14 +346,6 @@ impl<A, B, C> Unzip3<A, B, C> for Option<(A, B, C)> {
     }
 }
 
-/// The household's signed approval.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Approve {
-    /// A `delivery-approval` envelope signed with the household key (base64url).
-    pub approval: String,
-}
-
 /// Approves entry for a delivery with the household's signature.
 #[utoipa::path(post, path = "/v1/deliveries/{id}/approve", params(("id" = String, Path)), request_body = Approve,
     responses((status = 200, body = Delivery), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)), tag = "deliveries")]
@@ -488,14 +421,6 @@ pub async fn approve(
     Ok(Json(delivery))
 }
 
-/// The household's signed "Block access".
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Block {
-    /// A `revocation` envelope for this delivery, signed with the household key.
-    pub revocation: String,
-}
-
 /// Blocks access: the lock refuses or relocks, the courier is told to leave.
 /// Pressing it twice, or on two devices at once, blocks once.
 #[utoipa::path(post, path = "/v1/deliveries/{id}/block", params(("id" = String, Path)), request_body = Block,
@@ -551,14 +476,6 @@ pub async fn block(
     Ok(Json(delivery))
 }
 
-/// Where to send it instead.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Reroute {
-    /// One of the household's alternate addresses.
-    pub address_id: String,
-}
-
 /// Reroutes the parcel to an alternate address and tells the carrier (webhook).
 #[utoipa::path(post, path = "/v1/deliveries/{id}/reroute", params(("id" = String, Path)), request_body = Reroute,
     responses((status = 200, body = Delivery), (status = 409, body = crate::error::ErrorBody)), tag = "deliveries")]
@@ -600,14 +517,6 @@ pub async fn reroute(
     Ok(Json(delivery))
 }
 
-/// A new ETA from the carrier.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Eta {
-    /// When the courier expects to arrive (ms).
-    pub eta: i64,
-}
-
 /// Updates the ETA of an announced shipment; "approaching" follows from it.
 #[utoipa::path(post, path = "/v1/carrier/shipments/{tracking_id}/eta", params(("tracking_id" = String, Path)), request_body = Eta,
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)), tag = "carriers")]
@@ -630,17 +539,6 @@ pub async fn update_eta(
         return Err(ApiError::not_found("open shipment with this tracking id"));
     }
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// What a carrier (and its courier's app) sees of a shipment.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ShipmentStatus {
-    /// The delivery.
-    pub delivery_id: String,
-    /// Where it is.
-    pub state: DeliveryState,
-    /// The new destination, when the household rerouted it.
-    pub rerouted_to: Option<Address>,
 }
 
 /// A shipment's state, for the carrier: blocked or rerouted means "leave".

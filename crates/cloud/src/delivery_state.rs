@@ -5,74 +5,7 @@
 //! exits `blocked → rerouted`, `failed → rerouted` and `expired`. Approval is not a
 //! state but a fact about the delivery (it may come before or after "approaching").
 
-use serde::{Deserialize, Serialize};
-
-/// Where a delivery is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum State {
-    /// The carrier announced it.
-    Announced,
-    /// The courier is within the lead time.
-    Approaching,
-    /// The courier is at the door.
-    AtDoor,
-    /// A grant was issued; the lock may open.
-    Granted,
-    /// The door is open.
-    DoorOpen,
-    /// Delivered; the door closed and relocked.
-    Completed,
-    /// The household blocked access.
-    Blocked,
-    /// Sent to an alternate address.
-    Rerouted,
-    /// Could not be delivered inside (lock offline, jammed, camera down).
-    Failed,
-    /// The window passed.
-    Expired,
-}
-
-impl State {
-    /// The name stored and sent.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Announced => "announced",
-            State::Approaching => "approaching",
-            State::AtDoor => "at_door",
-            State::Granted => "granted",
-            State::DoorOpen => "door_open",
-            State::Completed => "completed",
-            State::Blocked => "blocked",
-            State::Rerouted => "rerouted",
-            State::Failed => "failed",
-            State::Expired => "expired",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            State::Announced,
-            State::Approaching,
-            State::AtDoor,
-            State::Granted,
-            State::DoorOpen,
-            State::Completed,
-            State::Blocked,
-            State::Rerouted,
-            State::Failed,
-            State::Expired,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
-    }
-
-    /// Whether nothing more can happen to it.
-    pub fn is_final(self) -> bool {
-        matches!(self, State::Completed | State::Rerouted | State::Expired)
-    }
-}
+pub use doorstep_api::DeliveryState as State;
 
 /// Something that happens to a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

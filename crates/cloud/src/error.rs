@@ -4,31 +4,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-
-/// The closed set of error codes clients branch on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Code {
-    /// The body or a parameter is malformed; the message names the field.
-    InvalidRequest,
-    /// No valid credentials.
-    Unauthenticated,
-    /// Credentials are valid but the second factor is needed.
-    TotpRequired,
-    /// Not there — or not yours (the two are not told apart).
-    NotFound,
-    /// It conflicts with the current state (e.g. the e-mail is taken).
-    Conflict,
-    /// The door stays shut for this courier; the message says what to do instead.
-    EntryRefused,
-    /// Too many attempts; retry later.
-    RateLimited,
-    /// The body is too large.
-    PayloadTooLarge,
-    /// A bug or an outage on our side.
-    Internal,
-}
+pub use doorstep_api::{Code, ErrorBody};
 
 /// An error response.
 #[derive(Debug, thiserror::Error)]
@@ -39,15 +15,6 @@ pub struct ApiError {
     /// The code.
     pub code: Code,
     /// The sentence.
-    pub message: String,
-}
-
-/// The JSON body of every error.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    /// What kind of error.
-    pub code: Code,
-    /// What was wrong, for people.
     pub message: String,
 }
 

@@ -2,28 +2,12 @@
 //! change it reports (so an acknowledged change always has its event), published
 //! to live subscribers after commit, and replayable from any sequence number.
 
+pub use doorstep_api::Event;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::broadcast;
-
-/// One event as clients receive it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Event {
-    /// Position in the household's log: 1, 2, 3, … without gaps.
-    pub seq: i64,
-    /// What happened, e.g. `delivery.announced`.
-    pub kind: String,
-    /// When (ms since the epoch).
-    pub at: i64,
-    /// The household device that caused it, if one did.
-    pub device_id: Option<String>,
-    /// Details; shape depends on `kind`.
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-}
 
 /// Appends an event in `tx`; publish it with [`EventHub::publish`] after commit.
 pub async fn append(

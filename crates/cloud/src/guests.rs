@@ -4,12 +4,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+pub use doorstep_api::{Guest, NewGuest, RevokeGuest};
 use doorstep_proto::{
     Authorization, CourierResponse, EntryGrant, GrantId, GrantSubject, GuestInvitation,
-    GuestSchedule, HouseholdId, LockChallenge, LockId, PublicKey, Revocation, RevocationTarget,
-    Signed,
+    HouseholdId, LockChallenge, LockId, PublicKey, Revocation, RevocationTarget, Signed,
 };
-use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::AppState;
@@ -19,33 +18,6 @@ use crate::auth::DeviceSession;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::events;
 use crate::json::ApiJson;
-
-/// A new guest: everything is in the household-signed invitation.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewGuest {
-    /// A `guest-invitation` envelope signed with the household key. Its `guest`
-    /// field is the new guest's id (a UUID the device chose).
-    pub invitation: String,
-}
-
-/// A guest as the household sees it.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Guest {
-    /// Its id.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// Its public key.
-    pub public_key: String,
-    /// Locks it may open.
-    pub locks: Vec<String>,
-    /// When, as signed.
-    #[schema(value_type = Object)]
-    pub schedule: GuestSchedule,
-    /// Whether the household revoked it.
-    pub revoked: bool,
-}
 
 fn view(id: String, invitation: &GuestInvitation, revoked: bool) -> Guest {
     Guest {
@@ -169,14 +141,6 @@ pub async fn list(
         ));
     }
     Ok(Json(guests))
-}
-
-/// The household's signed revocation of a guest.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RevokeGuest {
-    /// A `revocation` envelope with target `guest`, signed with the household key.
-    pub revocation: String,
 }
 
 /// Revokes a guest's access at once. Revoking twice is harmless.

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+pub use doorstep_api::{Household, HouseholdChange, Policy};
 use sqlx::Row;
 
 use crate::AppState;
@@ -12,29 +12,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::events;
 use crate::json::ApiJson;
 use crate::validate;
-
-/// The household as its devices see it.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Household {
-    /// Its id (what a shop is given for deliveries).
-    pub id: String,
-    /// The shared login.
-    pub email: String,
-    /// IANA time zone of the home.
-    pub time_zone: String,
-    /// Minutes before the ETA at which every device is told "courier arriving".
-    pub lead_time_minutes: i64,
-}
-
-/// Changes to settings; absent fields stay.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HouseholdChange {
-    /// New time zone.
-    pub time_zone: Option<String>,
-    /// New lead time, 1–120 minutes.
-    pub lead_time_minutes: Option<i64>,
-}
 
 /// The household's public key: what every household signature is checked with.
 pub async fn public_key(
@@ -133,14 +110,6 @@ pub async fn update(
     tx.commit().await?;
     state.hub.publish([event]);
     Ok(Json(read(&state, &session.household_id).await?))
-}
-
-/// The household's standing delivery policy.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Policy {
-    /// A `delivery-policy` envelope signed with the household key; `null` when none.
-    pub policy: Option<String>,
 }
 
 /// The standing policy, if any.

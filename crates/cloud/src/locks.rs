@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+pub use doorstep_api::{Lock, NewPairingCode, PairingCode};
 use doorstep_proto::LockKind;
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
@@ -21,26 +22,6 @@ use crate::validate;
 pub const LOCK_TOKEN_PREFIX: &str = "dlk_";
 /// How long a pairing code is valid.
 pub const PAIRING_CODE_TTL_MS: i64 = 10 * 60 * 1000;
-
-/// Ask for a pairing code.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewPairingCode {
-    /// What to call the lock ("Front door").
-    pub name: String,
-    /// Door or garage.
-    #[schema(value_type = String)]
-    pub kind: LockKind,
-}
-
-/// A one-time code to type into the lock.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct PairingCode {
-    /// Ten characters; single use.
-    pub code: String,
-    /// When it stops working (ms).
-    pub expires_at: i64,
-}
 
 /// Creates a pairing code for a new lock.
 #[utoipa::path(post, path = "/v1/locks/pairing-codes", request_body = NewPairingCode, responses((status = 201, body = PairingCode)), tag = "locks")]
@@ -197,25 +178,6 @@ pub async fn pair(
             kind,
         }),
     ))
-}
-
-/// A paired lock as the household sees it.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Lock {
-    /// Its id.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// Door or garage.
-    pub kind: String,
-    /// When it was paired.
-    pub paired_at: i64,
-    /// When the cloud last heard from it (a camera heartbeat).
-    pub last_seen_at: Option<i64>,
-    /// Heard from in the last few seconds.
-    pub online: bool,
-    /// Whether its camera says it is recording.
-    pub camera_recording: bool,
 }
 
 /// The household's locks.

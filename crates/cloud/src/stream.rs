@@ -1,6 +1,7 @@
 //! Reading the event log: a page at a time, or live over Server-Sent Events with
 //! resume. Protocol: `docs/api.md#event-stream`.
 
+pub use doorstep_api::EventPage;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::AppState;
@@ -31,15 +32,6 @@ pub struct EventsQuery {
     pub after: Option<i64>,
     /// At most this many (default and maximum 500).
     pub limit: Option<i64>,
-}
-
-/// A page of events.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct EventPage {
-    /// Oldest first.
-    pub events: Vec<Event>,
-    /// The household's newest `seq` at the time of reading.
-    pub last_seq: i64,
 }
 
 /// Events after a sequence number, oldest first.

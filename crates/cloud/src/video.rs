@@ -6,6 +6,7 @@
 //! Frame message: `seq` (u64 BE) · `captured_at` (i64 ms BE) · JPEG. Protocol:
 //! `docs/api.md#video`.
 
+pub use doorstep_api::Recording;
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
@@ -17,7 +18,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::Row;
 use tokio::sync::broadcast;
 
@@ -347,23 +348,6 @@ pub async fn live(
             }
         }
     }))
-}
-
-/// A recording.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Recording {
-    /// Its id.
-    pub id: String,
-    /// The lock.
-    pub lock_id: String,
-    /// The delivery it belongs to, if any.
-    pub delivery_id: Option<String>,
-    /// First frame (ms).
-    pub started_at: i64,
-    /// Last frame (ms).
-    pub last_frame_at: i64,
-    /// How many frames.
-    pub frames: i64,
 }
 
 /// Which recordings.

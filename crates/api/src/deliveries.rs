@@ -1,0 +1,174 @@
+use serde::{Deserialize, Serialize};
+
+use crate::Address;
+
+/// Where a delivery is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// The carrier announced it.
+    Announced,
+    /// The courier is within the lead time.
+    Approaching,
+    /// The courier is at the door.
+    AtDoor,
+    /// A grant was issued; the lock may open.
+    Granted,
+    /// The door is open.
+    DoorOpen,
+    /// Delivered; the door closed and relocked.
+    Completed,
+    /// The household blocked access.
+    Blocked,
+    /// Sent to an alternate address.
+    Rerouted,
+    /// Could not be delivered inside (lock offline, jammed, camera down).
+    Failed,
+    /// The window passed.
+    Expired,
+}
+
+impl DeliveryState {
+    /// The name stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Announced => "announced",
+            DeliveryState::Approaching => "approaching",
+            DeliveryState::AtDoor => "at_door",
+            DeliveryState::Granted => "granted",
+            DeliveryState::DoorOpen => "door_open",
+            DeliveryState::Completed => "completed",
+            DeliveryState::Blocked => "blocked",
+            DeliveryState::Rerouted => "rerouted",
+            DeliveryState::Failed => "failed",
+            DeliveryState::Expired => "expired",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            DeliveryState::Announced,
+            DeliveryState::Approaching,
+            DeliveryState::AtDoor,
+            DeliveryState::Granted,
+            DeliveryState::DoorOpen,
+            DeliveryState::Completed,
+            DeliveryState::Blocked,
+            DeliveryState::Rerouted,
+            DeliveryState::Failed,
+            DeliveryState::Expired,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    /// Whether nothing more can happen to it.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            DeliveryState::Completed | DeliveryState::Rerouted | DeliveryState::Expired
+        )
+    }
+}
+/// A time window in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    /// Start (ms).
+    pub not_before: i64,
+    /// End (ms).
+    pub not_after: i64,
+}
+
+/// A delivery as the household sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Delivery {
+    /// Its id.
+    pub id: String,
+    /// The carrier's tracking id.
+    pub tracking_id: String,
+    /// The carrier's name.
+    pub carrier: String,
+    /// Where it is.
+    pub state: DeliveryState,
+    /// Whether the household approved entry.
+    pub approved: bool,
+    /// The device that approved.
+    pub approved_by: Option<String>,
+    /// The lock approved for.
+    pub lock_id: Option<String>,
+    /// The announced window.
+    pub window: Window,
+    /// Latest ETA (ms), if the carrier sent one.
+    pub eta: Option<i64>,
+    /// The assigned courier's public key.
+    pub courier_key: String,
+    /// Where it was rerouted to.
+    pub rerouted_to: Option<Address>,
+    /// Grows with every change.
+    pub revision: i64,
+    /// Announced at.
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+}
+
+/// A carrier announcing a shipment.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Announce {
+    /// The carrier's own id for the parcel (unique per carrier).
+    pub tracking_id: String,
+    /// The household, by the id it gave the shop.
+    pub household_id: String,
+    /// When the courier will come.
+    pub window: Window,
+    /// The assigned courier's public key: only it can get in.
+    pub courier_key: String,
+    /// First ETA (ms), if known.
+    pub eta: Option<i64>,
+}
+
+/// The household's signed approval.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Approve {
+    /// A `delivery-approval` envelope signed with the household key (base64url).
+    pub approval: String,
+}
+
+/// The household's signed "Block access".
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Block {
+    /// A `revocation` envelope for this delivery, signed with the household key.
+    pub revocation: String,
+}
+
+/// Where to send it instead.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reroute {
+    /// One of the household's alternate addresses.
+    pub address_id: String,
+}
+
+/// A new ETA from the carrier.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Eta {
+    /// When the courier expects to arrive (ms).
+    pub eta: i64,
+}
+
+/// What a carrier (and its courier's app) sees of a shipment.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ShipmentStatus {
+    /// The delivery.
+    pub delivery_id: String,
+    /// Where it is.
+    pub state: DeliveryState,
+    /// The new destination, when the household rerouted it.
+    pub rerouted_to: Option<Address>,
+}
