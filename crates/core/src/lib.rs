@@ -4,10 +4,23 @@
 //! can be tested without a window. Nothing in this crate depends on Tauri.
 #![deny(missing_docs)]
 
+pub mod alerts;
+pub mod approvals;
+pub mod cache;
+pub mod client;
+pub mod cloud;
+mod encoding;
+pub mod error;
+pub mod feed;
 pub mod ipc;
+pub mod keys;
 pub mod paths;
 pub mod popup;
 pub mod secrets;
 pub mod system;
+pub mod video;
 
+pub use client::{Account, Client, Credentials};
+pub use error::{CoreError, CoreResult, ErrorKind};
+pub use feed::{Connection, Feed, FeedOptions, FeedUpdate};
 pub use paths::AppPaths;

@@ -13,6 +13,16 @@ pub struct PopupAction {
     pub label: String,
 }
 
+/// How insistent a popup is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Urgency {
+    /// Information ("Delivered").
+    #[default]
+    Normal,
+    /// Needs a decision now ("Courier at the door"): servers keep it up until handled.
+    Critical,
+}
+
 /// A popup to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Popup {
@@ -20,8 +30,10 @@ pub struct Popup {
     pub title: String,
     /// The sentence under it.
     pub body: String,
-    /// Buttons, in order.
+    /// Buttons, in order. An action with id `default` is a click on the popup itself.
     pub actions: Vec<PopupAction>,
+    /// How insistent.
+    pub urgency: Urgency,
 }
 
 impl Popup {
@@ -31,7 +43,14 @@ impl Popup {
             title: title.into(),
             body: body.into(),
             actions: Vec::new(),
+            urgency: Urgency::Normal,
         }
+    }
+
+    /// Sets the urgency.
+    pub fn urgency(mut self, urgency: Urgency) -> Self {
+        self.urgency = urgency;
+        self
     }
 
     /// Adds a button.
@@ -86,18 +105,54 @@ impl Notifier {
 
     /// Shows `popup` now.
     pub fn show(&self, popup: &Popup) -> Result<ShownPopup, PopupError> {
+        let handle = self.send(popup)?;
+        Ok(ShownPopup { id: handle.id() })
+    }
+
+    /// Shows `popup` now and calls `on_action` with the id of the button the person
+    /// clicks (on a thread of its own: the notification server answers whenever the
+    /// person gets to it, or never).
+    pub fn show_with_actions(
+        &self,
+        popup: &Popup,
+        on_action: impl FnOnce(&str) + Send + 'static,
+    ) -> Result<ShownPopup, PopupError> {
+        let handle = self.send(popup)?;
+        let id = handle.id();
+        if !popup.actions.is_empty() {
+            std::thread::Builder::new()
+                .name(format!("popup-{id}"))
+                .spawn(move || {
+                    handle.wait_for_action(|action| {
+                        // notify-rust reports a popup closed without a click as this.
+                        if action != "__closed" {
+                            on_action(action);
+                        }
+                    });
+                })
+                .map_err(|e| PopupError {
+                    detail: e.to_string(),
+                })?;
+        }
+        Ok(ShownPopup { id })
+    }
+
+    fn send(&self, popup: &Popup) -> Result<notify_rust::NotificationHandle, PopupError> {
         let mut notification = notify_rust::Notification::new();
         notification
             .appname(&self.app_name)
             .summary(&popup.title)
-            .body(&popup.body);
+            .body(&popup.body)
+            .urgency(match popup.urgency {
+                Urgency::Normal => notify_rust::Urgency::Normal,
+                Urgency::Critical => notify_rust::Urgency::Critical,
+            });
         for action in &popup.actions {
             notification.action(&action.id, &action.label);
         }
-        let handle = notification.show().map_err(|e| PopupError {
+        notification.show().map_err(|e| PopupError {
             detail: e.to_string(),
-        })?;
-        Ok(ShownPopup { id: handle.id() })
+        })
     }
 
     /// Asks the notification server who it is, without showing anything.

@@ -1,0 +1,118 @@
+//! Approving deliveries the household said yes to in advance.
+//!
+//! The policy is read from the cloud but believed only if the household key signed
+//! it: a cloud that forged or widened a policy gets no approval from this device.
+
+use doorstep_api::{Delivery, DeliveryState};
+use doorstep_proto::{DeliveryPolicy, TimeWindow, Timestamp};
+
+use crate::client::Client;
+use crate::error::CoreResult;
+
+/// Approves `delivery` when the household's signed policy admits it; `false` when it
+/// does not (the household decides by hand).
+pub async fn approve_by_policy(client: &Client, delivery: &Delivery) -> CoreResult<bool> {
+    if delivery.approved || delivery.state != DeliveryState::Announced {
+        return Ok(false);
+    }
+    let Some(policy) = client.policy().await? else {
+        return Ok(false);
+    };
+    let Some((lock, window)) = admits(&policy, delivery) else {
+        return Ok(false);
+    };
+    client
+        .send_approval(delivery, lock.as_str().into(), window)
+        .await?;
+    Ok(true)
+}
+
+/// The lock and window the policy admits the delivery for, if it does.
+pub fn admits(policy: &DeliveryPolicy, delivery: &Delivery) -> Option<(String, TimeWindow)> {
+    if !policy.carriers.iter().any(|c| c == &delivery.carrier) {
+        return None;
+    }
+    let lock = match &delivery.lock_id {
+        Some(assigned) => policy
+            .locks
+            .iter()
+            .find(|l| l.as_str() == assigned)?
+            .to_string(),
+        None => policy.locks.first()?.to_string(),
+    };
+    let window = TimeWindow::new(
+        Timestamp(delivery.window.not_before),
+        Timestamp(delivery.window.not_after),
+    );
+    let longest_ms = i64::from(policy.max_window_minutes) * 60_000;
+    if !window.is_valid()
+        || window.not_after.0 - window.not_before.0 > longest_ms
+        || !policy.hours.contains_window(&window)
+    {
+        return None;
+    }
+    Some((lock, window))
+}
+
+#[cfg(test)]
+mod tests {
+    use doorstep_api::Window;
+    use doorstep_proto::{DeviceId, HouseholdId, LockId, WeeklyHours};
+
+    use super::*;
+
+    fn policy() -> DeliveryPolicy {
+        DeliveryPolicy {
+            household: HouseholdId("h".into()),
+            version: 1,
+            locks: vec![LockId("front".into())],
+            carriers: vec!["DHL".into()],
+            hours: WeeklyHours {
+                time_zone: "UTC".into(),
+                days: (1..=7).collect(),
+                from_minute: 8 * 60,
+                until_minute: 18 * 60,
+            },
+            max_window_minutes: 120,
+            device: DeviceId("d".into()),
+            issued_at: Timestamp(0),
+        }
+    }
+
+    fn delivery(carrier: &str, from_hour: i64, hours: i64) -> Delivery {
+        // 2026-11-23 is a Monday; times in UTC.
+        let day = 1_795_392_000_000;
+        Delivery {
+            id: "d1".into(),
+            tracking_id: "t".into(),
+            carrier: carrier.into(),
+            state: DeliveryState::Announced,
+            approved: false,
+            approved_by: None,
+            lock_id: None,
+            window: Window {
+                not_before: day + from_hour * 3_600_000,
+                not_after: day + (from_hour + hours) * 3_600_000,
+            },
+            eta: None,
+            courier_key: String::new(),
+            rerouted_to: None,
+            revision: 1,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_delivery_inside_the_policy_is_admitted_at_the_policy_lock() {
+        let (lock, _) = admits(&policy(), &delivery("DHL", 9, 1)).unwrap();
+        assert_eq!(lock, "front");
+    }
+
+    #[test]
+    fn another_carrier_a_long_window_or_night_hours_are_left_to_the_household() {
+        assert!(admits(&policy(), &delivery("UPS", 9, 1)).is_none());
+        assert!(admits(&policy(), &delivery("DHL", 9, 3)).is_none());
+        assert!(admits(&policy(), &delivery("DHL", 20, 1)).is_none());
+    }
+}

@@ -1,0 +1,847 @@
+//! A signed-in household device: account creation, sign-in and sign-out, and every
+//! household action (approve, block, reroute, guests, addresses, policy, devices).
+//!
+//! Where things are kept:
+//! - keyring (namespaced by the app identifier): the session tokens, the household's
+//!   private key and this device's key;
+//! - `config_dir/account.json`: what is not secret (cloud address, e-mail, ids).
+//!
+//! Every action is safe to repeat: the cloud makes them idempotent, and the client
+//! signs with the household key it unwrapped at sign-in — the password itself is
+//! never stored.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use doorstep_api::{
+    Address, AddressKind, AuditEntry, CreateAccount, Delivery, Device, Guest, Household,
+    HouseholdChange, KdfParams, Lock, NewAddress, NewDevice, NewGuest, NewPairingCode, PairingCode,
+    Policy, SignIn, SignedIn,
+};
+use doorstep_proto::{
+    DeliveryApproval, DeliveryPolicy, DeviceId, GuestInvitation, GuestSchedule, HouseholdId,
+    LockId, LockKind, PublicKey, Revocation, RevocationTarget, Signed, SigningKey, TimeWindow,
+    Timestamp, WeeklyHours,
+};
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::AppPaths;
+use crate::cloud::{Cloud, SESSION_ENTRY, Session};
+use crate::encoding::{b64, unb64};
+use crate::error::{CoreError, CoreResult};
+use crate::keys::PasswordKeys;
+use crate::secrets::SecretStore;
+
+const HOUSEHOLD_KEY_ENTRY: &str = "household-key";
+const DEVICE_KEY_ENTRY: &str = "device-key";
+const ACCOUNT_FILE: &str = "account.json";
+
+/// What this device remembers about its sign-in outside the keyring (nothing secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// The cloud's address.
+    pub cloud: String,
+    /// The shared login.
+    pub email: String,
+    /// The household.
+    pub household_id: String,
+    /// This device.
+    pub device_id: String,
+    /// This device's name.
+    pub device_name: String,
+    /// The household's public key, pinned at sign-in.
+    pub household_public_key: String,
+}
+
+/// What to sign in with.
+#[derive(Debug)]
+pub struct Credentials {
+    /// The cloud's address.
+    pub cloud: String,
+    /// The shared login.
+    pub email: String,
+    /// The password; only derived keys leave this device.
+    pub password: SecretString,
+    /// The authenticator code, when the login has the second factor on.
+    pub totp: Option<String>,
+    /// What to call this device in the household's device list and log.
+    pub device_name: String,
+}
+
+/// A signed-in device of a household.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    paths: AppPaths,
+    account: Account,
+    session: Session,
+    store: SecretStore,
+    household_key: SigningKey,
+    household_public: PublicKey,
+}
+
+impl Client {
+    /// Creates a new household login with this device as its first device.
+    pub async fn create_account(
+        paths: &AppPaths,
+        credentials: Credentials,
+        time_zone: &str,
+    ) -> CoreResult<Self> {
+        let store = ready_store(paths)?;
+        let cloud = Cloud::new(&credentials.cloud)?;
+        let email = normalise_email(&credentials.email)?;
+        check_password(&credentials.password)?;
+        if !doorstep_proto::is_time_zone(time_zone) {
+            return Err(CoreError::Invalid(format!(
+                "time zone {time_zone:?} is not an IANA time zone (e.g. Europe/Berlin)"
+            )));
+        }
+        // The cloud's cost parameters, but a fresh random salt: the one the cloud
+        // offers for an unknown e-mail is a decoy.
+        let mut params = kdf(&cloud, &email).await?;
+        let mut salt = [0u8; 16];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut salt);
+        params.salt = b64(&salt);
+        let kdf_salt = params.salt.clone();
+        let keys = derive(&credentials.password, params).await?;
+        let household_key = SigningKey::generate();
+        let device_key = SigningKey::generate();
+        let request = CreateAccount {
+            email: email.clone(),
+            auth_key: keys.auth_key_text().expose_secret().to_owned(),
+            kdf_salt,
+            household_public_key: household_key.public_key().to_base64(),
+            wrapped_household_key: keys.wrap(&household_key, &email),
+            time_zone: time_zone.to_owned(),
+            device: NewDevice {
+                name: credentials.device_name.clone(),
+                public_key: device_key.public_key().to_base64(),
+            },
+        };
+        let signed_in: SignedIn = cloud
+            .call(Method::POST, "/v1/accounts", Some(&request))
+            .await?;
+        Self::finish_sign_in(
+            paths,
+            store,
+            cloud,
+            email,
+            credentials.device_name,
+            signed_in,
+            household_key,
+            device_key,
+        )
+    }
+
+    /// Signs this device in to an existing login.
+    pub async fn sign_in(paths: &AppPaths, credentials: Credentials) -> CoreResult<Self> {
+        let store = ready_store(paths)?;
+        let cloud = Cloud::new(&credentials.cloud)?;
+        let email = normalise_email(&credentials.email)?;
+        let params = kdf(&cloud, &email).await?;
+        let keys = derive(&credentials.password, params).await?;
+        let device_key = SigningKey::generate();
+        let request = SignIn {
+            email: email.clone(),
+            auth_key: keys.auth_key_text().expose_secret().to_owned(),
+            totp: credentials.totp.clone(),
+            device: NewDevice {
+                name: credentials.device_name.clone(),
+                public_key: device_key.public_key().to_base64(),
+            },
+        };
+        let signed_in: SignedIn = match cloud
+            .call(Method::POST, "/v1/sessions", Some(&request))
+            .await
+        {
+            Err(CoreError::Api {
+                code: doorstep_api::Code::Unauthenticated,
+                ..
+            }) => {
+                return Err(CoreError::WrongPassword);
+            }
+            Err(CoreError::Api {
+                code: doorstep_api::Code::TotpRequired,
+                ..
+            }) => {
+                return Err(CoreError::TotpRequired);
+            }
+            other => other?,
+        };
+        let household_key = keys.unwrap(&signed_in.wrapped_household_key, &email)?;
+        if household_key.public_key().to_base64() != signed_in.household_public_key {
+            return Err(CoreError::Protocol(
+                "the household key does not match the household's public key".into(),
+            ));
+        }
+        Self::finish_sign_in(
+            paths,
+            store,
+            cloud,
+            email,
+            credentials.device_name,
+            signed_in,
+            household_key,
+            device_key,
+        )
+    }
+
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one private step of two public ones"
+    )]
+    fn finish_sign_in(
+        paths: &AppPaths,
+        store: SecretStore,
+        cloud: Cloud,
+        email: String,
+        device_name: String,
+        signed_in: SignedIn,
+        household_key: SigningKey,
+        device_key: SigningKey,
+    ) -> CoreResult<Self> {
+        // Secrets first: an account file without its secrets reads as "signed out",
+        // secrets without the file are overwritten by the next sign-in.
+        Session::save_tokens(&store, &signed_in.session)?;
+        store.set(
+            HOUSEHOLD_KEY_ENTRY,
+            &SecretString::from(b64(&household_key.to_seed())),
+        )?;
+        store.set(
+            DEVICE_KEY_ENTRY,
+            &SecretString::from(b64(&device_key.to_seed())),
+        )?;
+        let account = Account {
+            cloud: cloud.base().to_owned(),
+            email,
+            household_id: signed_in.household_id,
+            device_id: signed_in.device_id,
+            device_name,
+            household_public_key: signed_in.household_public_key,
+        };
+        write_json_atomically(&paths.config_dir().join(ACCOUNT_FILE), &account)?;
+        // A new sign-in starts a new event history for this device.
+        crate::cache::Cache::remove(paths)?;
+        tracing::info!(household = %account.household_id, device = %account.device_id, "signed in");
+        Self::assemble(
+            paths,
+            store,
+            cloud,
+            account,
+            signed_in.session,
+            household_key,
+        )
+    }
+
+    /// The device's sign-in from an earlier run, or `None` when it has none.
+    pub fn restore(paths: &AppPaths) -> CoreResult<Option<Self>> {
+        let file = paths.config_dir().join(ACCOUNT_FILE);
+        let account: Account = match std::fs::read(&file) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| CoreError::local(file.display().to_string(), e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(CoreError::local(file.display().to_string(), e)),
+        };
+        let store = SecretStore::new(paths.app_id());
+        let Some(tokens) = Session::load_tokens(&store)? else {
+            return Ok(None);
+        };
+        let Some(seed) = store.get(HOUSEHOLD_KEY_ENTRY)? else {
+            return Ok(None);
+        };
+        let seed: [u8; 32] = unb64(seed.expose_secret())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| CoreError::SignedOut {
+                detail: "the stored household key is unreadable".into(),
+            })?;
+        let cloud = Cloud::new(&account.cloud)?;
+        Self::assemble(
+            paths,
+            store,
+            cloud,
+            account,
+            tokens,
+            SigningKey::from_seed(&seed),
+        )
+        .map(Some)
+    }
+
+    /// Like [`restore`](Self::restore), but "not signed in" is an error.
+    pub fn restore_or_fail(paths: &AppPaths) -> CoreResult<Self> {
+        Self::restore(paths)?.ok_or(CoreError::NotSignedIn)
+    }
+
+    fn assemble(
+        paths: &AppPaths,
+        store: SecretStore,
+        cloud: Cloud,
+        account: Account,
+        tokens: doorstep_api::SessionTokens,
+        household_key: SigningKey,
+    ) -> CoreResult<Self> {
+        let household_public = PublicKey::from_base64(&account.household_public_key)
+            .map_err(|e| CoreError::Protocol(format!("household public key: {e}")))?;
+        paths
+            .create_all()
+            .map_err(|e| CoreError::local(paths.data_dir().display().to_string(), e))?;
+        let session = Session::new(
+            cloud,
+            store.clone(),
+            tokens,
+            paths.data_dir().join("session.lock"),
+        );
+        Ok(Self {
+            inner: Arc::new(Inner {
+                paths: paths.clone(),
+                account,
+                session,
+                store,
+                household_key,
+                household_public,
+            }),
+        })
+    }
+
+    /// Signs this device out: the cloud ends its session and this computer forgets
+    /// the tokens and keys. Works offline too (the local part always happens).
+    pub async fn sign_out(self) -> CoreResult<()> {
+        let remote: CoreResult<()> = self
+            .inner
+            .session
+            .call::<(), ()>(Method::DELETE, "/v1/sessions/current", None)
+            .await;
+        forget(&self.inner.paths, &self.inner.store)?;
+        match remote {
+            Ok(()) | Err(CoreError::SignedOut { .. }) => Ok(()),
+            Err(e) => {
+                tracing::warn!(error = %e, "the cloud was not told about the sign-out");
+                Ok(())
+            }
+        }
+    }
+
+    /// The account record.
+    pub fn account(&self) -> &Account {
+        &self.inner.account
+    }
+    /// The app folders.
+    pub fn paths(&self) -> &AppPaths {
+        &self.inner.paths
+    }
+    /// The authenticated connection.
+    pub fn session(&self) -> &Session {
+        &self.inner.session
+    }
+    /// The household's public key.
+    pub fn household_public_key(&self) -> &PublicKey {
+        &self.inner.household_public
+    }
+
+    fn household(&self) -> HouseholdId {
+        HouseholdId(self.inner.account.household_id.clone())
+    }
+    fn device(&self) -> DeviceId {
+        DeviceId(self.inner.account.device_id.clone())
+    }
+
+    // ---- reading ----
+
+    /// Every delivery, newest first.
+    pub async fn deliveries(&self) -> CoreResult<Vec<Delivery>> {
+        self.session().get("/v1/deliveries").await
+    }
+    /// One delivery.
+    pub async fn delivery(&self, id: &str) -> CoreResult<Delivery> {
+        self.session()
+            .get(&format!("/v1/deliveries/{}", path_part("delivery id", id)?))
+            .await
+    }
+    /// The household's locks.
+    pub async fn locks(&self) -> CoreResult<Vec<Lock>> {
+        self.session().get("/v1/locks").await
+    }
+    /// Who did what, newest first; `prefix` filters by action (e.g. `delivery.`).
+    pub async fn audit(&self, prefix: Option<&str>, limit: u32) -> CoreResult<Vec<AuditEntry>> {
+        let mut url = reqwest::Url::parse("http://x/v1/audit")
+            .map_err(|e| CoreError::Invalid(e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("limit", &limit.to_string());
+        if let Some(prefix) = prefix {
+            url.query_pairs_mut().append_pair("action_prefix", prefix);
+        }
+        let path = format!("{}?{}", url.path(), url.query().unwrap_or_default());
+        self.session().get(&path).await
+    }
+    /// The household's settings.
+    pub async fn household_settings(&self) -> CoreResult<Household> {
+        self.session().get("/v1/household").await
+    }
+    /// Devices signed in to this login.
+    pub async fn devices(&self) -> CoreResult<Vec<Device>> {
+        self.session().get("/v1/devices").await
+    }
+    /// Alternate addresses.
+    pub async fn addresses(&self) -> CoreResult<Vec<Address>> {
+        self.session().get("/v1/addresses").await
+    }
+    /// Guests.
+    pub async fn guests(&self) -> CoreResult<Vec<Guest>> {
+        self.session().get("/v1/guests").await
+    }
+
+    /// The standing delivery policy, checked against the household key: a policy the
+    /// cloud could have forged is treated as none.
+    pub async fn policy(&self) -> CoreResult<Option<DeliveryPolicy>> {
+        let policy: Policy = self.session().get("/v1/household/policy").await?;
+        Ok(policy.policy.and_then(|text| {
+            Signed::<DeliveryPolicy>::from_base64(&text)
+                .ok()?
+                .verify(&self.inner.household_public)
+        }))
+    }
+
+    // ---- acting ----
+
+    /// Approves entry for a delivery at `lock` (the only lock when `None`),
+    /// for its whole announced window.
+    pub async fn approve(&self, delivery_id: &str, lock: Option<&str>) -> CoreResult<Delivery> {
+        let delivery = self.delivery(delivery_id).await?;
+        let lock = self.pick_lock(lock, delivery.lock_id.as_deref()).await?;
+        let window = TimeWindow::new(
+            Timestamp(delivery.window.not_before),
+            Timestamp(delivery.window.not_after),
+        );
+        self.send_approval(&delivery, lock, window).await
+    }
+
+    pub(crate) async fn send_approval(
+        &self,
+        delivery: &Delivery,
+        lock: LockId,
+        window: TimeWindow,
+    ) -> CoreResult<Delivery> {
+        let courier = PublicKey::from_base64(&delivery.courier_key)
+            .map_err(|e| CoreError::Protocol(format!("courier key: {e}")))?;
+        let approval = DeliveryApproval {
+            household: self.household(),
+            delivery: delivery.id.as_str().into(),
+            lock,
+            carrier: delivery.carrier.clone(),
+            courier,
+            window,
+            device: self.device(),
+            approved_at: Timestamp::now(),
+        };
+        let signed = Signed::sign(&approval, &self.inner.household_key);
+        self.session()
+            .call(
+                Method::POST,
+                &format!("/v1/deliveries/{}/approve", delivery.id),
+                Some(&serde_json::json!({ "approval": signed.to_base64() })),
+            )
+            .await
+    }
+
+    /// **Block access**: a household-signed revocation; the lock refuses the courier,
+    /// or relocks at once if the door is open. Pressing it twice blocks once.
+    pub async fn block(&self, delivery_id: &str) -> CoreResult<Delivery> {
+        let delivery = self.delivery(delivery_id).await?;
+        let lock = self.pick_lock(None, delivery.lock_id.as_deref()).await?;
+        let revocation = Revocation {
+            household: self.household(),
+            lock,
+            target: RevocationTarget::Delivery(delivery.id.as_str().into()),
+            device: self.device(),
+            issued_at: Timestamp::now(),
+        };
+        let signed = Signed::sign(&revocation, &self.inner.household_key);
+        self.session()
+            .call(
+                Method::POST,
+                &format!("/v1/deliveries/{}/block", delivery.id),
+                Some(&serde_json::json!({ "revocation": signed.to_base64() })),
+            )
+            .await
+    }
+
+    /// **Reroute** to an alternate address, given by id or by its label.
+    pub async fn reroute(&self, delivery_id: &str, address: &str) -> CoreResult<Delivery> {
+        let addresses = self.addresses().await?;
+        let wanted = address.trim();
+        let found = addresses
+            .iter()
+            .find(|a| a.id == wanted)
+            .or_else(|| {
+                addresses
+                    .iter()
+                    .find(|a| a.label.eq_ignore_ascii_case(wanted))
+            })
+            .ok_or_else(|| {
+                let known: Vec<&str> = addresses.iter().map(|a| a.label.as_str()).collect();
+                CoreError::Invalid(if known.is_empty() {
+                    "there are no alternate addresses yet; add one first (`doorstep addresses add`)"
+                        .to_owned()
+                } else {
+                    format!(
+                        "no alternate address {wanted:?}; known: {}",
+                        known.join(", ")
+                    )
+                })
+            })?;
+        self.session()
+            .call(
+                Method::POST,
+                &format!(
+                    "/v1/deliveries/{}/reroute",
+                    path_part("delivery id", delivery_id)?
+                ),
+                Some(&serde_json::json!({ "address_id": found.id })),
+            )
+            .await
+    }
+
+    /// Adds an alternate address.
+    pub async fn add_address(
+        &self,
+        label: &str,
+        kind: AddressKind,
+        address: &str,
+    ) -> CoreResult<Address> {
+        self.session()
+            .call(
+                Method::POST,
+                "/v1/addresses",
+                Some(&NewAddress {
+                    label: label.to_owned(),
+                    kind,
+                    address: address.to_owned(),
+                }),
+            )
+            .await
+    }
+
+    /// Removes an alternate address (by id or label); removing a missing one is fine.
+    pub async fn remove_address(&self, address: &str) -> CoreResult<()> {
+        let addresses = self.addresses().await?;
+        let Some(found) = addresses
+            .iter()
+            .find(|a| a.id == address || a.label.eq_ignore_ascii_case(address))
+        else {
+            return Ok(());
+        };
+        self.session()
+            .call::<(), ()>(Method::DELETE, &format!("/v1/addresses/{}", found.id), None)
+            .await
+    }
+
+    /// Invites a guest holding `guest_key` to the given locks (all when empty).
+    pub async fn add_guest(
+        &self,
+        name: &str,
+        guest_key: &str,
+        schedule: GuestSchedule,
+        locks: &[String],
+    ) -> CoreResult<Guest> {
+        let guest_key = PublicKey::from_base64(guest_key.trim())
+            .map_err(|e| CoreError::Invalid(format!("guest key: {e}")))?;
+        match &schedule {
+            GuestSchedule::Weekly(hours) => hours.validate(),
+            GuestSchedule::Once(window) => {
+                if window.is_valid() {
+                    Ok(())
+                } else {
+                    Err(doorstep_proto::ScheduleError::BadWindow)
+                }
+            }
+        }
+        .map_err(|e| CoreError::Invalid(format!("schedule: {e}")))?;
+        let locks = if locks.is_empty() {
+            self.locks()
+                .await?
+                .into_iter()
+                .map(|l| LockId(l.id))
+                .collect()
+        } else {
+            locks.iter().map(|l| LockId(l.clone())).collect()
+        };
+        let invitation = GuestInvitation {
+            household: self.household(),
+            guest: uuid::Uuid::new_v4().to_string().as_str().into(),
+            name: name.to_owned(),
+            guest_key,
+            locks,
+            schedule,
+            device: self.device(),
+            issued_at: Timestamp::now(),
+        };
+        let signed = Signed::sign(&invitation, &self.inner.household_key);
+        self.session()
+            .call(
+                Method::POST,
+                "/v1/guests",
+                Some(&NewGuest {
+                    invitation: signed.to_base64(),
+                }),
+            )
+            .await
+    }
+
+    /// Revokes a guest (by id or name) on every lock at once.
+    pub async fn revoke_guest(&self, guest: &str) -> CoreResult<()> {
+        let guests = self.guests().await?;
+        let found = guests
+            .iter()
+            .find(|g| g.id == guest)
+            .or_else(|| guests.iter().find(|g| g.name.eq_ignore_ascii_case(guest)))
+            .ok_or_else(|| CoreError::Invalid(format!("no guest {guest:?}")))?;
+        let lock = found
+            .locks
+            .first()
+            .cloned()
+            .ok_or_else(|| CoreError::Protocol("a guest without locks".into()))?;
+        let revocation = Revocation {
+            household: self.household(),
+            lock: LockId(lock),
+            target: RevocationTarget::Guest(found.id.as_str().into()),
+            device: self.device(),
+            issued_at: Timestamp::now(),
+        };
+        let signed = Signed::sign(&revocation, &self.inner.household_key);
+        self.session()
+            .call::<_, ()>(
+                Method::POST,
+                &format!("/v1/guests/{}/revoke", found.id),
+                Some(&serde_json::json!({ "revocation": signed.to_base64() })),
+            )
+            .await
+    }
+
+    /// Signs and stores a new delivery policy (its version one above the current).
+    pub async fn set_policy(
+        &self,
+        carriers: Vec<String>,
+        locks: Vec<String>,
+        hours: WeeklyHours,
+        max_window_minutes: u32,
+    ) -> CoreResult<DeliveryPolicy> {
+        hours
+            .validate()
+            .map_err(|e| CoreError::Invalid(format!("hours: {e}")))?;
+        if !(1..=24 * 60).contains(&max_window_minutes) {
+            return Err(CoreError::Invalid(
+                "the longest window must be 1–1440 minutes".into(),
+            ));
+        }
+        let locks = if locks.is_empty() {
+            self.locks()
+                .await?
+                .into_iter()
+                .map(|l| LockId(l.id))
+                .collect()
+        } else {
+            locks.into_iter().map(LockId).collect()
+        };
+        let version = self.policy().await?.map_or(1, |p| p.version + 1);
+        let policy = DeliveryPolicy {
+            household: self.household(),
+            version,
+            locks,
+            carriers,
+            hours,
+            max_window_minutes,
+            device: self.device(),
+            issued_at: Timestamp::now(),
+        };
+        let signed = Signed::sign(&policy, &self.inner.household_key);
+        let _: Policy = self
+            .session()
+            .call(
+                Method::PUT,
+                "/v1/household/policy",
+                Some(&Policy {
+                    policy: Some(signed.to_base64()),
+                }),
+            )
+            .await?;
+        Ok(policy)
+    }
+
+    /// Changes the lead time for "courier arriving" (1–120 minutes).
+    pub async fn set_lead_time(&self, minutes: i64) -> CoreResult<Household> {
+        self.session()
+            .call(
+                Method::PATCH,
+                "/v1/household",
+                Some(&HouseholdChange {
+                    time_zone: None,
+                    lead_time_minutes: Some(minutes),
+                }),
+            )
+            .await
+    }
+
+    /// Signs another device of this login out (a lost laptop); this one stays in.
+    pub async fn sign_out_device(&self, device_id: &str) -> CoreResult<()> {
+        if device_id == self.inner.account.device_id {
+            return Err(CoreError::Invalid(
+                "that is this device; use sign-out (`doorstep logout`) instead".into(),
+            ));
+        }
+        self.session()
+            .call::<(), ()>(
+                Method::DELETE,
+                &format!("/v1/devices/{}", path_part("device id", device_id)?),
+                None,
+            )
+            .await
+    }
+
+    /// A one-time code to type into a new lock (`doorstep-lock pair`).
+    pub async fn pairing_code(&self, name: &str, kind: LockKind) -> CoreResult<PairingCode> {
+        self.session()
+            .call(
+                Method::POST,
+                "/v1/locks/pairing-codes",
+                Some(&NewPairingCode {
+                    name: name.to_owned(),
+                    kind,
+                }),
+            )
+            .await
+    }
+
+    async fn pick_lock(&self, wanted: Option<&str>, assigned: Option<&str>) -> CoreResult<LockId> {
+        if let Some(assigned) = assigned {
+            return Ok(LockId(assigned.to_owned()));
+        }
+        let locks = self.locks().await?;
+        match wanted {
+            Some(wanted) => locks
+                .iter()
+                .find(|l| l.id == wanted || l.name.eq_ignore_ascii_case(wanted))
+                .map(|l| LockId(l.id.clone()))
+                .ok_or_else(|| CoreError::Invalid(format!("no lock {wanted:?}"))),
+            None => match locks.as_slice() {
+                [] => Err(CoreError::Invalid(
+                    "the household has no lock yet; pair one first".into(),
+                )),
+                [only] => Ok(LockId(only.id.clone())),
+                several => Err(CoreError::Invalid(format!(
+                    "which lock? {}",
+                    several
+                        .iter()
+                        .map(|l| l.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))),
+            },
+        }
+    }
+}
+
+/// Forgets this device's sign-in locally (keyring entries, account file, cache).
+pub fn forget(paths: &AppPaths, store: &SecretStore) -> CoreResult<()> {
+    for entry in [SESSION_ENTRY, HOUSEHOLD_KEY_ENTRY, DEVICE_KEY_ENTRY] {
+        store.delete(entry)?;
+    }
+    let file = paths.config_dir().join(ACCOUNT_FILE);
+    match std::fs::remove_file(&file) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(CoreError::local(file.display().to_string(), e)),
+    }
+    crate::cache::Cache::remove(paths)
+}
+
+fn ready_store(paths: &AppPaths) -> CoreResult<SecretStore> {
+    let store = SecretStore::new(paths.app_id());
+    // Before anything is created in the cloud: failing afterwards would leave a
+    // device registered whose tokens could not be kept.
+    store.probe()?;
+    paths
+        .create_all()
+        .map_err(|e| CoreError::local(paths.config_dir().display().to_string(), e))?;
+    Ok(store)
+}
+
+async fn kdf(cloud: &Cloud, email: &str) -> CoreResult<KdfParams> {
+    let mut url = reqwest::Url::parse("http://x/v1/accounts/kdf")
+        .map_err(|e| CoreError::Invalid(e.to_string()))?;
+    url.query_pairs_mut().append_pair("email", email);
+    let path = format!("{}?{}", url.path(), url.query().unwrap_or_default());
+    cloud.call::<(), _>(Method::GET, &path, None).await
+}
+
+async fn derive(password: &SecretString, params: KdfParams) -> CoreResult<PasswordKeys> {
+    let password = password.clone();
+    tokio::task::spawn_blocking(move || PasswordKeys::derive(&password, &params))
+        .await
+        .map_err(|e| CoreError::local("key derivation", e))?
+        .map_err(CoreError::from)
+}
+
+fn normalise_email(email: &str) -> CoreResult<String> {
+    let email = email.trim().to_lowercase();
+    let valid = email
+        .split_once('@')
+        .is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'));
+    if valid {
+        Ok(email)
+    } else {
+        Err(CoreError::Invalid(format!(
+            "{email:?} is not an e-mail address"
+        )))
+    }
+}
+
+fn check_password(password: &SecretString) -> CoreResult<()> {
+    if password.expose_secret().chars().count() < 10 {
+        return Err(CoreError::Invalid(
+            "the password must have at least 10 characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn path_part<'a>(what: &str, value: &'a str) -> CoreResult<&'a str> {
+    if !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+    {
+        Ok(value)
+    } else {
+        Err(CoreError::Invalid(format!("{what} {value:?} is not an id")))
+    }
+}
+
+/// Writes `value` as JSON so a crash leaves the old file or the new one, never half.
+pub(crate) fn write_json_atomically<T: Serialize>(
+    path: &std::path::Path,
+    value: &T,
+) -> CoreResult<()> {
+    let bytes = serde_json::to_vec_pretty(value)
+        .map_err(|e| CoreError::local(path.display().to_string(), e))?;
+    write_atomically(path, &bytes)
+}
+
+pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> CoreResult<()> {
+    use std::io::Write;
+    let fail = |e: std::io::Error| CoreError::local(path.display().to_string(), e);
+    let dir = path.parent().map(PathBuf::from).unwrap_or_default();
+    let mut file = tempfile::NamedTempFile::new_in(&dir).map_err(fail)?;
+    file.write_all(bytes).map_err(fail)?;
+    file.as_file().sync_all().map_err(fail)?;
+    file.persist(path).map_err(|e| fail(e.error))?;
+    if let Ok(dir) = std::fs::File::open(&dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}

@@ -1,0 +1,379 @@
+//! The live event feed of one signed-in device.
+//!
+//! One Server-Sent-Events stream per device, resumed after the last event this
+//! device processed (kept in the [`Cache`], so also across restarts of the app): the
+//! cloud replays what was missed and then continues live, so every event arrives
+//! exactly once — no gap, no duplicate popup. Between connections the feed reports
+//! itself offline and retries with jittered exponential backoff.
+//!
+//! Each event, in order: the cache is updated (the delivery it concerns is fetched
+//! when the event does not carry it), a popup is shown when it deserves one and is
+//! fresh, announced deliveries the household's signed policy admits are approved,
+//! then the event is published to the shell and the cache saved.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use doorstep_api::{Delivery, Event, EventPage};
+use futures_util::StreamExt;
+use rand_core::RngCore;
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use tokio::sync::{Mutex, broadcast, mpsc, watch};
+
+use crate::alerts::{Intent, alert_for};
+use crate::cache::Cache;
+use crate::client::Client;
+use crate::error::{CoreError, CoreResult};
+use crate::popup::Notifier;
+
+/// Events older than this when they reach the device are logged but not popped up
+/// (a laptop opened after a week should not replay a week of doorbells).
+const POPUP_FRESHNESS_MS: i64 = 10 * 60 * 1000;
+/// The cloud sends a comment every 15 s; three missed ones mean the link is dead.
+const SILENCE_LIMIT: Duration = Duration::from_secs(45);
+const BACKOFF_FIRST: Duration = Duration::from_millis(250);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// Events loaded into the timeline at the first sync.
+const FIRST_SYNC_EVENTS: i64 = 200;
+
+/// Whether the device is hearing from the cloud.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Connection {
+    /// Connecting (first time, or again).
+    Connecting,
+    /// Live: events arrive as they happen.
+    Online,
+    /// Cut off; what is shown is the cache. Retrying.
+    Offline {
+        /// Why, in a sentence.
+        reason: String,
+    },
+    /// The device was signed out (from another device, or the session ended).
+    SignedOut {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What the feed tells its listeners.
+#[derive(Debug, Clone)]
+pub enum FeedUpdate {
+    /// One event, in order, after the cache took it in.
+    Event(Box<Event>),
+    /// The connection changed.
+    Connection(Connection),
+}
+
+/// What the feed does besides keeping the cache.
+#[derive(Debug, Clone, Default)]
+pub struct FeedOptions {
+    /// Show popups through this notifier.
+    pub popups: Option<Notifier>,
+    /// Approve announced deliveries the household's signed policy admits.
+    pub auto_approve: bool,
+}
+
+/// A running feed; stops when dropped.
+#[derive(Debug)]
+pub struct Feed {
+    updates: broadcast::Sender<FeedUpdate>,
+    connection: watch::Receiver<Connection>,
+    cache: Arc<Mutex<Cache>>,
+    intents: Option<mpsc::UnboundedReceiver<Intent>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Feed {
+    /// Starts the feed for `client`.
+    pub fn start(client: &Client, options: FeedOptions) -> Self {
+        let (updates, _) = broadcast::channel(1024);
+        let (connection_tx, connection) = watch::channel(Connection::Connecting);
+        let (intent_tx, intents) = mpsc::unbounded_channel();
+        let cache = Arc::new(Mutex::new(Cache::load(client.paths())));
+        let worker = Worker {
+            client: client.clone(),
+            options,
+            updates: updates.clone(),
+            connection: connection_tx,
+            cache: cache.clone(),
+            intents: intent_tx,
+        };
+        let task = tokio::spawn(worker.run());
+        Self {
+            updates,
+            connection,
+            cache,
+            intents: Some(intents),
+            task,
+        }
+    }
+
+    /// Every update from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<FeedUpdate> {
+        self.updates.subscribe()
+    }
+
+    /// The connection state, as it changes.
+    pub fn connection(&self) -> watch::Receiver<Connection> {
+        self.connection.clone()
+    }
+
+    /// What popup clicks asked for; can be taken once.
+    pub fn take_intents(&mut self) -> Option<mpsc::UnboundedReceiver<Intent>> {
+        self.intents.take()
+    }
+
+    /// A copy of the cache as it is now.
+    pub async fn snapshot(&self) -> Cache {
+        self.cache.lock().await.clone()
+    }
+}
+
+struct Worker {
+    client: Client,
+    options: FeedOptions,
+    updates: broadcast::Sender<FeedUpdate>,
+    connection: watch::Sender<Connection>,
+    cache: Arc<Mutex<Cache>>,
+    intents: mpsc::UnboundedSender<Intent>,
+}
+
+impl Worker {
+    async fn run(self) {
+        let mut failures = 0u32;
+        loop {
+            self.set(Connection::Connecting);
+            let result = self.connect_once(&mut failures).await;
+            let reason = match result {
+                Ok(()) => "the cloud closed the stream".to_owned(),
+                Err(CoreError::SignedOut { detail }) => {
+                    self.set(Connection::SignedOut { reason: detail });
+                    return;
+                }
+                Err(e) => e.to_string(),
+            };
+            tracing::info!(%reason, "event stream interrupted");
+            self.set(Connection::Offline { reason });
+            tokio::time::sleep(backoff(failures)).await;
+            failures = failures.saturating_add(1);
+        }
+    }
+
+    fn set(&self, state: Connection) {
+        if *self.connection.borrow() != state {
+            self.connection.send_replace(state.clone());
+            let _ = self.updates.send(FeedUpdate::Connection(state));
+        }
+    }
+
+    async fn connect_once(&self, failures: &mut u32) -> CoreResult<()> {
+        if !self.cache.lock().await.synced {
+            self.first_sync().await?;
+        }
+        let session = self.client.session();
+        let after = self.cache.lock().await.last_seq;
+        let token = session.access_token().await?;
+        let cloud = session.cloud();
+        let response = cloud
+            .http()
+            .get(cloud.url(&format!("/v1/events/stream?after={after}")))
+            .bearer_auth(token.expose_secret())
+            .send()
+            .await
+            .map_err(|e| cloud.unreachable(&e))?;
+        if response.status() == reqwest::StatusCode::UNAUTHORIZED {
+            session.refresh_after_rejection(&token).await?;
+            return Err(CoreError::Unreachable {
+                url: cloud.base().to_owned(),
+                detail: "the access token was refreshed; reconnecting".into(),
+            });
+        }
+        if !response.status().is_success() {
+            let status = response.status();
+            let bytes = response.bytes().await.unwrap_or_default();
+            return Err(crate::cloud::api_error(status, &bytes));
+        }
+        self.set(Connection::Online);
+        *failures = 0;
+        let mut stream = eventsource_stream::EventStream::new(response.bytes_stream());
+        loop {
+            let next = tokio::time::timeout(SILENCE_LIMIT, stream.next())
+                .await
+                .map_err(|_| CoreError::Unreachable {
+                    url: cloud.base().to_owned(),
+                    detail: "nothing heard for 45 s".into(),
+                })?;
+            let Some(message) = next else {
+                return Ok(());
+            };
+            let message = message.map_err(|e| CoreError::Unreachable {
+                url: cloud.base().to_owned(),
+                detail: e.to_string(),
+            })?;
+            if message.data.is_empty() {
+                continue;
+            }
+            let event: Event = serde_json::from_str(&message.data)
+                .map_err(|e| CoreError::Protocol(format!("event: {e}")))?;
+            self.process(event).await?;
+        }
+    }
+
+    /// A device's first connection: today's deliveries and the recent timeline, no
+    /// popups for any of it.
+    async fn first_sync(&self) -> CoreResult<()> {
+        let session = self.client.session();
+        let deliveries = self.client.deliveries().await?;
+        let head: EventPage = session.get("/v1/events?after=0&limit=1").await?;
+        let from = (head.last_seq - FIRST_SYNC_EVENTS).max(0);
+        let recent: EventPage = session
+            .get(&format!(
+                "/v1/events?after={from}&limit={FIRST_SYNC_EVENTS}"
+            ))
+            .await?;
+        let mut cache = self.cache.lock().await;
+        for event in &recent.events {
+            cache.apply(event, None);
+        }
+        for delivery in deliveries {
+            cache.deliveries.insert(delivery.id.clone(), delivery);
+        }
+        cache.last_seq = cache.last_seq.max(head.last_seq);
+        cache.synced = true;
+        cache.save(self.client.paths())?;
+        Ok(())
+    }
+
+    async fn process(&self, event: Event) -> CoreResult<()> {
+        let mut cache = self.cache.lock().await;
+        if event.seq <= cache.last_seq {
+            // Already processed (the stream can repeat across a reconnect).
+            return Ok(());
+        }
+        let delivery = self.delivery_of(&event).await;
+        let fresh = crate::cloud::now_ms() - event.at < POPUP_FRESHNESS_MS;
+        if fresh {
+            self.popup(&event, delivery.as_ref());
+            if event.kind == "delivery.announced"
+                && self.options.auto_approve
+                && let Some(delivery) = &delivery
+            {
+                self.auto_approve(delivery).await;
+            }
+        }
+        cache.apply(&event, delivery);
+        cache.save(self.client.paths())?;
+        drop(cache);
+        let _ = self.updates.send(FeedUpdate::Event(Box::new(event)));
+        Ok(())
+    }
+
+    async fn delivery_of(&self, event: &Event) -> Option<Delivery> {
+        if !event.kind.starts_with("delivery.") && !event.kind.starts_with("camera.") {
+            return None;
+        }
+        if let Ok(delivery) = serde_json::from_value::<Delivery>(event.data.clone()) {
+            return Some(delivery);
+        }
+        let id = event
+            .data
+            .get("delivery_id")
+            .or_else(|| event.data.get("id"))
+            .and_then(serde_json::Value::as_str)?;
+        match self.client.delivery(id).await {
+            Ok(delivery) => Some(delivery),
+            Err(e) => {
+                tracing::warn!(delivery_id = id, error = %e, "could not fetch the delivery of an event");
+                None
+            }
+        }
+    }
+
+    fn popup(&self, event: &Event, delivery: Option<&Delivery>) {
+        let Some(notifier) = &self.options.popups else {
+            return;
+        };
+        // An announcement the policy will approve needs no question.
+        if event.kind == "delivery.announced" && self.options.auto_approve {
+            return;
+        }
+        let Some(alert) = alert_for(event, delivery) else {
+            return;
+        };
+        let intents = self.intents.clone();
+        let default = alert.default.clone();
+        let shown = notifier.show_with_actions(&alert.popup, move |action| {
+            if let Some(intent) = Intent::from_action(action, Some(&default)) {
+                let _ = intents.send(intent);
+            }
+        });
+        if let Err(e) = shown {
+            tracing::warn!(error = %e, kind = %event.kind, "popup not shown");
+        }
+    }
+
+    async fn auto_approve(&self, delivery: &Delivery) {
+        match crate::approvals::approve_by_policy(&self.client, delivery).await {
+            Ok(true) => {
+                tracing::info!(delivery_id = %delivery.id, "approved by the household's policy")
+            }
+            Ok(false) => {
+                if let Some(notifier) = &self.options.popups {
+                    let event = Event {
+                        seq: 0,
+                        kind: "delivery.announced".into(),
+                        at: crate::cloud::now_ms(),
+                        device_id: None,
+                        data: serde_json::Value::Null,
+                    };
+                    if let Some(alert) = alert_for(&event, Some(delivery)) {
+                        let intents = self.intents.clone();
+                        let default = alert.default.clone();
+                        let _ = notifier.show_with_actions(&alert.popup, move |action| {
+                            if let Some(intent) = Intent::from_action(action, Some(&default)) {
+                                let _ = intents.send(intent);
+                            }
+                        });
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(delivery_id = %delivery.id, error = %e, "auto-approval failed")
+            }
+        }
+    }
+}
+
+fn backoff(failures: u32) -> Duration {
+    let ceiling = BACKOFF_FIRST
+        .saturating_mul(2u32.saturating_pow(failures.min(16)))
+        .min(BACKOFF_MAX);
+    // "Equal jitter": at least half the ceiling, so reconnects spread out but never spin.
+    let half = ceiling / 2;
+    let jitter = u64::from(rand_core::OsRng.next_u32()) % (half.as_millis() as u64 + 1);
+    half + Duration::from_millis(jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_a_ceiling_and_is_jittered() {
+        assert!(backoff(0) <= BACKOFF_FIRST && backoff(0) >= BACKOFF_FIRST / 2);
+        for n in [10, 20, 1000] {
+            let wait = backoff(n);
+            assert!(wait <= BACKOFF_MAX && wait >= BACKOFF_MAX / 2, "{wait:?}");
+        }
+        let samples: std::collections::HashSet<Duration> = (0..20).map(|_| backoff(8)).collect();
+        assert!(samples.len() > 1, "no jitter");
+    }
+}
