@@ -113,7 +113,8 @@ impl CoreError {
         }
     }
 
-    pub(crate) fn local(what: impl Into<String>, error: impl std::fmt::Display) -> Self {
+    /// A failure on this computer: `what` was being used, `error` is what the system said.
+    pub fn local(what: impl Into<String>, error: impl std::fmt::Display) -> Self {
         CoreError::Local {
             what: what.into(),
             detail: error.to_string(),

@@ -1,0 +1,128 @@
+//! Schedules as people type them: `mon-fri`, `08:00-12:00`, `2026-12-24T10:00:00+01:00`.
+
+use chrono::DateTime;
+use doorstep_proto::{TimeWindow, Timestamp, WeeklyHours};
+
+use crate::error::{CoreError, CoreResult};
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Weekdays (1 = Monday … 7 = Sunday) from `mon-fri`, `sat,sun`, `daily`.
+pub fn parse_days(text: &str) -> CoreResult<Vec<u8>> {
+    let day = |name: &str| -> CoreResult<u8> {
+        let name = name.trim().to_lowercase();
+        DAYS.iter()
+            .position(|d| name.starts_with(d) && !name.is_empty())
+            .and_then(|i| u8::try_from(i + 1).ok())
+            .ok_or_else(|| {
+                CoreError::Invalid(format!(
+                    "days: {name:?} is not a weekday (mon, tue, wed, thu, fri, sat, sun)"
+                ))
+            })
+    };
+    let text = text.trim().to_lowercase();
+    if text == "daily" || text == "every day" {
+        return Ok((1..=7).collect());
+    }
+    let mut days = Vec::new();
+    for part in text.split(',') {
+        match part.split_once('-') {
+            Some((from, to)) => {
+                let (from, to) = (day(from)?, day(to)?);
+                if from > to {
+                    return Err(CoreError::Invalid(format!(
+                        "days: {part:?} runs backwards; write e.g. mon-fri"
+                    )));
+                }
+                days.extend(from..=to);
+            }
+            None => days.push(day(part)?),
+        }
+    }
+    days.sort_unstable();
+    days.dedup();
+    Ok(days)
+}
+
+/// Minutes after midnight from `08:00-12:30`.
+pub fn parse_hours(text: &str) -> CoreResult<(u16, u16)> {
+    let bad = || CoreError::Invalid(format!("hours: {text:?} is not like 08:00-12:30"));
+    let minute = |t: &str| -> CoreResult<u16> {
+        let (h, m) = t.trim().split_once(':').ok_or_else(bad)?;
+        let (h, m): (u16, u16) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        if m >= 60 || h > 24 || (h == 24 && m > 0) {
+            return Err(bad());
+        }
+        Ok(h * 60 + m)
+    };
+    let (from, until) = text.split_once('-').ok_or_else(bad)?;
+    Ok((minute(from)?, minute(until)?))
+}
+
+/// Weekly hours in `time_zone`, validated.
+pub fn weekly(days: &str, hours: &str, time_zone: &str) -> CoreResult<WeeklyHours> {
+    let (from_minute, until_minute) = parse_hours(hours)?;
+    let weekly = WeeklyHours {
+        time_zone: time_zone.to_owned(),
+        days: parse_days(days)?,
+        from_minute,
+        until_minute,
+    };
+    weekly
+        .validate()
+        .map_err(|e| CoreError::Invalid(e.to_string()))?;
+    Ok(weekly)
+}
+
+/// An instant from RFC 3339 (`2026-12-24T10:00:00+01:00`).
+pub fn parse_instant(text: &str) -> CoreResult<Timestamp> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| Timestamp(t.timestamp_millis()))
+        .map_err(|e| {
+            CoreError::Invalid(format!(
+                "{text:?} is not a time like 2026-12-24T10:00:00+01:00 ({e})"
+            ))
+        })
+}
+
+/// A one-time window from two RFC 3339 instants.
+pub fn once(from: &str, until: &str) -> CoreResult<TimeWindow> {
+    let window = TimeWindow::new(parse_instant(from)?, parse_instant(until)?);
+    if !window.is_valid() {
+        return Err(CoreError::Invalid(
+            "the window ends before it starts".into(),
+        ));
+    }
+    Ok(window)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_and_hours_read_the_way_people_write_them() {
+        assert_eq!(parse_days("mon-fri").unwrap(), vec![1, 2, 3, 4, 5]);
+        assert_eq!(parse_days("Sat, sun").unwrap(), vec![6, 7]);
+        assert_eq!(parse_days("daily").unwrap().len(), 7);
+        assert_eq!(parse_hours("08:00-12:30").unwrap(), (480, 750));
+        assert!(parse_days("fri-mon").is_err());
+        assert!(
+            parse_days("funday")
+                .unwrap_err()
+                .to_string()
+                .contains("funday")
+        );
+        assert!(parse_hours("8-12").is_err());
+        assert!(parse_hours("08:75-09:00").is_err());
+        assert!(weekly("mon", "12:00-08:00", "UTC").is_err());
+        assert!(weekly("mon", "08:00-12:00", "Mars/Base").is_err());
+    }
+
+    #[test]
+    fn a_one_time_window_needs_an_order() {
+        assert!(once("2026-12-24T10:00:00+01:00", "2026-12-24T12:00:00+01:00").is_ok());
+        assert!(once("2026-12-24T12:00:00+01:00", "2026-12-24T10:00:00+01:00").is_err());
+        assert!(parse_instant("tomorrow").is_err());
+    }
+}
