@@ -24,7 +24,7 @@ ui:
 	npm --prefix ui run --silent build
 
 app: ui
-	cargo build -p doorstep-app -p doorstep-cloud -p doorstep-lock -p doorstep-courier --bins
+	cargo build -p doorstep-app -p doorstep-cloud -p doorstep-lock -p doorstep-courier -p doorstep-cli --bins
 
 bindings:
 	DOORSTEP_UPDATE_BINDINGS=1 cargo test -p doorstep-core --lib ipc::tests::committed_typescript_bindings_match_the_rust_types

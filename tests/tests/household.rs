@@ -1,0 +1,511 @@
+//! The household side as real parts: two client cores signed into one login (two
+//! keyring namespaces in a private Secret Service), the real cloud and lock
+//! binaries, the courier client, and a real notification server receiving popups.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    reason = "a test fails by panicking and reports what it measured"
+)]
+
+use std::time::{Duration, Instant};
+
+use doorstep_api::{Delivery, Event};
+use doorstep_core::alerts::Intent;
+use doorstep_core::popup::Notifier;
+use doorstep_core::secrets::SecretStore;
+use doorstep_core::{
+    AppPaths, Client, Connection, CoreError, Credentials, ErrorKind, Feed, FeedOptions, FeedUpdate,
+};
+use doorstep_proto::{LockKind, SigningKey, Timestamp};
+use harness::DesktopSession;
+use harness::system::{CloudProcess, LockProcess, courier, eventually};
+use secrecy::SecretString;
+use serde_json::json;
+use tokio::sync::broadcast;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn credentials(cloud: &str, device: &str) -> Credentials {
+    Credentials {
+        cloud: cloud.to_owned(),
+        email: "family@example.org".into(),
+        password: SecretString::from(PASSWORD.to_owned()),
+        totp: None,
+        device_name: device.into(),
+    }
+}
+
+/// A household with two devices, a paired lock, a carrier and its courier.
+struct Home {
+    desktop: DesktopSession,
+    cloud: CloudProcess,
+    _lock: LockProcess,
+    lock_control: String,
+    kitchen: Client,
+    laptop: Client,
+    carrier_key: String,
+    courier_key_file: std::path::PathBuf,
+    courier: SigningKey,
+}
+
+impl Home {
+    async fn start() -> Self {
+        let desktop = DesktopSession::start().unwrap();
+        desktop.enter();
+        let root = desktop.root().to_path_buf();
+        let cloud = CloudProcess::start(&root.join("cloud")).unwrap();
+        let home = desktop.doorstep_home();
+        let kitchen = Client::create_account(
+            &AppPaths::under(&home, "dev.doorstep.test.kitchen").unwrap(),
+            credentials(&cloud.url, "Kitchen laptop"),
+            "Europe/Berlin",
+        )
+        .await
+        .unwrap();
+        let laptop = Client::sign_in(
+            &AppPaths::under(&home, "dev.doorstep.test.study").unwrap(),
+            credentials(&cloud.url, "Study desktop"),
+        )
+        .await
+        .unwrap();
+        let code = kitchen
+            .pairing_code("Front door", LockKind::Door)
+            .await
+            .unwrap();
+        let lock = LockProcess::pair_and_run(&cloud.url, &code.code, &root.join("lock")).unwrap();
+        eventually("the lock online", Duration::from_secs(10), || async {
+            kitchen
+                .locks()
+                .await
+                .ok()
+                .filter(|locks| locks.iter().any(|l| l.online))
+                .map(|_| ())
+        })
+        .await
+        .unwrap();
+        let (carrier_key, _) = cloud.add_carrier("DHL", None).unwrap();
+        let courier = SigningKey::generate();
+        let courier_key_file = root.join("courier.key");
+        std::fs::write(&courier_key_file, courier.to_seed()).unwrap();
+        Self {
+            lock_control: lock.control.clone(),
+            desktop,
+            cloud,
+            _lock: lock,
+            kitchen,
+            laptop,
+            carrier_key,
+            courier_key_file,
+            courier,
+        }
+    }
+
+    async fn announce(&self, tracking: &str) -> Delivery {
+        let now = Timestamp::now().0;
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/carrier/shipments", self.cloud.url))
+            .bearer_auth(&self.carrier_key)
+            .json(&json!({
+                "tracking_id": tracking,
+                "household_id": self.kitchen.account().household_id,
+                "window": { "not_before": now - 60_000, "not_after": now + 3_600_000 },
+                "courier_key": self.courier.public_key().to_base64(),
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        response.json().await.unwrap()
+    }
+
+    async fn lock_back_online(&self) {
+        let status = format!("{}/status", self.lock_control);
+        eventually("the lock back online", Duration::from_secs(15), || async {
+            let status: serde_json::Value = reqwest::get(&status).await.ok()?.json().await.ok()?;
+            (status["online"] == true).then_some(())
+        })
+        .await
+        .unwrap();
+    }
+
+    async fn courier_delivers(&self, tracking: &str) {
+        let (code, output) = courier(
+            &[
+                "deliver",
+                "--cloud",
+                &self.cloud.url,
+                "--lock",
+                &self.lock_control,
+                "--tracking",
+                tracking,
+                "--key",
+                self.courier_key_file.to_str().unwrap(),
+                "--inside-secs",
+                "1",
+            ],
+            Some(&self.carrier_key),
+        )
+        .await
+        .unwrap();
+        assert_eq!(code, 0, "{output}");
+    }
+}
+
+/// Waits for an event of `kind` (about `delivery`, when given) on `updates`.
+async fn next_event(
+    updates: &mut broadcast::Receiver<FeedUpdate>,
+    kind: &str,
+    delivery: Option<&str>,
+    timeout: Duration,
+) -> Event {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let update = tokio::time::timeout_at(deadline, updates.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no {kind} event within {timeout:?}"))
+            .unwrap();
+        if let FeedUpdate::Event(event) = update {
+            let about = event
+                .data
+                .get("id")
+                .or_else(|| event.data.get("delivery_id"))
+                .and_then(|v| v.as_str());
+            if event.kind == kind && (delivery.is_none() || about == delivery) {
+                return *event;
+            }
+        }
+    }
+}
+
+async fn wait_for_connection(feed: &Feed, wanted: impl Fn(&Connection) -> bool) {
+    let mut connection = feed.connection();
+    tokio::time::timeout(Duration::from_secs(15), async {
+        while !wanted(&connection.borrow_and_update()) {
+            connection.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("the connection state");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_of_one_login_see_each_others_actions_and_are_signed_out_separately() {
+    let home = Home::start().await;
+    let kitchen_feed = Feed::start(&home.kitchen, FeedOptions::default());
+    let laptop_feed = Feed::start(&home.laptop, FeedOptions::default());
+    let mut kitchen_events = kitchen_feed.subscribe();
+    let mut laptop_events = laptop_feed.subscribe();
+    wait_for_connection(&kitchen_feed, |c| *c == Connection::Online).await;
+    wait_for_connection(&laptop_feed, |c| *c == Connection::Online).await;
+
+    let delivery = home.announce("JJD-TWO-DEVICES").await;
+    for updates in [&mut kitchen_events, &mut laptop_events] {
+        next_event(
+            updates,
+            "delivery.announced",
+            Some(&delivery.id),
+            Duration::from_secs(5),
+        )
+        .await;
+    }
+
+    home.kitchen.approve(&delivery.id, None).await.unwrap();
+    let approved = next_event(
+        &mut laptop_events,
+        "delivery.approved",
+        Some(&delivery.id),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(
+        approved.device_id.as_deref(),
+        Some(home.kitchen.account().device_id.as_str()),
+        "the event names the device that approved"
+    );
+
+    let pressed = Instant::now();
+    let blocked = home.laptop.block(&delivery.id).await.unwrap();
+    assert_eq!(blocked.state.as_str(), "blocked");
+    next_event(
+        &mut kitchen_events,
+        "delivery.blocked",
+        Some(&delivery.id),
+        Duration::from_secs(5),
+    )
+    .await;
+    // SPEC asks for under a second; the bench measures it, the test only reports it.
+    eprintln!(
+        "block on one device seen on the other after {:?}",
+        pressed.elapsed()
+    );
+    // Blocking again is harmless.
+    assert_eq!(
+        home.kitchen
+            .block(&delivery.id)
+            .await
+            .unwrap()
+            .state
+            .as_str(),
+        "blocked"
+    );
+
+    let log = home.kitchen.audit(Some("delivery."), 20).await.unwrap();
+    let who = |action: &str| {
+        log.iter()
+            .find(|e| e.action == action)
+            .and_then(|e| e.device_name.clone())
+    };
+    assert_eq!(who("delivery.approved").as_deref(), Some("Kitchen laptop"));
+    assert_eq!(who("delivery.blocked").as_deref(), Some("Study desktop"));
+
+    // Both devices keep their tokens in the keyring, each in its own namespace,
+    // and nothing secret lands in their folders.
+    for (client, app_id) in [
+        (&home.kitchen, "dev.doorstep.test.kitchen"),
+        (&home.laptop, "dev.doorstep.test.study"),
+    ] {
+        let store = SecretStore::new(app_id);
+        let session = store
+            .get("session")
+            .unwrap()
+            .expect("tokens in the keyring");
+        let access: serde_json::Value =
+            serde_json::from_str(secrecy::ExposeSecret::expose_secret(&session)).unwrap();
+        let token = access["access_token"].as_str().unwrap();
+        let refresh = access["refresh_token"].as_str().unwrap();
+        for entry in walk(home.desktop.doorstep_home().join(app_id)) {
+            let bytes = std::fs::read(&entry).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains(token) && !text.contains(refresh),
+                "{} holds a token",
+                entry.display()
+            );
+        }
+        assert!(client.account().cloud.starts_with("http://127.0.0.1"));
+    }
+
+    // The laptop is lost: the kitchen signs it out, and only it.
+    home.kitchen
+        .sign_out_device(&home.laptop.account().device_id)
+        .await
+        .unwrap();
+    wait_for_connection(&laptop_feed, |c| matches!(c, Connection::SignedOut { .. })).await;
+    let refused = home.laptop.deliveries().await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::NeedsSignIn, "{refused}");
+    assert!(home.kitchen.deliveries().await.is_ok());
+    assert_eq!(*kitchen_feed.connection().borrow(), Connection::Online);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cloud_restarts_mid_delivery_and_the_feed_resumes_without_a_gap_or_a_second_popup() {
+    let mut home = Home::start().await;
+    let mut feed = Feed::start(
+        &home.kitchen,
+        FeedOptions {
+            popups: Some(Notifier::new("Doorstep")),
+            auto_approve: false,
+        },
+    );
+    let mut intents = feed.take_intents().unwrap();
+    let mut updates = feed.subscribe();
+    wait_for_connection(&feed, |c| *c == Connection::Online).await;
+    let first_seq = feed.snapshot().await.last_seq;
+
+    let delivery = home.announce("JJD-RESTART").await;
+    let asked = home
+        .desktop
+        .wait_for_notification("Delivery announced", Duration::from_secs(5))
+        .unwrap();
+    let buttons: Vec<&str> = asked.actions.iter().map(|(id, _)| id.as_str()).collect();
+    assert!(
+        buttons.contains(&format!("approve:{}", delivery.id).as_str()),
+        "{buttons:?}"
+    );
+    home.kitchen.approve(&delivery.id, None).await.unwrap();
+    next_event(
+        &mut updates,
+        "delivery.approved",
+        Some(&delivery.id),
+        Duration::from_secs(5),
+    )
+    .await;
+
+    // The cloud goes down and comes back on the same address.
+    let address = home.cloud.url.trim_start_matches("http://").to_owned();
+    let data_dir = home.cloud.data_dir.clone();
+    home.cloud.stop();
+    wait_for_connection(&feed, |c| matches!(c, Connection::Offline { .. })).await;
+    home.cloud = CloudProcess::start_on(&data_dir, &address).unwrap();
+    home.lock_back_online().await;
+    // The courier does not wait for the feed: what happens before it reconnects is replayed.
+    home.courier_delivers("JJD-RESTART").await;
+    next_event(
+        &mut updates,
+        "delivery.completed",
+        Some(&delivery.id),
+        Duration::from_secs(20),
+    )
+    .await;
+
+    let at_door = home
+        .desktop
+        .wait_for_notification("Courier at the door", Duration::from_secs(5))
+        .unwrap();
+    let buttons: Vec<(&str, &str)> = at_door
+        .actions
+        .iter()
+        .map(|(id, label)| (id.as_str(), label.as_str()))
+        .collect();
+    assert!(
+        buttons.contains(&(format!("watch:{}", delivery.id).as_str(), "Watch live")),
+        "{buttons:?}"
+    );
+    assert!(
+        buttons.contains(&(format!("block:{}", delivery.id).as_str(), "Block access")),
+        "{buttons:?}"
+    );
+    home.desktop
+        .wait_for_notification("Delivered", Duration::from_secs(5))
+        .unwrap();
+
+    // Every event once, in order, across the restart.
+    let cache = feed.snapshot().await;
+    let seqs: Vec<i64> = cache
+        .events
+        .iter()
+        .map(|e| e.seq)
+        .filter(|s| *s > first_seq)
+        .collect();
+    let expected: Vec<i64> = (first_seq + 1..=cache.last_seq).collect();
+    assert_eq!(seqs, expected, "a gap or a duplicate in the event log");
+    // One popup per moment, even though the stream was replayed.
+    let count = |title: &str| {
+        home.desktop
+            .notifications()
+            .unwrap()
+            .iter()
+            .filter(|n| n.summary == title)
+            .count()
+    };
+    assert_eq!(count("Courier at the door"), 1);
+    assert_eq!(count("Delivered"), 1);
+    assert_eq!(count("Delivery announced"), 1);
+
+    // The app restarts: it resumes from the cache, so nothing is shown twice.
+    drop(feed);
+    let restarted = Feed::start(
+        &home.kitchen,
+        FeedOptions {
+            popups: Some(Notifier::new("Doorstep")),
+            auto_approve: false,
+        },
+    );
+    wait_for_connection(&restarted, |c| *c == Connection::Online).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(count("Courier at the door"), 1);
+    assert_eq!(restarted.snapshot().await.last_seq, cache.last_seq);
+
+    // A click on the popup comes back as a typed intent.
+    let clicked = std::process::Command::new("dunstctl")
+        .args(["action", "0"])
+        .status()
+        .unwrap();
+    assert!(clicked.success());
+    // dunst puts critical popups first: the click lands on "Courier at the door".
+    let intent = tokio::time::timeout(Duration::from_secs(5), intents.recv())
+        .await
+        .expect("the click comes back");
+    assert_eq!(intent, Some(Intent::WatchLive(delivery.id.clone())));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_household_policy_approves_a_matching_delivery_without_asking() {
+    let home = Home::start().await;
+    home.kitchen
+        .set_policy(
+            vec!["DHL".into()],
+            Vec::new(),
+            doorstep_core::schedule_text::weekly("daily", "00:00-24:00", "Europe/Berlin").unwrap(),
+            120,
+        )
+        .await
+        .unwrap();
+    let feed = Feed::start(
+        &home.kitchen,
+        FeedOptions {
+            popups: Some(Notifier::new("Doorstep")),
+            auto_approve: true,
+        },
+    );
+    let mut updates = feed.subscribe();
+    wait_for_connection(&feed, |c| *c == Connection::Online).await;
+    let delivery = home.announce("JJD-POLICY").await;
+    let approved = next_event(
+        &mut updates,
+        "delivery.approved",
+        Some(&delivery.id),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(
+        approved.device_id.as_deref(),
+        Some(home.kitchen.account().device_id.as_str())
+    );
+    assert!(
+        !home
+            .desktop
+            .notifications()
+            .unwrap()
+            .iter()
+            .any(|n| n.summary == "Delivery announced"),
+        "no question when the policy already said yes"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_password_unknown_delivery_and_an_unreachable_cloud_are_clear_errors() {
+    let home = Home::start().await;
+    let paths =
+        AppPaths::under(&home.desktop.doorstep_home(), "dev.doorstep.test.intruder").unwrap();
+    let mut wrong = credentials(&home.cloud.url, "Intruder");
+    wrong.password = SecretString::from("not the password".to_owned());
+    let error = Client::sign_in(&paths, wrong).await.unwrap_err();
+    assert!(matches!(error, CoreError::WrongPassword), "{error}");
+    assert!(
+        Client::restore(&paths).unwrap().is_none(),
+        "nothing kept after a failed sign-in"
+    );
+
+    let error = home.kitchen.block("no-such-delivery").await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound, "{error}");
+    let error = home.kitchen.reroute("x", "Nowhere").await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Invalid, "{error}");
+    assert!(error.to_string().contains("add one first"), "{error}");
+
+    let error = Client::sign_in(&paths, credentials("http://127.0.0.1:1", "Offline"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Unreachable, "{error}");
+    assert!(error.to_string().contains("cannot reach"), "{error}");
+}
+
+fn walk(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
