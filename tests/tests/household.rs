@@ -509,3 +509,130 @@ fn walk(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_household_watches_the_entry_live_sees_it_go_stale_and_seeks_the_recording() {
+    use doorstep_core::video::{LiveUpdate, LiveView};
+
+    let home = Home::start().await;
+    let feed = Feed::start(
+        &home.kitchen,
+        FeedOptions {
+            popups: Some(Notifier::new("Doorstep")),
+            auto_approve: false,
+        },
+    );
+    let mut updates = feed.subscribe();
+    wait_for_connection(&feed, |c| *c == Connection::Online).await;
+    let delivery = home.announce("JJD-LIVE").await;
+    home.kitchen.approve(&delivery.id, None).await.unwrap();
+
+    let courier = {
+        let args: Vec<String> = [
+            "deliver",
+            "--cloud",
+            &home.cloud.url,
+            "--lock",
+            &home.lock_control,
+            "--tracking",
+            "JJD-LIVE",
+            "--key",
+            home.courier_key_file.to_str().unwrap(),
+            "--inside-secs",
+            "5",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        let carrier_key = home.carrier_key.clone();
+        tokio::spawn(async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            courier(&args, Some(&carrier_key)).await.unwrap()
+        })
+    };
+    next_event(
+        &mut updates,
+        "delivery.door_open",
+        Some(&delivery.id),
+        Duration::from_secs(10),
+    )
+    .await;
+
+    let lock_id = home.kitchen.locks().await.unwrap()[0].id.clone();
+    let mut live = LiveView::open(&home.kitchen, &lock_id).await.unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 5 {
+        match live.next().await.unwrap().expect("the relay stays open") {
+            LiveUpdate::Frame { frame, age_ms } => {
+                assert!(age_ms < 2_000, "a live frame {age_ms} ms old");
+                seen.push(frame.seq);
+            }
+            LiveUpdate::Stale { .. } => panic!("stale while the camera streams"),
+        }
+    }
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "frames advance: {seen:?}"
+    );
+    let path = home.desktop.root().join("door.jpg");
+    live.latest().unwrap().save(&path).unwrap();
+    assert_eq!(&std::fs::read(&path).unwrap()[..2], &[0xFF, 0xD8], "a JPEG");
+
+    // The camera is unplugged: the picture goes stale and the household is alerted.
+    let http = reqwest::Client::new();
+    http.post(format!("{}/camera/unplug", home.lock_control))
+        .send()
+        .await
+        .unwrap();
+    let stale = loop {
+        match live.next().await.unwrap() {
+            Some(LiveUpdate::Stale { silent_for }) => break silent_for,
+            Some(LiveUpdate::Frame { .. }) => {}
+            None => panic!("the relay closed instead of going quiet"),
+        }
+    };
+    assert!(stale >= doorstep_core::video::STALE_AFTER, "{stale:?}");
+    home.desktop
+        .wait_for_notification("Camera lost during delivery", Duration::from_secs(5))
+        .unwrap();
+    http.post(format!("{}/camera/plug", home.lock_control))
+        .send()
+        .await
+        .unwrap();
+    let (code, output) = courier.await.unwrap();
+    assert_eq!(code, 0, "{output}");
+    next_event(
+        &mut updates,
+        "delivery.completed",
+        Some(&delivery.id),
+        Duration::from_secs(10),
+    )
+    .await;
+
+    // The visit was recorded; seeking lands on the first frame at or after the time asked.
+    let recordings = home.kitchen.recordings(Some(&delivery.id)).await.unwrap();
+    let recording = recordings.first().expect("a recording of the visit");
+    let start = home
+        .kitchen
+        .recording_frame(&recording.id, None)
+        .await
+        .unwrap();
+    assert_eq!(start.captured_at, recording.started_at);
+    let middle = recording.started_at + (recording.last_frame_at - recording.started_at) / 2;
+    let sought = home
+        .kitchen
+        .recording_frame(&recording.id, Some(middle))
+        .await
+        .unwrap();
+    assert!(
+        sought.captured_at >= middle && sought.seq > start.seq,
+        "{} vs {middle}",
+        sought.captured_at
+    );
+    let error = home
+        .kitchen
+        .recording_frame("no-such-recording", None)
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound, "{error}");
+}

@@ -405,11 +405,15 @@ fn event_summary(event: &Event) -> String {
             } else {
                 field("id")
             };
-            let carrier = field("carrier");
-            match event.data.get("minutes").and_then(|m| m.as_i64()) {
-                Some(minutes) => format!("{id} {carrier} in {minutes} min"),
-                None => format!("{id} {carrier}").trim().to_owned(),
+            let mut parts = vec![id, field("carrier")];
+            if let Some(minutes) = event.data.get("minutes").and_then(|m| m.as_i64()) {
+                parts.push(format!("in {minutes} min"));
             }
+            if let Some(reason) = event.data.get("reason").and_then(|r| r.as_str()) {
+                parts.push(format!("({reason})"));
+            }
+            parts.retain(|p| !p.is_empty());
+            parts.join(" ")
         }
         kind if kind.starts_with("lock.") || kind.starts_with("camera.") => {
             format!("lock {} {}", field("lock_id"), field("delivery_id"))
