@@ -1,20 +1,302 @@
 //! The Tauri side of `doorstep_core::ipc`: each command is a few lines that hand
 //! the work to the core. Names match `doorstep_core::ipc::COMMAND_NAMES`.
 
-use doorstep_core::ipc::{IpcError, SystemCheck};
-use tauri::State;
+use doorstep_api::Delivery;
+use doorstep_core::ipc::{DeliveryView, HomeView, IpcError, SessionInfo, SystemCheck};
+use doorstep_core::video::LiveView;
+use doorstep_core::{Client, Credentials};
+use secrecy::SecretString;
+use tauri::ipc::{Channel, InvokeResponseBody};
+use tauri::{AppHandle, State};
 
 use crate::AppState;
+use crate::household::Household;
+
+type Answer<T> = Result<T, IpcError>;
+
+fn not_signed_in() -> IpcError {
+    IpcError::from(doorstep_core::CoreError::NotSignedIn)
+}
 
 #[tauri::command]
 pub(crate) async fn system_check(
-    app: tauri::AppHandle,
+    app: AppHandle,
     state: State<'_, AppState>,
-) -> Result<SystemCheck, IpcError> {
+) -> Answer<SystemCheck> {
     let paths = state.paths.clone();
     let version = app.package_info().version.to_string();
     // The keyring and notification probes block on D-Bus.
     tauri::async_runtime::spawn_blocking(move || doorstep_core::system::check(&paths, &version))
         .await
         .map_err(|e| IpcError::internal(format!("the computer check stopped unexpectedly: {e}")))
+}
+
+#[tauri::command]
+pub(crate) async fn session(app: AppHandle, state: State<'_, AppState>) -> Answer<SessionInfo> {
+    let mut household = state.household.lock().await;
+    if household.is_none() {
+        // A sign-in from an earlier run (the demo restarts with the app).
+        if let Some(client) = Client::restore(&state.paths)? {
+            if demo_marker(&state).exists() {
+                drop(household);
+                return start_demo(app, state).await;
+            }
+            *household = Some(Household::start(&app, client, None));
+        }
+    }
+    Ok(household.as_ref().map_or(
+        SessionInfo {
+            signed_in: false,
+            demo: false,
+            email: None,
+            device_name: None,
+        },
+        Household::info,
+    ))
+}
+
+fn demo_marker(state: &AppState) -> std::path::PathBuf {
+    state.paths.data_dir().join("demo").join("demo.json")
+}
+
+#[tauri::command]
+pub(crate) async fn start_demo(app: AppHandle, state: State<'_, AppState>) -> Answer<SessionInfo> {
+    let mut household = state.household.lock().await;
+    if let Some(current) = household.as_ref()
+        && current.demo.is_some()
+    {
+        return Ok(current.info());
+    }
+    if let Some(previous) = household.take() {
+        previous.stop().await;
+    }
+    let (mut demo, client) =
+        doorstep_demo::DemoHome::start(&state.paths, doorstep_demo::Pace::from_env())
+            .await
+            .map_err(|e| IpcError::internal(format!("the demo home could not start: {e:#}")))?;
+    let mut started = Household::start(&app, client, None);
+    // The courier sets off once the feed is live, so its first parcel is news (with
+    // a popup) rather than history absorbed by the first sync.
+    let mut connection = started.feed.connection();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while *connection.borrow_and_update() != doorstep_core::Connection::Online {
+            if connection.changed().await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    demo.start_courier();
+    started.demo = Some(demo);
+    let info = started.info();
+    *household = Some(started);
+    Ok(info)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub(crate) async fn sign_in(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    cloud: String,
+    email: String,
+    password: String,
+    totp: Option<String>,
+) -> Answer<SessionInfo> {
+    let client = Client::sign_in(
+        &state.paths,
+        Credentials {
+            cloud,
+            email,
+            password: SecretString::from(password),
+            totp: totp.filter(|t| !t.trim().is_empty()),
+            device_name: device_name(),
+        },
+    )
+    .await?;
+    replace(&app, &state, client).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub(crate) async fn create_account(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    cloud: String,
+    email: String,
+    password: String,
+) -> Answer<SessionInfo> {
+    let client = Client::create_account(
+        &state.paths,
+        Credentials {
+            cloud,
+            email,
+            password: SecretString::from(password),
+            totp: None,
+            device_name: device_name(),
+        },
+        "Europe/Berlin",
+    )
+    .await?;
+    replace(&app, &state, client).await
+}
+
+async fn replace(app: &AppHandle, state: &AppState, client: Client) -> Answer<SessionInfo> {
+    let mut household = state.household.lock().await;
+    if let Some(previous) = household.take() {
+        previous.stop().await;
+    }
+    let _ = std::fs::remove_file(demo_marker(state));
+    let started = Household::start(app, client, None);
+    let info = started.info();
+    *household = Some(started);
+    Ok(info)
+}
+
+#[tauri::command]
+pub(crate) async fn sign_out(state: State<'_, AppState>) -> Answer<()> {
+    let mut household = state.household.lock().await;
+    if let Some(current) = household.take() {
+        let client = current.client.clone();
+        current.stop().await;
+        client.sign_out().await?;
+    }
+    let _ = std::fs::remove_file(demo_marker(&state));
+    Ok(())
+}
+
+async fn client(
+    state: &AppState,
+) -> Answer<(
+    Client,
+    doorstep_core::ipc::ConnectionView,
+    doorstep_core::cache::Cache,
+)> {
+    let household = state.household.lock().await;
+    let current = household.as_ref().ok_or_else(not_signed_in)?;
+    let connection = doorstep_core::ipc::ConnectionView::from(&*current.feed.connection().borrow());
+    Ok((
+        current.client.clone(),
+        connection,
+        current.feed.snapshot().await,
+    ))
+}
+
+#[tauri::command]
+pub(crate) async fn home(state: State<'_, AppState>) -> Answer<HomeView> {
+    let (client, connection, cache) = client(&state).await?;
+    tracing::debug!(?connection, "home");
+    // Offline, the cache is what there is; the locks need the cloud.
+    let locks = client.locks().await.unwrap_or_default();
+    Ok(HomeView {
+        locks,
+        deliveries: cache.deliveries_newest_first(),
+        connection,
+    })
+}
+
+#[tauri::command]
+pub(crate) async fn delivery_view(state: State<'_, AppState>, id: String) -> Answer<DeliveryView> {
+    let (client, _, cache) = client(&state).await?;
+    let delivery = match client.delivery(&id).await {
+        Ok(delivery) => delivery,
+        Err(e) => cache.deliveries.get(&id).cloned().ok_or(e)?,
+    };
+    let timeline = cache
+        .events
+        .iter()
+        .filter(|e| {
+            e.data
+                .get("id")
+                .or_else(|| e.data.get("delivery_id"))
+                .and_then(|v| v.as_str())
+                == Some(id.as_str())
+        })
+        .cloned()
+        .collect();
+    let addresses = client.addresses().await.unwrap_or_default();
+    // A delivery the policy let in names no lock until the lock reports; with one
+    // lock, that is the one the camera belongs to.
+    let lock_id = match &delivery.lock_id {
+        Some(lock) => Some(lock.clone()),
+        None => match client.locks().await.unwrap_or_default().as_slice() {
+            [only] => Some(only.id.clone()),
+            _ => None,
+        },
+    };
+    Ok(DeliveryView {
+        delivery,
+        lock_id,
+        timeline,
+        addresses,
+    })
+}
+
+#[tauri::command]
+pub(crate) async fn block(state: State<'_, AppState>, id: String) -> Answer<Delivery> {
+    let (client, _, _) = client(&state).await?;
+    Ok(client.block(&id).await?)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub(crate) async fn reroute(
+    state: State<'_, AppState>,
+    id: String,
+    address_id: String,
+) -> Answer<Delivery> {
+    let (client, _, _) = client(&state).await?;
+    Ok(client.reroute(&id, &address_id).await?)
+}
+
+#[tauri::command]
+pub(crate) async fn approve(state: State<'_, AppState>, id: String) -> Answer<Delivery> {
+    let (client, _, _) = client(&state).await?;
+    Ok(client.approve(&id, None).await?)
+}
+
+/// Streams the lock's live frames to the UI as raw bytes (no JSON, no base64):
+/// the page decodes the JPEG and draws it on a canvas.
+#[tauri::command(rename_all = "snake_case")]
+pub(crate) async fn watch_live(
+    state: State<'_, AppState>,
+    lock_id: String,
+    frames: Channel<InvokeResponseBody>,
+) -> Answer<()> {
+    let mut household = state.household.lock().await;
+    let current = household.as_mut().ok_or_else(not_signed_in)?;
+    if let Some(previous) = current.live.take() {
+        previous.abort();
+    }
+    let mut view = LiveView::open(&current.client, &lock_id).await?;
+    current.live = Some(tauri::async_runtime::spawn(async move {
+        while let Ok(Some(update)) = view.next().await {
+            if let doorstep_core::video::LiveUpdate::Frame { frame, .. } = update {
+                let mut message = Vec::with_capacity(16 + frame.jpeg.len());
+                message.extend_from_slice(&frame.seq.to_be_bytes());
+                message.extend_from_slice(&frame.captured_at.to_be_bytes());
+                message.extend_from_slice(&frame.jpeg);
+                if frames.send(InvokeResponseBody::Raw(message)).is_err() {
+                    return;
+                }
+            }
+        }
+    }));
+    Ok(())
+}
+
+#[tauri::command]
+pub(crate) async fn stop_live(state: State<'_, AppState>) -> Answer<()> {
+    if let Some(current) = state.household.lock().await.as_mut()
+        && let Some(live) = current.live.take()
+    {
+        live.abort();
+    }
+    Ok(())
+}
+
+fn device_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "this computer".into());
+    format!("Doorstep app on {host}")
 }

@@ -2,6 +2,7 @@
 //! `doorstep-core`. Logic belongs in the core, not here.
 
 mod commands;
+mod household;
 
 use doorstep_core::AppPaths;
 use tauri::{Manager, WebviewUrl, WebviewWindowBuilder};
@@ -10,6 +11,7 @@ use tauri::{Manager, WebviewUrl, WebviewWindowBuilder};
 #[derive(Debug)]
 pub(crate) struct AppState {
     pub(crate) paths: AppPaths,
+    pub(crate) household: tokio::sync::Mutex<Option<household::Household>>,
 }
 
 /// Runs the app with the given Tauri context until the user quits.
@@ -30,8 +32,25 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
 
     let webview_dir = paths.webview_dir();
     let result = tauri::Builder::default()
-        .manage(AppState { paths })
-        .invoke_handler(tauri::generate_handler![commands::system_check])
+        .manage(AppState {
+            paths,
+            household: tokio::sync::Mutex::new(None),
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::system_check,
+            commands::session,
+            commands::start_demo,
+            commands::sign_in,
+            commands::create_account,
+            commands::sign_out,
+            commands::home,
+            commands::delivery_view,
+            commands::block,
+            commands::reroute,
+            commands::approve,
+            commands::watch_live,
+            commands::stop_live,
+        ])
         .setup(move |app| {
             WebviewWindowBuilder::new(app, "main", WebviewUrl::default())
                 .title("Doorstep")
@@ -53,8 +72,23 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("DOORSTEP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // Under WebDriver the app's stderr goes nowhere; tests name a file instead.
+    let file = std::env::var_os("DOORSTEP_LOG_FILE").and_then(|path| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok()
+    });
     // A second call (tests) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let _ = match file {
+        Some(file) => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init(),
+        None => tracing_subscriber::fmt().with_env_filter(filter).try_init(),
+    };
 }
 
 fn fail(message: &str) -> ! {

@@ -47,6 +47,11 @@ pub struct AppUnderTest {
 impl AppUnderTest {
     /// Builds nothing: launches the already built test binary (`make test` builds it).
     pub async fn launch(desktop: &DesktopSession) -> Result<Self> {
+        Self::launch_with_env(desktop, &[]).await
+    }
+
+    /// Like [`launch`](Self::launch), with extra environment for the app.
+    pub async fn launch_with_env(desktop: &DesktopSession, env: &[(&str, &str)]) -> Result<Self> {
         let binary = target_dir()?.join("debug").join(APP_BINARY);
         if !binary.is_file() {
             bail!(
@@ -66,6 +71,7 @@ impl AppUnderTest {
             ])
             .envs(desktop.env())
             .env("DOORSTEP_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());

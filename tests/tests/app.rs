@@ -1,5 +1,7 @@
 //! The real app window (test configuration) under Xvfb, driven through WebDriver.
 
+use std::time::Duration;
+
 use harness::{AppUnderTest, DesktopSession};
 
 #[tokio::test]
@@ -26,18 +28,113 @@ async fn the_computer_check_button_asks_rust_and_shows_its_answer() {
 }
 
 #[tokio::test]
-async fn buttons_that_lead_nowhere_yet_say_so() {
+async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     let desktop = DesktopSession::start().unwrap();
-    let app = AppUnderTest::launch(&desktop).await.unwrap();
-
-    app.click("[data-testid=sign-in]").await.unwrap();
-    let notice = app.text("[data-testid=notice]").await.unwrap();
-    assert!(notice.contains("does not include yet"), "{notice}");
+    // The courier comes 3 s after announcing and stays inside 40 s: time to watch and block.
+    let log = desktop.root().join("app.log");
+    let app = AppUnderTest::launch_with_env(
+        &desktop,
+        &[
+            ("DOORSTEP_DEMO_PACE", "3,40,600"),
+            (
+                "DOORSTEP_LOG",
+                "debug,tao=info,wry=info,sqlx=warn,hyper=info,h2=info",
+            ),
+            ("DOORSTEP_LOG_FILE", log.to_str().unwrap()),
+        ],
+    )
+    .await
+    .unwrap();
+    // On failure, the app's own log is in the test output.
+    let _log = DumpOnPanic(log);
 
     app.click("[data-testid=try-demo]").await.unwrap();
-    let notice = app.text("[data-testid=notice]").await.unwrap();
-    assert!(notice.contains("demo home"), "{notice}");
-    app.screenshot("welcome-not-yet").await.unwrap();
+    app.wait_for("[data-testid=demo-label]").await.unwrap();
+    eventually_text(&app, "[data-testid=connection]", |t| t.contains("Online")).await;
+    app.wait_for("[data-testid=delivery-row]").await.unwrap();
+    app.screenshot("home-demo").await.unwrap();
+
+    // The courier arrives: the popup reaches the notification server with its buttons.
+    let at_door = desktop
+        .wait_for_notification("Courier at the door", Duration::from_secs(30))
+        .unwrap();
+    let labels: Vec<&str> = at_door.actions.iter().map(|(_, l)| l.as_str()).collect();
+    assert!(
+        labels.contains(&"Watch live") && labels.contains(&"Block access"),
+        "{labels:?}"
+    );
+
+    app.wait_for("[data-testid=delivery-row][data-state=door_open]")
+        .await
+        .unwrap();
+    app.click("[data-testid=delivery-row][data-state=door_open]")
+        .await
+        .unwrap();
+    app.wait_for("[data-testid=delivery-state]").await.unwrap();
+    app.screenshot("delivery-open").await.unwrap();
+    // Live frames advance: the frame number burned into the picture changes on the page.
+    let first: u64 = app
+        .text("[data-testid=frame-seq]")
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    let later = eventually_text(&app, "[data-testid=frame-seq]", |t| {
+        t.parse::<u64>().is_ok_and(|n| n >= first + 5)
+    })
+    .await;
+    assert!(later.parse::<u64>().unwrap() > first);
+    let age = app.text("[data-testid=frame-age]").await.unwrap();
+    assert!(age.ends_with("ms old when it arrived"), "{age}");
+    app.screenshot("delivery-live").await.unwrap();
+
+    app.click("[data-testid=block]").await.unwrap();
+    app.wait_for("[data-testid=delivery-state][data-state=blocked]")
+        .await
+        .unwrap();
+    let result = app.text("[data-testid=action-result]").await.unwrap();
+    assert!(result.contains("relocked"), "{result}");
+    app.screenshot("delivery-blocked").await.unwrap();
+
+    // Reroute the blocked parcel to the neighbour.
+    let select = app.wait_for("[data-testid=reroute-address]").await.unwrap();
+    select.select_by_index(1).await.unwrap();
+    app.click("[data-testid=reroute]").await.unwrap();
+    app.wait_for("[data-testid=delivery-state][data-state=rerouted]")
+        .await
+        .unwrap();
+    let to = app.text("[data-testid=rerouted-to]").await.unwrap();
+    assert!(to.contains("Mrs Weber"), "{to}");
+    app.screenshot("delivery-rerouted").await.unwrap();
 
     app.close().await.unwrap();
+}
+
+async fn eventually_text(app: &AppUnderTest, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let text = app.text(css).await.unwrap_or_default();
+        if ok(&text) {
+            return text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{css} stayed {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+struct DumpOnPanic(std::path::PathBuf);
+
+impl Drop for DumpOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.0).unwrap_or_default();
+            #[allow(clippy::print_stderr, reason = "the app's log explains a failure")]
+            {
+                eprintln!("--- app log ---\n{log}");
+            }
+        }
+    }
 }

@@ -98,7 +98,7 @@ pub struct Refresh {
 }
 
 /// A device of the household.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct Device {
     /// Its id.
     pub id: String,

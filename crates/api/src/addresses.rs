@@ -1,7 +1,9 @@
 use serde::{Deserialize, Serialize};
 
 /// What kind of place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AddressKind {
     /// A neighbour's door.
@@ -27,7 +29,7 @@ pub struct NewAddress {
 }
 
 /// An alternate address.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct Address {
     /// Its id.
     pub id: String,

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One entry as the API returns it.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct AuditEntry {
     /// When.
     pub at: i64,

@@ -3,7 +3,9 @@ use serde::{Deserialize, Serialize};
 use crate::Address;
 
 /// Where a delivery is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     /// The carrier announced it.
@@ -72,7 +74,9 @@ impl DeliveryState {
     }
 }
 /// A time window in JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Window {
     /// Start (ms).
@@ -82,7 +86,7 @@ pub struct Window {
 }
 
 /// A delivery as the household sees it.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct Delivery {
     /// Its id.
     pub id: String,

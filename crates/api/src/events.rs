@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One event as clients receive it.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct Event {
     /// Position in the household's log: 1, 2, 3, … without gaps.
     pub seq: i64,

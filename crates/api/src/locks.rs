@@ -22,7 +22,7 @@ pub struct PairingCode {
 }
 
 /// A paired lock as the household sees it.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct Lock {
     /// Its id.
     pub id: String,

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A recording.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct Recording {
     /// Its id.
     pub id: String,

@@ -168,6 +168,7 @@ impl Worker {
     }
 
     fn set(&self, state: Connection) {
+        tracing::debug!(?state, "feed connection");
         if *self.connection.borrow() != state {
             self.connection.send_replace(state.clone());
             let _ = self.updates.send(FeedUpdate::Connection(state));

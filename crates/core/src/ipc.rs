@@ -2,8 +2,11 @@
 //! types that cross the boundary. `ui/src/lib/bindings.ts` is generated from this
 //! file (`make bindings`); a test fails when the committed copy is stale.
 
+use doorstep_api::{Address, AddressKind, Delivery, DeliveryState, Event, Lock, Window};
 use serde::Serialize;
 use ts_rs::TS;
+
+use crate::error::{CoreError, ErrorKind};
 
 /// An error as the UI receives it: a closed code it can branch on and a sentence
 /// for people.
@@ -22,7 +25,146 @@ pub struct IpcError {
 pub enum ErrorCode {
     /// A bug or an environment problem; show the message.
     Internal,
+    /// Not signed in (any more): show the first screen.
+    NeedsSignIn,
+    /// Wrong e-mail, password or code: let the person retry.
+    Credentials,
+    /// The cloud cannot be reached: the app is offline.
+    Unreachable,
+    /// What was typed or asked for is not acceptable; the message names it.
+    Invalid,
 }
+
+impl From<CoreError> for IpcError {
+    fn from(error: CoreError) -> Self {
+        let code = match error.kind() {
+            ErrorKind::NeedsSignIn => ErrorCode::NeedsSignIn,
+            ErrorKind::Credentials => ErrorCode::Credentials,
+            ErrorKind::Unreachable => ErrorCode::Unreachable,
+            ErrorKind::Invalid | ErrorKind::NotFound | ErrorKind::Conflict => ErrorCode::Invalid,
+            ErrorKind::Environment | ErrorKind::Internal => ErrorCode::Internal,
+        };
+        Self {
+            code,
+            message: error.to_string(),
+        }
+    }
+}
+
+/// Who is signed in on this device, as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    /// Whether a household is signed in.
+    pub signed_in: bool,
+    /// Whether it is the demo home.
+    pub demo: bool,
+    /// The login.
+    pub email: Option<String>,
+    /// This device's name.
+    pub device_name: Option<String>,
+}
+
+/// The connection to the cloud, for the status line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionView {
+    /// `connecting`, `online`, `offline` or `signed_out`.
+    pub state: String,
+    /// Why, when not online.
+    pub reason: Option<String>,
+}
+
+impl From<&crate::Connection> for ConnectionView {
+    fn from(connection: &crate::Connection) -> Self {
+        let (state, reason) = match connection {
+            crate::Connection::Connecting => ("connecting", None),
+            crate::Connection::Online => ("online", None),
+            crate::Connection::Offline { reason } => ("offline", Some(reason.clone())),
+            crate::Connection::SignedOut { reason } => ("signed_out", Some(reason.clone())),
+        };
+        Self {
+            state: state.into(),
+            reason,
+        }
+    }
+}
+
+/// The home screen.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HomeView {
+    /// The household's locks.
+    pub locks: Vec<Lock>,
+    /// Deliveries, newest first (from the local cache when offline).
+    pub deliveries: Vec<Delivery>,
+    /// The connection.
+    pub connection: ConnectionView,
+}
+
+/// One delivery's page.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryView {
+    /// The delivery.
+    pub delivery: Delivery,
+    /// The lock whose camera shows the visit.
+    pub lock_id: Option<String>,
+    /// Its events, oldest first.
+    pub timeline: Vec<Event>,
+    /// Where it can be rerouted.
+    pub addresses: Vec<Address>,
+}
+
+/// What the shell pushes to the UI as the `feed` event.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FeedMessage {
+    /// A household event, in order.
+    Event {
+        /// The event.
+        event: Event,
+    },
+    /// The connection changed.
+    Connection {
+        /// The new state.
+        connection: ConnectionView,
+    },
+}
+
+/// What a popup click asks the UI to show (the `intent` event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Navigate {
+    /// `delivery`, `live`, `clip` or `log`.
+    pub page: String,
+    /// The delivery, when the page is about one.
+    pub delivery_id: Option<String>,
+}
+
+impl From<&crate::alerts::Intent> for Navigate {
+    fn from(intent: &crate::alerts::Intent) -> Self {
+        use crate::alerts::Intent;
+        let (page, id) = match intent {
+            Intent::Open(id) | Intent::Approve(id) | Intent::Block(id) => ("delivery", Some(id)),
+            Intent::WatchLive(id) => ("live", Some(id)),
+            Intent::WatchClip(id) => ("clip", Some(id)),
+            Intent::OpenLog => ("log", None),
+        };
+        Self {
+            page: page.into(),
+            delivery_id: id.cloned(),
+        }
+    }
+}
+
+/// Events the shell emits to the UI: `(name, payload type)`.
+pub const EVENT_NAMES: &[(&str, &str)] = &[("feed", "FeedMessage"), ("intent", "Navigate")];
+
+/// Commands that carry raw bytes and so have hand-written wrappers in the UI
+/// (`ui/src/lib/live.ts`): `watch_live(lock_id, frames)` streams frame messages
+/// (`seq u64 BE ‖ captured_at i64 BE ‖ JPEG`) to a Tauri channel; `stop_live()`.
+pub const RAW_COMMAND_NAMES: &[&str] = &["watch_live", "stop_live"];
 
 impl IpcError {
     /// An internal error carrying `message`.
@@ -97,6 +239,26 @@ macro_rules! ipc_commands {
 ipc_commands! {
     /// Checks the keyring and the notification service this app needs.
     system_check() -> SystemCheck;
+    /// Who is signed in on this device.
+    session() -> SessionInfo;
+    /// Starts the demo home (a local cloud, lock, camera and courier) and signs in to it.
+    start_demo() -> SessionInfo;
+    /// Signs this device in to a household login.
+    sign_in(cloud: String, email: String, password: String, totp: Option<String>) -> SessionInfo;
+    /// Creates a household login with this device as its first.
+    create_account(cloud: String, email: String, password: String) -> SessionInfo;
+    /// Signs this device out.
+    sign_out() -> ();
+    /// The home screen: locks, deliveries, connection.
+    home() -> HomeView;
+    /// One delivery with its timeline and the addresses it can go to.
+    delivery_view(id: String) -> DeliveryView;
+    /// Block access (signed with the household key).
+    block(id: String) -> Delivery;
+    /// Reroute to an alternate address.
+    reroute(id: String, address_id: String) -> Delivery;
+    /// Approve entry.
+    approve(id: String) -> Delivery;
 }
 
 fn snake_to_camel(name: &str) -> String {
@@ -117,16 +279,31 @@ fn snake_to_camel(name: &str) -> String {
 
 /// The whole generated `bindings.ts`.
 pub fn bindings_typescript() -> String {
-    let cfg = ts_rs::Config::default();
+    // Times are milliseconds since the epoch: exact in a JavaScript number.
+    let cfg = ts_rs::Config::default().with_large_int("number");
     let decls = [
         ErrorCode::decl(&cfg),
         IpcError::decl(&cfg),
         Probe::decl(&cfg),
         SystemCheck::decl(&cfg),
+        SessionInfo::decl(&cfg),
+        ConnectionView::decl(&cfg),
+        HomeView::decl(&cfg),
+        DeliveryView::decl(&cfg),
+        FeedMessage::decl(&cfg),
+        Navigate::decl(&cfg),
+        Delivery::decl(&cfg),
+        DeliveryState::decl(&cfg),
+        Window::decl(&cfg),
+        Address::decl(&cfg),
+        AddressKind::decl(&cfg),
+        Lock::decl(&cfg),
+        Event::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/core/src/ipc.rs by `make bindings`. Do not edit.\n\
-         import { invoke } from \"@tauri-apps/api/core\";\n\n",
+         import { invoke } from \"@tauri-apps/api/core\";\n\n\
+         export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;\n\n",
     );
     for decl in decls {
         out.push_str("export ");
@@ -177,6 +354,6 @@ mod tests {
             ),
             "{ts}"
         );
-        assert_eq!(COMMAND_NAMES, &["system_check"]);
+        assert_eq!(COMMAND_NAMES[0], "system_check");
     }
 }

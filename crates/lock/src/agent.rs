@@ -178,12 +178,15 @@ impl Agent {
 
     /// Runs every loop and serves the control interface on `control` until the process ends.
     pub async fn run(self, control: tokio::net::TcpListener) -> anyhow::Result<()> {
-        tokio::spawn(self.clone().hardware_loop());
-        tokio::spawn(self.clone().camera_loop());
-        tokio::spawn(self.clone().video_capture_loop());
-        tokio::spawn(self.clone().video_upload_loop());
-        tokio::spawn(self.clone().channel_loop());
-        tokio::spawn(self.clone().upload_loop());
+        // The loops end with `run` (the demo home stops its lock by dropping it).
+        let _loops = AbortOnDrop(vec![
+            tokio::spawn(self.clone().hardware_loop()),
+            tokio::spawn(self.clone().camera_loop()),
+            tokio::spawn(self.clone().video_capture_loop()),
+            tokio::spawn(self.clone().video_upload_loop()),
+            tokio::spawn(self.clone().channel_loop()),
+            tokio::spawn(self.clone().upload_loop()),
+        ]);
         let app = axum::Router::new()
             .route("/status", get(status))
             .route("/challenge", post(challenge))
@@ -753,5 +756,15 @@ async fn enter(
             StatusCode::FORBIDDEN,
             Json(json!({ "code": "entry_refused", "message": refusal.to_string() })),
         ),
+    }
+}
+
+struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
     }
 }

@@ -12,11 +12,32 @@ afterEach(() => {
 });
 
 describe("Welcome", () => {
-  it("says honestly that sign-in is not available yet", async () => {
-    render(Welcome);
+  it("signs in with what was typed and hands the session on", async () => {
+    const session = { signedIn: true, demo: false, email: "a@example.org", deviceName: "Laptop" };
+    invoke.mockResolvedValue(session);
+    const onSignedIn = vi.fn();
+    render(Welcome, { onSignedIn });
     await fireEvent.click(screen.getByTestId("sign-in"));
-    expect(screen.getByTestId("notice").textContent).toMatch(/does not include yet/);
-    expect(invoke).not.toHaveBeenCalled();
+    await fireEvent.input(screen.getByTestId("email"), { target: { value: "a@example.org" } });
+    await fireEvent.input(screen.getByTestId("password"), { target: { value: "correct horse" } });
+    await fireEvent.submit(screen.getByTestId("account-form"));
+    expect(invoke).toHaveBeenCalledWith("sign_in", {
+      cloud: "http://127.0.0.1:8787",
+      email: "a@example.org",
+      password: "correct horse",
+      totp: null,
+    });
+    await vi.waitFor(() => expect(onSignedIn).toHaveBeenCalledWith(session));
+  });
+
+  it("shows a wrong password as a sentence and stays on the form", async () => {
+    invoke.mockRejectedValue({ code: "credentials", message: "wrong e-mail or password" });
+    const onSignedIn = vi.fn();
+    render(Welcome, { onSignedIn });
+    await fireEvent.click(screen.getByTestId("sign-in"));
+    await fireEvent.submit(screen.getByTestId("account-form"));
+    expect((await screen.findByTestId("form-error")).textContent).toBe("wrong e-mail or password");
+    expect(onSignedIn).not.toHaveBeenCalled();
   });
 
   it("shows what the computer check found", async () => {
@@ -27,7 +48,7 @@ describe("Welcome", () => {
       secureStore: { ok: false, detail: "no secure store is available" },
       notifications: { ok: true, detail: "Popups are shown by dunst 1.9.0." },
     });
-    render(Welcome);
+    render(Welcome, { onSignedIn: vi.fn() });
     await fireEvent.click(screen.getByTestId("run-check"));
     expect(invoke).toHaveBeenCalledWith("system_check");
     const headline = await screen.findByTestId("check-headline");
@@ -37,7 +58,7 @@ describe("Welcome", () => {
 
   it("shows the sentence of a failed check, not a code", async () => {
     invoke.mockRejectedValue({ code: "internal", message: "The check stopped unexpectedly." });
-    render(Welcome);
+    render(Welcome, { onSignedIn: vi.fn() });
     await fireEvent.click(screen.getByTestId("run-check"));
     const error = await screen.findByTestId("check-error");
     expect(error.textContent).toBe("The check stopped unexpectedly.");

@@ -1,7 +1,9 @@
 // Generated from crates/core/src/ipc.rs by `make bindings`. Do not edit.
 import { invoke } from "@tauri-apps/api/core";
 
-export type ErrorCode = "internal";
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;
+
+export type ErrorCode = "internal" | "needs_sign_in" | "credentials" | "unreachable" | "invalid";
 
 export type IpcError = { 
 /**
@@ -45,9 +47,271 @@ secureStore: Probe,
  */
 notifications: Probe, };
 
+export type SessionInfo = { 
+/**
+ * Whether a household is signed in.
+ */
+signedIn: boolean, 
+/**
+ * Whether it is the demo home.
+ */
+demo: boolean, 
+/**
+ * The login.
+ */
+email: string | null, 
+/**
+ * This device's name.
+ */
+deviceName: string | null, };
+
+export type ConnectionView = { 
+/**
+ * `connecting`, `online`, `offline` or `signed_out`.
+ */
+state: string, 
+/**
+ * Why, when not online.
+ */
+reason: string | null, };
+
+export type HomeView = { 
+/**
+ * The household's locks.
+ */
+locks: Array<Lock>, 
+/**
+ * Deliveries, newest first (from the local cache when offline).
+ */
+deliveries: Array<Delivery>, 
+/**
+ * The connection.
+ */
+connection: ConnectionView, };
+
+export type DeliveryView = { 
+/**
+ * The delivery.
+ */
+delivery: Delivery, 
+/**
+ * The lock whose camera shows the visit.
+ */
+lockId: string | null, 
+/**
+ * Its events, oldest first.
+ */
+timeline: Array<Event>, 
+/**
+ * Where it can be rerouted.
+ */
+addresses: Array<Address>, };
+
+export type FeedMessage = { "type": "event", 
+/**
+ * The event.
+ */
+event: Event, } | { "type": "connection", 
+/**
+ * The new state.
+ */
+connection: ConnectionView, };
+
+export type Navigate = { 
+/**
+ * `delivery`, `live`, `clip` or `log`.
+ */
+page: string, 
+/**
+ * The delivery, when the page is about one.
+ */
+deliveryId: string | null, };
+
+export type Delivery = { 
+/**
+ * Its id.
+ */
+id: string, 
+/**
+ * The carrier's tracking id.
+ */
+tracking_id: string, 
+/**
+ * The carrier's name.
+ */
+carrier: string, 
+/**
+ * Where it is.
+ */
+state: DeliveryState, 
+/**
+ * Whether the household approved entry.
+ */
+approved: boolean, 
+/**
+ * The device that approved.
+ */
+approved_by: string | null, 
+/**
+ * The lock approved for.
+ */
+lock_id: string | null, 
+/**
+ * The announced window.
+ */
+window: Window, 
+/**
+ * Latest ETA (ms), if the carrier sent one.
+ */
+eta: number | null, 
+/**
+ * The assigned courier's public key.
+ */
+courier_key: string, 
+/**
+ * Where it was rerouted to.
+ */
+rerouted_to: Address | null, 
+/**
+ * Grows with every change.
+ */
+revision: number, 
+/**
+ * Announced at.
+ */
+created_at: number, 
+/**
+ * Last change.
+ */
+updated_at: number, };
+
+export type DeliveryState = "announced" | "approaching" | "at_door" | "granted" | "door_open" | "completed" | "blocked" | "rerouted" | "failed" | "expired";
+
+export type Window = { 
+/**
+ * Start (ms).
+ */
+not_before: number, 
+/**
+ * End (ms).
+ */
+not_after: number, };
+
+export type Address = { 
+/**
+ * Its id.
+ */
+id: string, 
+/**
+ * Short name.
+ */
+label: string, 
+/**
+ * Kind.
+ */
+kind: AddressKind, 
+/**
+ * The postal address.
+ */
+address: string, };
+
+export type AddressKind = "neighbour" | "pickup_point" | "locker" | "other";
+
+export type Lock = { 
+/**
+ * Its id.
+ */
+id: string, 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * Door or garage.
+ */
+kind: string, 
+/**
+ * When it was paired.
+ */
+paired_at: number, 
+/**
+ * When the cloud last heard from it (a camera heartbeat).
+ */
+last_seen_at: number | null, 
+/**
+ * Heard from in the last few seconds.
+ */
+online: boolean, 
+/**
+ * Whether its camera says it is recording.
+ */
+camera_recording: boolean, };
+
+export type Event = { 
+/**
+ * Position in the household's log: 1, 2, 3, … without gaps.
+ */
+seq: number, 
+/**
+ * What happened, e.g. `delivery.announced`.
+ */
+kind: string, 
+/**
+ * When (ms since the epoch).
+ */
+at: number, 
+/**
+ * The household device that caused it, if one did.
+ */
+device_id: string | null, 
+/**
+ * Details; shape depends on `kind`.
+ */
+data: JsonValue, };
+
 export const commands = {
   /**
    * Checks the keyring and the notification service this app needs.
    */
   systemCheck: (): Promise<SystemCheck> => invoke<SystemCheck>("system_check"),
+  /**
+   * Who is signed in on this device.
+   */
+  session: (): Promise<SessionInfo> => invoke<SessionInfo>("session"),
+  /**
+   * Starts the demo home (a local cloud, lock, camera and courier) and signs in to it.
+   */
+  startDemo: (): Promise<SessionInfo> => invoke<SessionInfo>("start_demo"),
+  /**
+   * Signs this device in to a household login.
+   */
+  signIn: (cloud: string, email: string, password: string, totp: string | null): Promise<SessionInfo> => invoke<SessionInfo>("sign_in", { cloud, email, password, totp }),
+  /**
+   * Creates a household login with this device as its first.
+   */
+  createAccount: (cloud: string, email: string, password: string): Promise<SessionInfo> => invoke<SessionInfo>("create_account", { cloud, email, password }),
+  /**
+   * Signs this device out.
+   */
+  signOut: (): Promise<null> => invoke<null>("sign_out"),
+  /**
+   * The home screen: locks, deliveries, connection.
+   */
+  home: (): Promise<HomeView> => invoke<HomeView>("home"),
+  /**
+   * One delivery with its timeline and the addresses it can go to.
+   */
+  deliveryView: (id: string): Promise<DeliveryView> => invoke<DeliveryView>("delivery_view", { id }),
+  /**
+   * Block access (signed with the household key).
+   */
+  block: (id: string): Promise<Delivery> => invoke<Delivery>("block", { id }),
+  /**
+   * Reroute to an alternate address.
+   */
+  reroute: (id: string, address_id: string): Promise<Delivery> => invoke<Delivery>("reroute", { id, address_id }),
+  /**
+   * Approve entry.
+   */
+  approve: (id: string): Promise<Delivery> => invoke<Delivery>("approve", { id }),
 };

@@ -1,0 +1,330 @@
+//! The demo home, for trying Doorstep without hardware or an account anywhere.
+//!
+//! Everything is real and runs inside the app on loopback: the cloud (the
+//! `doorstep-cloud` library on SQLite in the app's data folder), a lock with its
+//! camera (the `doorstep-lock` agent, paired with a one-time code like a real one),
+//! a carrier, and a courier who announces a parcel at once and then one every few
+//! minutes, comes to the door, goes in, and obeys Block and Reroute. The household is
+//! a normal account of that local cloud, signed in through the same client core as a
+//! real one; its standing policy lets the demo carrier in, so the first delivery needs
+//! no clicks to watch — Block and Reroute are there to try.
+#![deny(missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use doorstep_core::{AppPaths, Client, Credentials, schedule_text};
+use doorstep_courier::door::{Outcome, Visit, Visitor};
+use doorstep_proto::{LockKind, SigningKey, Timestamp};
+use rand_core::RngCore;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// The carrier the demo courier works for (shown in popups and on the home screen).
+pub const DEMO_CARRIER: &str = "Demo Parcel Co.";
+
+/// How fast the demo moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    /// From the announcement to the courier at the door.
+    pub arrival_after: Duration,
+    /// How long the courier stays inside with the door open.
+    pub inside: Duration,
+    /// Between parcels.
+    pub every: Duration,
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Self {
+            arrival_after: Duration::from_secs(20),
+            inside: Duration::from_secs(25),
+            every: Duration::from_secs(180),
+        }
+    }
+}
+
+impl Pace {
+    /// `DOORSTEP_DEMO_PACE=arrival,inside,every` (seconds) overrides the default;
+    /// tests use it to make a delivery take seconds.
+    pub fn from_env() -> Self {
+        let Ok(text) = std::env::var("DOORSTEP_DEMO_PACE") else {
+            return Self::default();
+        };
+        let secs: Vec<u64> = text
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect();
+        match secs.as_slice() {
+            [arrival, inside, every] => Self {
+                arrival_after: Duration::from_secs(*arrival),
+                inside: Duration::from_secs(*inside),
+                every: Duration::from_secs((*every).max(1)),
+            },
+            _ => {
+                tracing::warn!(%text, "DOORSTEP_DEMO_PACE must be three numbers of seconds: arrival,inside,every");
+                Self::default()
+            }
+        }
+    }
+}
+
+/// What the demo remembers between runs (nothing secret: the carrier key opens
+/// nothing but the demo's own local cloud).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct DemoState {
+    port: u16,
+    household_id: Option<String>,
+    carrier_key: Option<String>,
+}
+
+/// A running demo home.
+#[derive(Debug)]
+pub struct DemoHome {
+    cloud: Option<doorstep_cloud::RunningCloud>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    courier: Option<Courier>,
+    /// The local cloud's address.
+    pub cloud_url: String,
+    /// The simulated lock's control interface (its "buttons").
+    pub lock_control: String,
+}
+
+impl DemoHome {
+    /// Starts the demo home in `paths`' data folder (creating it the first time) and
+    /// returns it with the household's client, signed in.
+    pub async fn start(paths: &AppPaths, pace: Pace) -> anyhow::Result<(Self, Client)> {
+        let dir = paths.data_dir().join("demo");
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let state_file = dir.join("demo.json");
+        let mut state: Option<DemoState> = std::fs::read(&state_file)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        // The same port every run: the household's sign-in remembers the address.
+        let listener = match &state {
+            Some(s) => tokio::net::TcpListener::bind(("127.0.0.1", s.port))
+                .await
+                .with_context(|| {
+                    format!(
+                        "the demo cloud's port {} is taken; quit the other Doorstep",
+                        s.port
+                    )
+                })?,
+            None => tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+        };
+        let port = listener.local_addr()?.port();
+        let settings = doorstep_cloud::Settings {
+            data_dir: dir.join("cloud"),
+            ..doorstep_cloud::Settings::default()
+        };
+        let cloud = doorstep_cloud::start(listener, settings).await?;
+        let cloud_url = format!("http://127.0.0.1:{port}");
+        let mut demo = DemoState {
+            port,
+            household_id: None,
+            carrier_key: None,
+        };
+        if let Some(previous) = state.take() {
+            demo.household_id = previous.household_id;
+            demo.carrier_key = previous.carrier_key;
+        }
+
+        let client = match Client::restore(paths)? {
+            Some(client)
+                if Some(&client.account().household_id) == demo.household_id.as_ref()
+                    && client.account().cloud == cloud_url =>
+            {
+                client
+            }
+            _ => {
+                // A fresh demo household (also when the keyring lost the old one).
+                let _ = std::fs::remove_dir_all(dir.join("lock"));
+                let client = Client::create_account(
+                    paths,
+                    Credentials {
+                        cloud: cloud_url.clone(),
+                        email: format!("demo-{}@demo.doorstep.invalid", random_hex(6)),
+                        password: SecretString::from(random_hex(24)),
+                        totp: None,
+                        device_name: "This computer (demo)".into(),
+                    },
+                    "Europe/Berlin",
+                )
+                .await?;
+                demo.household_id = Some(client.account().household_id.clone());
+                client
+            }
+        };
+
+        let lock_dir = dir.join("lock");
+        if !lock_dir.join("identity.json").exists() {
+            let code = client.pairing_code("Front door", LockKind::Door).await?;
+            doorstep_lock::identity::Paired::pair(&cloud_url, &code.code, &lock_dir, None).await?;
+            client
+                .add_address(
+                    "Mrs Weber next door",
+                    doorstep_api::AddressKind::Neighbour,
+                    "Hauptstraße 2",
+                )
+                .await?;
+            client
+                .add_address(
+                    "Kiosk am Markt",
+                    doorstep_api::AddressKind::PickupPoint,
+                    "Marktplatz 5",
+                )
+                .await?;
+        }
+        let agent = doorstep_lock::agent::Agent::open(&lock_dir)?;
+        let control = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let lock_control = format!("http://{}", control.local_addr()?);
+        let tasks = vec![tokio::spawn(async move {
+            if let Err(e) = agent.run(control).await {
+                tracing::error!(error = %e, "the demo lock stopped");
+            }
+        })];
+
+        let carrier_key = match demo.carrier_key.clone() {
+            Some(key) => key,
+            None => {
+                let carrier = doorstep_cloud::carriers::create(
+                    &cloud.state.db,
+                    DEMO_CARRIER,
+                    None,
+                    Timestamp::now().0,
+                )
+                .await?;
+                demo.carrier_key = Some(carrier.api_key.clone());
+                carrier.api_key
+            }
+        };
+        if client.policy().await?.is_none() {
+            client
+                .set_policy(
+                    vec![DEMO_CARRIER.to_owned()],
+                    Vec::new(),
+                    schedule_text::weekly("daily", "00:00-24:00", "Europe/Berlin")?,
+                    120,
+                )
+                .await?;
+        }
+        write_state(&state_file, &demo)?;
+
+        let courier = Courier {
+            cloud: cloud_url.clone(),
+            lock: lock_control.clone(),
+            household_id: client.account().household_id.clone(),
+            carrier_key,
+            pace,
+        };
+        tracing::info!(%cloud_url, %lock_control, "demo home running");
+        Ok((
+            Self {
+                cloud: Some(cloud),
+                tasks,
+                courier: Some(courier),
+                cloud_url,
+                lock_control,
+            },
+            client,
+        ))
+    }
+
+    /// Sends the courier on its rounds: a parcel at once, then one every
+    /// [`Pace::every`]. Call it once the household's feed is live, so the first
+    /// announcement is news to it rather than history. Calling it again does nothing.
+    pub fn start_courier(&mut self) {
+        if let Some(courier) = self.courier.take() {
+            self.tasks.push(tokio::spawn(courier.run()));
+        }
+    }
+
+    /// Stops the courier, the lock's control interface and the cloud.
+    pub async fn stop(mut self) {
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
+        if let Some(cloud) = self.cloud.take() {
+            cloud.stop().await;
+        }
+    }
+}
+
+/// The demo courier: announces a parcel, comes to the door, goes in.
+#[derive(Debug)]
+struct Courier {
+    cloud: String,
+    lock: String,
+    household_id: String,
+    carrier_key: String,
+    pace: Pace,
+}
+
+impl Courier {
+    async fn run(self) {
+        let http = reqwest::Client::new();
+        let mut parcel = 0u32;
+        loop {
+            parcel += 1;
+            if let Err(e) = self.one_parcel(&http, parcel).await {
+                tracing::warn!(error = %e, "demo parcel did not go through");
+            }
+            tokio::time::sleep(self.pace.every).await;
+        }
+    }
+
+    async fn one_parcel(&self, http: &reqwest::Client, parcel: u32) -> anyhow::Result<()> {
+        let key = SigningKey::generate();
+        let tracking_id = format!("DEMO-{}-{parcel:03}", random_hex(3).to_uppercase());
+        let now = Timestamp::now().0;
+        let arrival = now + i64::try_from(self.pace.arrival_after.as_millis()).unwrap_or(0);
+        let response = http
+            .post(format!("{}/v1/carrier/shipments", self.cloud))
+            .bearer_auth(&self.carrier_key)
+            .json(&serde_json::json!({
+                "tracking_id": tracking_id,
+                "household_id": self.household_id,
+                "window": { "not_before": now - 60_000, "not_after": now + 90 * 60_000 },
+                "courier_key": key.public_key().to_base64(),
+                "eta": arrival,
+            }))
+            .send()
+            .await?;
+        let delivery: doorstep_api::Delivery = response.error_for_status()?.json().await?;
+        tokio::time::sleep(self.pace.arrival_after).await;
+        let say = |line: &str| tracing::info!(courier = %tracking_id, "{line}");
+        let visit = Visit {
+            cloud: self.cloud.clone(),
+            lock: self.lock.clone(),
+            key: &key,
+            visitor: Visitor::Courier {
+                delivery_id: delivery.id,
+                tracking_id: tracking_id.clone(),
+                carrier_key: self.carrier_key.clone(),
+            },
+            inside: self.pace.inside,
+            say: &say,
+        };
+        match visit.run().await? {
+            Outcome::Delivered => tracing::info!(%tracking_id, "demo parcel delivered"),
+            other => {
+                tracing::info!(%tracking_id, outcome = ?other, "demo parcel not delivered inside")
+            }
+        }
+        Ok(())
+    }
+}
+
+fn write_state(path: &Path, state: &DemoState) -> anyhow::Result<()> {
+    let tmp: PathBuf = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(state)?)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand_core::OsRng.fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}

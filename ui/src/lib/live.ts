@@ -1,0 +1,37 @@
+import { Channel, invoke } from "@tauri-apps/api/core";
+
+/** One camera frame as the shell streams it: `seq u64 BE ‖ captured_at i64 BE ‖ JPEG`. */
+export interface LiveFrame {
+  seq: number;
+  capturedAt: number;
+  jpeg: Uint8Array;
+}
+
+/** No new frame for this long and the picture is stale (SPEC §4). */
+export const STALE_AFTER_MS = 1000;
+
+export function parseFrame(buffer: ArrayBuffer): LiveFrame | null {
+  if (buffer.byteLength < 18) return null;
+  const view = new DataView(buffer);
+  const jpeg = new Uint8Array(buffer, 16);
+  if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return null;
+  return {
+    seq: Number(view.getBigUint64(0)),
+    capturedAt: Number(view.getBigInt64(8)),
+    jpeg,
+  };
+}
+
+/** Starts the live view of `lockId`; frames arrive raw (no JSON) on a Tauri channel. */
+export async function watchLive(lockId: string, onFrame: (frame: LiveFrame) => void): Promise<void> {
+  const frames = new Channel<ArrayBuffer>();
+  frames.onmessage = (message) => {
+    const frame = parseFrame(message);
+    if (frame) onFrame(frame);
+  };
+  await invoke("watch_live", { lock_id: lockId, frames });
+}
+
+export async function stopLive(): Promise<void> {
+  await invoke("stop_live");
+}
