@@ -1,8 +1,11 @@
 //! The Tauri side of `doorstep_core::ipc`: each command is a few lines that hand
 //! the work to the core. Names match `doorstep_core::ipc::COMMAND_NAMES`.
 
-use doorstep_api::Delivery;
-use doorstep_core::ipc::{DeliveryView, HomeView, IpcError, SessionInfo, SystemCheck};
+use doorstep_api::{Address, AuditEntry, Delivery, Device, Recording};
+use doorstep_core::ipc::{
+    DeliveryView, GuestView, HomeView, IpcError, RecordingFrame, SessionInfo, SettingsView,
+    SystemCheck,
+};
 use doorstep_core::video::LiveView;
 use doorstep_core::{Client, Credentials};
 use secrecy::SecretString;
@@ -160,6 +163,9 @@ pub(crate) async fn sign_out(state: State<'_, AppState>) -> Answer<()> {
         client.sign_out().await?;
     }
     let _ = std::fs::remove_file(demo_marker(&state));
+    doorstep_core::secrets::SecretStore::new(state.paths.app_id())
+        .delete(doorstep_demo::DEMO_PASSWORD_ENTRY)
+        .map_err(doorstep_core::CoreError::from)?;
     Ok(())
 }
 
@@ -290,6 +296,134 @@ pub(crate) async fn stop_live(state: State<'_, AppState>) -> Answer<()> {
         live.abort();
     }
     Ok(())
+}
+
+#[tauri::command]
+pub(crate) async fn activity(
+    state: State<'_, AppState>,
+    prefix: Option<String>,
+) -> Answer<Vec<AuditEntry>> {
+    let (client, _, _) = client(&state).await?;
+    Ok(client.audit(prefix.as_deref(), 200).await?)
+}
+
+#[tauri::command]
+pub(crate) async fn recordings(state: State<'_, AppState>) -> Answer<Vec<Recording>> {
+    let (client, _, _) = client(&state).await?;
+    Ok(client.recordings(None).await?)
+}
+
+#[tauri::command]
+pub(crate) async fn recording_frame(
+    state: State<'_, AppState>,
+    id: String,
+    at: Option<i64>,
+) -> Answer<RecordingFrame> {
+    use base64::Engine;
+    let (client, _, _) = client(&state).await?;
+    let frame = client.recording_frame(&id, at).await?;
+    Ok(RecordingFrame {
+        seq: frame.seq,
+        captured_at: frame.captured_at,
+        data_url: format!(
+            "data:image/jpeg;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(&frame.jpeg)
+        ),
+    })
+}
+
+#[tauri::command]
+pub(crate) async fn devices(state: State<'_, AppState>) -> Answer<Vec<Device>> {
+    let (client, _, _) = client(&state).await?;
+    Ok(client.devices().await?)
+}
+
+#[tauri::command]
+pub(crate) async fn sign_out_device(state: State<'_, AppState>, id: String) -> Answer<()> {
+    let (client, _, _) = client(&state).await?;
+    Ok(client.sign_out_device(&id).await?)
+}
+
+#[tauri::command]
+pub(crate) async fn settings(state: State<'_, AppState>) -> Answer<SettingsView> {
+    let (client, _, _) = client(&state).await?;
+    Ok(SettingsView {
+        lead_time_minutes: client.household_settings().await?.lead_time_minutes,
+        addresses: client.addresses().await?,
+    })
+}
+
+#[tauri::command]
+pub(crate) async fn set_lead_time(state: State<'_, AppState>, minutes: i64) -> Answer<()> {
+    let (client, _, _) = client(&state).await?;
+    client.set_lead_time(minutes).await?;
+    Ok(())
+}
+
+#[tauri::command]
+pub(crate) async fn add_address(
+    state: State<'_, AppState>,
+    label: String,
+    address: String,
+) -> Answer<Address> {
+    let (client, _, _) = client(&state).await?;
+    Ok(client
+        .add_address(&label, doorstep_api::AddressKind::Neighbour, &address)
+        .await?)
+}
+
+#[tauri::command]
+pub(crate) async fn remove_address(state: State<'_, AppState>, id: String) -> Answer<()> {
+    let (client, _, _) = client(&state).await?;
+    Ok(client.remove_address(&id).await?)
+}
+
+#[tauri::command]
+pub(crate) async fn test_popup() -> Answer<()> {
+    tauri::async_runtime::spawn_blocking(|| {
+        doorstep_core::popup::Notifier::new("Doorstep").show(&doorstep_core::popup::Popup::new(
+            "Doorstep test popup",
+            "Popups work: you will see one when a courier is on the way or at the door.",
+        ))
+    })
+    .await
+    .map_err(|e| IpcError::internal(e.to_string()))?
+    .map_err(|e| IpcError::internal(e.to_string()))?;
+    Ok(())
+}
+
+#[tauri::command]
+pub(crate) async fn guests(state: State<'_, AppState>) -> Answer<Vec<GuestView>> {
+    let (client, _, _) = client(&state).await?;
+    Ok(client.guests().await?.iter().map(GuestView::from).collect())
+}
+
+#[tauri::command]
+pub(crate) async fn add_guest(
+    state: State<'_, AppState>,
+    name: String,
+    key: String,
+    days: String,
+    hours: String,
+) -> Answer<GuestView> {
+    let (client, _, _) = client(&state).await?;
+    let zone = client.household_settings().await?.time_zone;
+    let weekly = doorstep_core::schedule_text::weekly(&days, &hours, &zone)?;
+    let guest = client
+        .add_guest(
+            &name,
+            &key,
+            doorstep_proto::GuestSchedule::Weekly(weekly),
+            &[],
+        )
+        .await?;
+    Ok(GuestView::from(&guest))
+}
+
+#[tauri::command]
+pub(crate) async fn revoke_guest(state: State<'_, AppState>, id: String) -> Answer<()> {
+    let (client, _, _) = client(&state).await?;
+    Ok(client.revoke_guest(&id).await?)
 }
 
 fn device_name() -> String {

@@ -1,4 +1,9 @@
 //! The real app window (test configuration) under Xvfb, driven through WebDriver.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking"
+)]
 
 use std::time::Duration;
 
@@ -27,9 +32,11 @@ async fn the_computer_check_button_asks_rust_and_shows_its_answer() {
     app.close().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     let desktop = DesktopSession::start().unwrap();
+    // This process plays a second computer of the household: same keyring and bus.
+    desktop.enter();
     // The courier comes 3 s after announcing and stays inside 40 s: time to watch and block.
     let log = desktop.root().join("app.log");
     let app = AppUnderTest::launch_with_env(
@@ -71,7 +78,6 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
         .await
         .unwrap();
     app.wait_for("[data-testid=delivery-state]").await.unwrap();
-    app.screenshot("delivery-open").await.unwrap();
     // Live frames advance: the frame number burned into the picture changes on the page.
     let first: u64 = app
         .text("[data-testid=frame-seq]")
@@ -88,13 +94,66 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     assert!(age.ends_with("ms old when it arrived"), "{age}");
     app.screenshot("delivery-live").await.unwrap();
 
+    // A second device joins the demo household with its login.
+    let second = second_device(&desktop).await;
+    let second_feed = doorstep_core::Feed::start(&second, doorstep_core::FeedOptions::default());
+    let mut second_events = second_feed.subscribe();
+
+    // The camera is unplugged mid-entry: the picture goes stale and a banner says why.
+    let demo = demo_state(&desktop);
+    let lock = demo["lock_control"].as_str().unwrap().to_owned();
+    let http = reqwest::Client::new();
+    http.post(format!("{lock}/camera/unplug"))
+        .send()
+        .await
+        .unwrap();
+    app.wait_for("[data-testid=stale]").await.unwrap();
+    app.wait_for("[data-testid=feed-lost]").await.unwrap();
+    app.screenshot("delivery-feed-lost").await.unwrap();
+    http.post(format!("{lock}/camera/plug"))
+        .send()
+        .await
+        .unwrap();
+
     app.click("[data-testid=block]").await.unwrap();
     app.wait_for("[data-testid=delivery-state][data-state=blocked]")
         .await
         .unwrap();
     let result = app.text("[data-testid=action-result]").await.unwrap();
     assert!(result.contains("relocked"), "{result}");
+    // The lock really relocked (the courier closed the door and left).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let status: serde_json::Value = http
+            .get(format!("{lock}/status"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if status["bolt"] == "locked" && status["door"] == "closed" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not relocked: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     app.screenshot("delivery-blocked").await.unwrap();
+    // The second device saw the block.
+    tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Ok(doorstep_core::FeedUpdate::Event(event)) = second_events.recv().await
+                && event.kind == "delivery.blocked"
+            {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("the second device sees the block");
 
     // Reroute the blocked parcel to the neighbour.
     let select = app.wait_for("[data-testid=reroute-address]").await.unwrap();
@@ -106,6 +165,46 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     let to = app.text("[data-testid=rerouted-to]").await.unwrap();
     assert!(to.contains("Mrs Weber"), "{to}");
     app.screenshot("delivery-rerouted").await.unwrap();
+
+    // Every main screen, in light and dark, English and German.
+    for (language, theme) in [
+        ("en", "light"),
+        ("en", "dark"),
+        ("de", "light"),
+        ("de", "dark"),
+    ] {
+        app.click("[data-testid=nav-settings]").await.unwrap();
+        app.wait_for("[data-testid=language]")
+            .await
+            .unwrap()
+            .select_by_value(language)
+            .await
+            .unwrap();
+        app.wait_for("[data-testid=theme]")
+            .await
+            .unwrap()
+            .select_by_value(theme)
+            .await
+            .unwrap();
+        for section in [
+            "home",
+            "activity",
+            "recordings",
+            "guests",
+            "household",
+            "settings",
+        ] {
+            app.click(&format!("[data-testid=nav-{section}]"))
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            app.screenshot(&format!("{section}-{theme}-{language}"))
+                .await
+                .unwrap();
+        }
+    }
+    let nav = app.text("[data-testid=nav-settings]").await.unwrap();
+    assert_eq!(nav, "Einstellungen");
 
     app.close().await.unwrap();
 }
@@ -137,4 +236,41 @@ impl Drop for DumpOnPanic {
             }
         }
     }
+}
+
+fn demo_state(desktop: &DesktopSession) -> serde_json::Value {
+    let file = desktop
+        .doorstep_home()
+        .join("dev.doorstep.app.e2e/data/demo/demo.json");
+    serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap()
+}
+
+/// A second core signed in to the demo household, as another computer would be.
+async fn second_device(desktop: &DesktopSession) -> doorstep_core::Client {
+    let account: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            desktop
+                .doorstep_home()
+                .join("dev.doorstep.app.e2e/config/account.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let password = doorstep_core::secrets::SecretStore::new("dev.doorstep.app.e2e")
+        .get(doorstep_demo::DEMO_PASSWORD_ENTRY)
+        .unwrap()
+        .expect("the demo password in the keyring");
+    doorstep_core::Client::sign_in(
+        &doorstep_core::AppPaths::under(&desktop.doorstep_home(), "dev.doorstep.test.second")
+            .unwrap(),
+        doorstep_core::Credentials {
+            cloud: account["cloud"].as_str().unwrap().to_owned(),
+            email: account["email"].as_str().unwrap().to_owned(),
+            password,
+            totp: None,
+            device_name: "Second computer".into(),
+        },
+    )
+    .await
+    .unwrap()
 }

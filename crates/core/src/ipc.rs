@@ -2,7 +2,10 @@
 //! types that cross the boundary. `ui/src/lib/bindings.ts` is generated from this
 //! file (`make bindings`); a test fails when the committed copy is stale.
 
-use doorstep_api::{Address, AddressKind, Delivery, DeliveryState, Event, Lock, Window};
+use doorstep_api::{
+    Address, AddressKind, AuditEntry, Delivery, DeliveryState, Device, Event, Lock, Recording,
+    Window,
+};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -158,6 +161,78 @@ impl From<&crate::alerts::Intent> for Navigate {
     }
 }
 
+/// One frame of a recording, ready for an `<img>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordingFrame {
+    /// The camera's frame number.
+    pub seq: u64,
+    /// When it was captured (ms).
+    pub captured_at: i64,
+    /// `data:image/jpeg;base64,…`.
+    pub data_url: String,
+}
+
+/// The settings page.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsView {
+    /// Minutes before the ETA for "courier arriving".
+    pub lead_time_minutes: i64,
+    /// Alternate addresses.
+    pub addresses: Vec<Address>,
+}
+
+/// A guest as the guests page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct GuestView {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// When they may come, in words.
+    pub schedule: String,
+    /// Whether the household revoked them.
+    pub revoked: bool,
+}
+
+impl From<&doorstep_api::Guest> for GuestView {
+    fn from(guest: &doorstep_api::Guest) -> Self {
+        const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+        let schedule = match &guest.schedule {
+            doorstep_proto::GuestSchedule::Weekly(hours) => format!(
+                "{} {:02}:{:02}–{:02}:{:02}",
+                hours
+                    .days
+                    .iter()
+                    .filter_map(|d| DAYS.get(usize::from(*d).saturating_sub(1)))
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                hours.from_minute / 60,
+                hours.from_minute % 60,
+                hours.until_minute / 60,
+                hours.until_minute % 60
+            ),
+            doorstep_proto::GuestSchedule::Once(window) => {
+                let at = |ms: i64| {
+                    chrono::DateTime::from_timestamp_millis(ms)
+                        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                        .unwrap_or_default()
+                };
+                format!("{} – {}", at(window.not_before.0), at(window.not_after.0))
+            }
+        };
+        Self {
+            id: guest.id.clone(),
+            name: guest.name.clone(),
+            schedule,
+            revoked: guest.revoked,
+        }
+    }
+}
+
 /// Events the shell emits to the UI: `(name, payload type)`.
 pub const EVENT_NAMES: &[(&str, &str)] = &[("feed", "FeedMessage"), ("intent", "Navigate")];
 
@@ -259,6 +334,32 @@ ipc_commands! {
     reroute(id: String, address_id: String) -> Delivery;
     /// Approve entry.
     approve(id: String) -> Delivery;
+    /// Who did what, newest first; `prefix` filters by action (`delivery.`, `video.` …).
+    activity(prefix: Option<String>) -> Vec<AuditEntry>;
+    /// Recordings, newest first.
+    recordings() -> Vec<Recording>;
+    /// Seeks a recording: the first frame at or after `at` (ms).
+    recording_frame(id: String, at: Option<i64>) -> RecordingFrame;
+    /// Devices signed in to this login.
+    devices() -> Vec<Device>;
+    /// Signs another device out.
+    sign_out_device(id: String) -> ();
+    /// The settings page.
+    settings() -> SettingsView;
+    /// Minutes before arrival for "courier arriving".
+    set_lead_time(minutes: i64) -> ();
+    /// Adds an alternate address (a neighbour).
+    add_address(label: String, address: String) -> Address;
+    /// Removes an alternate address.
+    remove_address(id: String) -> ();
+    /// Shows a test popup.
+    test_popup() -> ();
+    /// Guests.
+    guests() -> Vec<GuestView>;
+    /// Invites a guest on weekly days and hours (`mon-fri`, `08:00-12:00`).
+    add_guest(name: String, key: String, days: String, hours: String) -> GuestView;
+    /// Revokes a guest.
+    revoke_guest(id: String) -> ();
 }
 
 fn snake_to_camel(name: &str) -> String {
@@ -299,6 +400,12 @@ pub fn bindings_typescript() -> String {
         AddressKind::decl(&cfg),
         Lock::decl(&cfg),
         Event::decl(&cfg),
+        AuditEntry::decl(&cfg),
+        Recording::decl(&cfg),
+        Device::decl(&cfg),
+        RecordingFrame::decl(&cfg),
+        SettingsView::decl(&cfg),
+        GuestView::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/core/src/ipc.rs by `make bindings`. Do not edit.\n\

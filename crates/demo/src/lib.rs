@@ -24,6 +24,9 @@ use serde::{Deserialize, Serialize};
 /// The carrier the demo courier works for (shown in popups and on the home screen).
 pub const DEMO_CARRIER: &str = "Demo Parcel Co.";
 
+/// Keyring entry (in the app's namespace) holding the demo login's password.
+pub const DEMO_PASSWORD_ENTRY: &str = "demo-password";
+
 /// How fast the demo moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pace {
@@ -77,6 +80,9 @@ struct DemoState {
     port: u16,
     household_id: Option<String>,
     carrier_key: Option<String>,
+    /// The lock's control interface of the current run (for tests and the curious).
+    #[serde(default)]
+    lock_control: Option<String>,
 }
 
 /// A running demo home.
@@ -124,6 +130,7 @@ impl DemoHome {
             port,
             household_id: None,
             carrier_key: None,
+            lock_control: None,
         };
         if let Some(previous) = state.take() {
             demo.household_id = previous.household_id;
@@ -140,18 +147,23 @@ impl DemoHome {
             _ => {
                 // A fresh demo household (also when the keyring lost the old one).
                 let _ = std::fs::remove_dir_all(dir.join("lock"));
+                let password = SecretString::from(random_hex(24));
                 let client = Client::create_account(
                     paths,
                     Credentials {
                         cloud: cloud_url.clone(),
                         email: format!("demo-{}@demo.doorstep.invalid", random_hex(6)),
-                        password: SecretString::from(random_hex(24)),
+                        password: password.clone(),
                         totp: None,
                         device_name: "This computer (demo)".into(),
                     },
                     "Europe/Berlin",
                 )
                 .await?;
+                // So a second device can join the demo household (the login's e-mail
+                // is in the account record).
+                doorstep_core::secrets::SecretStore::new(paths.app_id())
+                    .set(DEMO_PASSWORD_ENTRY, &password)?;
                 demo.household_id = Some(client.account().household_id.clone());
                 client
             }
@@ -179,6 +191,7 @@ impl DemoHome {
         let agent = doorstep_lock::agent::Agent::open(&lock_dir)?;
         let control = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let lock_control = format!("http://{}", control.local_addr()?);
+        demo.lock_control = Some(lock_control.clone());
         let tasks = vec![tokio::spawn(async move {
             if let Err(e) = agent.run(control).await {
                 tracing::error!(error = %e, "the demo lock stopped");

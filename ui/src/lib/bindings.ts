@@ -269,6 +269,134 @@ device_id: string | null,
  */
 data: JsonValue, };
 
+export type AuditEntry = { 
+/**
+ * When.
+ */
+at: number, 
+/**
+ * `device:<id>`, `carrier:<id>`, `lock:<id>` or `system`.
+ */
+actor: string, 
+/**
+ * The device, when a household device acted.
+ */
+device_id: string | null, 
+/**
+ * Its name at the time of reading.
+ */
+device_name: string | null, 
+/**
+ * What was done, e.g. `delivery.block`.
+ */
+action: string, 
+/**
+ * What it was done to.
+ */
+object_id: string | null, 
+/**
+ * A sentence.
+ */
+detail: string, };
+
+export type Recording = { 
+/**
+ * Its id.
+ */
+id: string, 
+/**
+ * The lock.
+ */
+lock_id: string, 
+/**
+ * The delivery it belongs to, if any.
+ */
+delivery_id: string | null, 
+/**
+ * First frame (ms).
+ */
+started_at: number, 
+/**
+ * Last frame (ms).
+ */
+last_frame_at: number, 
+/**
+ * How many frames.
+ */
+frames: number, };
+
+export type Device = { 
+/**
+ * Its id.
+ */
+id: string, 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * Its public key.
+ */
+public_key: string, 
+/**
+ * When it signed in.
+ */
+created_at: number, 
+/**
+ * Last token refresh.
+ */
+last_seen_at: number, 
+/**
+ * Whether it has a live session.
+ */
+signed_in: boolean, 
+/**
+ * Whether it is the device asking.
+ */
+this_device: boolean, };
+
+export type RecordingFrame = { 
+/**
+ * The camera's frame number.
+ */
+seq: number, 
+/**
+ * When it was captured (ms).
+ */
+capturedAt: number, 
+/**
+ * `data:image/jpeg;base64,…`.
+ */
+dataUrl: string, };
+
+export type SettingsView = { 
+/**
+ * Minutes before the ETA for "courier arriving".
+ */
+leadTimeMinutes: number, 
+/**
+ * Alternate addresses.
+ */
+addresses: Array<Address>, };
+
+export type GuestView = { 
+/**
+ * Its id.
+ */
+id: string, 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * When they may come, in words.
+ */
+schedule: string, 
+/**
+ * Whether the household revoked them.
+ */
+revoked: boolean, };
+
 export const commands = {
   /**
    * Checks the keyring and the notification service this app needs.
@@ -314,4 +442,56 @@ export const commands = {
    * Approve entry.
    */
   approve: (id: string): Promise<Delivery> => invoke<Delivery>("approve", { id }),
+  /**
+   * Who did what, newest first; `prefix` filters by action (`delivery.`, `video.` …).
+   */
+  activity: (prefix: string | null): Promise<Array<AuditEntry>> => invoke<Array<AuditEntry>>("activity", { prefix }),
+  /**
+   * Recordings, newest first.
+   */
+  recordings: (): Promise<Array<Recording>> => invoke<Array<Recording>>("recordings"),
+  /**
+   * Seeks a recording: the first frame at or after `at` (ms).
+   */
+  recordingFrame: (id: string, at: number | null): Promise<RecordingFrame> => invoke<RecordingFrame>("recording_frame", { id, at }),
+  /**
+   * Devices signed in to this login.
+   */
+  devices: (): Promise<Array<Device>> => invoke<Array<Device>>("devices"),
+  /**
+   * Signs another device out.
+   */
+  signOutDevice: (id: string): Promise<null> => invoke<null>("sign_out_device", { id }),
+  /**
+   * The settings page.
+   */
+  settings: (): Promise<SettingsView> => invoke<SettingsView>("settings"),
+  /**
+   * Minutes before arrival for "courier arriving".
+   */
+  setLeadTime: (minutes: number): Promise<null> => invoke<null>("set_lead_time", { minutes }),
+  /**
+   * Adds an alternate address (a neighbour).
+   */
+  addAddress: (label: string, address: string): Promise<Address> => invoke<Address>("add_address", { label, address }),
+  /**
+   * Removes an alternate address.
+   */
+  removeAddress: (id: string): Promise<null> => invoke<null>("remove_address", { id }),
+  /**
+   * Shows a test popup.
+   */
+  testPopup: (): Promise<null> => invoke<null>("test_popup"),
+  /**
+   * Guests.
+   */
+  guests: (): Promise<Array<GuestView>> => invoke<Array<GuestView>>("guests"),
+  /**
+   * Invites a guest on weekly days and hours (`mon-fri`, `08:00-12:00`).
+   */
+  addGuest: (name: string, key: string, days: string, hours: string): Promise<GuestView> => invoke<GuestView>("add_guest", { name, key, days, hours }),
+  /**
+   * Revokes a guest.
+   */
+  revokeGuest: (id: string): Promise<null> => invoke<null>("revoke_guest", { id }),
 };

@@ -1,21 +1,9 @@
 import type { Delivery, DeliveryState, Event } from "./bindings";
-
-const stateLabels: Record<DeliveryState, string> = {
-  announced: "Announced",
-  approaching: "On the way",
-  at_door: "At the door",
-  granted: "Letting in",
-  door_open: "Inside now",
-  completed: "Delivered",
-  blocked: "Blocked",
-  rerouted: "Rerouted",
-  failed: "Not delivered",
-  expired: "Expired",
-};
+import { hasKey, t, type Key } from "./i18n.svelte";
 
 /** The state as people read it. */
 export function stateLabel(state: DeliveryState): string {
-  return stateLabels[state];
+  return t(`state.${state}` as Key);
 }
 
 /** While the courier can be, or is, inside: the moments live video matters. */
@@ -42,25 +30,10 @@ export function when(ms: number, now: number = Date.now()): string {
     : date.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
 }
 
-const eventLabels: Record<string, string> = {
-  "delivery.announced": "Announced by the carrier",
-  "delivery.approved": "Approved",
-  "delivery.approaching": "Courier on the way",
-  "delivery.at_door": "Courier at the door",
-  "delivery.granted": "Entry granted",
-  "delivery.door_open": "Door opened",
-  "delivery.completed": "Delivered; door locked",
-  "delivery.blocked": "Access blocked",
-  "delivery.rerouted": "Rerouted",
-  "delivery.failed": "Could not be delivered inside",
-  "delivery.expired": "Window passed",
-  "camera.feed_lost": "Camera feed lost",
-  "camera.feed_restored": "Camera feed back",
-};
-
 /** One timeline line. */
 export function eventLabel(event: Event): string {
-  return eventLabels[event.kind] ?? event.kind;
+  const key = `event.${event.kind}`;
+  return hasKey(key) ? t(key) : event.kind;
 }
 
 /** The delivery an event is about, if any. */
