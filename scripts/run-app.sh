@@ -16,8 +16,13 @@ xvfb_pid=$!
 trap 'kill $xvfb_pid 2>/dev/null || true' EXIT
 sleep 1
 export DISPLAY=:87
-# A session bus of its own, so the keyring and popups have somewhere to go.
-dbus-run-session -- "$app" "$@" &
+# A session bus of its own with a keyring (kept under target/, not in your home)
+# and a notification server, so sign-in and popups work as on a desktop.
+mkdir -p target/run-keyring
+dbus-run-session -- bash -c '
+  XDG_DATA_HOME="$PWD/target/run-keyring" gnome-keyring-daemon --unlock --components=secrets <<<"doorstep" >/dev/null
+  dunst >/dev/null 2>&1 &
+  exec "$0" "$@"' "$app" "$@" &
 app_pid=$!
 sleep 5
 import -window root target/screenshots/run.png 2>/dev/null &&
