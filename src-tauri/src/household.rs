@@ -39,6 +39,7 @@ impl Household {
                     update = updates.recv() => match update {
                         Ok(FeedUpdate::Event(event)) => {
                             let _ = app.emit("feed", FeedMessage::Event { event: *event });
+                            crate::tray::update(&app, &cache_deliveries(&app).await);
                         }
                         Ok(FeedUpdate::Connection(state)) => {
                             let _ = app.emit("feed", FeedMessage::Connection { connection: ConnectionView::from(&state) });
@@ -83,6 +84,15 @@ impl Household {
     }
 }
 
+async fn cache_deliveries(app: &AppHandle) -> Vec<doorstep_api::Delivery> {
+    let state = app.state::<crate::AppState>();
+    let household = state.household.lock().await;
+    match household.as_ref() {
+        Some(current) => current.feed.snapshot().await.deliveries_newest_first(),
+        None => Vec::new(),
+    }
+}
+
 /// A popup was clicked: Block acts at once; everything else brings the window up on
 /// the right page.
 async fn on_intent(app: &AppHandle, client: &Client, intent: &Intent) {
@@ -91,10 +101,6 @@ async fn on_intent(app: &AppHandle, client: &Client, intent: &Intent) {
     {
         tracing::warn!(error = %e, "Block from a popup failed");
     }
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.show();
-        let _ = window.unminimize();
-        let _ = window.set_focus();
-    }
+    crate::tray::show_window(app);
     let _ = app.emit("intent", Navigate::from(intent));
 }

@@ -3,6 +3,7 @@
 
 mod commands;
 mod household;
+mod tray;
 
 use doorstep_core::AppPaths;
 use tauri::{Manager, WebviewUrl, WebviewWindowBuilder};
@@ -73,6 +74,16 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
                 .build()?;
             if let Some(window) = app.get_webview_window("main") {
                 tracing::debug!(label = window.label(), "window open");
+                if tray::install(app.handle()).is_some() {
+                    // With a tray, closing the window only hides it: popups keep coming.
+                    let hide = window.clone();
+                    window.on_window_event(move |event| {
+                        if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                            api.prevent_close();
+                            let _ = hide.hide();
+                        }
+                    });
+                }
             }
             Ok(())
         })

@@ -53,7 +53,21 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     .await
     .unwrap();
     // On failure, the app's own log is in the test output.
-    let _log = DumpOnPanic(log);
+    let _log = DumpOnPanic(log.clone());
+    let tray = (0..50)
+        .find_map(|_| {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains("tray icon ready") || text.contains("no tray icon") {
+                return Some(text);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            None
+        })
+        .unwrap_or_default();
+    assert!(
+        tray.contains("tray icon ready"),
+        "the tray icon was not made"
+    );
 
     app.click("[data-testid=try-demo]").await.unwrap();
     app.wait_for("[data-testid=demo-label]").await.unwrap();

@@ -1,0 +1,137 @@
+//! The tray icon: the app's status at a glance, a quick **Block access** while a
+//! courier can get in, and the way back to the window. With a tray, closing the
+//! window keeps the app running so popups keep coming.
+
+use std::sync::Mutex;
+
+use doorstep_api::Delivery;
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Manager};
+
+/// What the tray shows and can act on.
+pub(crate) struct Tray {
+    block: MenuItem<tauri::Wry>,
+    /// The delivery a quick Block would block.
+    entry: Mutex<Option<String>>,
+}
+
+/// Installs the tray icon; `None` when the desktop has no tray (the window then quits on close).
+impl std::fmt::Debug for Tray {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tray").field("entry", &self.entry).finish()
+    }
+}
+
+pub(crate) fn install(app: &AppHandle) -> Option<()> {
+    match build(app) {
+        Ok(tray) => {
+            app.manage(tray);
+            tracing::info!("tray icon ready");
+            Some(())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "no tray icon; closing the window quits");
+            None
+        }
+    }
+}
+
+fn build(app: &AppHandle) -> tauri::Result<Tray> {
+    let show = MenuItem::with_id(app, "show", "Show Doorstep", true, None::<&str>)?;
+    let block = MenuItem::with_id(
+        app,
+        "block",
+        "Block access (nobody at the door)",
+        false,
+        None::<&str>,
+    )?;
+    let quit = MenuItem::with_id(app, "quit", "Quit Doorstep", true, None::<&str>)?;
+    let separator = PredefinedMenuItem::separator(app)?;
+    let menu = Menu::with_items(app, &[&show, &block, &separator, &quit])?;
+    let mut builder = TrayIconBuilder::with_id("main")
+        .tooltip("Doorstep")
+        .menu(&menu)
+        .on_menu_event(|app, event| match event.id.as_ref() {
+            "show" => show_window(app),
+            "block" => block_entry(app),
+            "quit" => app.exit(0),
+            _ => {}
+        });
+    if let Some(icon) = app.default_window_icon() {
+        builder = builder.icon(icon.clone());
+    }
+    builder.build(app)?;
+    Ok(Tray {
+        block,
+        entry: Mutex::new(None),
+    })
+}
+
+pub(crate) fn show_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.show();
+        let _ = window.unminimize();
+        let _ = window.set_focus();
+    }
+}
+
+/// Updates the quick Block for the deliveries as they are now.
+pub(crate) fn update(app: &AppHandle, deliveries: &[Delivery]) {
+    let Some(tray) = app.try_state::<Tray>() else {
+        return;
+    };
+    let entry = deliveries.iter().find(|d| {
+        matches!(
+            d.state.as_str(),
+            "approaching" | "at_door" | "granted" | "door_open"
+        )
+    });
+    let (text, enabled) = match entry {
+        Some(d) => (
+            format!("Block access — {} {}", d.carrier, d.tracking_id),
+            true,
+        ),
+        None => ("Block access (nobody at the door)".to_owned(), false),
+    };
+    let _ = tray.block.set_text(text);
+    let _ = tray.block.set_enabled(enabled);
+    if let Ok(mut current) = tray.entry.lock() {
+        *current = entry.map(|d| d.id.clone());
+    }
+    if let Some(icon) = app.tray_by_id("main") {
+        let tooltip = match entry {
+            Some(d) => format!(
+                "Doorstep — {} {}",
+                d.carrier,
+                d.state.as_str().replace('_', " ")
+            ),
+            None => "Doorstep".to_owned(),
+        };
+        let _ = icon.set_tooltip(Some(tooltip));
+    }
+}
+
+fn block_entry(app: &AppHandle) {
+    let Some(tray) = app.try_state::<Tray>() else {
+        return;
+    };
+    let Some(id) = tray.entry.lock().ok().and_then(|e| e.clone()) else {
+        return;
+    };
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<crate::AppState>();
+        let client = state
+            .household
+            .lock()
+            .await
+            .as_ref()
+            .map(|h| h.client.clone());
+        if let Some(client) = client
+            && let Err(e) = client.block(&id).await
+        {
+            tracing::warn!(error = %e, "Block from the tray failed");
+        }
+    });
+}
