@@ -3,8 +3,8 @@
 
 use doorstep_api::{Address, AuditEntry, Delivery, Device, Recording};
 use doorstep_core::ipc::{
-    DeliveryView, GuestView, HomeView, IpcError, RecordingFrame, SessionInfo, SettingsView,
-    SystemCheck,
+    DeliveryView, GuestView, HomeView, IpcError, PolicyView, RecordingFrame, SessionInfo,
+    SettingsView, SystemCheck,
 };
 use doorstep_core::video::LiveView;
 use doorstep_core::{Client, Credentials};
@@ -390,6 +390,34 @@ pub(crate) async fn test_popup() -> Answer<()> {
     .map_err(|e| IpcError::internal(e.to_string()))?
     .map_err(|e| IpcError::internal(e.to_string()))?;
     Ok(())
+}
+
+#[tauri::command]
+pub(crate) async fn policy(state: State<'_, AppState>) -> Answer<PolicyView> {
+    let (client, _, _) = client(&state).await?;
+    Ok(PolicyView::from(client.policy().await?.as_ref()))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub(crate) async fn set_policy(
+    state: State<'_, AppState>,
+    carriers: Vec<String>,
+    days: String,
+    hours: String,
+    max_window_minutes: u32,
+) -> Answer<PolicyView> {
+    let (client, _, _) = client(&state).await?;
+    let zone = client.household_settings().await?.time_zone;
+    let weekly = doorstep_core::schedule_text::weekly(&days, &hours, &zone)?;
+    let carriers: Vec<String> = carriers
+        .into_iter()
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .collect();
+    let policy = client
+        .set_policy(carriers, Vec::new(), weekly, max_window_minutes)
+        .await?;
+    Ok(PolicyView::from(Some(&policy)))
 }
 
 #[tauri::command]

@@ -59,6 +59,8 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
             commands::add_address,
             commands::remove_address,
             commands::test_popup,
+            commands::policy,
+            commands::set_policy,
             commands::guests,
             commands::add_guest,
             commands::revoke_guest,

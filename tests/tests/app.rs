@@ -180,6 +180,21 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     assert!(to.contains("Mrs Weber"), "{to}");
     app.screenshot("delivery-rerouted").await.unwrap();
 
+    // The delivery policy is signed on save: its version goes up.
+    app.click("[data-testid=nav-settings]").await.unwrap();
+    eventually_text(&app, "[data-testid=policy-version]", |t| {
+        t.starts_with("Version 1")
+    })
+    .await;
+    let carriers = app.wait_for("[data-testid=policy-carriers]").await.unwrap();
+    carriers.clear().await.unwrap();
+    carriers.send_keys("Demo Parcel Co., DHL").await.unwrap();
+    app.click("[data-testid=policy-save]").await.unwrap();
+    eventually_text(&app, "[data-testid=policy-version]", |t| {
+        t.starts_with("Version 2")
+    })
+    .await;
+
     // Every main screen, in light and dark, English and German.
     for (language, theme) in [
         ("en", "light"),

@@ -183,6 +183,50 @@ pub struct SettingsView {
     pub addresses: Vec<Address>,
 }
 
+/// The standing delivery policy as the settings page edits it (verified against the
+/// household key before it is shown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyView {
+    /// Its version (0 when there is none).
+    pub version: u64,
+    /// Carriers allowed, as announced.
+    pub carriers: Vec<String>,
+    /// Days, e.g. `mon-fri` style list: 1 = Monday … 7 = Sunday.
+    pub days: Vec<u8>,
+    /// `08:00-18:00`.
+    pub hours: String,
+    /// The longest entry window, minutes.
+    pub max_window_minutes: u32,
+}
+
+impl From<Option<&doorstep_proto::DeliveryPolicy>> for PolicyView {
+    fn from(policy: Option<&doorstep_proto::DeliveryPolicy>) -> Self {
+        match policy {
+            Some(p) => Self {
+                version: p.version,
+                carriers: p.carriers.clone(),
+                days: p.hours.days.clone(),
+                hours: format!(
+                    "{:02}:{:02}-{:02}:{:02}",
+                    p.hours.from_minute / 60,
+                    p.hours.from_minute % 60,
+                    p.hours.until_minute / 60,
+                    p.hours.until_minute % 60
+                ),
+                max_window_minutes: p.max_window_minutes,
+            },
+            None => Self {
+                version: 0,
+                carriers: Vec::new(),
+                days: vec![1, 2, 3, 4, 5, 6],
+                hours: "08:00-18:00".into(),
+                max_window_minutes: 120,
+            },
+        }
+    }
+}
+
 /// A guest as the guests page lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -354,6 +398,10 @@ ipc_commands! {
     remove_address(id: String) -> ();
     /// Shows a test popup.
     test_popup() -> ();
+    /// The standing delivery policy.
+    policy() -> PolicyView;
+    /// Signs and saves a new delivery policy (`days` like `mon-fri`, `hours` like `08:00-18:00`).
+    set_policy(carriers: Vec<String>, days: String, hours: String, max_window_minutes: u32) -> PolicyView;
     /// Guests.
     guests() -> Vec<GuestView>;
     /// Invites a guest on weekly days and hours (`mon-fri`, `08:00-12:00`).
@@ -406,6 +454,7 @@ pub fn bindings_typescript() -> String {
         RecordingFrame::decl(&cfg),
         SettingsView::decl(&cfg),
         GuestView::decl(&cfg),
+        PolicyView::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/core/src/ipc.rs by `make bindings`. Do not edit.\n\

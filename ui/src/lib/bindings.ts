@@ -397,6 +397,28 @@ schedule: string,
  */
 revoked: boolean, };
 
+export type PolicyView = { 
+/**
+ * Its version (0 when there is none).
+ */
+version: number, 
+/**
+ * Carriers allowed, as announced.
+ */
+carriers: Array<string>, 
+/**
+ * Days, e.g. `mon-fri` style list: 1 = Monday … 7 = Sunday.
+ */
+days: Array<number>, 
+/**
+ * `08:00-18:00`.
+ */
+hours: string, 
+/**
+ * The longest entry window, minutes.
+ */
+maxWindowMinutes: number, };
+
 export const commands = {
   /**
    * Checks the keyring and the notification service this app needs.
@@ -482,6 +504,14 @@ export const commands = {
    * Shows a test popup.
    */
   testPopup: (): Promise<null> => invoke<null>("test_popup"),
+  /**
+   * The standing delivery policy.
+   */
+  policy: (): Promise<PolicyView> => invoke<PolicyView>("policy"),
+  /**
+   * Signs and saves a new delivery policy (`days` like `mon-fri`, `hours` like `08:00-18:00`).
+   */
+  setPolicy: (carriers: Array<string>, days: string, hours: string, max_window_minutes: number): Promise<PolicyView> => invoke<PolicyView>("set_policy", { carriers, days, hours, max_window_minutes }),
   /**
    * Guests.
    */
