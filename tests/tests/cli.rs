@@ -266,6 +266,70 @@ async fn a_person_signs_up_pairs_a_lock_watches_a_delivery_and_blocks_and_rerout
     assert_eq!(rerouted["rerouted_to"]["label"], "Mrs Weber");
     watch.wait_for("delivery.rerouted", &second);
 
+    // A guest with weekly hours, then revoked; the policy signed and shown.
+    let guest_key = SigningKey::generate().public_key().to_base64();
+    let guest = cli.ok_json(
+        me,
+        &[
+            "guests",
+            "add",
+            "--name",
+            "Cleaner",
+            "--key",
+            &guest_key,
+            "--days",
+            "mon-fri",
+            "--hours",
+            "08:00-12:00",
+        ],
+    );
+    assert_eq!(guest[0]["name"], "Cleaner");
+    assert_eq!(
+        guest[0]["schedule"]["weekly"]["days"],
+        serde_json::json!([1, 2, 3, 4, 5])
+    );
+    cli.ok_json(me, &["guests", "revoke", "Cleaner"]);
+    let guests = cli.ok_json(me, &["guests", "list"]);
+    assert_eq!(guests[0]["revoked"], true);
+    let (code, _, err) = cli.run(
+        me,
+        &[
+            "guests",
+            "add",
+            "--name",
+            "Late",
+            "--key",
+            &guest_key,
+            "--days",
+            "mon",
+            "--hours",
+            "25:00-26:00",
+        ],
+        None,
+    );
+    assert_eq!(code, 7, "{err}");
+    assert!(err.contains("hours"), "{err}");
+    let policy = cli.ok_json(
+        me,
+        &[
+            "policy",
+            "set",
+            "--carrier",
+            "DHL",
+            "--days",
+            "mon-sat",
+            "--hours",
+            "08:00-18:00",
+        ],
+    );
+    assert_eq!(policy["version"], 1);
+    assert_eq!(
+        cli.ok_json(me, &["policy", "show"])["carriers"],
+        serde_json::json!(["DHL"])
+    );
+    let lead = cli.ok_json(me, &["lead-time", "15"]);
+    assert_eq!(lead["ok"], true);
+
     // The log says who did it, from which device.
     let log = cli.ok_json(me, &["log", "--filter", "delivery."]);
     let blocked = log

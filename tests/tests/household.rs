@@ -178,6 +178,16 @@ async fn next_event(
     }
 }
 
+fn feed_with_popups(client: &Client, auto_approve: bool) -> Feed {
+    Feed::start(
+        client,
+        FeedOptions {
+            popups: Some(Notifier::new("Doorstep")),
+            auto_approve,
+        },
+    )
+}
+
 async fn wait_for_connection(feed: &Feed, wanted: impl Fn(&Connection) -> bool) {
     let mut connection = feed.connection();
     tokio::time::timeout(Duration::from_secs(15), async {
@@ -301,13 +311,7 @@ async fn two_devices_of_one_login_see_each_others_actions_and_are_signed_out_sep
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cloud_restarts_mid_delivery_and_the_feed_resumes_without_a_gap_or_a_second_popup() {
     let mut home = Home::start().await;
-    let mut feed = Feed::start(
-        &home.kitchen,
-        FeedOptions {
-            popups: Some(Notifier::new("Doorstep")),
-            auto_approve: false,
-        },
-    );
+    let mut feed = feed_with_popups(&home.kitchen, false);
     let mut intents = feed.take_intents().unwrap();
     let mut updates = feed.subscribe();
     wait_for_connection(&feed, |c| *c == Connection::Online).await;
@@ -395,13 +399,7 @@ async fn the_cloud_restarts_mid_delivery_and_the_feed_resumes_without_a_gap_or_a
 
     // The app restarts: it resumes from the cache, so nothing is shown twice.
     drop(feed);
-    let restarted = Feed::start(
-        &home.kitchen,
-        FeedOptions {
-            popups: Some(Notifier::new("Doorstep")),
-            auto_approve: false,
-        },
-    );
+    let restarted = feed_with_popups(&home.kitchen, false);
     wait_for_connection(&restarted, |c| *c == Connection::Online).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(count("Courier at the door"), 1);
@@ -432,13 +430,7 @@ async fn the_household_policy_approves_a_matching_delivery_without_asking() {
         )
         .await
         .unwrap();
-    let feed = Feed::start(
-        &home.kitchen,
-        FeedOptions {
-            popups: Some(Notifier::new("Doorstep")),
-            auto_approve: true,
-        },
-    );
+    let feed = feed_with_popups(&home.kitchen, true);
     let mut updates = feed.subscribe();
     wait_for_connection(&feed, |c| *c == Connection::Online).await;
     let delivery = home.announce("JJD-POLICY").await;
@@ -515,13 +507,7 @@ async fn the_household_watches_the_entry_live_sees_it_go_stale_and_seeks_the_rec
     use doorstep_core::video::{LiveUpdate, LiveView};
 
     let home = Home::start().await;
-    let feed = Feed::start(
-        &home.kitchen,
-        FeedOptions {
-            popups: Some(Notifier::new("Doorstep")),
-            auto_approve: false,
-        },
-    );
+    let feed = feed_with_popups(&home.kitchen, false);
     let mut updates = feed.subscribe();
     wait_for_connection(&feed, |c| *c == Connection::Online).await;
     let delivery = home.announce("JJD-LIVE").await;

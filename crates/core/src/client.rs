@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use doorstep_api::{
     Address, AddressKind, AuditEntry, CreateAccount, Delivery, Device, Guest, Household,
-    HouseholdChange, KdfParams, Lock, NewAddress, NewDevice, NewGuest, NewPairingCode, PairingCode,
-    Policy, SignIn, SignedIn,
+    HouseholdChange, KdfParams, Lock, NewAddress, NewDevice, NewPairingCode, PairingCode, Policy,
+    SignIn, SignedIn,
 };
 use doorstep_proto::{
     DeliveryApproval, DeliveryPolicy, DeviceId, GuestInvitation, GuestSchedule, HouseholdId,
@@ -439,14 +439,13 @@ impl Client {
             device: self.device(),
             approved_at: Timestamp::now(),
         };
-        let signed = Signed::sign(&approval, &self.inner.household_key);
-        self.session()
-            .call(
-                Method::POST,
-                &format!("/v1/deliveries/{}/approve", delivery.id),
-                Some(&serde_json::json!({ "approval": signed.to_base64() })),
-            )
-            .await
+        self.post_signed(
+            Method::POST,
+            &format!("/v1/deliveries/{}/approve", delivery.id),
+            "approval",
+            &approval,
+        )
+        .await
     }
 
     /// **Block access**: a household-signed revocation; the lock refuses the courier,
@@ -461,14 +460,13 @@ impl Client {
             device: self.device(),
             issued_at: Timestamp::now(),
         };
-        let signed = Signed::sign(&revocation, &self.inner.household_key);
-        self.session()
-            .call(
-                Method::POST,
-                &format!("/v1/deliveries/{}/block", delivery.id),
-                Some(&serde_json::json!({ "revocation": signed.to_base64() })),
-            )
-            .await
+        self.post_signed(
+            Method::POST,
+            &format!("/v1/deliveries/{}/block", delivery.id),
+            "revocation",
+            &revocation,
+        )
+        .await
     }
 
     /// **Reroute** to an alternate address, given by id or by its label.
@@ -581,15 +579,7 @@ impl Client {
             device: self.device(),
             issued_at: Timestamp::now(),
         };
-        let signed = Signed::sign(&invitation, &self.inner.household_key);
-        self.session()
-            .call(
-                Method::POST,
-                "/v1/guests",
-                Some(&NewGuest {
-                    invitation: signed.to_base64(),
-                }),
-            )
+        self.post_signed(Method::POST, "/v1/guests", "invitation", &invitation)
             .await
     }
 
@@ -613,14 +603,13 @@ impl Client {
             device: self.device(),
             issued_at: Timestamp::now(),
         };
-        let signed = Signed::sign(&revocation, &self.inner.household_key);
-        self.session()
-            .call::<_, ()>(
-                Method::POST,
-                &format!("/v1/guests/{}/revoke", found.id),
-                Some(&serde_json::json!({ "revocation": signed.to_base64() })),
-            )
-            .await
+        self.post_signed(
+            Method::POST,
+            &format!("/v1/guests/{}/revoke", found.id),
+            "revocation",
+            &revocation,
+        )
+        .await
     }
 
     /// Signs and stores a new delivery policy (its version one above the current).
@@ -659,16 +648,8 @@ impl Client {
             device: self.device(),
             issued_at: Timestamp::now(),
         };
-        let signed = Signed::sign(&policy, &self.inner.household_key);
         let _: Policy = self
-            .session()
-            .call(
-                Method::PUT,
-                "/v1/household/policy",
-                Some(&Policy {
-                    policy: Some(signed.to_base64()),
-                }),
-            )
+            .post_signed(Method::PUT, "/v1/household/policy", "policy", &policy)
             .await?;
         Ok(policy)
     }
@@ -714,6 +695,22 @@ impl Client {
                     kind,
                 }),
             )
+            .await
+    }
+
+    /// Signs `object` with the household key and sends it as `{field: envelope}`.
+    async fn post_signed<T: doorstep_proto::SignedObject, R: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        field: &str,
+        object: &T,
+    ) -> CoreResult<R> {
+        let signed = Signed::sign(object, &self.inner.household_key);
+        let mut body = serde_json::Map::new();
+        body.insert(field.to_owned(), signed.to_base64().into());
+        self.session()
+            .call(method, path, Some(&serde_json::Value::Object(body)))
             .await
     }
 
