@@ -44,7 +44,7 @@ pub(crate) async fn session(app: AppHandle, state: State<'_, AppState>) -> Answe
                 drop(household);
                 return start_demo(app, state).await;
             }
-            *household = Some(Household::start(&app, client, None));
+            *household = Some(Household::start(&app, client, None, state.language.clone()));
         }
     }
     Ok(household.as_ref().map_or(
@@ -77,7 +77,7 @@ pub(crate) async fn start_demo(app: AppHandle, state: State<'_, AppState>) -> An
         doorstep_demo::DemoHome::start(&state.paths, doorstep_demo::Pace::from_env())
             .await
             .map_err(|e| IpcError::internal(format!("the demo home could not start: {e:#}")))?;
-    let mut started = Household::start(&app, client, None);
+    let mut started = Household::start(&app, client, None, state.language.clone());
     // The courier sets off once the feed is live, so its first parcel is news (with
     // a popup) rather than history absorbed by the first sync.
     let mut connection = started.feed.connection();
@@ -148,7 +148,7 @@ async fn replace(app: &AppHandle, state: &AppState, client: Client) -> Answer<Se
         previous.stop().await;
     }
     let _ = std::fs::remove_file(demo_marker(state));
-    let started = Household::start(app, client, None);
+    let started = Household::start(app, client, None, state.language.clone());
     let info = started.info();
     *household = Some(started);
     Ok(info)
@@ -379,12 +379,19 @@ pub(crate) async fn remove_address(state: State<'_, AppState>, id: String) -> An
 }
 
 #[tauri::command]
-pub(crate) async fn test_popup() -> Answer<()> {
-    tauri::async_runtime::spawn_blocking(|| {
-        doorstep_core::popup::Notifier::new("Doorstep").show(&doorstep_core::popup::Popup::new(
+pub(crate) async fn test_popup(state: State<'_, AppState>) -> Answer<()> {
+    let popup = match state.language.get() {
+        doorstep_core::alerts::Language::German => doorstep_core::popup::Popup::new(
+            "Doorstep-Testhinweis",
+            "Hinweise funktionieren: Sie sehen einen, wenn ein Kurier unterwegs oder an der Tür ist.",
+        ),
+        doorstep_core::alerts::Language::English => doorstep_core::popup::Popup::new(
             "Doorstep test popup",
             "Popups work: you will see one when a courier is on the way or at the door.",
-        ))
+        ),
+    };
+    tauri::async_runtime::spawn_blocking(move || {
+        doorstep_core::popup::Notifier::new("Doorstep").show(&popup)
     })
     .await
     .map_err(|e| IpcError::internal(e.to_string()))?
@@ -418,6 +425,14 @@ pub(crate) async fn set_policy(
         .set_policy(carriers, Vec::new(), weekly, max_window_minutes)
         .await?;
     Ok(PolicyView::from(Some(&policy)))
+}
+
+#[tauri::command]
+pub(crate) async fn set_language(state: State<'_, AppState>, language: String) -> Answer<()> {
+    state
+        .language
+        .set(doorstep_core::alerts::Language::from_tag(&language));
+    Ok(())
 }
 
 #[tauri::command]

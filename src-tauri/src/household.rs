@@ -21,12 +21,18 @@ pub(crate) struct Household {
 
 impl Household {
     /// Starts the feed for `client` and forwards it to the UI.
-    pub(crate) fn start(app: &AppHandle, client: Client, demo: Option<DemoHome>) -> Self {
+    pub(crate) fn start(
+        app: &AppHandle,
+        client: Client,
+        demo: Option<DemoHome>,
+        language: doorstep_core::alerts::SharedLanguage,
+    ) -> Self {
         let mut feed = Feed::start(
             &client,
             FeedOptions {
                 popups: Some(Notifier::new("Doorstep")),
                 auto_approve: true,
+                language,
             },
         );
         let mut updates = feed.subscribe();

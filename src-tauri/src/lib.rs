@@ -13,6 +13,8 @@ use tauri::{Manager, WebviewUrl, WebviewWindowBuilder};
 pub(crate) struct AppState {
     pub(crate) paths: AppPaths,
     pub(crate) household: tokio::sync::Mutex<Option<household::Household>>,
+    /// The popups' language, set by the page from its language setting.
+    pub(crate) language: doorstep_core::alerts::SharedLanguage,
 }
 
 /// Runs the app with the given Tauri context until the user quits.
@@ -36,6 +38,7 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
         .manage(AppState {
             paths,
             household: tokio::sync::Mutex::new(None),
+            language: doorstep_core::alerts::SharedLanguage::default(),
         })
         .invoke_handler(tauri::generate_handler![
             commands::system_check,
@@ -61,6 +64,7 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
             commands::test_popup,
             commands::policy,
             commands::set_policy,
+            commands::set_language,
             commands::guests,
             commands::add_guest,
             commands::revoke_guest,

@@ -234,6 +234,11 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     }
     let nav = app.text("[data-testid=nav-settings]").await.unwrap();
     assert_eq!(nav, "Einstellungen");
+    // Popups follow the language chosen in the page.
+    app.click("[data-testid=test-popup]").await.unwrap();
+    desktop
+        .wait_for_notification("Doorstep-Testhinweis", Duration::from_secs(5))
+        .unwrap();
 
     app.close().await.unwrap();
 }

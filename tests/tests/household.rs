@@ -184,6 +184,7 @@ fn feed_with_popups(client: &Client, auto_approve: bool) -> Feed {
         FeedOptions {
             popups: Some(Notifier::new("Doorstep")),
             auto_approve,
+            language: Default::default(),
         },
     )
 }

@@ -600,6 +600,14 @@ async fn watch(
     let options = FeedOptions {
         popups: popups.then(|| Notifier::new("Doorstep")),
         auto_approve,
+        language: {
+            let language = doorstep_core::alerts::SharedLanguage::default();
+            let tag = std::env::var("LC_ALL")
+                .or_else(|_| std::env::var("LANG"))
+                .unwrap_or_default();
+            language.set(doorstep_core::alerts::Language::from_tag(&tag));
+            language
+        },
     };
     out.progress("Syncing with the cloud…");
     let mut feed = Feed::start(client, options);

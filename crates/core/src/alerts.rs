@@ -69,13 +69,126 @@ pub struct Alert {
     pub default: Intent,
 }
 
-/// The popup for `event`, if it deserves one. `delivery` is the delivery it is about.
+/// The language popups are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Language {
+    /// English.
+    #[default]
+    English,
+    /// German.
+    German,
+}
+
+impl Language {
+    /// From a language tag (`de`, `de-DE`, `en`…); English for anything else.
+    pub fn from_tag(tag: &str) -> Self {
+        if tag.to_ascii_lowercase().starts_with("de") {
+            Language::German
+        } else {
+            Language::English
+        }
+    }
+}
+
+/// The popup language, shared between the shell (which changes it with the
+/// settings) and the feed (which reads it for each popup).
+#[derive(Debug, Clone, Default)]
+pub struct SharedLanguage(std::sync::Arc<std::sync::RwLock<Language>>);
+
+impl SharedLanguage {
+    /// The language now.
+    pub fn get(&self) -> Language {
+        self.0.read().map(|l| *l).unwrap_or_default()
+    }
+
+    /// Changes it for the next popups.
+    pub fn set(&self, language: Language) {
+        if let Ok(mut current) = self.0.write() {
+            *current = language;
+        }
+    }
+}
+
+/// The German for an English popup text; `{…}` placeholders are kept.
+fn german(english: &str) -> Option<&'static str> {
+    Some(match english {
+        "Open" => "Öffnen",
+        "Block access" => "Zutritt sperren",
+        "Watch live" => "Live ansehen",
+        "Watch the clip" => "Aufnahme ansehen",
+        "Approve" => "Erlauben",
+        "Decline" => "Ablehnen",
+        "Courier arriving in 1 min" => "Kurier kommt in 1 Min.",
+        "Courier arriving in {m} min" => "Kurier kommt in {m} Min.",
+        "Courier arriving soon" => "Kurier kommt bald",
+        "{carrier} is on the way to your door." => "{carrier} ist auf dem Weg zu Ihrer Tür.",
+        "Courier at the door" => "Kurier an der Tür",
+        "{carrier} is at your door and asking to come in." => {
+            "{carrier} ist an Ihrer Tür und möchte hinein."
+        }
+        "Delivered" => "Zugestellt",
+        "{carrier} left the parcel inside; the door is locked." => {
+            "{carrier} hat das Paket drinnen abgelegt; die Tür ist verschlossen."
+        }
+        "Delivery announced" => "Lieferung angekündigt",
+        "{carrier} wants to deliver inside. Let them in?" => {
+            "{carrier} möchte drinnen zustellen. Einlassen?"
+        }
+        "Delivery could not be made inside" => "Lieferung konnte nicht drinnen zugestellt werden",
+        "{reason} You can reroute it to an alternate address." => {
+            "{reason} Sie können sie an eine Ausweichadresse umleiten."
+        }
+        "The courier could not get in." => "Der Kurier kam nicht hinein.",
+        "Camera lost during delivery" => "Kamera während der Lieferung ausgefallen",
+        "The camera stopped sending while the courier can enter. Block access if in doubt." => {
+            "Die Kamera sendet nicht mehr, während der Kurier hinein kann. Im Zweifel Zutritt sperren."
+        }
+        "Lock jammed" => "Schloss blockiert",
+        "The lock's motor is stuck; check the door." => {
+            "Der Motor des Schlosses klemmt; bitte die Tür prüfen."
+        }
+        "Door forced open" => "Tür aufgebrochen",
+        "The door opened while the lock was locked." => {
+            "Die Tür ging auf, obwohl das Schloss verschlossen war."
+        }
+        "Door left open" => "Tür offen gelassen",
+        "The door has been open too long after a visit." => {
+            "Die Tür steht nach einem Besuch zu lange offen."
+        }
+        "The courier" => "Der Kurier",
+        _ => return None,
+    })
+}
+
+/// `english` in `language`, with `{name}` placeholders filled from `values`.
+fn say(language: Language, english: &str, values: &[(&str, &str)]) -> String {
+    let template = match language {
+        Language::English => english,
+        Language::German => german(english).unwrap_or(english),
+    };
+    values
+        .iter()
+        .fold(template.to_owned(), |text, (name, value)| {
+            text.replace(&format!("{{{name}}}"), value)
+        })
+}
+
+/// The popup for `event` in English, if it deserves one.
 pub fn alert_for(event: &Event, delivery: Option<&Delivery>) -> Option<Alert> {
+    alert_in(Language::English, event, delivery)
+}
+
+/// The popup for `event` in `language`, if it deserves one. `delivery` is the
+/// delivery it is about.
+pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) -> Option<Alert> {
+    let l = language;
     let delivery_id = delivery
         .map(|d| d.id.clone())
         .or_else(|| text(event, "delivery_id"))
         .or_else(|| text(event, "id"));
-    let carrier = delivery.map_or("The courier", |d| d.carrier.as_str());
+    let someone = say(l, "The courier", &[]);
+    let carrier = delivery.map_or(someone.as_str(), |d| d.carrier.as_str());
+    let c = [("carrier", carrier)];
     let for_delivery = |popup: Popup, default: fn(String) -> Intent| {
         let id = delivery_id.clone()?;
         let mut popup = popup;
@@ -84,7 +197,7 @@ pub fn alert_for(event: &Event, delivery: Option<&Delivery>) -> Option<Alert> {
             0,
             PopupAction {
                 id: "default".into(),
-                label: "Open".into(),
+                label: say(l, "Open", &[]),
             },
         );
         Some(Alert {
@@ -100,71 +213,97 @@ pub fn alert_for(event: &Event, delivery: Option<&Delivery>) -> Option<Alert> {
                 .get("minutes")
                 .and_then(serde_json::Value::as_i64);
             let title = match minutes {
-                Some(1) => "Courier arriving in 1 min".to_owned(),
-                Some(m) => format!("Courier arriving in {m} min"),
-                None => "Courier arriving soon".to_owned(),
+                Some(1) => say(l, "Courier arriving in 1 min", &[]),
+                Some(m) => say(l, "Courier arriving in {m} min", &[("m", &m.to_string())]),
+                None => say(l, "Courier arriving soon", &[]),
             };
             for_delivery(
-                Popup::new(title, format!("{carrier} is on the way to your door."))
-                    .with_action(Intent::Block(id.clone()).action_id(), "Block access"),
+                Popup::new(title, say(l, "{carrier} is on the way to your door.", &c))
+                    .with_action(
+                        Intent::Block(id.clone()).action_id(),
+                        say(l, "Block access", &[]),
+                    ),
                 Intent::Open,
             )
         }
         "delivery.at_door" => for_delivery(
             Popup::new(
-                "Courier at the door",
-                format!("{carrier} is at your door and asking to come in."),
+                say(l, "Courier at the door", &[]),
+                say(l, "{carrier} is at your door and asking to come in.", &c),
             )
             .urgency(Urgency::Critical)
-            .with_action(Intent::WatchLive(id.clone()).action_id(), "Watch live")
-            .with_action(Intent::Block(id.clone()).action_id(), "Block access"),
+            .with_action(
+                Intent::WatchLive(id.clone()).action_id(),
+                say(l, "Watch live", &[]),
+            )
+            .with_action(
+                Intent::Block(id.clone()).action_id(),
+                say(l, "Block access", &[]),
+            ),
             Intent::WatchLive,
         ),
         "delivery.completed" => for_delivery(
             Popup::new(
-                "Delivered",
-                format!("{carrier} left the parcel inside; the door is locked."),
+                say(l, "Delivered", &[]),
+                say(l, "{carrier} left the parcel inside; the door is locked.", &c),
             )
-            .with_action(Intent::WatchClip(id.clone()).action_id(), "Watch the clip"),
+            .with_action(
+                Intent::WatchClip(id.clone()).action_id(),
+                say(l, "Watch the clip", &[]),
+            ),
             Intent::WatchClip,
         ),
         "delivery.announced" if delivery.is_some_and(|d| !d.approved) => for_delivery(
             Popup::new(
-                "Delivery announced",
-                format!("{carrier} wants to deliver inside. Let them in?"),
+                say(l, "Delivery announced", &[]),
+                say(l, "{carrier} wants to deliver inside. Let them in?", &c),
             )
-            .with_action(Intent::Approve(id.clone()).action_id(), "Approve")
-            .with_action(Intent::Block(id.clone()).action_id(), "Decline"),
+            .with_action(
+                Intent::Approve(id.clone()).action_id(),
+                say(l, "Approve", &[]),
+            )
+            .with_action(Intent::Block(id.clone()).action_id(), say(l, "Decline", &[])),
             Intent::Open,
         ),
         "delivery.failed" => for_delivery(
             Popup::new(
-                "Delivery could not be made inside",
-                format!(
-                    "{} You can reroute it to an alternate address.",
-                    failure_sentence(event)
+                say(l, "Delivery could not be made inside", &[]),
+                say(
+                    l,
+                    "{reason} You can reroute it to an alternate address.",
+                    &[("reason", &failure_sentence(l, event))],
                 ),
             ),
             Intent::Open,
         ),
         "camera.feed_lost" => for_delivery(
             Popup::new(
-                "Camera lost during delivery",
-                "The camera stopped sending while the courier can enter. Block access if in doubt.",
+                say(l, "Camera lost during delivery", &[]),
+                say(
+                    l,
+                    "The camera stopped sending while the courier can enter. Block access if in doubt.",
+                    &[],
+                ),
             )
             .urgency(Urgency::Critical)
-            .with_action(Intent::Block(id.clone()).action_id(), "Block access"),
+            .with_action(
+                Intent::Block(id.clone()).action_id(),
+                say(l, "Block access", &[]),
+            ),
             Intent::Open,
         ),
         "lock.jammed" => Some(alarm(
+            l,
             "Lock jammed",
             "The lock's motor is stuck; check the door.",
         )),
         "lock.forced" => Some(alarm(
+            l,
             "Door forced open",
             "The door opened while the lock was locked.",
         )),
         "lock.ajar" => Some(alarm(
+            l,
             "Door left open",
             "The door has been open too long after a visit.",
         )),
@@ -172,16 +311,16 @@ pub fn alert_for(event: &Event, delivery: Option<&Delivery>) -> Option<Alert> {
     }
 }
 
-fn alarm(title: &str, body: &str) -> Alert {
+fn alarm(l: Language, title: &str, body: &str) -> Alert {
     Alert {
-        popup: Popup::new(title, body)
+        popup: Popup::new(say(l, title, &[]), say(l, body, &[]))
             .urgency(Urgency::Critical)
-            .with_action("default", "Open"),
+            .with_action("default", say(l, "Open", &[])),
         default: Intent::OpenLog,
     }
 }
 
-fn failure_sentence(event: &Event) -> String {
+fn failure_sentence(l: Language, event: &Event) -> String {
     match event.data.get("reason").and_then(serde_json::Value::as_str) {
         Some(reason) if !reason.is_empty() => {
             let mut sentence = reason.to_owned();
@@ -190,7 +329,7 @@ fn failure_sentence(event: &Event) -> String {
             }
             format!("{}.", sentence.trim_end_matches('.'))
         }
-        _ => "The courier could not get in.".to_owned(),
+        _ => say(l, "The courier could not get in.", &[]),
     }
 }
 
@@ -248,6 +387,30 @@ mod tests {
         )
         .unwrap();
         assert_eq!(alert.popup.title, "Courier arriving in 7 min");
+    }
+
+    #[test]
+    fn popups_speak_german_too() {
+        let alert = alert_in(
+            Language::German,
+            &event("delivery.at_door", serde_json::json!({ "id": "d1" })),
+            None,
+        )
+        .unwrap();
+        assert_eq!(alert.popup.title, "Kurier an der Tür");
+        assert_eq!(
+            alert.popup.body,
+            "Der Kurier ist an Ihrer Tür und möchte hinein."
+        );
+        let labels: Vec<&str> = alert
+            .popup
+            .actions
+            .iter()
+            .map(|a| a.label.as_str())
+            .collect();
+        assert_eq!(labels, ["Öffnen", "Live ansehen", "Zutritt sperren"]);
+        assert_eq!(Language::from_tag("de-AT"), Language::German);
+        assert_eq!(Language::from_tag("fr"), Language::English);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 use tokio::sync::{Mutex, broadcast, mpsc, watch};
 
-use crate::alerts::{Intent, alert_for};
+use crate::alerts::{Intent, alert_in};
 use crate::cache::Cache;
 use crate::client::Client;
 use crate::error::{CoreError, CoreResult};
@@ -73,6 +73,8 @@ pub struct FeedOptions {
     pub popups: Option<Notifier>,
     /// Approve announced deliveries the household's signed policy admits.
     pub auto_approve: bool,
+    /// The language popups are written in.
+    pub language: crate::alerts::SharedLanguage,
 }
 
 /// A running feed; stops when dropped.
@@ -306,7 +308,7 @@ impl Worker {
         if event.kind == "delivery.announced" && self.options.auto_approve {
             return;
         }
-        let Some(alert) = alert_for(event, delivery) else {
+        let Some(alert) = alert_in(self.options.language.get(), event, delivery) else {
             return;
         };
         let intents = self.intents.clone();
@@ -335,7 +337,9 @@ impl Worker {
                         device_id: None,
                         data: serde_json::Value::Null,
                     };
-                    if let Some(alert) = alert_for(&event, Some(delivery)) {
+                    if let Some(alert) =
+                        alert_in(self.options.language.get(), &event, Some(delivery))
+                    {
                         let intents = self.intents.clone();
                         let default = alert.default.clone();
                         let _ = notifier.show_with_actions(&alert.popup, move |action| {

@@ -402,6 +402,8 @@ ipc_commands! {
     policy() -> PolicyView;
     /// Signs and saves a new delivery policy (`days` like `mon-fri`, `hours` like `08:00-18:00`).
     set_policy(carriers: Vec<String>, days: String, hours: String, max_window_minutes: u32) -> PolicyView;
+    /// The language popups are written in (`en` or `de`), from the page's setting.
+    set_language(language: String) -> ();
     /// Guests.
     guests() -> Vec<GuestView>;
     /// Invites a guest on weekly days and hours (`mon-fri`, `08:00-12:00`).

@@ -513,6 +513,10 @@ export const commands = {
    */
   setPolicy: (carriers: Array<string>, days: string, hours: string, max_window_minutes: number): Promise<PolicyView> => invoke<PolicyView>("set_policy", { carriers, days, hours, max_window_minutes }),
   /**
+   * The language popups are written in (`en` or `de`), from the page's setting.
+   */
+  setLanguage: (language: string): Promise<null> => invoke<null>("set_language", { language }),
+  /**
    * Guests.
    */
   guests: (): Promise<Array<GuestView>> => invoke<Array<GuestView>>("guests"),

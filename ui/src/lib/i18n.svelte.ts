@@ -1,3 +1,5 @@
+import { commands } from "./bindings";
+
 // Every sentence the app shows, in English and German. Keys are the English
 // dictionary's; the German one must have exactly the same (the type checks it).
 
@@ -317,6 +319,14 @@ export function setLocale(locale: Locale) {
   prefs.locale = locale;
   globalThis.localStorage?.setItem("doorstep.locale", locale);
   document.documentElement.lang = locale;
+  tellShell();
+}
+
+/** Popups come from the Rust side: it is told the language too. */
+function tellShell() {
+  commands.setLanguage(prefs.locale).catch(() => {
+    // Outside the app (unit tests) there is no shell to tell.
+  });
 }
 
 export function setTheme(theme: Theme) {
@@ -326,6 +336,7 @@ export function setTheme(theme: Theme) {
 }
 
 export function applyTheme() {
+  tellShell();
   if (prefs.theme === "system") delete document.documentElement.dataset.theme;
   else document.documentElement.dataset.theme = prefs.theme;
   document.documentElement.lang = prefs.locale;
