@@ -3,7 +3,7 @@
 SHELL := bash
 .DEFAULT_GOAL := help
 
-.PHONY: help run test app ui bindings icons fmt fuzz
+.PHONY: help run test app ui bindings icons fmt fuzz bench
 
 help:
 	@echo "make run       build and open the Doorstep desktop app"
@@ -11,6 +11,7 @@ help:
 	@echo "make bindings  regenerate ui/src/lib/bindings.ts from the Rust types"
 	@echo "make icons     regenerate icons/ from icons/doorstep.svg"
 	@echo "make fuzz      fuzz every decoder of the signed formats (FUZZ_SECONDS each, default 30)"
+	@echo "make bench     measure SPEC §8 on loopback (release build); BENCH_ARGS=--households=N"
 
 run:
 	@scripts/bootstrap.sh run
@@ -24,7 +25,7 @@ ui:
 	npm --prefix ui run --silent build
 
 app: ui
-	cargo build -p doorstep-app -p doorstep-cloud -p doorstep-lock -p doorstep-courier -p doorstep-cli --bins
+	cargo build -p doorstep-app -p doorstep-cloud -p doorstep-lock -p doorstep-courier -p doorstep-cli -p doorstep-bench --bins
 
 bindings:
 	DOORSTEP_UPDATE_BINDINGS=1 cargo test -p doorstep-core --lib ipc::tests::committed_typescript_bindings_match_the_rust_types
@@ -37,3 +38,6 @@ fmt:
 
 fuzz:
 	scripts/fuzz.sh
+
+bench:
+	cargo run --release --locked -p doorstep-bench -- $(BENCH_ARGS)

@@ -1,0 +1,41 @@
+//! The bench's smoke mode: every measurement runs end to end and the table and its
+//! JSON come out. It judges no speed (that is `make bench`'s job).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking"
+)]
+
+use harness::system::binary;
+
+#[test]
+fn the_bench_runs_every_measurement_in_smoke_mode() {
+    let out = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(binary("doorstep-bench").unwrap())
+        .args(["--smoke", "--out", out.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("| metric | target |"), "{stdout}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("smoke.json")).unwrap()).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    for measured in [
+        "event → every device",
+        "live view: open → first frame",
+        "block request → lock starts relocking",
+        "recording seek",
+    ] {
+        let row = rows
+            .iter()
+            .find(|r| r["metric"].as_str().unwrap().starts_with(measured))
+            .unwrap_or_else(|| panic!("no row {measured}"));
+        assert!(row["samples"].as_u64().unwrap() > 0, "{row}");
+        assert_eq!(row["verdict"], "smoke", "{row}");
+    }
+}
