@@ -453,18 +453,10 @@ impl Client {
     pub async fn block(&self, delivery_id: &str) -> CoreResult<Delivery> {
         let delivery = self.delivery(delivery_id).await?;
         let lock = self.pick_lock(None, delivery.lock_id.as_deref()).await?;
-        let revocation = Revocation {
-            household: self.household(),
+        self.send_revocation(
             lock,
-            target: RevocationTarget::Delivery(delivery.id.as_str().into()),
-            device: self.device(),
-            issued_at: Timestamp::now(),
-        };
-        self.post_signed(
-            Method::POST,
+            RevocationTarget::Delivery(delivery.id.as_str().into()),
             &format!("/v1/deliveries/{}/block", delivery.id),
-            "revocation",
-            &revocation,
         )
         .await
     }
@@ -596,18 +588,10 @@ impl Client {
             .first()
             .cloned()
             .ok_or_else(|| CoreError::Protocol("a guest without locks".into()))?;
-        let revocation = Revocation {
-            household: self.household(),
-            lock: LockId(lock),
-            target: RevocationTarget::Guest(found.id.as_str().into()),
-            device: self.device(),
-            issued_at: Timestamp::now(),
-        };
-        self.post_signed(
-            Method::POST,
+        self.send_revocation(
+            LockId(lock),
+            RevocationTarget::Guest(found.id.as_str().into()),
             &format!("/v1/guests/{}/revoke", found.id),
-            "revocation",
-            &revocation,
         )
         .await
     }
@@ -695,6 +679,24 @@ impl Client {
                     kind,
                 }),
             )
+            .await
+    }
+
+    /// A household-signed revocation of `target` at `lock`, sent to `path`.
+    async fn send_revocation<R: serde::de::DeserializeOwned>(
+        &self,
+        lock: LockId,
+        target: RevocationTarget,
+        path: &str,
+    ) -> CoreResult<R> {
+        let revocation = Revocation {
+            household: self.household(),
+            lock,
+            target,
+            device: self.device(),
+            issued_at: Timestamp::now(),
+        };
+        self.post_signed(Method::POST, path, "revocation", &revocation)
             .await
     }
 
