@@ -239,7 +239,7 @@ fn main() -> anyhow::Result<()> {
 async fn run(args: Args) -> anyhow::Result<()> {
     let households = args.households.unwrap_or(if args.smoke { 3 } else { 1000 });
     let samples = if args.smoke { 2 } else { 200 };
-    let entries = if args.smoke { 1 } else { 20 };
+    let entries = if args.smoke { 1 } else { 10 };
     let dir = tempfile::tempdir()?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let cloud_handle = doorstep_cloud::start(
@@ -396,6 +396,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Vec::new(),
     );
     for e in 0..entries {
+        if e > 0 {
+            // Frames closer than 10 s belong to one recording (and to its first
+            // delivery): a pause keeps each visit its own.
+            tokio::time::sleep(Duration::from_secs(11)).await;
+        }
         let courier = Arc::new(SigningKey::generate());
         let tracking = format!("ENTRY-{e}");
         let delivery = announce(
