@@ -396,11 +396,6 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Vec::new(),
     );
     for e in 0..entries {
-        if e > 0 {
-            // Frames closer than 10 s belong to one recording (and to its first
-            // delivery): a pause keeps each visit its own.
-            tokio::time::sleep(Duration::from_secs(11)).await;
-        }
         let courier = Arc::new(SigningKey::generate());
         let tracking = format!("ENTRY-{e}");
         let delivery = announce(
@@ -522,7 +517,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
         let _ = visit.await;
 
-        // The visit ended: its recording, and seeking in it.
+        // The visit ended: its recording, and seeking in it. Only the first visit has
+        // a recording of its own: the camera keeps recording a while after a visit,
+        // and frames less than 10 s apart join one recording (of its first delivery).
+        if e > 0 {
+            continue;
+        }
         let t0 = Instant::now();
         let recording = loop {
             let list: Value = http
@@ -536,7 +536,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 break first;
             }
             if t0.elapsed() > Duration::from_secs(10) {
-                bail!("no recording of the visit");
+                let all: Value = http
+                    .get(format!("{cloud}/v1/recordings"))
+                    .bearer_auth(&home.token)
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                bail!("no recording of visit {e} ({delivery_id}); recordings: {all}");
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         };
@@ -546,8 +553,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
             recording["last_frame_at"].as_i64().unwrap_or_default(),
         );
         let id = recording["id"].as_str().unwrap_or_default().to_owned();
-        for k in 0..if args.smoke { 2 } else { 20 } {
-            let at = start + (end - start) * k / 20;
+        for k in 0..if args.smoke { 2 } else { 100 } {
+            let at = start + (end - start) * k / 100;
             let t0 = Instant::now();
             http.get(format!("{cloud}/v1/recordings/{id}/frame?at={at}"))
                 .bearer_auth(&home.token)
