@@ -456,4 +456,29 @@ async fn mistakes_get_a_sentence_and_a_documented_exit_code() {
     );
     // Errors never echo the password.
     assert!(!err.contains(PASSWORD));
+
+    // No keyring: a sentence saying what to install, exit 9, and no account made.
+    let output = Command::new(binary("doorstep").unwrap())
+        .args([
+            "signup",
+            "--email",
+            "nokeyring@example.org",
+            "--password-stdin",
+        ])
+        .envs(desktop.env())
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .env("DOORSTEP_CLOUD", &cloud.url)
+        .env("DOORSTEP_APP_ID", "dev.doorstep.test.cli3")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().unwrap().write_all(password.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(9), "{err}");
+    assert!(err.contains("apt-get install gnome-keyring"), "{err}");
 }
