@@ -112,7 +112,7 @@ pub(crate) async fn sign_in(
             email,
             password: SecretString::from(password),
             totp: totp.filter(|t| !t.trim().is_empty()),
-            device_name: device_name(),
+            device_name: doorstep_core::client::default_device_name("Doorstep app"),
         },
     )
     .await?;
@@ -134,7 +134,7 @@ pub(crate) async fn create_account(
             email,
             password: SecretString::from(password),
             totp: None,
-            device_name: device_name(),
+            device_name: doorstep_core::client::default_device_name("Doorstep app"),
         },
         "Europe/Berlin",
     )
@@ -467,13 +467,4 @@ pub(crate) async fn add_guest(
 pub(crate) async fn revoke_guest(state: State<'_, AppState>, id: String) -> Answer<()> {
     let (client, _, _) = client(&state).await?;
     Ok(client.revoke_guest(&id).await?)
-}
-
-fn device_name() -> String {
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "this computer".into());
-    format!("Doorstep app on {host}")
 }

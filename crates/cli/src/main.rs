@@ -365,7 +365,9 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
                     email,
                     password,
                     totp: None,
-                    device_name: device_name.unwrap_or_else(default_device_name),
+                    device_name: device_name.unwrap_or_else(|| {
+                        doorstep_core::client::default_device_name("doorstep CLI")
+                    }),
                 },
                 &time_zone,
             )
@@ -388,7 +390,9 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
                     email,
                     password,
                     totp,
-                    device_name: device_name.unwrap_or_else(default_device_name),
+                    device_name: device_name.unwrap_or_else(|| {
+                        doorstep_core::client::default_device_name("doorstep CLI")
+                    }),
                 },
             )
             .await?;
@@ -548,7 +552,7 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
             timeout,
         } => {
             let client = Client::restore_or_fail(&paths)?;
-            let lock = pick_lock(&client, lock.as_deref()).await?;
+            let lock = client.choose_lock(lock.as_deref()).await?.0;
             out.progress("Waiting for a live frame…");
             let frame = snapshot(&client, &lock, std::time::Duration::from_secs(timeout)).await?;
             frame.save(&file)?;
@@ -649,24 +653,6 @@ async fn watch(
     }
 }
 
-async fn pick_lock(client: &Client, wanted: Option<&str>) -> Result<String, CoreError> {
-    let locks = client.locks().await?;
-    match wanted {
-        Some(wanted) => locks
-            .iter()
-            .find(|l| l.id == wanted || l.name.eq_ignore_ascii_case(wanted))
-            .map(|l| l.id.clone())
-            .ok_or_else(|| CoreError::Invalid(format!("no lock {wanted:?}"))),
-        None => match locks.as_slice() {
-            [only] => Ok(only.id.clone()),
-            [] => Err(CoreError::Invalid("the household has no lock yet".into())),
-            _ => Err(CoreError::Invalid(
-                "several locks: say which with --lock".into(),
-            )),
-        },
-    }
-}
-
 async fn snapshot(
     client: &Client,
     lock: &str,
@@ -712,13 +698,4 @@ fn read_password(from_stdin: bool, new: bool) -> Result<SecretString, CoreError>
         return Err(CoreError::Invalid("no password given".into()));
     }
     Ok(SecretString::from(password))
-}
-
-fn default_device_name() -> String {
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "this computer".into());
-    format!("doorstep CLI on {host}")
 }

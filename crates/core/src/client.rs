@@ -716,6 +716,11 @@ impl Client {
             .await
     }
 
+    /// The lock `wanted` names (by name or id), or the household's only lock.
+    pub async fn choose_lock(&self, wanted: Option<&str>) -> CoreResult<LockId> {
+        self.pick_lock(wanted, None).await
+    }
+
     async fn pick_lock(&self, wanted: Option<&str>, assigned: Option<&str>) -> CoreResult<LockId> {
         if let Some(assigned) = assigned {
             return Ok(LockId(assigned.to_owned()));
@@ -743,6 +748,16 @@ impl Client {
             },
         }
     }
+}
+
+/// What to call this computer in the household's device list: `<program> on <host>`.
+pub fn default_device_name(program: &str) -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "this computer".into());
+    format!("{program} on {host}")
 }
 
 /// Forgets this device's sign-in locally (keyring entries, account file, cache).
@@ -822,10 +837,7 @@ fn path_part<'a>(what: &str, value: &'a str) -> CoreResult<&'a str> {
 }
 
 /// Writes `value` as JSON so a crash leaves the old file or the new one, never half.
-pub(crate) fn write_json_atomically<T: Serialize>(
-    path: &std::path::Path,
-    value: &T,
-) -> CoreResult<()> {
+pub fn write_json_atomically<T: Serialize>(path: &std::path::Path, value: &T) -> CoreResult<()> {
     let bytes = serde_json::to_vec_pretty(value)
         .map_err(|e| CoreError::local(path.display().to_string(), e))?;
     write_atomically(path, &bytes)

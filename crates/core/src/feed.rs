@@ -269,7 +269,7 @@ impl Worker {
                 && self.options.auto_approve
                 && let Some(delivery) = &delivery
             {
-                self.auto_approve(delivery).await;
+                self.auto_approve(&event, delivery).await;
             }
         }
         cache.apply(&event, delivery);
@@ -301,13 +301,19 @@ impl Worker {
     }
 
     fn popup(&self, event: &Event, delivery: Option<&Delivery>) {
-        let Some(notifier) = &self.options.popups else {
-            return;
-        };
-        // An announcement the policy will approve needs no question.
+        // An announcement the policy will approve needs no question (if the policy
+        // does not admit it, `auto_approve` asks).
         if event.kind == "delivery.announced" && self.options.auto_approve {
             return;
         }
+        self.show_alert(event, delivery);
+    }
+
+    /// Shows the popup for `event`, if it has one; its clicks come back as intents.
+    fn show_alert(&self, event: &Event, delivery: Option<&Delivery>) {
+        let Some(notifier) = &self.options.popups else {
+            return;
+        };
         let Some(alert) = alert_in(self.options.language.get(), event, delivery) else {
             return;
         };
@@ -323,33 +329,12 @@ impl Worker {
         }
     }
 
-    async fn auto_approve(&self, delivery: &Delivery) {
+    async fn auto_approve(&self, event: &Event, delivery: &Delivery) {
         match crate::approvals::approve_by_policy(&self.client, delivery).await {
             Ok(true) => {
                 tracing::info!(delivery_id = %delivery.id, "approved by the household's policy")
             }
-            Ok(false) => {
-                if let Some(notifier) = &self.options.popups {
-                    let event = Event {
-                        seq: 0,
-                        kind: "delivery.announced".into(),
-                        at: crate::cloud::now_ms(),
-                        device_id: None,
-                        data: serde_json::Value::Null,
-                    };
-                    if let Some(alert) =
-                        alert_in(self.options.language.get(), &event, Some(delivery))
-                    {
-                        let intents = self.intents.clone();
-                        let default = alert.default.clone();
-                        let _ = notifier.show_with_actions(&alert.popup, move |action| {
-                            if let Some(intent) = Intent::from_action(action, Some(&default)) {
-                                let _ = intents.send(intent);
-                            }
-                        });
-                    }
-                }
-            }
+            Ok(false) => self.show_alert(event, Some(delivery)),
             Err(e) => {
                 tracing::warn!(delivery_id = %delivery.id, error = %e, "auto-approval failed")
             }

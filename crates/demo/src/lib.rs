@@ -10,7 +10,6 @@
 //! no clicks to watch — Block and Reroute are there to try.
 #![deny(missing_docs)]
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -222,7 +221,7 @@ impl DemoHome {
                 )
                 .await?;
         }
-        write_state(&state_file, &demo)?;
+        doorstep_core::client::write_json_atomically(&state_file, &demo)?;
 
         let courier = Courier {
             cloud: cloud_url.clone(),
@@ -327,13 +326,6 @@ impl Courier {
         }
         Ok(())
     }
-}
-
-fn write_state(path: &Path, state: &DemoState) -> anyhow::Result<()> {
-    let tmp: PathBuf = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(state)?)?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
 }
 
 fn random_hex(bytes: usize) -> String {
