@@ -11,7 +11,7 @@ help:
 	@echo "make bindings  regenerate ui/src/lib/bindings.ts from the Rust types"
 	@echo "make icons     regenerate icons/ from icons/doorstep.svg"
 	@echo "make fuzz      fuzz every decoder of the signed formats (FUZZ_SECONDS each, default 30)"
-	@echo "make bench     measure SPEC §8 on loopback (release build); BENCH_ARGS=--households=N"
+	@echo "make bench     measure SPEC §8 on loopback beside NATS, Mosquitto, an empty Tauri window and Chromium (release build); BENCH_ARGS=--households=N"
 
 run:
 	@scripts/bootstrap.sh run
@@ -25,7 +25,7 @@ ui:
 	npm --prefix ui run --silent build
 
 app: ui
-	cargo build -p doorstep-app -p doorstep-cloud -p doorstep-lock -p doorstep-courier -p doorstep-cli -p doorstep-bench --bins
+	cargo build -p doorstep-app -p doorstep-cloud -p doorstep-lock -p doorstep-courier -p doorstep-cli -p doorstep-bench -p doorstep-empty-window --bins
 
 bindings:
 	DOORSTEP_UPDATE_BINDINGS=1 cargo test -p doorstep-core --lib ipc::tests::committed_typescript_bindings_match_the_rust_types
@@ -40,4 +40,4 @@ fuzz:
 	scripts/fuzz.sh
 
 bench:
-	cargo run --release --locked -p doorstep-bench -- $(BENCH_ARGS)
+	@scripts/bench.sh $(BENCH_ARGS)

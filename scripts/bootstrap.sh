@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what `make run` (bootstrap.sh run) or `make test` (bootstrap.sh test)
-# needs and is missing. Idempotent: a second run installs nothing.
+# Installs what `make run` (bootstrap.sh run), `make test` (bootstrap.sh test) or
+# `make bench` (bootstrap.sh bench) needs and is missing. Idempotent: a second run installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,11 +12,15 @@ die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 run_packages=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libssl-dev libxdo-dev pkg-config build-essential file xvfb xauth x11-apps imagemagick
   dbus-x11 gnome-keyring dunst libnotify-bin)
-# ... and the test harness: WebKitWebDriver, a private D-Bus session, Secret Service tools.
-test_packages=(webkit2gtk-driver libsecret-tools)
+# ... and the test harness: WebKitWebDriver, a private D-Bus session, Secret Service tools,
+# and the brokers the bench's smoke run measures beside the cloud.
+test_packages=(webkit2gtk-driver libsecret-tools nats-server mosquitto)
+# ... and the bench's other reference: the same UI in Chromium's app mode.
+bench_packages=(chromium)
 
 packages=("${run_packages[@]}")
-[ "$mode" = test ] && packages+=("${test_packages[@]}")
+[ "$mode" = test ] || [ "$mode" = bench ] && packages+=("${test_packages[@]}")
+[ "$mode" = bench ] && packages+=("${bench_packages[@]}")
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()

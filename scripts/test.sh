@@ -23,8 +23,8 @@ npm --prefix ui run --silent build
 step "Rust lints (cargo clippy -D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "Build the binaries the whole-system tests start (app with both identifiers, cloud, lock, courier)"
-cargo build -p doorstep-app -p doorstep-cloud -p doorstep-lock -p doorstep-courier -p doorstep-cli -p doorstep-bench --bins --locked
+step "Build the binaries the whole-system tests start (app with both identifiers, cloud, lock, courier, CLI, bench and its empty Tauri window)"
+cargo build -p doorstep-app -p doorstep-cloud -p doorstep-lock -p doorstep-courier -p doorstep-cli -p doorstep-bench -p doorstep-empty-window --bins --locked
 
 # Tests must never write to the real user's folders. What a test that forgot its
 # temporary folders would create: the test build's folders, the cloud's default data

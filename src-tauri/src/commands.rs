@@ -436,6 +436,18 @@ pub(crate) async fn set_language(state: State<'_, AppState>, language: String) -
 }
 
 #[tauri::command]
+pub(crate) fn first_screen_shown() -> Answer<()> {
+    static SHOWN: std::sync::Once = std::sync::Once::new();
+    SHOWN.call_once(|| {
+        tracing::info!(
+            since_start_ms = crate::STARTED.get().map(|t| t.elapsed().as_millis()),
+            "first screen shown"
+        );
+    });
+    Ok(())
+}
+
+#[tauri::command]
 pub(crate) async fn guests(state: State<'_, AppState>) -> Answer<Vec<GuestView>> {
     let (client, _, _) = client(&state).await?;
     Ok(client.guests().await?.iter().map(GuestView::from).collect())

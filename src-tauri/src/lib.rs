@@ -17,8 +17,12 @@ pub(crate) struct AppState {
     pub(crate) language: doorstep_core::alerts::SharedLanguage,
 }
 
+/// When this process started running the app (for the first-screen log line).
+pub(crate) static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 /// Runs the app with the given Tauri context until the user quits.
 pub fn run(context: tauri::Context<tauri::Wry>) {
+    STARTED.get_or_init(std::time::Instant::now);
     init_logging();
     let app_id = context.config().identifier.clone();
     let paths = match AppPaths::resolve(&app_id) {
@@ -70,6 +74,7 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
             commands::revoke_guest,
             commands::watch_live,
             commands::stop_live,
+            commands::first_screen_shown,
         ])
         .setup(move |app| {
             WebviewWindowBuilder::new(app, "main", WebviewUrl::default())

@@ -125,6 +125,81 @@ impl AppUnderTest {
         Ok(self.wait_for(css).await?.text().await?)
     }
 
+    /// Presses and releases `key` (a character or a WebDriver key code such as
+    /// [`TAB`](Self::TAB)) wherever the keyboard focus is.
+    pub async fn press(&self, key: char) -> Result<()> {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        self.client().perform_actions(keys).await?;
+        Ok(())
+    }
+
+    /// WebDriver's code for the Tab key.
+    pub const TAB: char = '\u{e004}';
+    /// WebDriver's code for the Enter key.
+    pub const ENTER: char = '\u{e007}';
+
+    /// Presses Tab until the focused element matches `css`; fails after `most`
+    /// presses, naming where the focus went.
+    pub async fn tab_to(&self, css: &str, most: usize) -> Result<usize> {
+        let mut visited = Vec::new();
+        for presses in 1..=most {
+            self.press(Self::TAB).await?;
+            let focused = self
+                .script(&format!(
+                    "const el = document.activeElement; return [el && el.matches({css:?}), el ? (el.dataset.testid || el.tagName + ' ' + (el.textContent || '').trim().slice(0, 30)) : 'nothing'];"
+                ))
+                .await?;
+            if focused[0] == true {
+                return Ok(presses);
+            }
+            visited.push(focused[1].as_str().unwrap_or_default().to_owned());
+        }
+        bail!("{most} presses of Tab never reached {css}; the focus went to {visited:?}")
+    }
+
+    /// Runs `script` (a function body; `return` gives the value) in the page.
+    pub async fn script(&self, script: &str) -> Result<serde_json::Value> {
+        Ok(self.client().execute(script, Vec::new()).await?)
+    }
+
+    /// Controls on the page a screen reader could not name (no label, text,
+    /// `aria-label`, `aria-labelledby` or `title`; pictures without `alt`), as HTML
+    /// snippets.
+    pub async fn unnamed_controls(&self) -> Result<Vec<String>> {
+        let found = self
+            .script(
+                r#"
+                const text = (s) => (s || "").trim().length > 0;
+                const labelled = (el) =>
+                  text(el.getAttribute("aria-label")) ||
+                  text(el.getAttribute("title")) ||
+                  (el.getAttribute("aria-labelledby") || "").split(" ").some((id) => text(document.getElementById(id)?.textContent)) ||
+                  [...(el.labels || [])].some((l) => text(l.textContent));
+                const named = (el) => {
+                  if (["INPUT", "SELECT", "TEXTAREA", "CANVAS"].includes(el.tagName)) return labelled(el);
+                  // alt="" marks a decorative picture, which screen readers skip.
+                  if (el.tagName === "IMG") return el.hasAttribute("alt") || labelled(el);
+                  return labelled(el) || text(el.textContent);
+                };
+                return [...document.querySelectorAll("button, input, select, textarea, a[href], canvas, img, [tabindex]")]
+                  .filter((el) => !named(el))
+                  .map((el) => el.outerHTML.slice(0, 160));
+                "#,
+            )
+            .await?;
+        Ok(found
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     /// Saves a PNG of the window to `target/screenshots/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         let png = self.client().screenshot().await?;

@@ -40,6 +40,8 @@ pub struct ReceivedNotification {
     pub body: String,
     /// Its buttons as (id, label).
     pub actions: Vec<(String, String)>,
+    /// When the bus carried the call (µs since the epoch, as `dbus-monitor` stamps it).
+    pub sent_at_us: Option<u64>,
 }
 
 impl DesktopSession {
@@ -270,6 +272,13 @@ fn parse_notify_calls(log: &str) -> Vec<ReceivedNotification> {
         if !(line.starts_with("method call") && line.contains("member=Notify")) {
             continue;
         }
+        let sent_at_us = line
+            .split_whitespace()
+            .find_map(|field| field.strip_prefix("time="))
+            .and_then(|time| {
+                let (secs, micros) = time.split_once('.').unwrap_or((time, "0"));
+                Some(secs.parse::<u64>().ok()? * 1_000_000 + micros.parse::<u64>().ok()?)
+            });
         let mut strings = Vec::new();
         let mut actions = Vec::new();
         let mut in_actions = false;
@@ -318,6 +327,7 @@ fn parse_notify_calls(log: &str) -> Vec<ReceivedNotification> {
                 summary: strings[2].clone(),
                 body: strings.get(3).cloned().unwrap_or_default(),
                 actions: pairs,
+                sent_at_us,
             });
         }
     }
@@ -332,7 +342,7 @@ mod tests {
     fn notify_calls_are_read_from_a_dbus_monitor_log() {
         let log = r#"signal time=1 sender=org.freedesktop.DBus -> destination=:1.2 serial=4 path=/org/freedesktop/DBus; interface=org.freedesktop.DBus; member=NameLost
    string ":1.2"
-method call time=2 sender=:1.6 -> destination=:1.5 serial=10 path=/org/freedesktop/Notifications; interface=org.freedesktop.Notifications; member=Notify
+method call time=1732500000.123456 sender=:1.6 -> destination=:1.5 serial=10 path=/org/freedesktop/Notifications; interface=org.freedesktop.Notifications; member=Notify
    string "Doorstep"
    uint32 0
    string ""
@@ -364,6 +374,7 @@ front door"
                     ("watch".into(), "Watch live".into()),
                     ("block".into(), "Block access".into())
                 ],
+                sent_at_us: Some(1_732_500_000_123_456),
             }]
         );
     }

@@ -10,9 +10,10 @@ use anyhow::{Context, Result, bail};
 use crate::app::target_dir;
 use crate::process::Guarded;
 
-/// Path of a workspace binary in `target/debug`.
+/// Path of a workspace binary built with the same profile as the running program
+/// (`target/debug` for the tests, `target/release` for the bench).
 pub fn binary(name: &str) -> Result<PathBuf> {
-    let path = target_dir()?.join("debug").join(name);
+    let path = profile_dir()?.join(name);
     if !path.is_file() {
         bail!(
             "{} is missing; `make test` builds it (or: cargo build -p {name})",
@@ -20,6 +21,16 @@ pub fn binary(name: &str) -> Result<PathBuf> {
         );
     }
     Ok(path)
+}
+
+/// `target/<profile>` of the running program.
+pub fn profile_dir() -> Result<PathBuf> {
+    let target = target_dir()?;
+    let exe = std::env::current_exe()?;
+    exe.ancestors()
+        .find(|dir| dir.parent() == Some(target.as_path()))
+        .map(Path::to_path_buf)
+        .with_context(|| format!("{} is not inside {}", exe.display(), target.display()))
 }
 
 /// Starts `command` and returns it with its first line of output.
@@ -40,6 +51,8 @@ pub struct CloudProcess {
     pub url: String,
     /// Its data folder.
     pub data_dir: PathBuf,
+    /// PostgreSQL instead of SQLite in `data_dir`, when set.
+    pub database_url: Option<String>,
     process: Guarded,
 }
 
@@ -64,14 +77,32 @@ impl CloudProcess {
         )
     }
 
+    /// Starts the cloud on PostgreSQL at `database_url` (its signing key stays in `data_dir`).
+    pub fn start_on_postgres(data_dir: &Path, database_url: &str) -> Result<Self> {
+        let mut cloud = Self::start_with(
+            data_dir,
+            "127.0.0.1:0",
+            &[("DOORSTEP_DATABASE_URL", database_url)],
+        )?;
+        cloud.database_url = Some(database_url.to_owned());
+        Ok(cloud)
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
     fn start_with(data_dir: &Path, listen: &str, env: &[(&str, &str)]) -> Result<Self> {
         let mut command = Command::new(binary("doorstep-cloud")?);
+        command
+            .env_remove("DATABASE_URL")
+            .env_remove("DOORSTEP_DATABASE_URL");
         command.envs(env.iter().copied());
         command
             .args(["serve", "--listen", listen, "--data-dir"])
             .arg(data_dir)
-            .env("DOORSTEP_LOG", "warn")
-            .env_remove("DATABASE_URL");
+            .env("DOORSTEP_LOG", "warn");
         let (process, line) = spawn_with_first_line("doorstep-cloud", command)?;
         let url = line
             .strip_prefix("listening on ")
@@ -80,6 +111,7 @@ impl CloudProcess {
         Ok(Self {
             url,
             data_dir: data_dir.to_path_buf(),
+            database_url: None,
             process,
         })
     }
@@ -98,10 +130,14 @@ impl CloudProcess {
         if let Some(webhook) = webhook {
             command.args(["--webhook", webhook]);
         }
-        let output = command
+        command
             .env("DOORSTEP_LOG", "warn")
             .env_remove("DATABASE_URL")
-            .output()?;
+            .env_remove("DOORSTEP_DATABASE_URL");
+        if let Some(url) = &self.database_url {
+            command.env("DOORSTEP_DATABASE_URL", url);
+        }
+        let output = command.output()?;
         if !output.status.success() {
             bail!(
                 "carrier-add failed: {}",

@@ -14,6 +14,7 @@ async fn the_computer_check_button_asks_rust_and_shows_its_answer() {
     let desktop = DesktopSession::start().unwrap();
     let app = AppUnderTest::launch(&desktop).await.unwrap();
     app.screenshot("welcome").await.unwrap();
+    assert_eq!(app.unnamed_controls().await.unwrap(), Vec::<String>::new());
 
     app.click("[data-testid=run-check]").await.unwrap();
 
@@ -107,6 +108,7 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     let age = app.text("[data-testid=frame-age]").await.unwrap();
     assert!(age.ends_with("ms old when it arrived"), "{age}");
     app.screenshot("delivery-live").await.unwrap();
+    assert_eq!(app.unnamed_controls().await.unwrap(), Vec::<String>::new());
 
     // A second device joins the demo household with its login.
     let second = second_device(&desktop).await;
@@ -129,7 +131,10 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
         .await
         .unwrap();
 
-    app.click("[data-testid=block]").await.unwrap();
+    // Block from the keyboard: Tab reaches the button, Enter presses it.
+    app.wait_for("[data-testid=block]").await.unwrap();
+    app.tab_to("[data-testid=block]", 30).await.unwrap();
+    app.press(AppUnderTest::ENTER).await.unwrap();
     app.wait_for("[data-testid=delivery-state][data-state=blocked]")
         .await
         .unwrap();
@@ -173,6 +178,30 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     let to = app.text("[data-testid=rerouted-to]").await.unwrap();
     assert!(to.contains("Mrs Weber"), "{to}");
     app.screenshot("delivery-rerouted").await.unwrap();
+    // The carrier's webhook received the new address, signed, for this parcel.
+    let title = app.text("#delivery-title").await.unwrap();
+    let inbox = demo_file(&desktop, doorstep_demo::CARRIER_INBOX);
+    let notice = harness::system::eventually(
+        "the carrier's webhook to receive the reroute",
+        Duration::from_secs(15),
+        || async {
+            let text = std::fs::read_to_string(&inbox).ok()?;
+            text.lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .find(|l| l["notice"]["address"]["label"] == "Mrs Weber next door")
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        notice["notice"]["address"]["address"], "Hauptstraße 2",
+        "{notice}"
+    );
+    let tracking = notice["notice"]["tracking_id"].as_str().unwrap();
+    assert!(
+        title.ends_with(tracking),
+        "{notice} is for the parcel on the page, {title}"
+    );
 
     // The delivery policy is signed on save: its version goes up.
     app.click("[data-testid=nav-settings]").await.unwrap();
@@ -224,6 +253,11 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
             app.screenshot(&format!("{section}-{theme}-{language}"))
                 .await
                 .unwrap();
+            let unnamed = app.unnamed_controls().await.unwrap();
+            assert!(
+                unnamed.is_empty(),
+                "{section} ({language}): controls without an accessible name: {unnamed:#?}"
+            );
         }
     }
     let nav = app.text("[data-testid=nav-settings]").await.unwrap();
@@ -266,11 +300,15 @@ impl Drop for DumpOnPanic {
     }
 }
 
-fn demo_state(desktop: &DesktopSession) -> serde_json::Value {
-    let file = desktop
+fn demo_file(desktop: &DesktopSession, name: &str) -> std::path::PathBuf {
+    desktop
         .doorstep_home()
-        .join("dev.doorstep.app.e2e/data/demo/demo.json");
-    serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap()
+        .join("dev.doorstep.app.e2e/data/demo")
+        .join(name)
+}
+
+fn demo_state(desktop: &DesktopSession) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(demo_file(desktop, "demo.json")).unwrap()).unwrap()
 }
 
 /// A second core signed in to the demo household, as another computer would be.

@@ -25,17 +25,34 @@ fn the_bench_runs_every_measurement_in_smoke_mode() {
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.path().join("smoke.json")).unwrap()).unwrap();
     let rows = json["rows"].as_array().unwrap();
+    // Every SPEC §8 row ran (Chromium only when installed: `make bench` installs it).
     for measured in [
         "event → every device",
+        "courier at the door → popup call",
+        "burst: all",
+        "reference: NATS",
+        "reference: Mosquitto",
         "live view: open → first frame",
+        "frame age on arrival",
+        "camera stops → \"stale\"",
+        "camera stops → alert",
         "block request → lock starts relocking",
+        "visit ended → recording listed",
         "recording seek",
+        "access requests per second on one instance, SQLite",
+        "connected devices held by one cloud instance",
+        "memory per connection",
+        "desktop app idle memory",
+        "desktop app start → first screen",
     ] {
         let row = rows
             .iter()
             .find(|r| r["metric"].as_str().unwrap().starts_with(measured))
             .unwrap_or_else(|| panic!("no row {measured}"));
         assert!(row["samples"].as_u64().unwrap() > 0, "{row}");
-        assert_eq!(row["verdict"], "smoke", "{row}");
+        assert!(
+            ["smoke", "—"].contains(&row["verdict"].as_str().unwrap()),
+            "a smoke run judges nothing: {row}"
+        );
     }
 }

@@ -60,6 +60,23 @@ pub async fn create(
     Ok(carrier)
 }
 
+/// Points a carrier's reroute notices at `webhook_url` and returns the secret they
+/// are signed with (an operator task, like [`create`]; the outbox retries anything
+/// still undelivered at the new address).
+pub async fn set_webhook(db: &Db, name: &str, webhook_url: &str) -> anyhow::Result<String> {
+    if !(webhook_url.starts_with("http://") || webhook_url.starts_with("https://")) {
+        anyhow::bail!("webhook URL must start with http:// or https://");
+    }
+    let secret: Option<String> = sqlx::query_scalar(
+        "UPDATE carriers SET webhook_url = $1 WHERE name = $2 RETURNING webhook_secret",
+    )
+    .bind(webhook_url)
+    .bind(name.trim())
+    .fetch_optional(&db.pool)
+    .await?;
+    secret.ok_or_else(|| anyhow::anyhow!("no carrier named {:?}", name.trim()))
+}
+
 /// Queues a webhook notice in `tx` (sent after commit by [`run_outbox`]).
 pub async fn enqueue(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,

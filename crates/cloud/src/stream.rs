@@ -98,7 +98,9 @@ async fn pump(
     mut live: broadcast::Receiver<Event>,
     tx: mpsc::Sender<Event>,
 ) {
-    if catch_up(&state, &session, &mut last, i64::MAX, &tx)
+    // Catching up is boxed: its database futures are large, and held inline they would
+    // make every idle stream's task that large (memory per connection, SPEC §8).
+    if Box::pin(catch_up(&state, &session, &mut last, i64::MAX, &tx))
         .await
         .is_err()
     {
@@ -121,12 +123,12 @@ async fn pump(
                 // Ahead of what was sent: the ones in between are committed, so
                 // read them (and this one) from the database.
                 Ok(event) => {
-                    if catch_up(&state, &session, &mut last, event.seq, &tx).await.is_err() {
+                    if Box::pin(catch_up(&state, &session, &mut last, event.seq, &tx)).await.is_err() {
                         return;
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    if catch_up(&state, &session, &mut last, i64::MAX, &tx).await.is_err() {
+                    if Box::pin(catch_up(&state, &session, &mut last, i64::MAX, &tx)).await.is_err() {
                         return;
                     }
                 }

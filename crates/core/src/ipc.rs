@@ -300,8 +300,11 @@ impl IpcError {
 pub struct Probe {
     /// Whether the part works.
     pub ok: bool,
-    /// What was found, or what is wrong and how to fix it.
+    /// What was found, or what is wrong and how to fix it (in English; the page
+    /// words a working part in its own language from `found`).
     pub detail: String,
+    /// The part that works, by name and version (e.g. the notification server).
+    pub found: Option<String>,
 }
 
 /// What the first screen's "Check this computer" shows: whether the parts the app
@@ -410,6 +413,9 @@ ipc_commands! {
     add_guest(name: String, key: String, days: String, hours: String) -> GuestView;
     /// Revokes a guest.
     revoke_guest(id: String) -> ();
+    /// The page has drawn its first screen; the shell logs the time since it started
+    /// (what the bench's cold-start measurement waits for).
+    first_screen_shown() -> ();
 }
 
 fn snake_to_camel(name: &str) -> String {

@@ -12,20 +12,24 @@ pub fn check(paths: &AppPaths, app_version: &str) -> SystemCheck {
         Ok(()) => Probe {
             ok: true,
             detail: "The system keyring stores and returns secrets.".into(),
+            found: None,
         },
         Err(e) => Probe {
             ok: false,
             detail: e.to_string(),
+            found: None,
         },
     };
     let notifications = match Notifier::new("Doorstep").server_info() {
         Ok(info) => Probe {
             ok: true,
             detail: format!("Popups are shown by {} {}.", info.name, info.version),
+            found: Some(format!("{} {}", info.name, info.version)),
         },
         Err(e) => Probe {
             ok: false,
             detail: e.to_string(),
+            found: None,
         },
     };
     tracing::info!(

@@ -191,7 +191,7 @@ impl DemoHome {
         let control = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let lock_control = format!("http://{}", control.local_addr()?);
         demo.lock_control = Some(lock_control.clone());
-        let tasks = vec![tokio::spawn(async move {
+        let mut tasks = vec![tokio::spawn(async move {
             if let Err(e) = agent.run(control).await {
                 tracing::error!(error = %e, "the demo lock stopped");
             }
@@ -211,6 +211,7 @@ impl DemoHome {
                 carrier.api_key
             }
         };
+        tasks.push(carrier_webhook(&cloud.state.db, &dir).await?);
         if client.policy().await?.is_none() {
             client
                 .set_policy(
@@ -261,6 +262,50 @@ impl DemoHome {
             cloud.stop().await;
         }
     }
+}
+
+/// Where the demo carrier writes down the reroute notices its webhook received, one
+/// JSON object per line — what a real carrier's dispatch would act on.
+pub const CARRIER_INBOX: &str = "carrier-inbox.jsonl";
+
+/// The demo carrier's webhook: a real signed-notice receiver on loopback (the one
+/// `doorstep-courier` runs), pointed at by the carrier's record on every start since
+/// its port changes.
+async fn carrier_webhook(
+    db: &doorstep_cloud::db::Db,
+    dir: &std::path::Path,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    let secret = doorstep_cloud::carriers::set_webhook(db, DEMO_CARRIER, &url).await?;
+    let mut notices = doorstep_courier::webhook::serve(listener, secret);
+    let inbox = dir.join(CARRIER_INBOX);
+    Ok(tokio::spawn(async move {
+        while let Some(notice) = notices.recv().await {
+            tracing::info!(
+                carrier = DEMO_CARRIER,
+                tracking_id = %notice.body["tracking_id"],
+                to = %notice.body["address"]["label"],
+                "the carrier received a reroute"
+            );
+            let line = serde_json::json!({
+                "received_at": Timestamp::now().0,
+                "idempotency_key": notice.key,
+                "notice": notice.body,
+            });
+            let written = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&inbox)
+                .and_then(|mut file| {
+                    use std::io::Write;
+                    writeln!(file, "{line}")
+                });
+            if let Err(e) = written {
+                tracing::warn!(error = %e, file = %inbox.display(), "the demo carrier could not note a reroute");
+            }
+        }
+    }))
 }
 
 /// The demo courier: announces a parcel, comes to the door, goes in.

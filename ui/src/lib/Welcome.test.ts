@@ -5,6 +5,7 @@ const invoke = vi.fn();
 vi.mock("@tauri-apps/api/core", () => ({ invoke: (...args: unknown[]) => invoke(...args) }));
 
 const { default: Welcome } = await import("./Welcome.svelte");
+const { setLocale } = await import("./i18n.svelte");
 
 afterEach(() => {
   cleanup();
@@ -45,8 +46,8 @@ describe("Welcome", () => {
       appVersion: "0.1.0",
       appId: "dev.doorstep.app",
       dataDir: "/data",
-      secureStore: { ok: false, detail: "no secure store is available" },
-      notifications: { ok: true, detail: "Popups are shown by dunst 1.9.0." },
+      secureStore: { ok: false, detail: "no secure store is available", found: null },
+      notifications: { ok: true, detail: "Popups are shown by dunst 1.9.0.", found: "dunst 1.9.0" },
     });
     render(Welcome, { onSignedIn: vi.fn() });
     await fireEvent.click(screen.getByTestId("run-check"));
@@ -54,6 +55,25 @@ describe("Welcome", () => {
     const headline = await screen.findByTestId("check-headline");
     expect(headline.textContent).toBe("Doorstep needs a system keyring on this computer.");
     expect(screen.getByTestId("check-keyring").dataset.ok).toBe("false");
+    expect(screen.getByTestId("check-keyring").textContent).toContain("no secure store is available");
+    expect(screen.getByTestId("check-notifications").textContent).toContain("Popups are shown by dunst 1.9.0.");
+  });
+
+  it("words a working part in the page's language", async () => {
+    invoke.mockResolvedValue({
+      appVersion: "0.1.0",
+      appId: "dev.doorstep.app",
+      dataDir: "/data",
+      secureStore: { ok: true, detail: "The system keyring stores and returns secrets.", found: null },
+      notifications: { ok: true, detail: "Popups are shown by dunst 1.9.0.", found: "dunst 1.9.0" },
+    });
+    setLocale("de");
+    render(Welcome, { onSignedIn: vi.fn() });
+    await fireEvent.click(screen.getByTestId("run-check"));
+    const popups = await screen.findByTestId("check-notifications");
+    expect(popups.textContent).toContain("Hinweise zeigt dunst 1.9.0.");
+    expect(screen.getByTestId("check-keyring").textContent).toContain("Schlüsselbund des Systems speichert");
+    setLocale("en");
   });
 
   it("shows the sentence of a failed check, not a code", async () => {

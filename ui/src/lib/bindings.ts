@@ -21,9 +21,14 @@ export type Probe = {
  */
 ok: boolean, 
 /**
- * What was found, or what is wrong and how to fix it.
+ * What was found, or what is wrong and how to fix it (in English; the page
+ * words a working part in its own language from `found`).
  */
-detail: string, };
+detail: string, 
+/**
+ * The part that works, by name and version (e.g. the notification server).
+ */
+found: string | null, };
 
 export type SystemCheck = { 
 /**
@@ -528,4 +533,9 @@ export const commands = {
    * Revokes a guest.
    */
   revokeGuest: (id: string): Promise<null> => invoke<null>("revoke_guest", { id }),
+  /**
+   * The page has drawn its first screen; the shell logs the time since it started
+   * (what the bench's cold-start measurement waits for).
+   */
+  firstScreenShown: (): Promise<null> => invoke<null>("first_screen_shown"),
 };

@@ -6,8 +6,8 @@ const base: SystemCheck = {
   appVersion: "0.1.0",
   appId: "dev.doorstep.app",
   dataDir: "/tmp/x",
-  secureStore: { ok: true, detail: "fine" },
-  notifications: { ok: true, detail: "fine" },
+  secureStore: { ok: true, detail: "fine", found: null },
+  notifications: { ok: true, detail: "fine", found: "dunst 1.9.0" },
 };
 
 describe("summarize", () => {
@@ -21,8 +21,8 @@ describe("summarize", () => {
   it("names every missing part", () => {
     const check = {
       ...base,
-      secureStore: { ok: false, detail: "no keyring" },
-      notifications: { ok: false, detail: "no server" },
+      secureStore: { ok: false, detail: "no keyring", found: null },
+      notifications: { ok: false, detail: "no server", found: null },
     };
     expect(summarize(check).headline).toBe(
       "Doorstep needs a system keyring and a notification service on this computer.",
