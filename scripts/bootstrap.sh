@@ -55,13 +55,13 @@ if [ ! -f "$stamp" ] || ! cmp -s ui/package-lock.json "$stamp"; then
   cp ui/package-lock.json "$stamp"
 fi
 
-if [ "$mode" = test ]; then
+if [ "$mode" = test ] || [ "$mode" = bench ]; then
   cargo_bin=${CARGO_HOME:-$HOME/.cargo}/bin
   if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$cargo_bin/tauri-driver" ]; then
     say "installing tauri-driver"
     cargo install tauri-driver --version 2.1.0 --locked
   fi
-  if ! cargo nextest --version >/dev/null 2>&1; then
+  if [ "$mode" = test ] && ! cargo nextest --version >/dev/null 2>&1; then
     say "installing cargo-nextest (a few minutes, once)"
     cargo install cargo-nextest --locked
   fi

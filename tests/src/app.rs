@@ -45,14 +45,15 @@ pub struct AppUnderTest {
 }
 
 impl AppUnderTest {
-    /// Builds nothing: launches the already built test binary (`make test` builds it).
+    /// Builds nothing: launches the already built test binary of the running program's
+    /// build profile (`make test` builds the debug one, `make bench` the release one).
     pub async fn launch(desktop: &DesktopSession) -> Result<Self> {
         Self::launch_with_env(desktop, &[]).await
     }
 
     /// Like [`launch`](Self::launch), with extra environment for the app.
     pub async fn launch_with_env(desktop: &DesktopSession, env: &[(&str, &str)]) -> Result<Self> {
-        let binary = target_dir()?.join("debug").join(APP_BINARY);
+        let binary = crate::system::profile_dir()?.join(APP_BINARY);
         if !binary.is_file() {
             bail!(
                 "{} is missing; build it with `make test` (or `npm --prefix ui run build && cargo build -p doorstep-app --bin {APP_BINARY}`)",

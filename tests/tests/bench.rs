@@ -39,6 +39,8 @@ fn the_bench_runs_every_measurement_in_smoke_mode() {
         "block request → lock starts relocking",
         "visit ended → recording listed",
         "recording seek",
+        "live view in the app window",
+        "frame age when drawn in the app window",
         "access requests per second on one instance, SQLite",
         "connected devices held by one cloud instance",
         "memory per connection",

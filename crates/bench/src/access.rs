@@ -30,24 +30,24 @@ pub struct AccessRun {
     pub setup_s: f64,
 }
 
-/// Pairs a lock to a new household of `cloud`, approves `requests` deliveries for it,
-/// then asks for entry to each, `concurrency` at a time.
-///
-/// The lock's side is played by this bench with the lock's own keys: it issues the
-/// challenges and keeps the camera's signed "recording" heartbeat fresh, as the agent
-/// does while a courier stands at the door.
-pub async fn measure(
+/// A household of the run: its device, its paired lock (keys loaded), and the
+/// camera heartbeats kept fresh for it.
+struct Door {
+    home: crate::devices::Household,
+    paired: Arc<doorstep_lock::identity::Paired>,
+    heartbeats: tokio::task::JoinHandle<()>,
+}
+
+/// Pairs a lock to a new household of `cloud` (account number `account`) and keeps
+/// its camera's signed "recording" heartbeat fresh, as the agent does while a
+/// courier stands at the door.
+async fn door(
+    http: &reqwest::Client,
     cloud: &str,
-    carrier_key: &str,
     account: usize,
-    requests: usize,
-    concurrency: usize,
     lock_dir: &Path,
-) -> anyhow::Result<AccessRun> {
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency * 2)
-        .build()?;
-    let home = create_household(&http, cloud, account).await?;
+) -> anyhow::Result<Door> {
+    let home = create_household(http, cloud, account).await?;
     let code: Value = http
         .post(format!("{cloud}/v1/locks/pairing-codes"))
         .bearer_auth(&home.token)
@@ -65,7 +65,6 @@ pub async fn measure(
     )
     .await?;
     let paired = Arc::new(doorstep_lock::identity::Paired::load(lock_dir)?);
-    let lock_id = paired.identity.lock_id.clone();
     let heartbeats = {
         let (http, cloud, paired) = (http.clone(), cloud.to_owned(), paired.clone());
         tokio::spawn(async move {
@@ -89,24 +88,73 @@ pub async fn measure(
             }
         })
     };
+    Ok(Door {
+        home,
+        paired,
+        heartbeats,
+    })
+}
+
+/// `households` households with a lock each; approves `requests` deliveries spread
+/// over them, then asks for entry to each, `concurrency` at a time. (Couriers of
+/// many households, as one instance sees them: one household's events are numbered
+/// in one sequence, so a single household's requests would queue on it.)
+///
+/// The locks' side is played by this bench with each lock's own keys: it issues the
+/// challenges and sends the camera heartbeats.
+pub async fn measure(
+    cloud: &str,
+    carrier_key: &str,
+    first_account: usize,
+    households: usize,
+    requests: usize,
+    concurrency: usize,
+    lock_dir: &Path,
+) -> anyhow::Result<AccessRun> {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency * 2)
+        .build()?;
+    let mut doors = Vec::with_capacity(households);
+    for n in 0..households.max(1) {
+        doors.push(
+            door(
+                &http,
+                cloud,
+                first_account + n,
+                &lock_dir.join(n.to_string()),
+            )
+            .await?,
+        );
+    }
 
     let courier = Arc::new(SigningKey::generate());
+    let all = &doors;
     let started = Instant::now();
-    let deliveries: Vec<String> = futures_util::stream::iter(0..requests)
+    let deliveries: Vec<(usize, String)> = futures_util::stream::iter(0..requests)
         .map(|n| {
-            let (http, home, courier, lock_id) = (&http, &home, &courier, &lock_id);
+            let (http, door, courier) = (&http, &all[n % all.len()], &courier);
             async move {
                 let delivery = announce(
                     http,
                     cloud,
                     carrier_key,
-                    &home.id,
+                    &door.home.id,
                     &courier.public_key(),
-                    &format!("ACCESS-{account}-{n}"),
+                    &format!("ACCESS-{first_account}-{n}"),
                 )
                 .await?;
-                approve(http, cloud, home, &delivery, lock_id).await?;
-                anyhow::Ok(delivery["id"].as_str().unwrap_or_default().to_owned())
+                approve(
+                    http,
+                    cloud,
+                    &door.home,
+                    &delivery,
+                    &door.paired.identity.lock_id,
+                )
+                .await?;
+                anyhow::Ok((
+                    n % all.len(),
+                    delivery["id"].as_str().unwrap_or_default().to_owned(),
+                ))
             }
         })
         .buffer_unordered(32)
@@ -115,13 +163,13 @@ pub async fn measure(
         .into_iter()
         .collect::<Result<_, _>>()?;
     let setup_s = started.elapsed().as_secs_f64();
-    // The camera's first heartbeat is in before the first request.
+    // Every camera's first heartbeat is in before the first request.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let started = Instant::now();
     let outcomes: Vec<(bool, f64)> = futures_util::stream::iter(deliveries)
-        .map(|delivery_id| {
-            let (http, paired, courier) = (&http, &paired, &courier);
+        .map(|(door, delivery_id)| {
+            let (http, paired, courier) = (&http, &all[door].paired, &courier);
             async move {
                 let mut nonce = [0u8; 32];
                 rand_core::OsRng.fill_bytes(&mut nonce);
@@ -162,7 +210,9 @@ pub async fn measure(
         .collect()
         .await;
     let elapsed = started.elapsed().as_secs_f64();
-    heartbeats.abort();
+    for door in doors {
+        door.heartbeats.abort();
+    }
     let granted = outcomes.iter().filter(|(ok, _)| *ok).count();
     Ok(AccessRun {
         per_second: granted as f64 / elapsed,

@@ -9,6 +9,7 @@
 #![allow(clippy::print_stdout, reason = "a bench prints its table")]
 
 mod access;
+mod appwindow;
 mod brokers;
 mod desktop;
 mod devices;
@@ -62,6 +63,9 @@ struct Args {
     #[arg(long, default_value = "target/bench")]
     out: std::path::PathBuf,
 }
+
+/// Households (a lock each) the access requests are spread over.
+const ACCESS_HOUSEHOLDS: usize = 20;
 
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -301,9 +305,10 @@ async fn run(
         &url,
         &carrier_key,
         1_000_000,
+        ACCESS_HOUSEHOLDS,
         access_requests,
         64,
-        &dir.path().join("access-lock"),
+        &dir.path().join("access-locks"),
     )
     .await;
     for stream in streams {
@@ -336,6 +341,8 @@ async fn run(
 
     match desktop {
         Ok(desktop) => {
+            progress("live video in the app window (the demo home, WebDriver, the page's probe)");
+            rows.extend(window_video_rows(desktop, if smoke { 1 } else { 10 }).await);
             progress("the desktop app beside an empty Tauri window and Chromium's app mode");
             rows.extend(desktop_rows(desktop, launches).await);
         }
@@ -383,17 +390,17 @@ async fn next_arrival(arrivals: &mut mpsc::UnboundedReceiver<Arrival>) -> anyhow
 
 fn access_row(database: &str, run: anyhow::Result<access::AccessRun>) -> Row {
     let metric = format!("access requests per second on one instance, {database}");
+    // SPEC §8 sets the bar for the embedded default; PostgreSQL is reported beside it.
+    let (target, goal) = if database == "SQLite" {
+        ("≥ 1,000 / s", Goal::AtLeast(1000.0))
+    } else {
+        ("— (SQLite's: ≥ 1,000 / s)", Goal::None)
+    };
     match run {
         Ok(run) => {
-            let mut row = Row::new(
-                &metric,
-                "≥ 1,000 / s (SQLite)",
-                "req/s",
-                Goal::AtLeast(1000.0),
-                vec![run.per_second],
-            )
+            let mut row = Row::new(&metric, target, "req/s", goal, vec![run.per_second])
             .note(format!(
-                "64 in flight; latency p50 {} / p99 {} ms; {} refused; three signature checks, a signed grant and one transaction each; the lock's side played by the bench with the lock's keys; {} deliveries announced and approved first in {:.0} s",
+                "64 in flight, spread over {ACCESS_HOUSEHOLDS} households with a lock each; latency p50 {} / p99 {} ms; {} refused; three signature checks, a signed grant and one transaction each; the locks' side played by the bench with the locks' keys; {} deliveries announced and approved first in {:.0} s",
                 fmt(percentile_of(&run.latencies, 50.0)),
                 fmt(percentile_of(&run.latencies, 99.0)),
                 run.refused,
@@ -405,7 +412,7 @@ fn access_row(database: &str, run: anyhow::Result<access::AccessRun>) -> Row {
             }
             row
         }
-        Err(e) => Row::skipped(&metric, "≥ 1,000 / s", "req/s", &format!("{e:#}")),
+        Err(e) => Row::skipped(&metric, target, "req/s", &format!("{e:#}")),
     }
 }
 
@@ -442,9 +449,10 @@ async fn postgres_access(
             &cloud.url,
             &carrier_key,
             2_000_000,
+            ACCESS_HOUSEHOLDS,
             requests,
             64,
-            &dir.join("pg-access-lock"),
+            &dir.join("pg-access-locks"),
         )
         .await;
         cloud.stop();
@@ -543,6 +551,39 @@ async fn scale_run(
     .reference("Node `ws` ~3.5 KiB (SPEC; not run here)", None)
     .note(format!("steps: {steps_text}"));
     Ok((run, vec![held_row, memory_row]))
+}
+
+async fn window_video_rows(desktop: &harness::DesktopSession, opens: usize) -> Vec<Row> {
+    let first_metric = "live view in the app window: open → first frame drawn";
+    let age_metric = "frame age when drawn in the app window (capture → canvas)";
+    match appwindow::measure(desktop, opens).await {
+        Ok(video) => vec![
+            Row::new(
+                first_metric,
+                "p95 ≤ 150 ms, p99 ≤ 250 ms",
+                "ms",
+                Goal::AtMost { percentile: 95.0, bound: 150.0 },
+                video.first_drawn_ms,
+            )
+            .note(format!(
+                "the app (its test build, of this bench's profile) on the demo home, the delivery page opened {opens} times; from the live view's creation to its first drawImage, by the page's own clock"
+            )),
+            Row::new(
+                age_metric,
+                "p99 ≤ 80 ms",
+                "ms",
+                Goal::AtMost { percentile: 99.0, bound: 80.0 },
+                video.drawn_age_ms,
+            )
+            .note("camera capture stamp → drawn on the canvas (JPEG decoded by createImageBitmap), every frame of those views"),
+        ],
+        Err(e) => vec![Row::skipped(
+            first_metric,
+            "p95 ≤ 150 ms, p99 ≤ 250 ms",
+            "ms",
+            &format!("{e:#}"),
+        )],
+    }
 }
 
 async fn desktop_rows(desktop: &harness::DesktopSession, launches: usize) -> Vec<Row> {

@@ -230,8 +230,8 @@ pub async fn request_access(
         now,
     )?;
 
-    arrive(&state, &household_id, &id).await?;
-
+    // The arrival is written with the grant, in one transaction, when entry is given;
+    // on every refusal below it is written first, so the household still hears of it.
     // A lock that has not been heard from cannot be told of a block: fail-secure.
     let beat = sqlx::query("SELECT heartbeat, received_at FROM lock_status WHERE lock_id = $1")
         .bind(&lock_id)
@@ -242,6 +242,7 @@ pub async fn request_access(
         .and_then(|row| row.try_get::<i64, _>("received_at").ok())
         .is_some_and(|at| now.0 - at <= LOCK_OFFLINE_AFTER_MS);
     if !heard_from {
+        arrive(&state, &household_id, &id).await?;
         fail(&state, &household_id, &id, "lock offline").await?;
         return Err(refuse(
             "the lock is offline, so the door stays shut: leave the parcel at the door or take it back; the household can reroute it",
@@ -254,12 +255,14 @@ pub async fn request_access(
         now,
     );
     if !camera_ok {
+        arrive(&state, &household_id, &id).await?;
         fail(&state, &household_id, &id, "camera not recording").await?;
         return Err(refuse(
             "the camera is not recording, so the door stays shut: leave the parcel at the door or take it back",
         ));
     }
     if !window.is_valid() {
+        arrive(&state, &household_id, &id).await?;
         return Err(refuse("the delivery window is over"));
     }
     let grant = EntryGrant {
@@ -283,10 +286,12 @@ pub async fn request_access(
             .await?;
         let current_state = DeliveryState::parse(&current.try_get::<String, _>("state")?)
             .unwrap_or(DeliveryState::Failed);
-        let step = delivery_state::apply(current_state, Action::Grant).map_err(|_| {
+        let arrival = delivery_state::apply(current_state, Action::Arrive)
+            .map_err(|e| ApiError::conflict(e.to_string()))?;
+        let step = delivery_state::apply(arrival.to, Action::Grant).map_err(|_| {
             refuse(&format!(
                 "entry is not possible: the delivery is {}",
-                current_state.as_str()
+                arrival.to.as_str()
             ))
         })?;
         let updated = sqlx::query("UPDATE deliveries SET state = $1, revision = revision + 1, updated_at = $2 WHERE id = $3 AND revision = $4")
@@ -299,6 +304,30 @@ pub async fn request_access(
         if updated.rows_affected() == 0 {
             continue;
         }
+        let mut committed = Vec::with_capacity(2);
+        if arrival.changed {
+            audit::record(
+                &mut tx,
+                &household_id,
+                &Actor::System,
+                "delivery.at_door",
+                Some(&id),
+                &format!("{} → {}", current_state.as_str(), arrival.to.as_str()),
+                now.0,
+            )
+            .await?;
+            committed.push(
+                events::append(
+                    &mut tx,
+                    &household_id,
+                    "delivery.at_door",
+                    serde_json::json!({ "delivery_id": id, "state": arrival.to.as_str() }),
+                    None,
+                    now.0,
+                )
+                .await?,
+            );
+        }
         store_grant(&mut tx, &grant, &signed).await?;
         audit::record(
             &mut tx,
@@ -310,17 +339,19 @@ pub async fn request_access(
             now.0,
         )
         .await?;
-        let event = events::append(
-            &mut tx,
-            &household_id,
-            "delivery.granted",
-            serde_json::json!({ "delivery_id": id, "grant_id": grant.grant.as_str(), "lock_id": lock_id }),
-            None,
-            now.0,
-        )
-        .await?;
+        committed.push(
+            events::append(
+                &mut tx,
+                &household_id,
+                "delivery.granted",
+                serde_json::json!({ "delivery_id": id, "grant_id": grant.grant.as_str(), "lock_id": lock_id }),
+                None,
+                now.0,
+            )
+            .await?,
+        );
         tx.commit().await?;
-        state.hub.publish([event]);
+        state.hub.publish(committed);
         return Ok(Json(AccessGranted {
             grant: signed.to_base64(),
             delivery_id: id,

@@ -35,3 +35,28 @@ export async function watchLive(lockId: string, onFrame: (frame: LiveFrame) => v
 export async function stopLive(): Promise<void> {
   await invoke("stop_live");
 }
+
+/**
+ * What the open live view has drawn, for people and for the bench's in-page probe
+ * (`window.__doorstepLive`): open → first frame drawn, and each frame's age when drawn
+ * (capture stamp → on the canvas; the camera's clock against this computer's).
+ */
+export interface LiveStats {
+  openedAt: number;
+  firstDrawnMs: number | null;
+  drawnAgesMs: number[];
+}
+
+const KEPT_AGES = 600;
+
+export function openStats(): LiveStats {
+  const stats: LiveStats = { openedAt: performance.now(), firstDrawnMs: null, drawnAgesMs: [] };
+  (globalThis as { __doorstepLive?: LiveStats }).__doorstepLive = stats;
+  return stats;
+}
+
+export function recordDrawn(stats: LiveStats, capturedAt: number) {
+  stats.firstDrawnMs ??= performance.now() - stats.openedAt;
+  stats.drawnAgesMs.push(Date.now() - capturedAt);
+  if (stats.drawnAgesMs.length > KEPT_AGES) stats.drawnAgesMs.shift();
+}

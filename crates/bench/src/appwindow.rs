@@ -1,0 +1,59 @@
+//! Live video in the real app window: the demo home's courier goes in, the delivery
+//! page is opened again and again, and the page's own probe (`window.__doorstepLive`,
+//! kept by the live view) says how long after opening the first frame was drawn on
+//! the canvas and how old each frame was when drawn (capture stamp → drawn).
+
+use std::time::Duration;
+
+use anyhow::Context;
+use harness::{AppUnderTest, DesktopSession};
+
+/// What the window measured.
+#[derive(Debug, Default)]
+pub struct WindowVideo {
+    pub first_drawn_ms: Vec<f64>,
+    pub drawn_age_ms: Vec<f64>,
+}
+
+/// Opens the delivery page `opens` times while the demo courier is inside.
+pub async fn measure(desktop: &DesktopSession, opens: usize) -> anyhow::Result<WindowVideo> {
+    // The courier comes 2 s after announcing and stays a minute.
+    let app = AppUnderTest::launch_with_env(
+        desktop,
+        &[("DOORSTEP_DEMO_PACE", "2,60,600"), ("DOORSTEP_LOG", "warn")],
+    )
+    .await?;
+    let result = async {
+        app.click("[data-testid=try-demo]").await?;
+        let inside = "[data-testid=delivery-row][data-state=door_open]";
+        let mut waited = 0;
+        while app.wait_for(inside).await.is_err() {
+            waited += 1;
+            anyhow::ensure!(waited < 3, "the demo courier never went in");
+        }
+        let mut video = WindowVideo::default();
+        for _ in 0..opens {
+            app.click(inside).await?;
+            app.wait_for("[data-testid=frame-seq]").await?;
+            // Some frames drawn, then read the probe.
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            let stats = app.script("return window.__doorstepLive || null;").await?;
+            let first = stats["firstDrawnMs"]
+                .as_f64()
+                .context("the page drew no frame")?;
+            video.first_drawn_ms.push(first);
+            video.drawn_age_ms.extend(
+                stats["drawnAgesMs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(serde_json::Value::as_f64),
+            );
+            app.click("[data-testid=nav-home]").await?;
+        }
+        anyhow::Ok(video)
+    }
+    .await;
+    let _ = app.close().await;
+    result
+}
