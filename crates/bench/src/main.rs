@@ -471,8 +471,8 @@ async fn scale_run(
     fd_limit: u64,
     smoke: bool,
 ) -> anyhow::Result<(scale::ScaleRun, Vec<Row>)> {
-    // Each stream is an open file in the cloud (and one here); keep some for the rest.
-    let most = usize::try_from(fd_limit.saturating_sub(1_000)).unwrap_or(usize::MAX);
+    // Each stream is an open file in the cloud and one here; keep some for the rest.
+    let most = usize::try_from(fd_limit.saturating_sub(2_000)).unwrap_or(usize::MAX);
     let connections = wanted.min(most);
     let limited = (connections < wanted).then(|| {
         format!(
@@ -549,7 +549,10 @@ async fn scale_run(
         per.into_iter().collect(),
     )
     .reference("Node `ws` ~3.5 KiB (SPEC; not run here)", None)
-    .note(format!("steps: {steps_text}"));
+    .note(format!(
+        "steps: {steps_text}; between the last two steps each added stream cost {} KiB (the first streams reuse memory the setup freed, so the average understates the slope)",
+        marginal_kib(&run.steps).map_or("—".into(), |v| format!("{v:.1}"))
+    ));
     Ok((run, vec![held_row, memory_row]))
 }
 
@@ -584,6 +587,15 @@ async fn window_video_rows(desktop: &harness::DesktopSession, opens: usize) -> V
             &format!("{e:#}"),
         )],
     }
+}
+
+/// RSS growth per stream between the last two steps (KiB).
+fn marginal_kib(steps: &[scale::Step]) -> Option<f64> {
+    let [.., before, last] = steps else {
+        return None;
+    };
+    let streams = last.connections.checked_sub(before.connections)?;
+    (streams > 0).then(|| (last.rss_kib as f64 - before.rss_kib as f64) / streams as f64)
 }
 
 async fn desktop_rows(desktop: &harness::DesktopSession, launches: usize) -> Vec<Row> {

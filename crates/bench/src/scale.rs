@@ -100,6 +100,17 @@ fn memchr_event(bytes: &[u8]) -> bool {
         .any(|w| w == b"delivery.announced")
 }
 
+/// The cloud's memory with `connections` streams open, once they have settled.
+async fn step(pid: u32, base: u64, connections: usize) -> anyhow::Result<Step> {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss = rss_kib(pid)?;
+    Ok(Step {
+        connections,
+        rss_kib: rss,
+        kib_per_connection: rss.saturating_sub(base) as f64 / connections.max(1) as f64,
+    })
+}
+
 /// Opens streams for `devices` (tokens of one household) up to `steps.last()`,
 /// reading the cloud's RSS (process `pid`) after each step.
 pub async fn measure(
@@ -172,13 +183,11 @@ pub async fn measure(
                 }
             }
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let rss = rss_kib(pid)?;
-        run.steps.push(Step {
-            connections: tasks.len(),
-            rss_kib: rss,
-            kib_per_connection: rss.saturating_sub(base) as f64 / tasks.len().max(1) as f64,
-        });
+        run.steps.push(step(pid, base, tasks.len()).await?);
+    }
+    // Stopped short: what it holds then is a step too.
+    if run.steps.last().map(|s| s.connections) != Some(tasks.len()) && !tasks.is_empty() {
+        run.steps.push(step(pid, base, tasks.len()).await?);
     }
     run.open = tasks.len();
     let t0 = Instant::now();

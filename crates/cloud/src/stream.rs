@@ -12,7 +12,9 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
 use serde::Deserialize;
-use tokio::sync::{broadcast, mpsc};
+use std::collections::VecDeque;
+
+use tokio::sync::broadcast;
 
 use crate::AppState;
 use crate::auth::DeviceSession;
@@ -75,66 +77,104 @@ pub async fn stream(
     let after = resume_point(&headers, &query)?;
     // Subscribe before reading the backlog, so nothing committed in between is missed.
     let live = state.hub.subscribe(&session.household_id);
-    let (tx, rx) = mpsc::channel::<Event>(64);
-    tokio::spawn(pump(state, session, after, live, tx));
-    let stream =
-        tokio_stream::StreamExt::map(tokio_stream::wrappers::ReceiverStream::new(rx), |event| {
-            Ok(SseEvent::default()
-                .id(event.seq.to_string())
-                .event(event.kind.clone())
-                .json_data(&event)
-                .unwrap_or_else(|_| SseEvent::default().comment("unserialisable event")))
-        });
+    let stopping = state.stopping.clone();
+    let events = Events {
+        state,
+        session,
+        last: after,
+        live,
+        stopping,
+        backlog: VecDeque::new(),
+        caught_up: false,
+        ended: false,
+    };
+    // The stream is the reader itself (no task, no channel per connection): an idle
+    // stream costs only this state and the connection (memory per connection, SPEC §8).
+    let stream = futures_util::stream::unfold(events, |mut events| async move {
+        let event = events.next().await?;
+        let message = SseEvent::default()
+            .id(event.seq.to_string())
+            .event(event.kind.clone())
+            .json_data(&event)
+            .unwrap_or_else(|_| SseEvent::default().comment("unserialisable event"));
+        Some((Ok(message), events))
+    });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEPALIVE_INTERVAL)))
 }
 
-/// Sends events in order; whenever the live channel skips ahead (a concurrent
-/// commit published out of order, or this subscriber lagged), reads the missing
-/// ones from the database first.
-async fn pump(
+/// One device's reading of its household's events: in order, each once. Whenever
+/// the live channel skips ahead (a concurrent commit published out of order, or this
+/// reader lagged), the missing ones are read from the database first.
+struct Events {
     state: AppState,
     session: DeviceSession,
-    mut last: i64,
-    mut live: broadcast::Receiver<Event>,
-    tx: mpsc::Sender<Event>,
-) {
-    // Catching up is boxed: its database futures are large, and held inline they would
-    // make every idle stream's task that large (memory per connection, SPEC §8).
-    if Box::pin(catch_up(&state, &session, &mut last, i64::MAX, &tx))
-        .await
-        .is_err()
-    {
-        return;
-    }
-    let mut stopping = state.stopping.clone();
-    loop {
-        tokio::select! {
-            // The server is stopping: end the stream; clients resume elsewhere.
-            _ = async { stopping.wait_for(|stop| *stop).await.map(|_| ()) } => return,
-            received = live.recv() => match received {
-                Ok(event) if event.seq <= last => {}
-                Ok(event) if event.seq == last + 1 => {
-                    let ends = signs_out(&event, &session);
-                    last = event.seq;
-                    if tx.send(event).await.is_err() || ends {
-                        return;
-                    }
-                }
-                // Ahead of what was sent: the ones in between are committed, so
-                // read them (and this one) from the database.
-                Ok(event) => {
-                    if Box::pin(catch_up(&state, &session, &mut last, event.seq, &tx)).await.is_err() {
-                        return;
-                    }
-                }
+    /// The last event handed out.
+    last: i64,
+    live: broadcast::Receiver<Event>,
+    stopping: tokio::sync::watch::Receiver<bool>,
+    /// Read from the database, not yet handed out (seq order, after `last`).
+    backlog: VecDeque<Event>,
+    caught_up: bool,
+    ended: bool,
+}
+
+impl Events {
+    /// The next event; `None` ends the stream (server stopping, this device signed
+    /// out, or the database failing).
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            if self.ended {
+                return None;
+            }
+            if let Some(event) = self.backlog.pop_front() {
+                self.last = event.seq;
+                self.ended = signs_out(&event, &self.session);
+                return Some(event);
+            }
+            if !self.caught_up {
+                // Boxed: the database futures are large, and held inline they would
+                // make every idle stream that large.
+                Box::pin(self.read(i64::MAX)).await?;
+                self.caught_up = true;
+                continue;
+            }
+            let received = tokio::select! {
+                // The server is stopping: end the stream; clients resume elsewhere.
+                _ = self.stopping.wait_for(|stop| *stop) => return None,
+                received = self.live.recv() => received,
+            };
+            match received {
+                Ok(event) if event.seq <= self.last => {}
+                Ok(event) if event.seq == self.last + 1 => self.backlog.push_back(event),
+                // Ahead: the ones in between are committed, so read them (and this one).
+                Ok(event) => Box::pin(self.read(event.seq)).await?,
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    if Box::pin(catch_up(&state, &session, &mut last, i64::MAX, &tx)).await.is_err() {
-                        return;
-                    }
+                    Box::pin(self.read(i64::MAX)).await?;
                 }
-                Err(broadcast::error::RecvError::Closed) => return,
-            },
-            () = tx.closed() => return,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// Reads committed events after the last one held, up to `up_to`, into the backlog.
+    async fn read(&mut self, up_to: i64) -> Option<()> {
+        loop {
+            let after = self.backlog.back().map_or(self.last, |e| e.seq);
+            let page =
+                events::read_after(&self.state.db.pool, &self.session.household_id, after, PAGE)
+                    .await
+                    .map_err(|e| tracing::warn!(error = %e, "event stream catch-up failed"))
+                    .ok()?;
+            let full = i64::try_from(page.len()).unwrap_or(0) == PAGE;
+            for event in page {
+                if event.seq > up_to {
+                    return Some(());
+                }
+                self.backlog.push_back(event);
+            }
+            if !full {
+                return Some(());
+            }
         }
     }
 }
@@ -142,33 +182,4 @@ async fn pump(
 fn signs_out(event: &Event, session: &DeviceSession) -> bool {
     event.kind == "device.signed_out"
         && event.data.get("device_id").and_then(|v| v.as_str()) == Some(session.device_id.as_str())
-}
-
-async fn catch_up(
-    state: &AppState,
-    session: &DeviceSession,
-    last: &mut i64,
-    up_to: i64,
-    tx: &mpsc::Sender<Event>,
-) -> Result<(), ()> {
-    loop {
-        let page = events::read_after(&state.db.pool, &session.household_id, *last, PAGE)
-            .await
-            .map_err(|e| tracing::warn!(error = %e, "event stream catch-up failed"))?;
-        let full = i64::try_from(page.len()).unwrap_or(0) == PAGE;
-        for event in page {
-            if event.seq > up_to {
-                return Ok(());
-            }
-            let ends = signs_out(&event, session);
-            *last = event.seq;
-            tx.send(event).await.map_err(|_| ())?;
-            if ends {
-                return Err(());
-            }
-        }
-        if !full {
-            return Ok(());
-        }
-    }
 }

@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use doorstep_api::{Delivery, Event, EventPage};
+use doorstep_api::{Delivery, DeliveryState, Event, EventPage};
 use futures_util::StreamExt;
 use rand_core::RngCore;
 use secrecy::ExposeSecret;
@@ -261,10 +261,22 @@ impl Worker {
             // Already processed (the stream can repeat across a reconnect).
             return Ok(());
         }
-        let delivery = self.delivery_of(&event).await;
         let fresh = crate::cloud::now_ms() - event.at < POPUP_FRESHNESS_MS;
+        // The popup goes out the instant the event is here (SPEC §9): from the
+        // delivery the event carries or the one already known, moved to the event's
+        // state. Only a delivery never seen before is fetched first.
+        let known = embedded_delivery(&event).or_else(|| known_delivery(&cache, &event));
+        if fresh && let Some(known) = &known {
+            self.popup(&event, Some(known));
+        }
+        let delivery = match embedded_delivery(&event) {
+            Some(delivery) => Some(delivery),
+            None => self.delivery_of(&event).await,
+        };
         if fresh {
-            self.popup(&event, delivery.as_ref());
+            if known.is_none() {
+                self.popup(&event, delivery.as_ref());
+            }
             if event.kind == "delivery.announced"
                 && self.options.auto_approve
                 && let Some(delivery) = &delivery
@@ -279,18 +291,9 @@ impl Worker {
         Ok(())
     }
 
+    /// Fetches the delivery an event concerns (its data names it but is not it).
     async fn delivery_of(&self, event: &Event) -> Option<Delivery> {
-        if !event.kind.starts_with("delivery.") && !event.kind.starts_with("camera.") {
-            return None;
-        }
-        if let Ok(delivery) = serde_json::from_value::<Delivery>(event.data.clone()) {
-            return Some(delivery);
-        }
-        let id = event
-            .data
-            .get("delivery_id")
-            .or_else(|| event.data.get("id"))
-            .and_then(serde_json::Value::as_str)?;
+        let id = delivery_id_of(event)?;
         match self.client.delivery(id).await {
             Ok(delivery) => Some(delivery),
             Err(e) => {
@@ -342,6 +345,38 @@ impl Worker {
     }
 }
 
+/// The id of the delivery an event concerns, if it concerns one.
+fn delivery_id_of(event: &Event) -> Option<&str> {
+    if !event.kind.starts_with("delivery.") && !event.kind.starts_with("camera.") {
+        return None;
+    }
+    event
+        .data
+        .get("delivery_id")
+        .or_else(|| event.data.get("id"))
+        .and_then(serde_json::Value::as_str)
+}
+
+/// The whole delivery, when the event carries it (announcements, blocks, reroutes …).
+fn embedded_delivery(event: &Event) -> Option<Delivery> {
+    delivery_id_of(event)?;
+    serde_json::from_value::<Delivery>(event.data.clone()).ok()
+}
+
+/// The cached delivery an event concerns, moved to the state the event names.
+fn known_delivery(cache: &Cache, event: &Event) -> Option<Delivery> {
+    let mut delivery = cache.deliveries.get(delivery_id_of(event)?)?.clone();
+    if let Some(state) = event
+        .data
+        .get("state")
+        .and_then(serde_json::Value::as_str)
+        .and_then(DeliveryState::parse)
+    {
+        delivery.state = state;
+    }
+    Some(delivery)
+}
+
 fn backoff(failures: u32) -> Duration {
     let ceiling = BACKOFF_FIRST
         .saturating_mul(2u32.saturating_pow(failures.min(16)))
@@ -365,5 +400,69 @@ mod tests {
         }
         let samples: std::collections::HashSet<Duration> = (0..20).map(|_| backoff(8)).collect();
         assert!(samples.len() > 1, "no jitter");
+    }
+
+    fn event(kind: &str, data: serde_json::Value) -> Event {
+        Event {
+            seq: 2,
+            kind: kind.into(),
+            at: 0,
+            device_id: None,
+            data,
+        }
+    }
+
+    fn announced() -> Delivery {
+        Delivery {
+            id: "d1".into(),
+            tracking_id: "T-1".into(),
+            carrier: "DHL".into(),
+            state: DeliveryState::Announced,
+            approved: false,
+            approved_by: None,
+            lock_id: None,
+            window: doorstep_api::Window {
+                not_before: 0,
+                not_after: 1,
+            },
+            eta: None,
+            courier_key: String::new(),
+            rerouted_to: None,
+            revision: 1,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_popup_needs_no_fetch_for_a_delivery_already_known() {
+        let mut cache = Cache::default();
+        let announcement = event(
+            "delivery.announced",
+            serde_json::to_value(announced()).unwrap_or_default(),
+        );
+        // The announcement carries the whole delivery.
+        assert_eq!(
+            embedded_delivery(&announcement).map(|d| d.carrier),
+            Some("DHL".to_owned())
+        );
+        cache.apply(&announcement, embedded_delivery(&announcement));
+        // The arrival names it: the known one, moved to the event's state.
+        let at_door = event(
+            "delivery.at_door",
+            serde_json::json!({ "delivery_id": "d1", "state": "at_door" }),
+        );
+        assert!(embedded_delivery(&at_door).is_none());
+        let known = known_delivery(&cache, &at_door).map(|d| (d.carrier, d.state));
+        assert_eq!(known, Some(("DHL".to_owned(), DeliveryState::AtDoor)));
+        // Never seen before: it must be fetched.
+        let other = event(
+            "delivery.at_door",
+            serde_json::json!({ "delivery_id": "d2", "state": "at_door" }),
+        );
+        assert!(known_delivery(&cache, &other).is_none());
+        assert!(
+            known_delivery(&cache, &event("device.signed_in", serde_json::json!({}))).is_none()
+        );
     }
 }
