@@ -87,6 +87,20 @@ pub async fn measure(
         )
         .await?;
         let id = delivery["id"].as_str().context("delivery id")?.to_owned();
+        // The courier reaches the door minutes after the announcement, not while the
+        // devices are still taking it in: wait until they have.
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let FeedUpdate::Event(event) = events.recv().await?
+                    && event.kind == "delivery.announced"
+                {
+                    return anyhow::Ok(());
+                }
+            }
+        })
+        .await
+        .context("the announcement never reached the first device")??;
+        tokio::time::sleep(Duration::from_millis(200)).await;
         let before = popups_at_door(desktop)?.len();
         // At the door without an approval: the cloud records the arrival and refuses.
         let mut nonce = [0u8; 32];
