@@ -7,16 +7,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use doorstep_proto::{
-    CameraHeartbeat, CourierResponse, GrantSubject, LockChallenge, LockId, Signed, SigningKey,
-    Timestamp,
-};
+use doorstep_proto::{CameraHeartbeat, LockId, Signed, SigningKey, Timestamp};
 use futures_util::StreamExt;
-use rand_core::RngCore;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::devices::{announce, approve, create_household};
+use crate::devices::{access_request, announce, approve, create_household, pairing_code};
 
 /// What one run measured.
 #[derive(Debug)]
@@ -48,22 +43,8 @@ async fn door(
     lock_dir: &Path,
 ) -> anyhow::Result<Door> {
     let home = create_household(http, cloud, account).await?;
-    let code: Value = http
-        .post(format!("{cloud}/v1/locks/pairing-codes"))
-        .bearer_auth(&home.token)
-        .json(&json!({ "name": "Bench door", "kind": "door" }))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    doorstep_lock::identity::Paired::pair(
-        cloud,
-        code["code"].as_str().context("pairing code")?,
-        lock_dir,
-        None,
-    )
-    .await?;
+    let code = pairing_code(http, cloud, &home, "Bench door").await?;
+    doorstep_lock::identity::Paired::pair(cloud, &code, lock_dir, None).await?;
     let paired = Arc::new(doorstep_lock::identity::Paired::load(lock_dir)?);
     let heartbeats = {
         let (http, cloud, paired) = (http.clone(), cloud.to_owned(), paired.clone());
@@ -171,35 +152,18 @@ pub async fn measure(
         .map(|(door, delivery_id)| {
             let (http, paired, courier) = (&http, &all[door].paired, &courier);
             async move {
-                let mut nonce = [0u8; 32];
-                rand_core::OsRng.fill_bytes(&mut nonce);
-                let lock = LockId(paired.identity.lock_id.clone());
-                let challenge = Signed::sign(
-                    &LockChallenge {
-                        lock: lock.clone(),
-                        nonce,
-                        issued_at: Timestamp::now(),
-                    },
+                let body = access_request(
+                    &paired.identity.lock_id,
                     &paired.lock_key,
-                );
-                let response = Signed::sign(
-                    &CourierResponse {
-                        lock,
-                        nonce,
-                        subject: GrantSubject::Delivery(delivery_id.as_str().into()),
-                        responded_at: Timestamp::now(),
-                    },
-                    courier.as_ref(),
+                    courier,
+                    &delivery_id,
                 );
                 let t0 = Instant::now();
                 let granted = http
                     .post(format!(
                         "{cloud}/v1/courier/deliveries/{delivery_id}/access"
                     ))
-                    .json(&json!({
-                        "challenge": challenge.to_base64(),
-                        "response": response.to_base64(),
-                    }))
+                    .json(&body)
                     .send()
                     .await
                     .is_ok_and(|r| r.status().is_success());

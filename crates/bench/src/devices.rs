@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use base64::Engine;
 use doorstep_proto::{
-    DeliveryApproval, DeviceId, HouseholdId, LockId, PublicKey, Signed, SigningKey, TimeWindow,
-    Timestamp,
+    CourierResponse, DeliveryApproval, DeviceId, GrantSubject, HouseholdId, LockChallenge, LockId,
+    PublicKey, Signed, SigningKey, TimeWindow, Timestamp,
 };
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -240,4 +240,56 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok(())
+}
+
+/// A one-time code to pair a lock to `home`.
+pub async fn pairing_code(
+    http: &reqwest::Client,
+    cloud: &str,
+    home: &Household,
+    name: &str,
+) -> anyhow::Result<String> {
+    let code: Value = http
+        .post(format!("{cloud}/v1/locks/pairing-codes"))
+        .bearer_auth(&home.token)
+        .json(&json!({ "name": name, "kind": "door" }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(code["code"].as_str().context("pairing code")?.to_owned())
+}
+
+/// A courier at `lock` asking to come in for `delivery_id`: the lock's fresh
+/// challenge (signed with `lock_key`) and the courier's signed answer to it,
+/// as the body of the access request.
+pub fn access_request(
+    lock: &str,
+    lock_key: &SigningKey,
+    courier: &SigningKey,
+    delivery_id: &str,
+) -> Value {
+    use rand_core::RngCore;
+    let mut nonce = [0u8; 32];
+    rand_core::OsRng.fill_bytes(&mut nonce);
+    let lock = LockId(lock.to_owned());
+    let challenge = Signed::sign(
+        &LockChallenge {
+            lock: lock.clone(),
+            nonce,
+            issued_at: Timestamp::now(),
+        },
+        lock_key,
+    );
+    let response = Signed::sign(
+        &CourierResponse {
+            lock,
+            nonce,
+            subject: GrantSubject::Delivery(delivery_id.into()),
+            responded_at: Timestamp::now(),
+        },
+        courier,
+    );
+    json!({ "challenge": challenge.to_base64(), "response": response.to_base64() })
 }

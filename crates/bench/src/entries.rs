@@ -29,21 +29,9 @@ pub async fn run(
     smoke: bool,
 ) -> anyhow::Result<Vec<Row>> {
     let entries = if smoke { 1 } else { 10 };
-    let code: Value = http
-        .post(format!("{cloud}/v1/locks/pairing-codes"))
-        .bearer_auth(&home.token)
-        .json(&json!({ "name": "Front door", "kind": "door" }))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let code = crate::devices::pairing_code(http, cloud, home, "Front door").await?;
     let lock_dir = dir.join("lock");
-    let mut agent = harness::system::LockProcess::pair_and_run(
-        cloud,
-        code["code"].as_str().context("pairing code")?,
-        &lock_dir,
-    )?;
+    let mut agent = harness::system::LockProcess::pair_and_run(cloud, &code, &lock_dir)?;
     let lock = agent.control.clone();
     let lock_id: String = doorstep_lock::identity::Paired::load(&lock_dir)?
         .identity

@@ -8,12 +8,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use doorstep_core::{AppPaths, Client, Connection, Credentials, Feed, FeedOptions, FeedUpdate};
-use doorstep_proto::{
-    CourierResponse, GrantSubject, LockChallenge, LockId, Signed, SigningKey, Timestamp,
-};
+use doorstep_proto::SigningKey;
 use harness::DesktopSession;
 use secrecy::SecretString;
-use serde_json::json;
 
 use crate::devices::announce;
 
@@ -103,28 +100,13 @@ pub async fn measure(
         tokio::time::sleep(Duration::from_millis(200)).await;
         let before = popups_at_door(desktop)?.len();
         // At the door without an approval: the cloud records the arrival and refuses.
-        let mut nonce = [0u8; 32];
-        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut nonce);
-        let lock = LockId("bench-door".into());
-        let challenge = Signed::sign(
-            &LockChallenge {
-                lock: lock.clone(),
-                nonce,
-                issued_at: Timestamp::now(),
-            },
-            &SigningKey::generate(),
-        );
-        let response = Signed::sign(
-            &CourierResponse {
-                lock,
-                nonce,
-                subject: GrantSubject::Delivery(id.as_str().into()),
-                responded_at: Timestamp::now(),
-            },
-            &courier,
-        );
         http.post(format!("{cloud}/v1/courier/deliveries/{id}/access"))
-            .json(&json!({ "challenge": challenge.to_base64(), "response": response.to_base64() }))
+            .json(&crate::devices::access_request(
+                "bench-door",
+                &SigningKey::generate(),
+                &courier,
+                &id,
+            ))
             .send()
             .await?;
         let committed_at = tokio::time::timeout(Duration::from_secs(10), async {
