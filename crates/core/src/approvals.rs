@@ -55,7 +55,7 @@ pub fn admits(policy: &DeliveryPolicy, delivery: &Delivery) -> Option<(String, T
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use doorstep_api::Window;
     use doorstep_proto::{DeviceId, HouseholdId, LockId, WeeklyHours};
 
@@ -79,7 +79,9 @@ mod tests {
         }
     }
 
-    fn delivery(carrier: &str, from_hour: i64, hours: i64) -> Delivery {
+    /// A delivery announced for `hours` from `from_hour` on a Monday (UTC); shared
+    /// by the core's tests.
+    pub(crate) fn delivery(carrier: &str, from_hour: i64, hours: i64) -> Delivery {
         // 2026-11-23 is a Monday; times in UTC.
         let day = 1_795_392_000_000;
         Delivery {

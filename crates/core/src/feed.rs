@@ -412,34 +412,13 @@ mod tests {
         }
     }
 
-    fn announced() -> Delivery {
-        Delivery {
-            id: "d1".into(),
-            tracking_id: "T-1".into(),
-            carrier: "DHL".into(),
-            state: DeliveryState::Announced,
-            approved: false,
-            approved_by: None,
-            lock_id: None,
-            window: doorstep_api::Window {
-                not_before: 0,
-                not_after: 1,
-            },
-            eta: None,
-            courier_key: String::new(),
-            rerouted_to: None,
-            revision: 1,
-            created_at: 0,
-            updated_at: 0,
-        }
-    }
-
     #[test]
     fn a_popup_needs_no_fetch_for_a_delivery_already_known() {
         let mut cache = Cache::default();
         let announcement = event(
             "delivery.announced",
-            serde_json::to_value(announced()).unwrap_or_default(),
+            serde_json::to_value(crate::approvals::tests::delivery("DHL", 9, 1))
+                .unwrap_or_default(),
         );
         // The announcement carries the whole delivery.
         assert_eq!(
