@@ -20,6 +20,7 @@ mod json;
 pub mod lock_channel;
 pub mod locks;
 mod ops;
+mod serve;
 pub mod stream;
 pub mod timers;
 pub mod tls;
@@ -224,10 +225,7 @@ pub async fn start_with_clock(
     };
     tokio::spawn(carriers::run_outbox(state.clone()));
     tokio::spawn(timers::run(state.clone()));
-    // A service made once: handing `serve` the router itself would rebuild its route
-    // table for every connection and keep that copy as long as the connection lives
-    // (~18 KiB per idle event stream, measured by the bench with heaptrack).
-    let app = router(state.clone()).into_make_service();
+    let app = router(state.clone());
     let addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
     let shutdown = async {
@@ -236,23 +234,9 @@ pub async fn start_with_clock(
     let task = match tls {
         Some(config) => {
             let listener = tls::TlsListener::new(listener, config)?;
-            tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, app)
-                    .with_graceful_shutdown(shutdown)
-                    .await
-                {
-                    tracing::error!(error = %e, "server stopped");
-                }
-            })
+            tokio::spawn(serve::http1(listener, app, shutdown))
         }
-        None => tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
-                tracing::error!(error = %e, "server stopped");
-            }
-        }),
+        None => tokio::spawn(serve::http1(listener, app, shutdown)),
     };
     tracing::info!(%addr, backend = ?state.db.backend, "doorstep-cloud listening");
     Ok(RunningCloud {
