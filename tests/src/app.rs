@@ -230,7 +230,8 @@ fn tauri_driver() -> Result<PathBuf> {
     Ok(PathBuf::from("tauri-driver"))
 }
 
-fn free_port() -> Result<u16> {
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())

@@ -19,6 +19,6 @@ mod desktop;
 mod process;
 pub mod system;
 
-pub use app::{AppUnderTest, screenshots_dir, target_dir};
+pub use app::{AppUnderTest, free_port, screenshots_dir, target_dir};
 pub use desktop::{DesktopSession, ReceivedNotification};
 pub use process::Guarded;

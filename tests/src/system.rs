@@ -221,6 +221,17 @@ impl LockProcess {
     }
 }
 
+/// A lock agent's own status (its control interface's `/status`), if it answers.
+pub async fn lock_status(http: &reqwest::Client, control: &str) -> Option<serde_json::Value> {
+    http.get(format!("{control}/status"))
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()
+}
+
 /// Polls `check` every 20 ms for up to `timeout`.
 pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<T>
 where

@@ -142,14 +142,7 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     assert!(result.contains("relocked"), "{result}");
     // The lock really relocked (the courier closed the door and left).
     harness::system::eventually("the lock relocked", Duration::from_secs(10), || async {
-        let status: serde_json::Value = http
-            .get(format!("{lock}/status"))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let status = harness::system::lock_status(&http, &lock).await?;
         (status["bolt"] == "locked" && status["door"] == "closed").then_some(())
     })
     .await

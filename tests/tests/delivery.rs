@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use base64::Engine;
 use doorstep_proto::*;
-use harness::system::{CloudProcess, LockProcess, WebhookProcess, courier, eventually};
+use harness::system::{
+    CloudProcess, LockProcess, WebhookProcess, courier, eventually, lock_status,
+};
 use serde_json::{Value, json};
 
 /// Creates a household account with its first device; returns the cloud's answer.
@@ -130,15 +132,9 @@ impl World {
     }
 
     async fn lock_status(&self) -> Value {
-        match self
-            .http
-            .get(format!("{}/status", self.lock.control))
-            .send()
+        lock_status(&self.http, &self.lock.control)
             .await
-        {
-            Ok(response) => response.json().await.unwrap_or_default(),
-            Err(_) => Value::Null,
-        }
+            .unwrap_or_default()
     }
 
     async fn lock_post(&self, path: &str, body: Value) -> (u16, Value) {
@@ -785,15 +781,7 @@ impl World {
             .unwrap()
             .to_owned();
         eventually("the new lock online", Duration::from_secs(10), || async {
-            let status: Value = self
-                .http
-                .get(format!("{}/status", lock.control))
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
+            let status = lock_status(&self.http, &lock.control).await?;
             (status["online"] == true).then_some(())
         })
         .await
@@ -1203,15 +1191,7 @@ async fn a_grant_for_one_households_lock_opens_nothing_at_the_neighbours() {
     )
     .unwrap();
     eventually("their lock online", Duration::from_secs(10), || async {
-        let status: Value = world
-            .http
-            .get(format!("{}/status", their_lock.control))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let status = lock_status(&world.http, &their_lock.control).await?;
         (status["online"] == true).then_some(())
     })
     .await
@@ -1267,15 +1247,7 @@ async fn a_grant_for_one_households_lock_opens_nothing_at_the_neighbours() {
         body["message"].as_str().unwrap().contains("another lock"),
         "{body}"
     );
-    let status: Value = world
-        .http
-        .get(format!("{}/status", their_lock.control))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = lock_status(&world.http, &their_lock.control).await.unwrap();
     assert_eq!(status["bolt"], "locked");
 }
 
@@ -1318,14 +1290,7 @@ async fn a_lock_pairs_and_keeps_its_channel_over_https() {
         "the lock online over wss",
         Duration::from_secs(10),
         || async {
-            let status: Value = http
-                .get(format!("{}/status", lock.control))
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
+            let status = lock_status(&http, &lock.control).await?;
             (status["online"] == true).then_some(())
         },
     )

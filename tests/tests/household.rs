@@ -19,7 +19,7 @@ use doorstep_core::{
 };
 use doorstep_proto::{LockKind, SigningKey, Timestamp};
 use harness::DesktopSession;
-use harness::system::{CloudProcess, LockProcess, courier, eventually};
+use harness::system::{CloudProcess, LockProcess, courier, eventually, lock_status};
 use secrecy::SecretString;
 use serde_json::json;
 use tokio::sync::broadcast;
@@ -120,9 +120,9 @@ impl Home {
     }
 
     async fn lock_back_online(&self) {
-        let status = format!("{}/status", self.lock_control);
+        let http = reqwest::Client::new();
         eventually("the lock back online", Duration::from_secs(15), || async {
-            let status: serde_json::Value = reqwest::get(&status).await.ok()?.json().await.ok()?;
+            let status = lock_status(&http, &self.lock_control).await?;
             (status["online"] == true).then_some(())
         })
         .await

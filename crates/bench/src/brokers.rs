@@ -7,17 +7,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use futures_util::StreamExt;
-use harness::Guarded;
+use harness::{Guarded, free_port};
 use tokio::sync::mpsc;
 
 /// How many subscribers connect at once (a broker's listen backlog is small).
 const CONNECTING_AT_ONCE: usize = 100;
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
 
 /// A broker process of its own on a free port, gone when dropped.
 struct Broker {

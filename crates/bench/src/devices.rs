@@ -217,16 +217,6 @@ pub async fn approve(
     Ok(())
 }
 
-pub async fn status(http: &reqwest::Client, lock: &str) -> Option<Value> {
-    http.get(format!("{lock}/status"))
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()
-}
-
 pub async fn wait_until<F, Fut>(limit: Duration, mut check: F) -> anyhow::Result<()>
 where
     F: FnMut() -> Fut,

@@ -14,9 +14,10 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::devices::{Arrival, Household, announce, approve, status, wait_until};
+use crate::devices::{Arrival, Household, announce, approve, wait_until};
 use crate::ms;
 use crate::table::{Goal, Row};
+use harness::system::lock_status;
 
 /// Entries with `home`'s two devices listening on `arrivals` (household index 0).
 pub async fn run(
@@ -37,7 +38,7 @@ pub async fn run(
         .identity
         .lock_id;
     wait_until(Duration::from_secs(10), || async {
-        status(http, &lock)
+        lock_status(http, &lock)
             .await
             .is_some_and(|s| s["online"] == true)
     })
@@ -105,7 +106,7 @@ pub async fn run(
             })
         };
         wait_until(Duration::from_secs(10), || async {
-            status(http, &lock)
+            lock_status(http, &lock)
                 .await
                 .is_some_and(|s| s["door"] == "open")
         })
@@ -169,7 +170,7 @@ pub async fn run(
             .error_for_status()?;
         let mut relocking = None;
         loop {
-            let bolt = status(http, &lock)
+            let bolt = lock_status(http, &lock)
                 .await
                 .map(|s| s["bolt"].as_str().unwrap_or_default().to_owned());
             match bolt.as_deref() {

@@ -265,11 +265,12 @@ impl Worker {
         // The popup goes out the instant the event is here (SPEC §9): from the
         // delivery the event carries or the one already known, moved to the event's
         // state. Only a delivery never seen before is fetched first.
-        let known = embedded_delivery(&event).or_else(|| known_delivery(&cache, &event));
+        let embedded = embedded_delivery(&event);
+        let known = embedded.clone().or_else(|| known_delivery(&cache, &event));
         if fresh && let Some(known) = &known {
             self.popup(&event, Some(known));
         }
-        let delivery = match embedded_delivery(&event) {
+        let delivery = match embedded {
             Some(delivery) => Some(delivery),
             None => self.delivery_of(&event).await,
         };
