@@ -108,6 +108,10 @@ pub struct Delivery {
     pub eta: Option<i64>,
     /// The assigned courier's public key.
     pub courier_key: String,
+    /// The carrier's signed `shipment` envelope, if it signed one: a device
+    /// approves by policy only what a carrier key the household pinned signed.
+    #[serde(default)]
+    pub shipment: Option<String>,
     /// Where it was rerouted to.
     pub rerouted_to: Option<Address>,
     /// Grows with every change.
@@ -132,6 +136,21 @@ pub struct Announce {
     pub courier_key: String,
     /// First ETA (ms), if known.
     pub eta: Option<i64>,
+    /// The carrier's `shipment` envelope (base64url) for the same household,
+    /// tracking id, window and courier key, signed with one of the carrier's
+    /// registered keys. Without it, only a per-delivery approval lets the courier
+    /// in: a standing policy admits only carrier-signed shipments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipment: Option<String>,
+}
+
+/// A carrier and the keys it signs shipments with, for a household to pin in its policy.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct CarrierKeys {
+    /// Its name, as it announces.
+    pub name: String,
+    /// Its shipment-signing public keys (base64url), oldest first.
+    pub keys: Vec<String>,
 }
 
 /// The household's signed approval.

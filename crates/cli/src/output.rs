@@ -267,6 +267,11 @@ impl Out {
                 local_time(code.expires_at),
                 code.code
             );
+            if let Some((_, fingerprint)) = code.code.split_once('-') {
+                println!(
+                    "It ends in your household key's fingerprint {fingerprint}: the lock pins only that key, whatever the cloud sends it."
+                );
+            }
         }
     }
 
@@ -280,7 +285,7 @@ impl Out {
             Some(p) => println!(
                 "Policy v{}: carriers {}, days {:?}, {:02}:{:02}–{:02}:{:02} ({}), windows up to {} min, locks {}",
                 p.version,
-                p.carriers.join(", "),
+                p.carrier_names().join(", "),
                 p.hours.days,
                 p.hours.from_minute / 60,
                 p.hours.from_minute % 60,
@@ -294,6 +299,18 @@ impl Out {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+        }
+        if let Some(p) = policy {
+            for carrier in &p.carriers {
+                for key in &carrier.keys {
+                    println!(
+                        "  pinned {} shipment key {} (compare with the fingerprint {} publishes)",
+                        carrier.name,
+                        key.fingerprint(),
+                        carrier.name
+                    );
+                }
+            }
         }
     }
 

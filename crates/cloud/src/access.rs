@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use doorstep_proto::{
     Authorization, CAMERA_HEARTBEAT_MAX_AGE, CHALLENGE_MAX_AGE, CameraHeartbeat, CourierResponse,
     DeliveryApproval, EntryGrant, GrantId, GrantSubject, HouseholdId, LockChallenge, LockId,
-    PublicKey, Signed, TimeWindow,
+    PolicyEntry, PublicKey, Shipment, Signed, TimeWindow,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -155,7 +155,7 @@ pub async fn request_access(
     let now = state.now();
 
     let row = sqlx::query(
-        "SELECT d.household_id, d.courier_key, d.approval, d.lock_id, d.state, d.revision, c.name AS carrier, \
+        "SELECT d.household_id, d.courier_key, d.approval, d.lock_id, d.state, d.revision, d.shipment, c.name AS carrier, \
                 l.lock_key, l.camera_key \
          FROM deliveries d JOIN carriers c ON c.id = d.carrier_id LEFT JOIN locks l ON l.id = d.lock_id WHERE d.id = $1",
     )
@@ -173,6 +173,7 @@ pub async fn request_access(
     let carrier: String = row.try_get("carrier")?;
     let approved_lock: Option<String> = row.try_get("lock_id")?;
     let approval_text: Option<String> = row.try_get("approval")?;
+    let shipment_text: Option<String> = row.try_get("shipment")?;
 
     // The household's authorisation: its approval of this delivery, or else its
     // standing policy, if it admits this carrier at the lock the courier stands at.
@@ -192,12 +193,20 @@ pub async fn request_access(
             );
             (lock_id, Authorization::Approval(approval), window)
         }
-        _ => match policy_admits(&state, &household_id, &carrier, response.lock.as_str(), now)
-            .await?
+        _ => match policy_admits(
+            &state,
+            &household_id,
+            &carrier,
+            &courier_key,
+            shipment_text.as_deref(),
+            response.lock.as_str(),
+            now,
+        )
+        .await?
         {
-            Some((policy, window)) => (
+            Some((entry, window)) => (
                 response.lock.to_string(),
-                Authorization::Policy(policy),
+                Authorization::Policy(entry),
                 window,
             ),
             None => {
@@ -272,6 +281,7 @@ pub async fn request_access(
         subject: GrantSubject::Delivery(id.as_str().into()),
         holder: courier_key,
         window,
+        challenge: response.nonce,
         authorization,
         carrier: Some(carrier),
         issued_at: now,
@@ -294,11 +304,14 @@ pub async fn request_access(
                 arrival.to.as_str()
             ))
         })?;
-        let updated = sqlx::query("UPDATE deliveries SET state = $1, revision = revision + 1, updated_at = $2 WHERE id = $3 AND revision = $4")
+        // Whatever admitted it, the delivery now names its lock, so that a Block and
+        // the camera watch reach that lock.
+        let updated = sqlx::query("UPDATE deliveries SET state = $1, revision = revision + 1, updated_at = $2, lock_id = COALESCE(lock_id, $5) WHERE id = $3 AND revision = $4")
             .bind(step.to.as_str())
             .bind(now.0)
             .bind(&id)
             .bind(current.try_get::<i64, _>("revision")?)
+            .bind(&lock_id)
             .execute(&mut *tx)
             .await?;
         if updated.rows_affected() == 0 {
@@ -384,9 +397,12 @@ pub fn check_answer(
             "field `response`: does not answer this lock's challenge for this entry",
         ));
     }
-    if now > challenge.issued_at.plus(CHALLENGE_MAX_AGE)
-        || challenge.issued_at > now.plus(doorstep_proto::CLOCK_SKEW)
-    {
+    if challenge.issued_at > now.plus(doorstep_proto::CLOCK_SKEW) {
+        return Err(ApiError::invalid(
+            "field `challenge`: issued in the future by the cloud's clock; the lock's clock is off",
+        ));
+    }
+    if now > challenge.issued_at.plus(CHALLENGE_MAX_AGE) {
         return Err(ApiError::invalid(
             "field `challenge`: too old; ask the lock for a new one",
         ));
@@ -496,28 +512,51 @@ pub const LOCK_OFFLINE_AFTER_MS: i64 = 5000;
 /// little behind still sees it open (CLOCK_SKEW covers the rest).
 const GRANT_LEEWAY: Duration = Duration::from_secs(60);
 
-/// The household's policy and the entry window it allows now for `carrier` at
-/// `lock_id`, if it has one that admits them.
+/// The household's policy with the carrier's shipment, and the entry window they
+/// allow now at `lock_id`, if the household signed a policy that pins a key the
+/// shipment is signed with, for this courier, carrier, lock, day and hour. The
+/// lock checks the same again; without the carrier's signature nothing is admitted.
 async fn policy_admits(
     state: &AppState,
     household_id: &str,
     carrier: &str,
+    courier_key: &PublicKey,
+    shipment_text: Option<&str>,
     lock_id: &str,
     now: doorstep_proto::Timestamp,
-) -> ApiResult<Option<(Signed<doorstep_proto::DeliveryPolicy>, TimeWindow)>> {
+) -> ApiResult<Option<(PolicyEntry, TimeWindow)>> {
+    let Some(shipment_env) =
+        shipment_text.and_then(|t| Signed::<Shipment>::from_base64(t).ok())
+    else {
+        return Ok(None);
+    };
     let text: Option<String> = sqlx::query_scalar("SELECT policy FROM households WHERE id = $1")
         .bind(household_id)
         .fetch_one(&state.db.pool)
         .await?;
+    let household_key = crate::household::public_key(state, household_id).await?;
     let Some(policy_env) =
         text.and_then(|t| Signed::<doorstep_proto::DeliveryPolicy>::from_base64(&t).ok())
     else {
         return Ok(None);
     };
-    let Some(policy) = policy_env.peek() else {
+    let Some(policy) = policy_env.verify(&household_key) else {
         return Ok(None);
     };
-    if !policy.carriers.iter().any(|c| c == carrier)
+    let Some(pinned) = policy.carrier_keys(carrier) else {
+        return Ok(None);
+    };
+    let signer = shipment_env.signer();
+    let Some(shipment) = pinned
+        .contains(&signer)
+        .then(|| shipment_env.verify(&signer))
+        .flatten()
+    else {
+        return Ok(None);
+    };
+    if shipment.carrier != carrier
+        || shipment.household.as_str() != household_id
+        || shipment.courier != *courier_key
         || !policy.locks.iter().any(|l| l.as_str() == lock_id)
     {
         return Ok(None);
@@ -531,10 +570,18 @@ async fn policy_admits(
         ))
         .minus(GRANT_LEEWAY);
     let window = TimeWindow::new(
-        now.minus(GRANT_LEEWAY).max(hours.not_before),
-        longest.min(hours.not_after),
+        now.minus(GRANT_LEEWAY)
+            .max(hours.not_before)
+            .max(shipment.window.not_before),
+        longest.min(hours.not_after).min(shipment.window.not_after),
     );
-    Ok(window.is_valid().then_some((policy_env, window)))
+    Ok(window.is_valid().then_some((
+        PolicyEntry {
+            policy: policy_env,
+            shipment: shipment_env,
+        },
+        window,
+    )))
 }
 
 /// Moves a delivery by a system-side action (arrival, failure, door reports);
@@ -654,6 +701,43 @@ pub struct LockReport {
     pub detail: serde_json::Value,
 }
 
+/// Why an entry the lock reports (`grant_used`) is one the household was not
+/// told of, if it is: a grant this cloud never issued, a delivery unknown to the
+/// household, or one it blocked. Such an entry raises an alarm on every device.
+async fn surprise_entry(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    lock: &LockAuth,
+    report: &LockReport,
+) -> Result<Option<&'static str>, sqlx::Error> {
+    let grant_id = report.detail.get("grant").and_then(|v| v.as_str()).unwrap_or_default();
+    let issued: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM grants WHERE id = $1 AND household_id = $2 AND lock_id = $3",
+    )
+    .bind(grant_id)
+    .bind(&lock.household_id)
+    .bind(&lock.lock_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if issued.is_none() {
+        return Ok(Some("a grant this cloud never issued"));
+    }
+    if let Some(delivery_id) = &report.delivery_id {
+        let state: Option<String> = sqlx::query_scalar(
+            "SELECT state FROM deliveries WHERE id = $1 AND household_id = $2",
+        )
+        .bind(delivery_id)
+        .bind(&lock.household_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        match state.as_deref() {
+            None => return Ok(Some("a delivery the household was never told of")),
+            Some("blocked") => return Ok(Some("a delivery the household blocked")),
+            Some(_) => {}
+        }
+    }
+    Ok(None)
+}
+
 /// Ingests a lock report; the same `seq` twice is stored once. A hole in the
 /// numbering raises a `lock.event_gap` event.
 #[utoipa::path(post, path = "/v1/lock/reports", request_body = LockReport, responses((status = 204)), tag = "locks")]
@@ -675,6 +759,8 @@ pub async fn report(
         "entry_refused",
         "revoked",
         "policy_seen",
+        "clock_refused",
+        "message_refused",
     ];
     if !KINDS.contains(&report.kind.as_str()) {
         return Err(ApiError::invalid(format!(
@@ -728,15 +814,34 @@ pub async fn report(
             .await?,
         );
     }
-    if matches!(
-        report.kind.as_str(),
-        "jammed" | "forced" | "ajar" | "entry_refused"
-    ) {
+    if report.kind == "grant_used"
+        && let Some(reason) = surprise_entry(&mut tx, &lock, &report).await?
+    {
+        tracing::warn!(lock_id = %lock.lock_id, reason, "the lock reports an entry the household was not told of");
         published.push(
             events::append(
                 &mut tx,
                 &lock.household_id,
-                &format!("lock.{}", report.kind),
+                "lock.unexpected_entry",
+                serde_json::json!({ "lock_id": lock.lock_id, "delivery_id": report.delivery_id, "guest_id": report.guest_id, "at": report.at, "reason": reason, "detail": report.detail }),
+                None,
+                now,
+            )
+            .await?,
+        );
+    }
+    let alarm = match report.kind.as_str() {
+        "clock_refused" => Some("lock.clock_untrusted".to_owned()),
+        "message_refused" => Some("lock.message_refused".to_owned()),
+        "jammed" | "forced" | "ajar" | "entry_refused" => Some(format!("lock.{}", report.kind)),
+        _ => None,
+    };
+    if let Some(alarm) = alarm {
+        published.push(
+            events::append(
+                &mut tx,
+                &lock.household_id,
+                &alarm,
                 serde_json::json!({ "lock_id": lock.lock_id, "delivery_id": report.delivery_id, "at": report.at, "detail": report.detail }),
                 None,
                 now,

@@ -60,6 +60,72 @@ pub async fn create(
     Ok(carrier)
 }
 
+/// Registers `key` as one of the carrier's shipment-signing keys (an operator
+/// task: `doorstep-cloud carrier-add` and `carrier-key-add`). Households pin the
+/// keys when they save a policy; adding one again is harmless.
+pub async fn add_key(
+    db: &Db,
+    name: &str,
+    key: &doorstep_proto::PublicKey,
+    now: i64,
+) -> anyhow::Result<()> {
+    let id: Option<String> = sqlx::query_scalar("SELECT id FROM carriers WHERE name = $1")
+        .bind(name.trim())
+        .fetch_optional(&db.pool)
+        .await?;
+    let id = id.ok_or_else(|| anyhow::anyhow!("no carrier named {:?}", name.trim()))?;
+    sqlx::query(
+        "INSERT INTO carrier_keys (carrier_id, public_key, added_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (carrier_id, public_key) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(key.to_base64())
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// A carrier's registered shipment-signing keys, oldest first.
+pub async fn keys(
+    conn: &mut sqlx::AnyConnection,
+    carrier_id: &str,
+) -> Result<Vec<doorstep_proto::PublicKey>, sqlx::Error> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT public_key FROM carrier_keys WHERE carrier_id = $1 ORDER BY added_at, public_key",
+    )
+    .bind(carrier_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|text| doorstep_proto::PublicKey::from_base64(text).ok())
+        .collect())
+}
+
+/// Every carrier and its shipment-signing keys, for a household pinning them in
+/// its policy (the household checks the fingerprints the carrier publishes).
+#[utoipa::path(get, path = "/v1/carriers", responses((status = 200, body = Vec<doorstep_api::CarrierKeys>)), tag = "household")]
+pub async fn list(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    _session: crate::auth::DeviceSession,
+) -> crate::error::ApiResult<axum::Json<Vec<doorstep_api::CarrierKeys>>> {
+    let mut conn = state.db.pool.acquire().await?;
+    let carriers = sqlx::query("SELECT id, name FROM carriers ORDER BY name")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = Vec::with_capacity(carriers.len());
+    for row in carriers {
+        let id: String = row.try_get("id")?;
+        let keys = keys(&mut conn, &id).await?;
+        out.push(doorstep_api::CarrierKeys {
+            name: row.try_get("name")?,
+            keys: keys.iter().map(doorstep_proto::PublicKey::to_base64).collect(),
+        });
+    }
+    Ok(axum::Json(out))
+}
+
 /// Points a carrier's reroute notices at `webhook_url` and returns the secret they
 /// are signed with (an operator task, like [`create`]; the outbox retries anything
 /// still undelivered at the new address).

@@ -37,7 +37,7 @@ async fn load(
 ) -> Result<Option<Loaded>, ApiError> {
     let row = sqlx::query(
         "SELECT d.id, d.tracking_id, c.name AS carrier, d.carrier_id, d.state, d.approval, d.approved_by, d.lock_id, \
-                d.window_start, d.window_end, d.eta, d.courier_key, d.reroute_address_id, d.revision, d.created_at, d.updated_at \
+                d.window_start, d.window_end, d.eta, d.courier_key, d.shipment, d.reroute_address_id, d.revision, d.created_at, d.updated_at \
          FROM deliveries d JOIN carriers c ON c.id = d.carrier_id WHERE d.id = $1 AND d.household_id = $2",
     )
     .bind(id)
@@ -69,6 +69,7 @@ async fn load(
             },
             eta: row.try_get("eta")?,
             courier_key: row.try_get("courier_key")?,
+            shipment: row.try_get("shipment")?,
             rerouted_to,
             revision: row.try_get("revision")?,
             created_at: row.try_get("created_at")?,
@@ -103,6 +104,12 @@ pub async fn announce(
         return Err(ApiError::invalid("field `window`: at most 24 hours long"));
     }
     let mut tx = state.db.pool.begin().await?;
+    let shipment = match &request.shipment {
+        Some(text) => Some(
+            check_shipment(&mut tx, &carrier, &request, &tracking_id, &courier_key, text).await?,
+        ),
+        None => None,
+    };
     let known: Option<String> = sqlx::query_scalar("SELECT id FROM households WHERE id = $1")
         .bind(&request.household_id)
         .fetch_optional(&mut *tx)
@@ -128,15 +135,24 @@ pub async fn announce(
             )));
         }
         let id: String = row.try_get("id")?;
+        if let Some(shipment) = &shipment {
+            // A carrier that signs only now (or signs again) adds its signature.
+            sqlx::query("UPDATE deliveries SET shipment = COALESCE(shipment, $1) WHERE id = $2")
+                .bind(shipment)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let loaded = load(&mut tx, &request.household_id, &id)
             .await?
             .ok_or_else(|| ApiError::not_found("delivery"))?;
+        tx.commit().await?;
         return Ok((StatusCode::OK, Json(loaded.delivery)));
     }
     let id = uuid::Uuid::now_v7().to_string();
     sqlx::query(
-        "INSERT INTO deliveries (id, household_id, carrier_id, tracking_id, courier_key, window_start, window_end, eta, state, revision, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10)",
+        "INSERT INTO deliveries (id, household_id, carrier_id, tracking_id, courier_key, window_start, window_end, eta, state, revision, created_at, updated_at, shipment) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10, $11)",
     )
     .bind(&id)
     .bind(&request.household_id)
@@ -148,6 +164,7 @@ pub async fn announce(
     .bind(request.eta)
     .bind(DeliveryState::Announced.as_str())
     .bind(now)
+    .bind(&shipment)
     .execute(&mut *tx)
     .await?;
     let loaded = load(&mut tx, &request.household_id, &id)
@@ -175,6 +192,41 @@ pub async fn announce(
     tx.commit().await?;
     state.hub.publish([event]);
     Ok((StatusCode::CREATED, Json(loaded.delivery)))
+}
+
+/// Checks a carrier's `shipment` envelope against its announcement and its
+/// registered keys; returns the envelope as stored.
+async fn check_shipment(
+    conn: &mut sqlx::AnyConnection,
+    carrier: &CarrierAuth,
+    request: &Announce,
+    tracking_id: &str,
+    courier_key: &doorstep_proto::PublicKey,
+    text: &str,
+) -> ApiResult<String> {
+    let signed = Signed::<doorstep_proto::Shipment>::from_base64(text)
+        .map_err(|e| ApiError::invalid(format!("field `shipment`: {e}")))?;
+    let keys = carriers::keys(conn, &carrier.carrier_id).await?;
+    if !keys.contains(&signed.signer()) {
+        return Err(ApiError::invalid(
+            "field `shipment`: not signed with a key registered for this carrier",
+        ));
+    }
+    let shipment = signed
+        .verify(&signed.signer())
+        .ok_or_else(|| ApiError::invalid("field `shipment`: the signature does not verify"))?;
+    let matches = shipment.carrier == carrier.name
+        && shipment.household.as_str() == request.household_id
+        && shipment.tracking == tracking_id
+        && shipment.courier == *courier_key
+        && shipment.window.not_before.0 == request.window.not_before
+        && shipment.window.not_after.0 == request.window.not_after;
+    if !matches {
+        return Err(ApiError::invalid(
+            "field `shipment`: its carrier, household, tracking id, courier key or window differ from the announcement",
+        ));
+    }
+    Ok(signed.to_base64())
 }
 
 fn json(delivery: &Delivery) -> serde_json::Value {

@@ -316,6 +316,7 @@ pub async fn request_access(
         subject: GrantSubject::Guest(id.as_str().into()),
         holder: guest_key,
         window,
+        challenge: response.nonce,
         authorization: Authorization::Guest(invitation_env),
         carrier: None,
         issued_at: now,

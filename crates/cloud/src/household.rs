@@ -160,6 +160,12 @@ pub async fn put_policy(
         .hours
         .validate()
         .map_err(|e| ApiError::invalid(format!("field `policy.hours`: {e}")))?;
+    if let Some(carrier) = policy.carriers.iter().find(|c| c.keys.is_empty()) {
+        return Err(ApiError::invalid(format!(
+            "field `policy.carriers`: carrier {:?} pins no key, so none of its shipments could be admitted",
+            carrier.name
+        )));
+    }
     let current: Option<i64> = row.try_get("policy_version")?;
     let version = i64::try_from(policy.version)
         .map_err(|_| ApiError::invalid("field `policy.version`: too large"))?;
@@ -207,7 +213,7 @@ pub async fn put_policy(
         &mut tx,
         &session.household_id,
         "household.policy_changed",
-        serde_json::json!({ "version": version, "carriers": policy.carriers, "locks": policy.locks }),
+        serde_json::json!({ "version": version, "carriers": policy.carrier_names(), "locks": policy.locks }),
         Some(&session.device_id),
         now,
     )

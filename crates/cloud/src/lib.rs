@@ -272,6 +272,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/locks", get(locks::list))
         .route("/v1/locks/pairing-codes", post(locks::new_pairing_code))
         .route("/v1/locks/pair", post(locks::pair))
+        .route("/v1/carriers", get(carriers::list))
         .route("/v1/carrier/shipments", post(deliveries::announce))
         .route(
             "/v1/carrier/shipments/{tracking_id}",

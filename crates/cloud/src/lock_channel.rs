@@ -34,6 +34,10 @@ pub enum ToLock {
         keepalive_secs: u64,
         /// Optional features this cloud offers.
         capabilities: Vec<String>,
+        /// A `cloud-time` envelope for the nonce the lock sent (header
+        /// `x-doorstep-time-nonce`), absent when it sent none.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        time: Option<String>,
     },
     /// A household-signed `revocation` envelope: obey it now (refuse, or relock).
     Revocation {
@@ -53,9 +57,38 @@ pub enum ToLock {
 pub async fn connect(
     State(state): State<AppState>,
     lock: LockAuth,
+    headers: axum::http::HeaderMap,
     upgrade: WebSocketUpgrade,
-) -> Response {
-    upgrade.on_upgrade(move |socket| serve(state, lock, socket))
+) -> Result<Response, crate::error::ApiError> {
+    let nonce = match headers.get(TIME_NONCE_HEADER) {
+        Some(value) => Some(parse_nonce(value.to_str().unwrap_or_default()).ok_or_else(|| {
+            crate::error::ApiError::invalid(format!(
+                "header `{TIME_NONCE_HEADER}`: must be 32 bytes in base64url"
+            ))
+        })?),
+        None => None,
+    };
+    Ok(upgrade.on_upgrade(move |socket| serve(state, lock, nonce, socket)))
+}
+
+/// The header a lock sends its fresh time nonce in.
+pub const TIME_NONCE_HEADER: &str = "x-doorstep-time-nonce";
+
+fn parse_nonce(text: &str) -> Option<[u8; 32]> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim())
+        .ok()?;
+    bytes.try_into().ok()
+}
+
+/// Whether the household-signed revocation `text` names this lock (a lock is
+/// sent every revocation for it, whatever admitted the delivery).
+fn names_lock(text: &str, lock_id: &str) -> bool {
+    doorstep_proto::Signed::<doorstep_proto::Revocation>::from_base64(text)
+        .ok()
+        .and_then(|signed| signed.peek())
+        .is_some_and(|revocation| revocation.lock.as_str() == lock_id)
 }
 
 async fn current(state: &AppState, lock: &LockAuth) -> Result<Vec<ToLock>, sqlx::Error> {
@@ -68,14 +101,19 @@ async fn current(state: &AppState, lock: &LockAuth) -> Result<Vec<ToLock>, sqlx:
         out.push(ToLock::Policy { policy });
     }
     let now = state.now().0;
-    // Revocations of deliveries still worth refusing (window not long over).
+    // Revocations of deliveries still worth refusing (window not long over) that
+    // name this lock.
     let revocations: Vec<String> = sqlx::query_scalar(
-        "SELECT revocation FROM deliveries WHERE lock_id = $1 AND revocation IS NOT NULL AND window_end > $2",
+        "SELECT revocation FROM deliveries WHERE household_id = $1 AND revocation IS NOT NULL AND window_end > $2",
     )
-    .bind(&lock.lock_id)
+    .bind(&lock.household_id)
     .bind(now - 24 * 3600 * 1000)
     .fetch_all(&state.db.pool)
     .await?;
+    let revocations: Vec<String> = revocations
+        .into_iter()
+        .filter(|text| names_lock(text, &lock.lock_id))
+        .collect();
     let guest_revocations: Vec<String> = sqlx::query_scalar(
         "SELECT revocation FROM guests WHERE household_id = $1 AND revocation IS NOT NULL",
     )
@@ -101,14 +139,15 @@ async fn for_event(
         "delivery.blocked" => {
             let id = data.get("id").and_then(|v| v.as_str()).unwrap_or_default();
             let revocation: Option<Option<String>> = sqlx::query_scalar(
-                "SELECT revocation FROM deliveries WHERE id = $1 AND lock_id = $2",
+                "SELECT revocation FROM deliveries WHERE id = $1 AND household_id = $2",
             )
             .bind(id)
-            .bind(&lock.lock_id)
+            .bind(&lock.household_id)
             .fetch_optional(&state.db.pool)
             .await?;
             Ok(revocation
                 .flatten()
+                .filter(|text| names_lock(text, &lock.lock_id))
                 .map(|revocation| ToLock::Revocation { revocation }))
         }
         "guest.revoked" => {
@@ -157,7 +196,7 @@ async fn resync(state: &AppState, lock: &LockAuth, socket: &mut WebSocket) -> bo
     true
 }
 
-async fn serve(state: AppState, lock: LockAuth, mut socket: WebSocket) {
+async fn serve(state: AppState, lock: LockAuth, nonce: Option<[u8; 32]>, mut socket: WebSocket) {
     tracing::info!(lock_id = %lock.lock_id, "lock connected");
     // Subscribe before reading what is current, so nothing falls in between.
     let mut live = state.hub.subscribe(&lock.household_id);
@@ -165,7 +204,18 @@ async fn serve(state: AppState, lock: LockAuth, mut socket: WebSocket) {
         protocol: PROTOCOL,
         lock_id: lock.lock_id.clone(),
         keepalive_secs: KEEPALIVE.as_secs(),
-        capabilities: vec!["revocations".into(), "policy".into()],
+        capabilities: vec!["revocations".into(), "policy".into(), "time".into()],
+        time: nonce.map(|nonce| {
+            doorstep_proto::Signed::sign(
+                &doorstep_proto::CloudTime {
+                    lock: doorstep_proto::LockId(lock.lock_id.clone()),
+                    nonce,
+                    now: state.now(),
+                },
+                &state.cloud_key,
+            )
+            .to_base64()
+        }),
     };
     if !send(&mut socket, &hello).await {
         return;

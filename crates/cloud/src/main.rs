@@ -29,13 +29,17 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Register a carrier; prints its API key and webhook secret once.
+    /// Register a carrier; prints its API key, webhook secret and shipment-signing key once.
     CarrierAdd {
         /// The carrier's name, as shown to households (e.g. "DHL").
         name: String,
         /// Where reroute notices are POSTed.
         #[arg(long)]
         webhook: Option<String>,
+        /// The carrier's own shipment-signing public key (base64url); without it a
+        /// key pair is made and its private half printed once, for the carrier.
+        #[arg(long)]
+        public_key: Option<String>,
         /// Folder of the SQLite database.
         #[arg(long)]
         data_dir: Option<PathBuf>,
@@ -43,6 +47,53 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Add a shipment-signing key to a carrier (key rotation): households pin it
+    /// when they next save their policy. Prints the key's fingerprint.
+    CarrierKeyAdd {
+        /// The carrier's name.
+        name: String,
+        /// The new public key (base64url); without it a key pair is made and its
+        /// private half printed once.
+        #[arg(long)]
+        public_key: Option<String>,
+        /// Folder of the SQLite database.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Settings file (TOML).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+/// The key a carrier signs shipments with: the one given, or a new pair whose
+/// private half is returned for printing once.
+fn carrier_key(
+    public_key: Option<&str>,
+) -> anyhow::Result<(doorstep_proto::PublicKey, Option<doorstep_proto::SigningKey>)> {
+    match public_key {
+        Some(text) => Ok((
+            doorstep_proto::PublicKey::from_base64(text.trim())
+                .map_err(|e| anyhow::anyhow!("--public-key: {e}"))?,
+            None,
+        )),
+        None => {
+            let key = doorstep_proto::SigningKey::generate();
+            Ok((key.public_key(), Some(key)))
+        }
+    }
+}
+
+#[allow(clippy::print_stdout, reason = "the operator copies these once")]
+fn print_carrier_key(public: &doorstep_proto::PublicKey, private: Option<&doorstep_proto::SigningKey>) {
+    use base64::Engine;
+    println!("shipment_public_key={}", public.to_base64());
+    println!("shipment_key_fingerprint={}", public.fingerprint());
+    if let Some(private) = private {
+        println!(
+            "shipment_signing_key={}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(private.to_seed())
+        );
+    }
 }
 
 #[tokio::main]
@@ -107,9 +158,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CarrierAdd {
             name,
             webhook,
+            public_key,
             data_dir,
             config,
         } => {
+            let (public, private) = carrier_key(public_key.as_deref())?;
             let mut settings = doorstep_cloud::Settings::load(config.as_deref())?;
             if let Some(data_dir) = data_dir {
                 settings.data_dir = data_dir;
@@ -130,6 +183,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("api_key={}", carrier.api_key);
                 println!("webhook_secret={}", carrier.webhook_secret);
             }
+            let now = doorstep_proto::Timestamp::now().0;
+            doorstep_cloud::carriers::add_key(&db, &name, &public, now).await?;
+            print_carrier_key(&public, private.as_ref());
+            Ok(())
+        }
+        Command::CarrierKeyAdd {
+            name,
+            public_key,
+            data_dir,
+            config,
+        } => {
+            let (public, private) = carrier_key(public_key.as_deref())?;
+            let mut settings = doorstep_cloud::Settings::load(config.as_deref())?;
+            if let Some(data_dir) = data_dir {
+                settings.data_dir = data_dir;
+            }
+            let db =
+                doorstep_cloud::db::Db::open(settings.database_url.as_deref(), &settings.data_dir)
+                    .await?;
+            let now = doorstep_proto::Timestamp::now().0;
+            doorstep_cloud::carriers::add_key(&db, &name, &public, now).await?;
+            print_carrier_key(&public, private.as_ref());
             Ok(())
         }
     }

@@ -41,6 +41,7 @@ use crate::error::ApiError;
         crate::locks::pair,
         crate::locks::list,
         crate::deliveries::announce,
+        crate::carriers::list,
         crate::deliveries::update_eta,
         crate::deliveries::shipment_status,
         crate::deliveries::list,

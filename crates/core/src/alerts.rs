@@ -156,6 +156,28 @@ fn german(english: &str) -> Option<&'static str> {
             "Die Tür steht nach einem Besuch zu lange offen."
         }
         "The courier" => "Der Kurier",
+        "Someone was let in that you were not told of" => {
+            "Jemand wurde eingelassen, von dem Sie nichts wussten"
+        }
+        "The lock opened for {why}. Check the door and the recording." => {
+            "Das Schloss öffnete für {why}. Bitte Tür und Aufnahme prüfen."
+        }
+        "a grant this cloud never issued" => "eine Freigabe, die die Cloud nie ausgestellt hat",
+        "a delivery the household was never told of" => {
+            "eine Lieferung, von der der Haushalt nie erfahren hat"
+        }
+        "a delivery the household blocked" => "eine Lieferung, die der Haushalt gesperrt hat",
+        "an entry nobody announced" => "einen Zutritt, den niemand angekündigt hat",
+        "The lock's clock is not set" => "Die Uhr des Schlosses ist nicht gestellt",
+        "The lock refused the cloud's time, so it lets nobody in until its clock can be trusted." => {
+            "Das Schloss hat die Zeit der Cloud abgelehnt und lässt niemanden hinein, bis seiner Uhr zu trauen ist."
+        }
+        "The lock received a message it does not understand" => {
+            "Das Schloss hat eine Nachricht erhalten, die es nicht versteht"
+        }
+        "It ignored the message and stays as it was. Check for an update." => {
+            "Es hat sie ignoriert und bleibt, wie es war. Bitte auf ein Update prüfen."
+        }
         _ => return None,
     })
 }
@@ -301,6 +323,39 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
             l,
             "Door forced open",
             "The door opened while the lock was locked.",
+        )),
+        "lock.unexpected_entry" => {
+            let why = match event.data.get("reason").and_then(serde_json::Value::as_str) {
+                Some(
+                    reason @ ("a grant this cloud never issued"
+                    | "a delivery the household was never told of"
+                    | "a delivery the household blocked"),
+                ) => say(l, reason, &[]),
+                _ => say(l, "an entry nobody announced", &[]),
+            };
+            Some(Alert {
+                popup: Popup::new(
+                    say(l, "Someone was let in that you were not told of", &[]),
+                    say(
+                        l,
+                        "The lock opened for {why}. Check the door and the recording.",
+                        &[("why", &why)],
+                    ),
+                )
+                .urgency(Urgency::Critical)
+                .with_action("default", say(l, "Open", &[])),
+                default: Intent::OpenLog,
+            })
+        }
+        "lock.clock_untrusted" => Some(alarm(
+            l,
+            "The lock's clock is not set",
+            "The lock refused the cloud's time, so it lets nobody in until its clock can be trusted.",
+        )),
+        "lock.message_refused" => Some(alarm(
+            l,
+            "The lock received a message it does not understand",
+            "It ignored the message and stays as it was. Check for an update.",
         )),
         "lock.ajar" => Some(alarm(
             l,

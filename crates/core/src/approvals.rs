@@ -27,9 +27,26 @@ pub async fn approve_by_policy(client: &Client, delivery: &Delivery) -> CoreResu
     Ok(true)
 }
 
-/// The lock and window the policy admits the delivery for, if it does.
+/// The lock and window the policy admits the delivery for, if it does: only a
+/// shipment that a carrier key pinned in the policy signed, for this household,
+/// this courier key and this window (what the cloud says is not enough).
 pub fn admits(policy: &DeliveryPolicy, delivery: &Delivery) -> Option<(String, TimeWindow)> {
-    if !policy.carriers.iter().any(|c| c == &delivery.carrier) {
+    let pinned = policy.carrier_keys(&delivery.carrier)?;
+    let signed = doorstep_proto::Signed::<doorstep_proto::Shipment>::from_base64(
+        delivery.shipment.as_deref()?,
+    )
+    .ok()?;
+    let signer = signed.signer();
+    let shipment = pinned
+        .contains(&signer)
+        .then(|| signed.verify(&signer))
+        .flatten()?;
+    if shipment.carrier != delivery.carrier
+        || shipment.household != policy.household
+        || shipment.courier.to_base64() != delivery.courier_key
+        || shipment.window.not_before.0 != delivery.window.not_before
+        || shipment.window.not_after.0 != delivery.window.not_after
+    {
         return None;
     }
     let lock = match &delivery.lock_id {
@@ -46,7 +63,11 @@ pub fn admits(policy: &DeliveryPolicy, delivery: &Delivery) -> Option<(String, T
     );
     let longest_ms = i64::from(policy.max_window_minutes) * 60_000;
     if !window.is_valid()
-        || window.not_after.0 - window.not_before.0 > longest_ms
+        || window
+            .not_after
+            .0
+            .checked_sub(window.not_before.0)
+            .is_none_or(|span| span > longest_ms)
         || !policy.hours.contains_window(&window)
     {
         return None;
@@ -66,7 +87,10 @@ pub(crate) mod tests {
             household: HouseholdId("h".into()),
             version: 1,
             locks: vec![LockId("front".into())],
-            carriers: vec!["DHL".into()],
+            carriers: vec![doorstep_proto::PinnedCarrier {
+                name: "DHL".into(),
+                keys: vec![carrier_key().public_key()],
+            }],
             hours: WeeklyHours {
                 time_zone: "UTC".into(),
                 days: (1..=7).collect(),
@@ -79,11 +103,31 @@ pub(crate) mod tests {
         }
     }
 
-    /// A delivery announced for `hours` from `from_hour` on a Monday (UTC); shared
-    /// by the core's tests.
+    fn carrier_key() -> doorstep_proto::SigningKey {
+        doorstep_proto::SigningKey::from_seed(&[6; 32])
+    }
+
+    fn courier_key() -> doorstep_proto::SigningKey {
+        doorstep_proto::SigningKey::from_seed(&[4; 32])
+    }
+
+    /// A delivery announced for `hours` from `from_hour` on a Monday (UTC), with
+    /// its carrier's signed shipment; shared by the core's tests.
     pub(crate) fn delivery(carrier: &str, from_hour: i64, hours: i64) -> Delivery {
         // 2026-11-23 is a Monday; times in UTC.
         let day = 1_795_392_000_000;
+        let window = Window {
+            not_before: day + from_hour * 3_600_000,
+            not_after: day + (from_hour + hours) * 3_600_000,
+        };
+        let shipment = doorstep_proto::Shipment {
+            carrier: carrier.into(),
+            household: HouseholdId("h".into()),
+            tracking: "t".into(),
+            courier: courier_key().public_key(),
+            window: TimeWindow::new(Timestamp(window.not_before), Timestamp(window.not_after)),
+            issued_at: Timestamp(day),
+        };
         Delivery {
             id: "d1".into(),
             tracking_id: "t".into(),
@@ -92,12 +136,10 @@ pub(crate) mod tests {
             approved: false,
             approved_by: None,
             lock_id: None,
-            window: Window {
-                not_before: day + from_hour * 3_600_000,
-                not_after: day + (from_hour + hours) * 3_600_000,
-            },
+            window,
             eta: None,
-            courier_key: String::new(),
+            courier_key: courier_key().public_key().to_base64(),
+            shipment: Some(doorstep_proto::Signed::sign(&shipment, &carrier_key()).to_base64()),
             rerouted_to: None,
             revision: 1,
             created_at: 0,
@@ -116,5 +158,33 @@ pub(crate) mod tests {
         assert!(admits(&policy(), &delivery("UPS", 9, 1)).is_none());
         assert!(admits(&policy(), &delivery("DHL", 9, 3)).is_none());
         assert!(admits(&policy(), &delivery("DHL", 20, 1)).is_none());
+    }
+
+    #[test]
+    fn what_the_cloud_says_without_a_pinned_carrier_signature_is_not_approved() {
+        let mut unsigned = delivery("DHL", 9, 1);
+        unsigned.shipment = None;
+        assert!(admits(&policy(), &unsigned).is_none());
+        // The cloud swaps in its own courier key.
+        let mut swapped = delivery("DHL", 9, 1);
+        swapped.courier_key = doorstep_proto::SigningKey::from_seed(&[66; 32])
+            .public_key()
+            .to_base64();
+        assert!(admits(&policy(), &swapped).is_none());
+        // A shipment signed by a key the household did not pin.
+        let mut forged = delivery("DHL", 9, 1);
+        let shipment = doorstep_proto::Signed::<doorstep_proto::Shipment>::from_base64(
+            forged.shipment.as_deref().unwrap(),
+        )
+        .unwrap()
+        .peek()
+        .unwrap();
+        let attacker = doorstep_proto::SigningKey::from_seed(&[67; 32]);
+        forged.shipment = Some(doorstep_proto::Signed::sign(&shipment, &attacker).to_base64());
+        assert!(admits(&policy(), &forged).is_none());
+        // A wider window than the carrier signed.
+        let mut wider = delivery("DHL", 9, 1);
+        wider.window.not_after += 60_000;
+        assert!(admits(&policy(), &wider).is_none());
     }
 }

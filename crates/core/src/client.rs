@@ -14,13 +14,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use doorstep_api::{
-    Address, AddressKind, AuditEntry, CreateAccount, Delivery, Device, Guest, Household,
+    Address, AddressKind, AuditEntry, CarrierKeys, CreateAccount, Delivery, Device, Guest, Household,
     HouseholdChange, KdfParams, Lock, NewAddress, NewDevice, NewPairingCode, PairingCode, Policy,
     SignIn, SignedIn,
 };
 use doorstep_proto::{
     DeliveryApproval, DeliveryPolicy, DeviceId, GuestInvitation, GuestSchedule, HouseholdId,
-    LockId, LockKind, PublicKey, Revocation, RevocationTarget, Signed, SigningKey, TimeWindow,
+    LockId, LockKind, PinnedCarrier, PublicKey, Revocation, RevocationTarget, Signed, SigningKey, TimeWindow,
     Timestamp, WeeklyHours,
 };
 use reqwest::Method;
@@ -621,6 +621,7 @@ impl Client {
         } else {
             locks.into_iter().map(LockId).collect()
         };
+        let carriers = self.pin_carriers(&carriers).await?;
         let version = self.policy().await?.map_or(1, |p| p.version + 1);
         let policy = DeliveryPolicy {
             household: self.household(),
@@ -636,6 +637,44 @@ impl Client {
             .post_signed(Method::PUT, "/v1/household/policy", "policy", &policy)
             .await?;
         Ok(policy)
+    }
+
+    /// The shipment-signing keys of the carriers named, to pin in a policy. They come
+    /// from the cloud; the household compares the fingerprints shown with the ones
+    /// the carrier publishes (docs/signed-formats.md, residual risks).
+    async fn pin_carriers(&self, names: &[String]) -> CoreResult<Vec<PinnedCarrier>> {
+        let known: Vec<CarrierKeys> = self
+            .session()
+            .call::<(), _>(Method::GET, "/v1/carriers", None)
+            .await?;
+        let mut pinned: Vec<PinnedCarrier> = Vec::new();
+        for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+            if pinned.iter().any(|p| p.name == name) {
+                continue;
+            }
+            let carrier = known.iter().find(|c| c.name == name).ok_or_else(|| {
+                let names: Vec<&str> = known.iter().map(|c| c.name.as_str()).collect();
+                CoreError::Invalid(format!(
+                    "no carrier named {name:?}; known: {}",
+                    if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                ))
+            })?;
+            let keys: Vec<PublicKey> = carrier
+                .keys
+                .iter()
+                .filter_map(|k| PublicKey::from_base64(k).ok())
+                .collect();
+            if keys.is_empty() {
+                return Err(CoreError::Invalid(format!(
+                    "carrier {name:?} has no shipment-signing key yet, so a policy could admit none of its parcels"
+                )));
+            }
+            pinned.push(PinnedCarrier {
+                name: name.to_owned(),
+                keys,
+            });
+        }
+        Ok(pinned)
     }
 
     /// Changes the lead time for "courier arriving" (1–120 minutes).
@@ -668,9 +707,12 @@ impl Client {
             .await
     }
 
-    /// A one-time code to type into a new lock (`doorstep-lock pair`).
+    /// A one-time code to type into a new lock (`doorstep-lock pair`): the cloud's
+    /// code followed by the fingerprint of the household key this device holds, so
+    /// that the lock refuses any other key a compromised cloud might send it.
     pub async fn pairing_code(&self, name: &str, kind: LockKind) -> CoreResult<PairingCode> {
-        self.session()
+        let mut code: PairingCode = self
+            .session()
             .call(
                 Method::POST,
                 "/v1/locks/pairing-codes",
@@ -679,7 +721,14 @@ impl Client {
                     kind,
                 }),
             )
-            .await
+            .await?;
+        code.code = format!("{}-{}", code.code, self.household_fingerprint());
+        Ok(code)
+    }
+
+    /// The household key's fingerprint, from the key this device holds.
+    pub fn household_fingerprint(&self) -> String {
+        self.inner.household_key.public_key().fingerprint()
     }
 
     /// A household-signed revocation of `target` at `lock`, sent to `path`.

@@ -192,6 +192,9 @@ pub struct PolicyView {
     pub version: u64,
     /// Carriers allowed, as announced.
     pub carriers: Vec<String>,
+    /// Each pinned carrier key, as `DHL ABCD-EFGH-…` (its fingerprint), to compare
+    /// with the one the carrier publishes.
+    pub carrier_fingerprints: Vec<String>,
     /// Days, e.g. `mon-fri` style list: 1 = Monday … 7 = Sunday.
     pub days: Vec<u8>,
     /// `08:00-18:00`.
@@ -205,7 +208,12 @@ impl From<Option<&doorstep_proto::DeliveryPolicy>> for PolicyView {
         match policy {
             Some(p) => Self {
                 version: p.version,
-                carriers: p.carriers.clone(),
+                carriers: p.carrier_names(),
+                carrier_fingerprints: p
+                    .carriers
+                    .iter()
+                    .flat_map(|c| c.keys.iter().map(|k| format!("{} {}", c.name, k.fingerprint())))
+                    .collect(),
                 days: p.hours.days.clone(),
                 hours: format!(
                     "{:02}:{:02}-{:02}:{:02}",
@@ -219,6 +227,7 @@ impl From<Option<&doorstep_proto::DeliveryPolicy>> for PolicyView {
             None => Self {
                 version: 0,
                 carriers: Vec::new(),
+                carrier_fingerprints: Vec::new(),
                 days: vec![1, 2, 3, 4, 5, 6],
                 hours: "08:00-18:00".into(),
                 max_window_minutes: 120,

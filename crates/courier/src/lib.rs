@@ -9,15 +9,62 @@ pub mod webhook;
 
 use doorstep_proto::SigningKey;
 
-/// Reads a courier's (or guest's) key: a file with the 32-byte seed.
+/// Reads a key file: the 32-byte seed, or the seed as base64url text (as
+/// `doorstep-cloud carrier-add` prints a carrier's shipment-signing key).
 pub fn read_key(path: &std::path::Path) -> anyhow::Result<SigningKey> {
+    use base64::Engine;
     let bytes =
         std::fs::read(path).map_err(|e| anyhow::anyhow!("key file {}: {e}", path.display()))?;
-    let seed: [u8; 32] = bytes
-        .as_slice()
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("key file {} must hold 32 bytes", path.display()))?;
+    let seed: [u8; 32] = match <[u8; 32]>::try_from(bytes.as_slice()) {
+        Ok(seed) => seed,
+        Err(_) => std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(text.trim())
+                    .ok()
+            })
+            .and_then(|decoded| <[u8; 32]>::try_from(decoded.as_slice()).ok())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "key file {} must hold 32 bytes or their base64url text",
+                    path.display()
+                )
+            })?,
+    };
     Ok(SigningKey::from_seed(&seed))
+}
+
+/// What a carrier signs for each shipment it announces.
+#[derive(Debug, Clone)]
+pub struct ShipmentFacts<'a> {
+    /// The carrier's name, as the cloud knows it.
+    pub carrier: &'a str,
+    /// The household.
+    pub household_id: &'a str,
+    /// The tracking id.
+    pub tracking_id: &'a str,
+    /// The assigned courier's key.
+    pub courier: doorstep_proto::PublicKey,
+    /// The delivery window (ms).
+    pub not_before: i64,
+    /// The delivery window's end (ms).
+    pub not_after: i64,
+}
+
+/// The carrier's signed `shipment` envelope (base64url) for an announcement:
+/// under a household's standing policy, only this lets the courier in.
+pub fn sign_shipment(facts: &ShipmentFacts<'_>, carrier_key: &SigningKey) -> String {
+    use doorstep_proto::{HouseholdId, Shipment, Signed, TimeWindow, Timestamp};
+    let shipment = Shipment {
+        carrier: facts.carrier.to_owned(),
+        household: HouseholdId(facts.household_id.to_owned()),
+        tracking: facts.tracking_id.to_owned(),
+        courier: facts.courier,
+        window: TimeWindow::new(Timestamp(facts.not_before), Timestamp(facts.not_after)),
+        issued_at: Timestamp::now(),
+    };
+    Signed::sign(&shipment, carrier_key).to_base64()
 }
 
 /// Writes a new key (0600) and returns it.

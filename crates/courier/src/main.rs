@@ -50,6 +50,14 @@ enum Command {
         /// ETA in minutes from now.
         #[arg(long)]
         eta_minutes: Option<i64>,
+        /// The carrier's shipment-signing key file (the `shipment_signing_key`
+        /// `doorstep-cloud carrier-add` printed, or DOORSTEP_SHIPMENT_KEY_FILE):
+        /// without it only a per-delivery approval lets the courier in.
+        #[arg(long, env = "DOORSTEP_SHIPMENT_KEY_FILE", requires = "carrier")]
+        shipment_key: Option<PathBuf>,
+        /// The carrier's name, as registered (signed into the shipment).
+        #[arg(long)]
+        carrier: Option<String>,
     },
     /// Carrier: receive reroute notices; prints each verified notice as a JSON line.
     Webhook {
@@ -136,18 +144,39 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             courier_key,
             window_minutes,
             eta_minutes,
+            shipment_key,
+            carrier,
         } => {
             let key = doorstep_courier::read_key(&courier_key)?;
             let now = doorstep_proto::Timestamp::now().0;
+            let window_end = window_minutes
+                .checked_mul(60_000)
+                .and_then(|ms| now.checked_add(ms))
+                .ok_or_else(|| anyhow::anyhow!("--window-minutes is too large"))?;
+            let shipment = match (&shipment_key, &carrier) {
+                (Some(path), Some(carrier)) => Some(doorstep_courier::sign_shipment(
+                    &doorstep_courier::ShipmentFacts {
+                        carrier,
+                        household_id: &household,
+                        tracking_id: &tracking,
+                        courier: key.public_key(),
+                        not_before: now,
+                        not_after: window_end,
+                    },
+                    &doorstep_courier::read_key(path)?,
+                )),
+                _ => None,
+            };
             let response = http
                 .post(format!("{cloud}/v1/carrier/shipments"))
                 .bearer_auth(&api_key)
                 .json(&serde_json::json!({
                     "tracking_id": tracking,
                     "household_id": household,
-                    "window": { "not_before": now, "not_after": now + window_minutes * 60_000 },
+                    "window": { "not_before": now, "not_after": window_end },
                     "courier_key": key.public_key().to_base64(),
-                    "eta": eta_minutes.map(|m| now + m * 60_000),
+                    "eta": eta_minutes.map(|m| now.saturating_add(m.saturating_mul(60_000))),
+                    "shipment": shipment,
                 }))
                 .send()
                 .await

@@ -26,6 +26,10 @@ pub const DEMO_CARRIER: &str = "Demo Parcel Co.";
 /// Keyring entry (in the app's namespace) holding the demo login's password.
 pub const DEMO_PASSWORD_ENTRY: &str = "demo-password";
 
+/// Keyring entry holding the demo carrier's shipment-signing key (base64url seed):
+/// the demo carrier's own secret, which the household's policy pins the public half of.
+pub const DEMO_SHIPMENT_KEY_ENTRY: &str = "demo-carrier-shipment-key";
+
 /// How fast the demo moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pace {
@@ -211,6 +215,7 @@ impl DemoHome {
                 carrier.api_key
             }
         };
+        let shipment_key = demo_shipment_key(paths, &cloud.state.db).await?;
         tasks.push(carrier_webhook(&cloud.state.db, &dir).await?);
         if client.policy().await?.is_none() {
             client
@@ -229,6 +234,7 @@ impl DemoHome {
             lock: lock_control.clone(),
             household_id: client.account().household_id.clone(),
             carrier_key,
+            shipment_key,
             pace,
         };
         tracing::info!(%cloud_url, %lock_control, "demo home running");
@@ -262,6 +268,39 @@ impl DemoHome {
             cloud.stop().await;
         }
     }
+}
+
+/// The demo carrier's shipment-signing key: kept in the keyring, registered with
+/// the cloud (again, harmlessly, on every start).
+async fn demo_shipment_key(
+    paths: &doorstep_core::AppPaths,
+    db: &doorstep_cloud::db::Db,
+) -> anyhow::Result<SigningKey> {
+    use base64::Engine;
+    use secrecy::ExposeSecret;
+    let store = doorstep_core::secrets::SecretStore::new(paths.app_id());
+    let stored = store.get(DEMO_SHIPMENT_KEY_ENTRY)?.and_then(|text| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.expose_secret())
+            .ok()
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok())
+    });
+    let key = match stored {
+        Some(seed) => SigningKey::from_seed(&seed),
+        None => {
+            let key = SigningKey::generate();
+            store.set(
+                DEMO_SHIPMENT_KEY_ENTRY,
+                &SecretString::from(
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.to_seed()),
+                ),
+            )?;
+            key
+        }
+    };
+    doorstep_cloud::carriers::add_key(db, DEMO_CARRIER, &key.public_key(), Timestamp::now().0)
+        .await?;
+    Ok(key)
 }
 
 /// Where the demo carrier writes down the reroute notices its webhook received, one
@@ -315,6 +354,8 @@ struct Courier {
     lock: String,
     household_id: String,
     carrier_key: String,
+    /// Signs each shipment, as a real carrier's dispatch would.
+    shipment_key: SigningKey,
     pace: Pace,
 }
 
@@ -336,15 +377,28 @@ impl Courier {
         let tracking_id = format!("DEMO-{}-{parcel:03}", random_hex(3).to_uppercase());
         let now = Timestamp::now().0;
         let arrival = now + i64::try_from(self.pace.arrival_after.as_millis()).unwrap_or(0);
+        let window = (now - 60_000, now + 90 * 60_000);
+        let shipment = doorstep_courier::sign_shipment(
+            &doorstep_courier::ShipmentFacts {
+                carrier: DEMO_CARRIER,
+                household_id: &self.household_id,
+                tracking_id: &tracking_id,
+                courier: key.public_key(),
+                not_before: window.0,
+                not_after: window.1,
+            },
+            &self.shipment_key,
+        );
         let response = http
             .post(format!("{}/v1/carrier/shipments", self.cloud))
             .bearer_auth(&self.carrier_key)
             .json(&serde_json::json!({
                 "tracking_id": tracking_id,
                 "household_id": self.household_id,
-                "window": { "not_before": now - 60_000, "not_after": now + 90 * 60_000 },
+                "window": { "not_before": window.0, "not_after": window.1 },
                 "courier_key": key.public_key().to_base64(),
                 "eta": arrival,
+                "shipment": shipment,
             }))
             .send()
             .await?;

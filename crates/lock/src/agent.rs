@@ -12,8 +12,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use doorstep_proto::{
-    CameraHeartbeat, Clock, CourierResponse, DeliveryPolicy, EntryGrant, EntryRequest,
-    GrantSubject, LockChallenge, LockId, Revocation, Signed, SystemClock, verify_entry,
+    CameraHeartbeat, Clock, CloudTime, CourierResponse, DeliveryPolicy, EntryGrant, EntryRequest,
+    GrantSubject, LockChallenge, LockId, Revocation, Signed, verify_entry,
 };
 use futures_util::StreamExt;
 use rand_core::{OsRng, RngCore};
@@ -21,6 +21,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
+use crate::clock::LockClock;
 use crate::hardware::{Bolt, Door, Hardware, Input, Output};
 use crate::identity::Paired;
 use crate::journal::{Entry, Journal, Record};
@@ -44,7 +45,8 @@ struct Camera {
 struct LockState {
     hw: Hardware,
     journal: Journal,
-    challenge: Option<LockChallenge>,
+    /// The challenge held, and when it was issued by the monotonic clock.
+    challenge: Option<(LockChallenge, std::time::Instant)>,
     camera: Camera,
     /// What the door is open for, from the accepted grant until the bolt is home.
     active: Option<EntryGrant>,
@@ -59,7 +61,7 @@ struct LockState {
 pub struct Agent {
     state: Arc<Mutex<LockState>>,
     paired: Arc<Paired>,
-    clock: Arc<dyn Clock>,
+    clock: Arc<LockClock>,
     http: reqwest::Client,
     upload: Arc<Notify>,
     data_dir: std::path::PathBuf,
@@ -83,7 +85,8 @@ impl Agent {
     pub fn open(data_dir: &std::path::Path) -> anyhow::Result<Self> {
         let paired = Paired::load(data_dir)?;
         let mut journal = Journal::open(data_dir)?;
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        // Untrusted until the cloud's signed time arrives on the channel.
+        let clock = Arc::new(LockClock::open(data_dir));
         journal.append(Entry::Booted, clock.read().now.0)?;
         let uploaded_through = std::fs::read_to_string(data_dir.join("uploaded"))
             .ok()
@@ -150,6 +153,7 @@ impl Agent {
     }
 
     fn record(&self, state: &mut LockState, entry: Entry) {
+        self.clock.save_floor(false);
         if let Err(e) = state.journal.append(entry, self.now()) {
             // Without its journal the lock cannot remember used grants: stay shut.
             tracing::error!(error = %e, "journal write failed; locking");
@@ -382,6 +386,7 @@ impl Agent {
     }
 
     async fn channel_session(&self) -> anyhow::Result<()> {
+        use base64::Engine;
         use tokio_tungstenite::tungstenite::Message;
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let url =
@@ -391,16 +396,41 @@ impl Agent {
             "authorization",
             format!("Bearer {}", self.paired.token).parse()?,
         );
+        // A fresh nonce, so the cloud's signed time cannot be an old one replayed.
+        let mut time_nonce = [0u8; 32];
+        OsRng.fill_bytes(&mut time_nonce);
+        request.headers_mut().insert(
+            "x-doorstep-time-nonce",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(time_nonce)
+                .parse()?,
+        );
         let (mut socket, _) = self.connect_socket(request).await?;
+        let mut silence = Duration::from_secs(45);
         // Three silent keepalive intervals mean the link is dead.
-        while let Ok(Some(message)) =
-            tokio::time::timeout(Duration::from_secs(45), socket.next()).await
-        {
-            let Message::Text(text) = message? else {
-                continue;
+        while let Ok(Some(message)) = tokio::time::timeout(silence, socket.next()).await {
+            let text = match message? {
+                Message::Text(text) => text,
+                Message::Binary(_) => {
+                    self.refuse_message("a binary message on the lock channel".to_owned());
+                    continue;
+                }
+                _ => continue,
             };
-            let value: Value = serde_json::from_str(&text)?;
+            let value: Value = match serde_json::from_str(&text) {
+                Ok(value) => value,
+                Err(e) => {
+                    self.refuse_message(format!("a lock channel message that is not JSON: {e}"));
+                    continue;
+                }
+            };
             match value["type"].as_str() {
+                Some("hello") => {
+                    if let Some(secs) = value["keepalive_secs"].as_u64().filter(|s| (1..=300).contains(s)) {
+                        silence = Duration::from_secs(secs.saturating_mul(3));
+                    }
+                    self.on_time(value["time"].as_str(), &time_nonce, std::time::Instant::now());
+                }
                 Some("policy") => self.on_policy(value["policy"].as_str().unwrap_or_default()),
                 Some("revocation") => {
                     self.on_revocation(value["revocation"].as_str().unwrap_or_default())
@@ -410,10 +440,47 @@ impl Agent {
                     self.upload.notify_one();
                     tracing::info!("cloud channel synced");
                 }
-                _ => {}
+                other => self.refuse_message(format!(
+                    "a lock channel message of unknown type {:?}",
+                    other.unwrap_or("(none)")
+                )),
             }
         }
         Ok(())
+    }
+
+    fn refuse_message(&self, detail: String) {
+        tracing::warn!(%detail, "lock channel message refused");
+        let mut state = self.lock();
+        self.record(&mut state, Entry::MessageRefused { detail });
+    }
+
+    /// Takes the cloud's signed time for our nonce, within the clock's bounds.
+    fn on_time(&self, envelope: Option<&str>, nonce: &[u8; 32], arrived: std::time::Instant) {
+        let Some(envelope) = envelope else {
+            self.refuse_clock("the cloud sent no signed time; the lock's clock stays unset".to_owned());
+            return;
+        };
+        let time = Signed::<CloudTime>::from_base64(envelope)
+            .ok()
+            .and_then(|signed| signed.verify(&self.paired.identity.cloud_public_key))
+            .filter(|t| t.lock.as_str() == self.paired.identity.lock_id && t.nonce == *nonce);
+        let Some(time) = time else {
+            self.refuse_clock(
+                "the cloud's time is not signed by the pinned cloud key for this lock and nonce"
+                    .to_owned(),
+            );
+            return;
+        };
+        if let Err(refused) = self.clock.offer(time.now, arrived) {
+            self.refuse_clock(refused.to_string());
+        }
+    }
+
+    fn refuse_clock(&self, reason: String) {
+        tracing::warn!(%reason, "signed time refused");
+        let mut state = self.lock();
+        self.record(&mut state, Entry::ClockRefused { reason });
     }
 
     fn on_policy(&self, envelope: &str) {
@@ -502,11 +569,19 @@ impl Agent {
             Entry::Hardware { output, subject } => {
                 (output_kind(*output), subject.clone(), json!({}))
             }
-            Entry::GrantUsed { grant, subject } => (
+            Entry::GrantUsed {
+                grant,
+                subject,
+                key,
+            } => (
                 "grant_used",
                 Some(subject.clone()),
-                json!({ "grant": grant }),
+                json!({ "grant": grant, "key": key }),
             ),
+            Entry::ClockRefused { reason } => ("clock_refused", None, json!({ "reason": reason })),
+            Entry::MessageRefused { detail } => {
+                ("message_refused", None, json!({ "detail": detail }))
+            }
             Entry::EntryRefused { reason, grant } => (
                 "entry_refused",
                 None,
@@ -575,6 +650,7 @@ async fn status(State(agent): State<Agent>) -> Json<Value> {
         "motor_jammed": state.hw.motor_jammed,
         "camera": { "plugged": state.camera.plugged, "recording": state.camera.plugged && now < state.camera.recording_until },
         "online": state.online,
+        "clock_set": agent.clock.is_set(),
         "network": state.network,
         "journal_seq": state.journal.records().last().map_or(0, |r| r.seq),
         "uploaded_through": state.uploaded_through,
@@ -616,7 +692,7 @@ async fn challenge(State(agent): State<Agent>) -> Json<Value> {
     let signed = Signed::sign(&challenge, &agent.paired.lock_key);
     let heartbeat = {
         let mut state = agent.lock();
-        state.challenge = Some(challenge);
+        state.challenge = Some((challenge, std::time::Instant::now()));
         state.camera.recording_until = now + ms(RECORD_FOR);
         agent.beat(&mut state)
     };
@@ -671,7 +747,7 @@ async fn enter(
                 Json(json!({ "code": "entry_refused", "message": reason })),
             );
         }
-        let Some(challenge) = state.challenge.clone() else {
+        let Some((challenge, issued)) = state.challenge.clone() else {
             return (
                 StatusCode::CONFLICT,
                 Json(
@@ -702,6 +778,7 @@ async fn enter(
                 grant: &grant,
                 response: &response,
                 heartbeat: &heartbeat,
+                challenge_age: issued.elapsed(),
             },
         );
         match verdict {
@@ -712,6 +789,7 @@ async fn enter(
                     Entry::GrantUsed {
                         grant: entry.grant.grant.to_string(),
                         subject: entry.grant.subject.clone(),
+                        key: entry.key.clone(),
                     },
                 );
                 state.challenge = None;

@@ -117,6 +117,7 @@ impl Paired {
                 dir.display()
             );
         }
+        let (code, fingerprint) = split_pairing_code(code)?;
         let lock_key = SigningKey::generate();
         let camera_key = SigningKey::generate();
         let cloud = cloud.trim_end_matches('/').to_owned();
@@ -153,11 +154,18 @@ impl Paired {
                 .map(str::to_owned)
                 .ok_or_else(|| anyhow::anyhow!("the cloud's answer has no `{field}`"))
         };
+        let household_public_key = PublicKey::from_base64(&text("household_public_key")?)?;
+        if household_public_key.fingerprint() != fingerprint {
+            anyhow::bail!(
+                "the household key the cloud sent (fingerprint {}) does not match the fingerprint in the pairing code ({fingerprint}): the cloud may be compromised; the lock was not paired",
+                household_public_key.fingerprint()
+            );
+        }
         let identity = Identity {
             cloud,
             lock_id: text("lock_id")?,
             household_id: text("household_id")?,
-            household_public_key: PublicKey::from_base64(&text("household_public_key")?)?,
+            household_public_key,
             cloud_public_key: PublicKey::from_base64(&text("cloud_public_key")?)?,
             name: text("name")?,
             kind: text("kind")?,
@@ -179,6 +187,24 @@ impl Paired {
             token,
         })
     }
+}
+
+/// Splits a pairing code as the household's device shows it,
+/// `CODE-FFFF-FFFF-FFFF-FFFF-FFFF`, into the cloud's one-time code and the
+/// household key's fingerprint, which the lock checks the cloud's answer against.
+pub fn split_pairing_code(code: &str) -> anyhow::Result<(String, String)> {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let (one_time, fingerprint) = code.split_once('-').ok_or_else(|| {
+        anyhow::anyhow!(
+            "the pairing code has no household fingerprint (it looks like CODE-XXXX-XXXX-XXXX-XXXX-XXXX): copy the whole code the app shows"
+        )
+    })?;
+    let fingerprint = doorstep_proto::normalize_fingerprint(fingerprint).ok_or_else(|| {
+        anyhow::anyhow!(
+            "the pairing code's household fingerprint is not 20 letters and digits: copy the whole code the app shows"
+        )
+    })?;
+    Ok((one_time.to_uppercase(), fingerprint))
 }
 
 fn read_key(path: &PathBuf) -> anyhow::Result<SigningKey> {

@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use doorstep_proto::{
-    DeliveryPolicy, EntryGrant, GrantId, GrantSubject, LockLedger, Refusal, Revocation,
+    DeliveryPolicy, EntryGrant, EntryKey, GrantId, GrantSubject, LockLedger, Refusal, Revocation,
     RevocationTarget, Signed,
 };
 use serde::{Deserialize, Serialize};
@@ -32,12 +32,25 @@ pub enum Entry {
         /// What the entry in force is for, if any.
         subject: Option<GrantSubject>,
     },
-    /// A grant was accepted and the bolt withdrawn for it: it never opens again.
+    /// A grant was accepted and the bolt withdrawn for it: neither it nor what
+    /// authorised it (the approved delivery, the carrier's shipment) opens again.
     GrantUsed {
         /// The grant.
         grant: String,
         /// What it was for.
         subject: GrantSubject,
+        /// What authorised it.
+        key: EntryKey,
+    },
+    /// A signed cloud time was refused: the clock stays as it was (or unset).
+    ClockRefused {
+        /// Why, in a sentence.
+        reason: String,
+    },
+    /// A message on the cloud channel the lock could not read or did not know.
+    MessageRefused {
+        /// What it was and why, in a sentence.
+        detail: String,
     },
     /// An entry was refused.
     EntryRefused {
@@ -196,7 +209,7 @@ impl Journal {
 /// revocations, and the newest policy version seen.
 #[derive(Debug, Default, Clone)]
 pub struct Ledger {
-    used: HashSet<String>,
+    used: HashSet<EntryKey>,
     revoked: Vec<RevocationTarget>,
     policy_version: u64,
 }
@@ -204,8 +217,8 @@ pub struct Ledger {
 impl Ledger {
     fn apply(&mut self, entry: &Entry) {
         match entry {
-            Entry::GrantUsed { grant, .. } => {
-                self.used.insert(grant.clone());
+            Entry::GrantUsed { key, .. } => {
+                self.used.insert(key.clone());
             }
             Entry::Revoked { revocation } => {
                 if let Some(r) = Signed::<Revocation>::from_base64(revocation)
@@ -218,7 +231,11 @@ impl Ledger {
             Entry::PolicySeen { version, .. } => {
                 self.policy_version = self.policy_version.max(*version)
             }
-            Entry::Booted | Entry::Hardware { .. } | Entry::EntryRefused { .. } => {}
+            Entry::Booted
+            | Entry::Hardware { .. }
+            | Entry::EntryRefused { .. }
+            | Entry::ClockRefused { .. }
+            | Entry::MessageRefused { .. } => {}
         }
     }
 
@@ -239,8 +256,8 @@ impl Ledger {
 }
 
 impl LockLedger for Ledger {
-    fn grant_used(&self, grant: &GrantId) -> bool {
-        self.used.contains(grant.as_str())
+    fn entry_used(&self, key: &EntryKey) -> bool {
+        self.used.contains(key)
     }
     fn revoked(&self, grant: &EntryGrant) -> bool {
         self.covers(&grant.subject, &grant.grant)

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use doorstep_lock::hardware::Output;
 use doorstep_lock::journal::{Entry, Journal};
-use doorstep_proto::{DeliveryId, GrantId, GrantSubject, LockLedger};
+use doorstep_proto::{DeliveryId, EntryKey, GrantId, GrantSubject, LockLedger};
 
 #[test]
 fn sequence_numbers_keep_growing_across_restarts() {
@@ -44,14 +44,16 @@ fn a_grant_used_before_a_reboot_is_still_used_after_it() {
             Entry::GrantUsed {
                 grant: "grant-1".into(),
                 subject: GrantSubject::Delivery(DeliveryId::from("d1")),
+                key: EntryKey::Approval(DeliveryId::from("d1")),
             },
             5,
         )
         .unwrap();
     drop(journal);
     let journal = Journal::open(dir.path()).unwrap();
-    assert!(journal.ledger().grant_used(&GrantId::from("grant-1")));
-    assert!(!journal.ledger().grant_used(&GrantId::from("grant-2")));
+    assert!(journal.ledger().entry_used(&EntryKey::Approval(DeliveryId::from("d1"))));
+    assert!(!journal.ledger().entry_used(&EntryKey::Approval(DeliveryId::from("d2"))));
+    assert!(!journal.ledger().entry_used(&EntryKey::Grant(GrantId::from("grant-1"))));
 }
 
 #[test]

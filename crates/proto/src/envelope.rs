@@ -45,6 +45,10 @@ pub enum Kind {
     Revocation,
     /// [`crate::CameraHeartbeat`]
     CameraHeartbeat,
+    /// [`crate::Shipment`]
+    Shipment,
+    /// [`crate::CloudTime`]
+    CloudTime,
 }
 
 impl Kind {
@@ -59,6 +63,8 @@ impl Kind {
             Kind::EntryGrant => "entry-grant",
             Kind::Revocation => "revocation",
             Kind::CameraHeartbeat => "camera-heartbeat",
+            Kind::Shipment => "shipment",
+            Kind::CloudTime => "cloud-time",
         }
     }
 }

@@ -9,6 +9,30 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PublicKey([u8; 32]);
 
+/// Letters and digits people do not confuse (no I, O, 0, 1): 32 symbols, 5 bits each.
+pub const FINGERPRINT_ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// Whether `text` is a fingerprint as [`PublicKey::fingerprint`] writes it
+/// (case and dashes aside), and which.
+pub fn normalize_fingerprint(text: &str) -> Option<String> {
+    let symbols: Vec<u8> = text
+        .bytes()
+        .filter(|b| *b != b'-' && !b.is_ascii_whitespace())
+        .map(|b| b.to_ascii_uppercase())
+        .collect();
+    if symbols.len() != 20 || !symbols.iter().all(|b| FINGERPRINT_ALPHABET.contains(b)) {
+        return None;
+    }
+    let mut out = String::with_capacity(24);
+    for (index, symbol) in symbols.iter().enumerate() {
+        if index > 0 && index % 4 == 0 {
+            out.push('-');
+        }
+        out.push(char::from(*symbol));
+    }
+    Some(out)
+}
+
 /// Why a key could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
@@ -52,6 +76,31 @@ impl PublicKey {
             .decode(text)
             .map_err(|_| KeyError::NotBase64)?;
         Self::from_bytes(&bytes)
+    }
+
+    /// The key's fingerprint as people compare it: the first 100 bits of
+    /// SHA-256 over the key, in 20 unambiguous base32 characters, grouped by four
+    /// (`ABCD-EFGH-JKLM-NPQR-STUV`). Finding another key with the same fingerprint
+    /// costs about 2^100 key generations.
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.0);
+        let mut bits: u128 = 0;
+        for byte in &digest[..13] {
+            bits = (bits << 8) | u128::from(*byte);
+        }
+        // 13 bytes = 104 bits; keep the top 100.
+        bits >>= 4;
+        let mut out = String::with_capacity(24);
+        for index in 0..20 {
+            if index > 0 && index % 4 == 0 {
+                out.push('-');
+            }
+            let shift = 5 * (19 - index);
+            let symbol = usize::try_from((bits >> shift) & 31).unwrap_or(0);
+            out.push(char::from(FINGERPRINT_ALPHABET[symbol]));
+        }
+        out
     }
 
     /// Checks `signature` over `message` with the strict rules (no malleable

@@ -5,7 +5,8 @@
 //! key, the cloud's public key and its camera's public key at pairing. It opens
 //! only for an [`EntryGrant`] signed by the cloud that carries the household's own
 //! signed authorisation (a per-delivery [`DeliveryApproval`], a standing
-//! [`DeliveryPolicy`], or a [`GuestInvitation`]), presented together with the
+//! [`DeliveryPolicy`] with the carrier's signed [`Shipment`], or a
+//! [`GuestInvitation`]), bound to one lock challenge, presented together with the
 //! courier's signature over a fresh [`LockChallenge`] and a fresh signed
 //! [`CameraHeartbeat`] saying the camera records — checked by [`verify_entry`].
 //! So the cloud's database and signing key together still open nothing the
@@ -25,14 +26,15 @@ mod verify;
 
 pub use envelope::{DecodeError, FORMAT_VERSION, Kind, Signed, SignedObject};
 pub use ids::{DeliveryId, DeviceId, GrantId, GuestId, HouseholdId, LockId};
-pub use keys::{KeyError, PublicKey, SigningKey};
+pub use keys::{FINGERPRINT_ALPHABET, KeyError, PublicKey, SigningKey, normalize_fingerprint};
 pub use objects::{
-    Authorization, CameraHeartbeat, CourierResponse, DeliveryApproval, DeliveryPolicy, EntryGrant,
-    GrantSubject, GuestInvitation, LockChallenge, LockKind, Revocation, RevocationTarget,
+    Authorization, CameraHeartbeat, CloudTime, CourierResponse, DeliveryApproval, DeliveryPolicy,
+    EntryGrant, GrantSubject, GuestInvitation, LockChallenge, LockKind, PinnedCarrier, PolicyEntry,
+    Revocation, RevocationTarget, Shipment,
 };
 pub use schedule::{GuestSchedule, ScheduleError, WeeklyHours, is_time_zone};
 pub use time::{CLOCK_SKEW, Clock, ClockReading, ManualClock, SystemClock, TimeWindow, Timestamp};
 pub use verify::{
-    CAMERA_HEARTBEAT_MAX_AGE, CHALLENGE_MAX_AGE, EntryRequest, LockLedger, LockTrust, Refusal,
+    CAMERA_HEARTBEAT_MAX_AGE, CHALLENGE_MAX_AGE, EntryKey, EntryRequest, LockLedger, LockTrust, Refusal,
     SignedPart, VerifiedEntry, verify_entry,
 };

@@ -57,8 +57,9 @@ pub struct DeliveryPolicy {
     pub version: u64,
     /// Locks deliveries may use (front door, garage).
     pub locks: Vec<LockId>,
-    /// Carriers allowed, as announced (e.g. "DHL"); empty allows none.
-    pub carriers: Vec<String>,
+    /// Carriers allowed, each with the keys the household pinned for it; only a
+    /// shipment signed by one of those keys is admitted. Empty allows none.
+    pub carriers: Vec<PinnedCarrier>,
     /// Days and hours, in the household's time zone, an entry window must fit in.
     pub hours: WeeklyHours,
     /// The longest entry window the policy allows, in minutes.
@@ -71,6 +72,73 @@ pub struct DeliveryPolicy {
 
 impl SignedObject for DeliveryPolicy {
     const KIND: Kind = Kind::DeliveryPolicy;
+}
+
+impl DeliveryPolicy {
+    /// The pinned keys of `carrier`, if the policy allows it.
+    pub fn carrier_keys(&self, carrier: &str) -> Option<&[PublicKey]> {
+        self.carriers
+            .iter()
+            .find(|c| c.name == carrier)
+            .map(|c| c.keys.as_slice())
+    }
+
+    /// The names of the carriers allowed.
+    pub fn carrier_names(&self) -> Vec<String> {
+        self.carriers.iter().map(|c| c.name.clone()).collect()
+    }
+}
+
+/// A carrier a policy allows, and the keys its shipments must be signed with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinnedCarrier {
+    /// Its name, as announced (e.g. "DHL").
+    pub name: String,
+    /// Its shipment-signing keys (more than one while it rotates).
+    pub keys: Vec<PublicKey>,
+}
+
+/// A carrier's signed statement of one shipment: which household, which courier
+/// key carries it, and when. Under a standing policy it stands in for the
+/// household's per-delivery approval, so that the cloud alone cannot invent one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shipment {
+    /// The carrier's name.
+    pub carrier: String,
+    /// The household it is for.
+    pub household: HouseholdId,
+    /// The carrier's tracking id; a lock admits each shipment once.
+    pub tracking: String,
+    /// The only courier key that may deliver it.
+    pub courier: PublicKey,
+    /// When it may be delivered.
+    pub window: TimeWindow,
+    /// When the carrier signed it.
+    pub issued_at: Timestamp,
+}
+
+impl SignedObject for Shipment {
+    const KIND: Kind = Kind::Shipment;
+}
+
+/// The cloud's signed time for one lock, answering the lock's nonce, so that a
+/// lock never has to believe its own system clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudTime {
+    /// The lock it is for.
+    pub lock: LockId,
+    /// The lock's fresh nonce.
+    #[serde(with = "serde_bytes")]
+    pub nonce: [u8; 32],
+    /// The cloud's time.
+    pub now: Timestamp,
+}
+
+impl SignedObject for CloudTime {
+    const KIND: Kind = Kind::CloudTime;
 }
 
 /// A guest's standing permission (cleaner, dog sitter), signed by the household.
@@ -151,10 +219,21 @@ pub enum GrantSubject {
 pub enum Authorization {
     /// A per-delivery approval.
     Approval(Signed<DeliveryApproval>),
-    /// The household's standing delivery policy.
-    Policy(Signed<DeliveryPolicy>),
+    /// The household's standing delivery policy, with the carrier's signed shipment.
+    Policy(PolicyEntry),
     /// A guest invitation.
     Guest(Signed<GuestInvitation>),
+}
+
+/// What admits a delivery under a standing policy: the household's policy and the
+/// carrier's shipment, each signed by its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyEntry {
+    /// The household's policy.
+    pub policy: Signed<DeliveryPolicy>,
+    /// The carrier's shipment.
+    pub shipment: Signed<Shipment>,
 }
 
 /// The cloud's permission for one entry, valid once, in a window.
@@ -173,6 +252,9 @@ pub struct EntryGrant {
     pub holder: PublicKey,
     /// When it may be used.
     pub window: TimeWindow,
+    /// The nonce of the lock challenge it answers: it opens once, for that challenge.
+    #[serde(with = "serde_bytes")]
+    pub challenge: [u8; 32],
     /// The household's signed "yes".
     pub authorization: Authorization,
     /// The carrier, for deliveries (checked against a policy).

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use crate::envelope::Signed;
-use crate::ids::{GrantId, HouseholdId, LockId};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{DeliveryId, GrantId, HouseholdId, LockId};
 use crate::keys::PublicKey;
 use crate::objects::{
     Authorization, CameraHeartbeat, CourierResponse, EntryGrant, GrantSubject, LockChallenge,
@@ -31,10 +33,29 @@ pub struct LockTrust {
     pub camera_key: PublicKey,
 }
 
+/// What authorised an entry, so that it authorises only one: the delivery the
+/// household approved, the shipment the carrier signed, or (for a guest's standing
+/// invitation) the grant itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKey {
+    /// A per-delivery approval, by the delivery the household signed.
+    Approval(DeliveryId),
+    /// A carrier's shipment admitted by a policy.
+    Shipment {
+        /// The carrier.
+        carrier: String,
+        /// Its tracking id.
+        tracking: String,
+    },
+    /// A guest's entry, by grant.
+    Grant(GrantId),
+}
+
 /// What the lock remembers across requests (and restarts).
 pub trait LockLedger {
-    /// Whether this grant already opened the door once.
-    fn grant_used(&self, grant: &GrantId) -> bool;
+    /// Whether this authorisation already opened the door once.
+    fn entry_used(&self, key: &EntryKey) -> bool;
     /// Whether a household revocation covers this grant.
     fn revoked(&self, grant: &EntryGrant) -> bool;
     /// The highest delivery-policy version the lock has seen; older ones are void.
@@ -52,6 +73,8 @@ pub struct EntryRequest<'a> {
     pub response: &'a Signed<CourierResponse>,
     /// The camera's newest heartbeat.
     pub heartbeat: &'a Signed<CameraHeartbeat>,
+    /// How long ago the lock issued `challenge`, by the lock's monotonic clock.
+    pub challenge_age: Duration,
 }
 
 /// Which signature failed.
@@ -65,6 +88,8 @@ pub enum SignedPart {
     Response,
     /// The camera's heartbeat.
     Heartbeat,
+    /// The carrier's shipment inside a policy grant.
+    Shipment,
 }
 
 /// Why a lock stays shut. Every refusal is logged with its reason.
@@ -88,7 +113,7 @@ pub enum Refusal {
     /// Too late.
     #[error("the grant's window has closed")]
     Expired,
-    /// Already used once, or the challenge answer is old or for another challenge.
+    /// Already used once, or the grant or answer is old or for another challenge.
     #[error("the grant or challenge response was already used")]
     Replayed,
     /// The household blocked it.
@@ -110,6 +135,8 @@ pub enum Refusal {
 pub struct VerifiedEntry {
     /// The grant, verified.
     pub grant: EntryGrant,
+    /// What authorised it; the lock records it so it opens once.
+    pub key: EntryKey,
 }
 
 /// Decides whether `request` opens the lock described by `trust`, using only
@@ -133,7 +160,7 @@ pub fn verify_entry(
     if grant.lock != trust.lock || grant.household != trust.household {
         return Err(Refusal::WrongLock);
     }
-    check_authorization(trust, ledger, &grant)?;
+    let key = check_authorization(trust, ledger, &grant)?;
 
     if request.response.signer() != grant.holder {
         return Err(Refusal::WrongCourier);
@@ -154,16 +181,15 @@ pub fn verify_entry(
     }
 
     let challenge = request.challenge;
-    let challenge_fresh =
-        challenge.issued_at <= now && now <= challenge.issued_at.plus(CHALLENGE_MAX_AGE);
     if response.nonce != challenge.nonce
+        || grant.challenge != challenge.nonce
         || response.lock != trust.lock
         || challenge.lock != trust.lock
-        || !challenge_fresh
+        || request.challenge_age > CHALLENGE_MAX_AGE
     {
         return Err(Refusal::Replayed);
     }
-    if ledger.grant_used(&grant.grant) {
+    if ledger.entry_used(&key) {
         return Err(Refusal::Replayed);
     }
     if ledger.revoked(&grant) {
@@ -180,14 +206,14 @@ pub fn verify_entry(
         return Err(Refusal::CameraNotRecording);
     }
 
-    Ok(VerifiedEntry { grant })
+    Ok(VerifiedEntry { grant, key })
 }
 
 fn check_authorization(
     trust: &LockTrust,
     ledger: &dyn LockLedger,
     grant: &EntryGrant,
-) -> Result<(), Refusal> {
+) -> Result<EntryKey, Refusal> {
     let bad = Refusal::BadSignature(SignedPart::Authorization);
     match (&grant.authorization, &grant.subject) {
         (Authorization::Approval(signed), GrantSubject::Delivery(delivery)) => {
@@ -205,29 +231,60 @@ fn check_authorization(
             if !approval.window.contains_window(&grant.window) {
                 return Err(Refusal::NotApproved);
             }
-            Ok(())
+            Ok(EntryKey::Approval(approval.delivery))
         }
-        (Authorization::Policy(signed), GrantSubject::Delivery(_)) => {
-            let policy = signed.verify(&trust.household_key).ok_or(bad)?;
+        (Authorization::Policy(entry), GrantSubject::Delivery(_)) => {
+            let policy = entry.policy.verify(&trust.household_key).ok_or(bad)?;
             if policy.household != trust.household {
                 return Err(Refusal::NotApproved);
             }
             if policy.version < ledger.policy_version() {
                 return Err(Refusal::Revoked);
             }
-            let window_minutes = (grant.window.not_after.0 - grant.window.not_before.0) / 60_000;
-            let carrier_allowed = grant
-                .carrier
-                .as_ref()
-                .is_some_and(|carrier| policy.carriers.contains(carrier));
+            // The carrier, the courier and the window come from the carrier's
+            // signature under a key the household pinned, never from the cloud.
+            let unsigned = entry
+                .shipment
+                .peek()
+                .ok_or(Refusal::BadSignature(SignedPart::Shipment))?;
+            let pinned = policy
+                .carrier_keys(&unsigned.carrier)
+                .ok_or(Refusal::OutsidePolicy)?;
+            let signer = entry.shipment.signer();
+            if !pinned.contains(&signer) {
+                return Err(Refusal::BadSignature(SignedPart::Shipment));
+            }
+            let shipment = entry
+                .shipment
+                .verify(&signer)
+                .ok_or(Refusal::BadSignature(SignedPart::Shipment))?;
+            if shipment.household != trust.household {
+                return Err(Refusal::NotApproved);
+            }
+            if grant.carrier.as_deref() != Some(shipment.carrier.as_str()) {
+                return Err(Refusal::NotApproved);
+            }
+            if shipment.courier != grant.holder {
+                return Err(Refusal::WrongCourier);
+            }
+            let window_minutes = grant
+                .window
+                .not_after
+                .0
+                .checked_sub(grant.window.not_before.0)
+                .map_or(i64::MAX, |span| span / 60_000);
             if !policy.locks.contains(&trust.lock)
-                || !carrier_allowed
+                || !grant.window.is_valid()
                 || window_minutes > i64::from(policy.max_window_minutes)
+                || !shipment.window.contains_window(&grant.window)
                 || !policy.hours.contains_window(&grant.window)
             {
                 return Err(Refusal::OutsidePolicy);
             }
-            Ok(())
+            Ok(EntryKey::Shipment {
+                carrier: shipment.carrier,
+                tracking: shipment.tracking,
+            })
         }
         (Authorization::Guest(signed), GrantSubject::Guest(guest)) => {
             let invitation = signed.verify(&trust.household_key).ok_or(bad)?;
@@ -243,7 +300,7 @@ fn check_authorization(
             if !invitation.schedule.contains_window(&grant.window) {
                 return Err(Refusal::OutsidePolicy);
             }
-            Ok(())
+            Ok(EntryKey::Grant(grant.grant.clone()))
         }
         // An approval for a delivery cannot let a guest in, nor the reverse.
         _ => Err(Refusal::NotApproved),

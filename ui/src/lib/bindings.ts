@@ -174,6 +174,11 @@ eta: number | null,
  */
 courier_key: string, 
 /**
+ * The carrier's signed `shipment` envelope, if it signed one: a device
+ * approves by policy only what a carrier key the household pinned signed.
+ */
+shipment: string | null, 
+/**
  * Where it was rerouted to.
  */
 rerouted_to: Address | null, 
@@ -411,6 +416,11 @@ version: number,
  * Carriers allowed, as announced.
  */
 carriers: Array<string>, 
+/**
+ * Each pinned carrier key, as `DHL ABCD-EFGH-…` (its fingerprint), to compare
+ * with the one the carrier publishes.
+ */
+carrierFingerprints: Array<string>, 
 /**
  * Days, e.g. `mon-fri` style list: 1 = Monday … 7 = Sunday.
  */

@@ -15,6 +15,7 @@ function delivery(state: Delivery["state"]): Delivery {
     window: { not_before: 0, not_after: 1 },
     eta: null,
     courier_key: "k",
+    shipment: null,
     rerouted_to: null,
     revision: 1,
     created_at: 0,

@@ -66,7 +66,7 @@ fn rand_nonce() -> [u8; 32] {
 
 struct NoHistory;
 impl LockLedger for NoHistory {
-    fn grant_used(&self, _: &GrantId) -> bool {
+    fn entry_used(&self, _: &EntryKey) -> bool {
         false
     }
     fn revoked(&self, _: &EntryGrant) -> bool {
@@ -141,6 +141,7 @@ on_both_databases! {
             grant: &grant,
             response: &response,
             heartbeat: &heartbeat,
+            challenge_age: std::time::Duration::from_secs(1),
         });
         assert!(entry.is_ok(), "{entry:?}");
 
@@ -277,7 +278,10 @@ fn policy(scene: &Scene, version: u64, carriers: Vec<String>) -> String {
             household: HouseholdId(scene.kitchen.household_id.clone()),
             version,
             locks: vec![LockId(scene.lock_id.clone())],
-            carriers,
+            carriers: carriers
+                .into_iter()
+                .map(|name| PinnedCarrier { name, keys: vec![scene.shipment_key.public_key()] })
+                .collect(),
             hours: WeeklyHours {
                 time_zone: "Europe/Berlin".into(),
                 days: vec![1, 2, 3, 4, 5, 6, 7],
@@ -322,7 +326,7 @@ on_both_databases! {
             camera_key: scene.camera_key.public_key(),
         };
         let heartbeat = door.heartbeat(true);
-        let verdict = verify_entry(&trust, &NoHistory, &SystemClock, EntryRequest { challenge: &door.challenge, grant: &grant, response: &response, heartbeat: &heartbeat });
+        let verdict = verify_entry(&trust, &NoHistory, &SystemClock, EntryRequest { challenge: &door.challenge, grant: &grant, response: &response, heartbeat: &heartbeat, challenge_age: std::time::Duration::from_secs(1) });
         assert!(verdict.is_ok(), "{verdict:?}");
 
         // Policy version 3 drops the carrier: the next courier is not let in.
@@ -335,6 +339,55 @@ on_both_databases! {
             .post(&format!("/v1/courier/deliveries/{id}/access"), None, json!({ "challenge": door.signed_challenge(), "response": door.response(id, &scene.courier).to_base64() }))
             .await;
         assert_eq!(status, 403, "{body}");
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn a_policy_admits_only_what_a_pinned_carrier_key_signed(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "pinned@example.org", 0).await;
+        let (status, body) = cloud
+            .call(reqwest::Method::PUT, "/v1/household/policy", Some(&scene.kitchen.access), Some(json!({ "policy": policy(&scene, 1, vec![scene.carrier_name.clone()]) })))
+            .await;
+        assert_eq!(status, 200, "{body}");
+
+        // A shipment signed by a key not registered for the carrier is refused at once.
+        let window = scene.window();
+        let stranger = SigningKey::generate();
+        let (status, body) = cloud
+            .post("/v1/carrier/shipments", Some(&scene.carrier_key), json!({
+                "tracking_id": "JJD2001", "household_id": scene.kitchen.household_id, "window": window,
+                "courier_key": scene.courier.public_key().to_base64(), "shipment": scene.shipment("JJD2001", &window, &stranger),
+            }))
+            .await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body["message"].as_str().unwrap().contains("field `shipment`"), "{body}");
+
+        // A delivery with no carrier signature (as a row written straight into the
+        // database would be) gets no grant under the policy.
+        let unsigned = scene.announce_with(&cloud, "JJD2002", None, scene.window()).await;
+        let id = unsigned["id"].as_str().unwrap();
+        let door = Door::new(&scene);
+        beat(&cloud, &scene, &door, true).await;
+        let (status, body) = cloud
+            .post(&format!("/v1/courier/deliveries/{id}/access"), None, json!({ "challenge": door.signed_challenge(), "response": door.response(id, &scene.courier).to_base64() }))
+            .await;
+        assert_eq!(status, 403, "{body}");
+
+        // The signed one does, and the grant names the lock's challenge and the delivery its lock.
+        let signed = scene.announce(&cloud, "JJD2003").await;
+        let id = signed["id"].as_str().unwrap();
+        let door = Door::new(&scene);
+        beat(&cloud, &scene, &door, true).await;
+        let (status, granted) = cloud
+            .post(&format!("/v1/courier/deliveries/{id}/access"), None, json!({ "challenge": door.signed_challenge(), "response": door.response(id, &scene.courier).to_base64() }))
+            .await;
+        assert_eq!(status, 200, "{granted}");
+        let grant = Signed::<EntryGrant>::from_base64(granted["grant"].as_str().unwrap()).unwrap().peek().unwrap();
+        assert_eq!(grant.challenge, door.challenge.nonce);
+        let (_, delivery) = cloud.get(&format!("/v1/deliveries/{id}"), &scene.kitchen.access).await;
+        assert_eq!(delivery["lock_id"].as_str(), Some(scene.lock_id.as_str()), "a policy delivery is routed to its lock");
         cloud.finish().await;
     }
 }

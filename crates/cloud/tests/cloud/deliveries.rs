@@ -93,6 +93,8 @@ pub struct Scene {
     pub carrier_key: String,
     pub carrier_secret: String,
     pub carrier_name: String,
+    /// The carrier's shipment-signing key (registered with the cloud).
+    pub shipment_key: SigningKey,
     pub courier: SigningKey,
     pub address_id: String,
     pub webhook: WebhookReceiver,
@@ -137,6 +139,10 @@ impl Scene {
         )
         .await
         .unwrap();
+        let shipment_key = SigningKey::generate();
+        doorstep_cloud::carriers::add_key(&cloud.state().db, &carrier_name, &shipment_key.public_key(), Timestamp::now().0)
+            .await
+            .unwrap();
         let (status, address) = cloud
             .post("/v1/addresses", Some(&kitchen.access), json!({ "label": "Mrs Weber next door", "kind": "neighbour", "address": "Lindenstr. 3" }))
             .await;
@@ -154,6 +160,7 @@ impl Scene {
             carrier_key: carrier.api_key,
             carrier_secret: carrier.webhook_secret,
             carrier_name,
+            shipment_key,
             courier: SigningKey::generate(),
             address_id: address["id"].as_str().unwrap().into(),
             webhook,
@@ -165,7 +172,29 @@ impl Scene {
         json!({ "not_before": now - 60_000, "not_after": now + 3_600_000 })
     }
 
+    /// The carrier's signed shipment for `tracking_id` in `window`, for this scene's courier.
+    pub fn shipment(&self, tracking_id: &str, window: &Value, signer: &SigningKey) -> String {
+        doorstep_courier::sign_shipment(
+            &doorstep_courier::ShipmentFacts {
+                carrier: &self.carrier_name,
+                household_id: &self.kitchen.household_id,
+                tracking_id,
+                courier: self.courier.public_key(),
+                not_before: window["not_before"].as_i64().unwrap(),
+                not_after: window["not_after"].as_i64().unwrap(),
+            },
+            signer,
+        )
+    }
+
+    /// Announces a shipment, signed by the carrier as every carrier does.
     pub async fn announce(&self, cloud: &TestCloud, tracking_id: &str) -> Value {
+        let window = self.window();
+        self.announce_with(cloud, tracking_id, Some(self.shipment(tracking_id, &window, &self.shipment_key)), window).await
+    }
+
+    /// Announces a shipment with the given (or no) carrier signature.
+    pub async fn announce_with(&self, cloud: &TestCloud, tracking_id: &str, shipment: Option<String>, window: Value) -> Value {
         let (status, delivery) = cloud
             .post(
                 "/v1/carrier/shipments",
@@ -173,8 +202,9 @@ impl Scene {
                 json!({
                     "tracking_id": tracking_id,
                     "household_id": self.kitchen.household_id,
-                    "window": self.window(),
+                    "window": window,
                     "courier_key": self.courier.public_key().to_base64(),
+                    "shipment": shipment,
                 }),
             )
             .await;

@@ -139,11 +139,11 @@ on_both_databases! {
         };
         struct Fresh;
         impl LockLedger for Fresh {
-            fn grant_used(&self, _: &GrantId) -> bool { false }
+            fn entry_used(&self, _: &EntryKey) -> bool { false }
             fn revoked(&self, _: &EntryGrant) -> bool { false }
             fn policy_version(&self) -> u64 { 0 }
         }
-        let verdict = verify_entry(&trust, &Fresh, &ManualClock::at(inside), EntryRequest { challenge: &challenge, grant: &grant, response: &response, heartbeat: &heartbeat });
+        let verdict = verify_entry(&trust, &Fresh, &ManualClock::at(inside), EntryRequest { challenge: &challenge, grant: &grant, response: &response, heartbeat: &heartbeat, challenge_age: std::time::Duration::from_secs(1) });
         assert!(verdict.is_ok(), "{verdict:?}");
         let (_, kind, event) = stream.next().await;
         assert_eq!(kind, "guest.granted");

@@ -39,12 +39,40 @@ fn an_approval_for_another_delivery_does_not_cover_this_one() {
 fn a_grant_is_refused_when_replayed() {
     let world = World::new();
     let presented = world.genuine();
-    world.verify(&presented).unwrap();
-    world
-        .ledger
-        .used
-        .borrow_mut()
-        .insert(GrantId::from("grant-1"));
+    let entry = world.verify(&presented).unwrap();
+    world.ledger.used.borrow_mut().insert(entry.key);
+    assert_eq!(world.verify(&presented), Err(Refusal::Replayed));
+}
+
+#[test]
+fn one_approval_opens_once_whatever_grant_ids_the_cloud_mints() {
+    let world = World::new();
+    let entry = world.verify(&world.genuine()).unwrap();
+    assert_eq!(entry.key, EntryKey::Approval(DeliveryId::from("delivery-1")));
+    world.ledger.used.borrow_mut().insert(entry.key);
+    // A breached cloud (its key, the courier's key) mints a fresh grant for a fresh challenge.
+    let mut again = world.grant();
+    again.grant = GrantId::from("grant-2");
+    again.challenge = [8; 32];
+    let mut presented = world.presenting(again);
+    presented.challenge.nonce = [8; 32];
+    presented.response = Signed::sign(
+        &world.response_to(&presented.challenge, presented.grant.peek().unwrap().subject),
+        &world.courier_key,
+    );
+    assert_eq!(world.verify(&presented), Err(Refusal::Replayed));
+}
+
+#[test]
+fn a_grant_for_another_challenge_is_refused_even_with_a_fresh_answer() {
+    let world = World::new();
+    let mut presented = world.genuine();
+    // The lock's new challenge, answered afresh by the courier, with the old grant.
+    presented.challenge.nonce = [9; 32];
+    presented.response = Signed::sign(
+        &world.response_to(&presented.challenge, GrantSubject::Delivery("delivery-1".into())),
+        &world.courier_key,
+    );
     assert_eq!(world.verify(&presented), Err(Refusal::Replayed));
 }
 
@@ -59,9 +87,13 @@ fn a_captured_challenge_answer_does_not_answer_a_new_challenge() {
 #[test]
 fn an_old_challenge_answer_is_refused() {
     let world = World::new();
-    let presented = world.genuine();
-    world.clock.advance(CHALLENGE_MAX_AGE);
+    let mut presented = world.genuine();
+    // Measured by the lock's monotonic clock: the wall clock plays no part.
+    presented.challenge_age = CHALLENGE_MAX_AGE + Duration::from_millis(1);
     assert_eq!(world.verify(&presented), Err(Refusal::Replayed));
+    world.clock.advance(Duration::from_secs(3600));
+    presented.challenge_age = Duration::from_secs(1);
+    assert_ne!(world.verify(&presented), Err(Refusal::Replayed));
 }
 
 #[test]
@@ -142,6 +174,7 @@ fn a_grant_issued_to_another_courier_than_the_household_approved_is_refused() {
         grant: Signed::sign(&grant, &world.cloud_key),
         heartbeat: Signed::sign(&world.heartbeat(), &world.camera_key),
         challenge,
+        challenge_age: Duration::from_secs(1),
     };
     assert_eq!(world.verify(&presented), Err(Refusal::WrongCourier));
 }
@@ -239,36 +272,22 @@ fn an_unset_clock_opens_nothing() {
     assert_eq!(world.verify(&world.genuine()), Err(Refusal::ClockUntrusted));
 }
 
-fn weekday_policy(world: &World, version: u64) -> DeliveryPolicy {
-    DeliveryPolicy {
-        household: world.trust.household.clone(),
-        version,
-        locks: vec![world.trust.lock.clone()],
-        carriers: vec!["DHL".into()],
-        hours: WeeklyHours {
-            time_zone: "Europe/Berlin".into(),
-            days: vec![1, 2, 3, 4, 5],
-            from_minute: 8 * 60,
-            until_minute: 20 * 60,
-        },
-        max_window_minutes: 60,
-        device: DeviceId::from("laptop-1"),
-        issued_at: T0.plus_millis(-86_400_000),
-    }
-}
-
 #[test]
 fn a_standing_policy_admits_a_matching_delivery_and_nothing_else() {
     let mut world = World::new();
-    let policy = Signed::sign(&weekday_policy(&world, 3), &world.household_key);
-    let grant = world.grant_with(Authorization::Policy(policy.clone()));
-    assert!(world.verify(&world.presenting(grant.clone())).is_ok());
+    let policy = world.policy(3);
+    let grant = world.policy_grant(&policy, &world.shipment(), &world.carrier_key);
+    let entry = world.verify(&world.presenting(grant.clone())).unwrap();
+    assert_eq!(
+        entry.key,
+        EntryKey::Shipment { carrier: "DHL".into(), tracking: "JJD0001".into() }
+    );
 
     let mut other_carrier = grant.clone();
     other_carrier.carrier = Some("Hermes".into());
     assert_eq!(
         world.verify(&world.presenting(other_carrier)),
-        Err(Refusal::OutsidePolicy)
+        Err(Refusal::NotApproved)
     );
 
     let mut too_long = grant.clone();
@@ -284,6 +303,58 @@ fn a_standing_policy_admits_a_matching_delivery_and_nothing_else() {
         world.verify(&world.presenting(grant)),
         Err(Refusal::Revoked)
     );
+}
+
+#[test]
+fn under_a_policy_the_clouds_key_alone_opens_nothing() {
+    let world = World::new();
+    let policy = world.policy(1);
+    let attacker = key(66);
+    // The shipment signed by the cloud's key, or any key the household did not pin.
+    for signer in [&world.cloud_key, &attacker] {
+        let grant = world.policy_grant(&policy, &world.shipment(), signer);
+        assert_eq!(
+            world.verify(&world.presenting(grant)),
+            Err(Refusal::BadSignature(SignedPart::Shipment)),
+        );
+    }
+    // A genuine shipment, handed to the attacker's courier key by the grant.
+    let mut grant = world.policy_grant(&policy, &world.shipment(), &world.carrier_key);
+    grant.holder = attacker.public_key();
+    let challenge = world.challenge();
+    let presented = Presented {
+        response: Signed::sign(
+            &world.response_to(&challenge, grant.subject.clone()),
+            &attacker,
+        ),
+        grant: Signed::sign(&grant, &world.cloud_key),
+        heartbeat: Signed::sign(&world.heartbeat(), &world.camera_key),
+        challenge,
+        challenge_age: Duration::from_secs(1),
+    };
+    assert_eq!(world.verify(&presented), Err(Refusal::WrongCourier));
+    // A genuine shipment for another household.
+    let mut elsewhere = world.shipment();
+    elsewhere.household = HouseholdId::from("house-2");
+    let grant = world.policy_grant(&policy, &elsewhere, &world.carrier_key);
+    assert_eq!(world.verify(&world.presenting(grant)), Err(Refusal::NotApproved));
+    // A grant window outside the shipment's.
+    let mut grant = world.policy_grant(&policy, &world.shipment(), &world.carrier_key);
+    grant.window = TimeWindow::new(T0.plus_millis(-60_000), T0.plus_millis(25 * 60_000));
+    assert_eq!(world.verify(&world.presenting(grant)), Err(Refusal::OutsidePolicy));
+}
+
+#[test]
+fn one_shipment_opens_once_under_a_policy() {
+    let world = World::new();
+    let policy = world.policy(1);
+    let grant = world.policy_grant(&policy, &world.shipment(), &world.carrier_key);
+    let entry = world.verify(&world.presenting(grant.clone())).unwrap();
+    world.ledger.used.borrow_mut().insert(entry.key);
+    let mut minted = grant;
+    minted.grant = GrantId::from("grant-9");
+    minted.subject = GrantSubject::Delivery(DeliveryId::from("delivery-9"));
+    assert_eq!(world.verify(&world.presenting(minted)), Err(Refusal::Replayed));
 }
 
 #[test]
@@ -330,6 +401,7 @@ fn a_guest_gets_in_inside_the_schedule_and_not_outside() {
         grant: Signed::sign(&grant, &world.cloud_key),
         heartbeat: Signed::sign(&world.heartbeat(), &world.camera_key),
         challenge,
+        challenge_age: Duration::from_secs(1),
     };
     assert!(world.verify(&presented).is_ok());
 

@@ -19,6 +19,7 @@ pub struct World {
     pub camera_key: SigningKey,
     pub courier_key: SigningKey,
     pub lock_key: SigningKey,
+    pub carrier_key: SigningKey,
     pub trust: LockTrust,
     pub clock: ManualClock,
     pub ledger: Ledger,
@@ -26,14 +27,14 @@ pub struct World {
 
 #[derive(Default)]
 pub struct Ledger {
-    pub used: RefCell<HashSet<GrantId>>,
+    pub used: RefCell<HashSet<EntryKey>>,
     pub revoked: RefCell<Vec<RevocationTarget>>,
     pub policy_version: u64,
 }
 
 impl LockLedger for Ledger {
-    fn grant_used(&self, grant: &GrantId) -> bool {
-        self.used.borrow().contains(grant)
+    fn entry_used(&self, key: &EntryKey) -> bool {
+        self.used.borrow().contains(key)
     }
     fn revoked(&self, grant: &EntryGrant) -> bool {
         self.revoked
@@ -56,6 +57,8 @@ pub struct Presented {
     pub grant: Signed<EntryGrant>,
     pub response: Signed<CourierResponse>,
     pub heartbeat: Signed<CameraHeartbeat>,
+    /// How long ago the lock issued the challenge (its monotonic clock).
+    pub challenge_age: std::time::Duration,
 }
 
 impl Presented {
@@ -65,6 +68,7 @@ impl Presented {
             grant: &self.grant,
             response: &self.response,
             heartbeat: &self.heartbeat,
+            challenge_age: self.challenge_age,
         }
     }
 }
@@ -76,6 +80,7 @@ impl World {
         let camera_key = key(3);
         let courier_key = key(4);
         let lock_key = key(5);
+        let carrier_key = key(6);
         let trust = LockTrust {
             lock: LockId::from("lock-front"),
             household: HouseholdId::from("house-1"),
@@ -89,6 +94,7 @@ impl World {
             camera_key,
             courier_key,
             lock_key,
+            carrier_key,
             trust,
             clock: ManualClock::at(T0),
             ledger: Ledger::default(),
@@ -120,6 +126,7 @@ impl World {
             subject: GrantSubject::Delivery(DeliveryId::from("delivery-1")),
             holder: self.courier_key.public_key(),
             window: self.window(),
+            challenge: self.challenge().nonce,
             authorization,
             carrier: Some("DHL".into()),
             issued_at: T0.plus_millis(-60_000),
@@ -131,6 +138,50 @@ impl World {
             &self.approval(),
             &self.household_key,
         )))
+    }
+
+    /// DHL's signed shipment for the fixture's courier and window.
+    pub fn shipment(&self) -> Shipment {
+        Shipment {
+            carrier: "DHL".into(),
+            household: self.trust.household.clone(),
+            tracking: "JJD0001".into(),
+            courier: self.courier_key.public_key(),
+            window: self.window(),
+            issued_at: T0.plus_millis(-7_200_000),
+        }
+    }
+
+    /// A weekday policy that pins the fixture's DHL key.
+    pub fn policy(&self, version: u64) -> DeliveryPolicy {
+        DeliveryPolicy {
+            household: self.trust.household.clone(),
+            version,
+            locks: vec![self.trust.lock.clone()],
+            carriers: vec![PinnedCarrier {
+                name: "DHL".into(),
+                keys: vec![self.carrier_key.public_key()],
+            }],
+            hours: WeeklyHours {
+                time_zone: "Europe/Berlin".into(),
+                days: vec![1, 2, 3, 4, 5],
+                from_minute: 8 * 60,
+                until_minute: 20 * 60,
+            },
+            max_window_minutes: 60,
+            device: DeviceId::from("laptop-1"),
+            issued_at: T0.plus_millis(-86_400_000),
+        }
+    }
+
+    /// A grant under `policy` for `shipment` signed by `carrier`, with a window the policy allows.
+    pub fn policy_grant(&self, policy: &DeliveryPolicy, shipment: &Shipment, carrier: &SigningKey) -> EntryGrant {
+        let mut grant = self.grant_with(Authorization::Policy(PolicyEntry {
+            policy: Signed::sign(policy, &self.household_key),
+            shipment: Signed::sign(shipment, carrier),
+        }));
+        grant.window = TimeWindow::new(T0.plus_millis(-60_000), T0.plus_millis(19 * 60_000));
+        grant
     }
 
     pub fn challenge(&self) -> LockChallenge {
@@ -172,6 +223,7 @@ impl World {
             response: Signed::sign(&response, &self.courier_key),
             heartbeat: Signed::sign(&self.heartbeat(), &self.camera_key),
             challenge,
+            challenge_age: std::time::Duration::from_secs(5),
         }
     }
 

@@ -93,6 +93,20 @@ proptest! {
         let _ = Signed::<EntryGrant>::from_bytes(&bytes);
         let _ = Signed::<Revocation>::from_bytes(&bytes);
         let _ = Signed::<CameraHeartbeat>::from_bytes(&bytes);
+        let _ = Signed::<Shipment>::from_bytes(&bytes);
+        let _ = Signed::<CloudTime>::from_bytes(&bytes);
+    }
+
+    #[test]
+    fn a_policy_grant_is_never_accepted_at_extreme_windows(start in any::<i64>(), end in any::<i64>()) {
+        let world = crate::common::World::new();
+        let mut grant = world.policy_grant(&world.policy(1), &world.shipment(), &world.carrier_key);
+        grant.window = TimeWindow::new(Timestamp(start), Timestamp(end));
+        let result = world.verify(&world.presenting(grant));
+        let inside = world.window();
+        if !(inside.not_before.0 <= start && start <= end && end <= inside.not_after.0) {
+            prop_assert!(result.is_err(), "{:?}", result);
+        }
     }
 
     #[test]

@@ -21,12 +21,19 @@ fn vectors() -> Value {
         issued_at: crate::common::T0,
     };
     let challenge = Signed::sign(&presented.challenge, &world.lock_key);
+    let cloud_time = CloudTime {
+        lock: world.trust.lock.clone(),
+        nonce: [11; 32],
+        now: crate::common::T0,
+    };
+    let policy_grant = world.policy_grant(&world.policy(1), &world.shipment(), &world.carrier_key);
     let seeds = json!({
         "household": hex::encode([1u8; 32]),
         "cloud": hex::encode([2u8; 32]),
         "camera": hex::encode([3u8; 32]),
         "courier": hex::encode([4u8; 32]),
         "lock": hex::encode([5u8; 32]),
+        "carrier": hex::encode([6u8; 32]),
     });
     let public = json!({
         "household": key(1).public_key().to_base64(),
@@ -34,12 +41,18 @@ fn vectors() -> Value {
         "camera": key(3).public_key().to_base64(),
         "courier": key(4).public_key().to_base64(),
         "lock": key(5).public_key().to_base64(),
+        "carrier": key(6).public_key().to_base64(),
+    });
+    let fingerprints = json!({
+        "household": key(1).public_key().fingerprint(),
+        "carrier": key(6).public_key().fingerprint(),
     });
     json!({
-        "description": "Doorstep signed objects, format version 1. Keys are Ed25519 seeds (hex); objects are envelopes (hex). The grant, response, challenge and heartbeat together open lock 'lock-front' at the clock time 'now_ms'.",
+        "description": "Doorstep signed objects, format version 1. Keys are Ed25519 seeds (hex); objects are envelopes (hex). The grant, response, challenge and heartbeat together open lock 'lock-front' at the clock time 'now_ms', when the challenge was issued 5 s before by the lock's monotonic clock. Fingerprints are the first 100 bits of SHA-256 over the public key in the base32 alphabet ABCDEFGHJKLMNPQRSTUVWXYZ23456789.",
         "now_ms": crate::common::T0.0,
         "seeds": seeds,
         "public_keys": public,
+        "fingerprints": fingerprints,
         "signed": {
             "delivery_approval": hex::encode(Signed::sign(&world.approval(), &world.household_key).to_bytes()),
             "entry_grant": hex::encode(presented.grant.to_bytes()),
@@ -47,6 +60,10 @@ fn vectors() -> Value {
             "courier_response": hex::encode(presented.response.to_bytes()),
             "camera_heartbeat": hex::encode(presented.heartbeat.to_bytes()),
             "revocation": hex::encode(Signed::sign(&revocation, &world.household_key).to_bytes()),
+            "delivery_policy": hex::encode(Signed::sign(&world.policy(1), &world.household_key).to_bytes()),
+            "shipment": hex::encode(Signed::sign(&world.shipment(), &world.carrier_key).to_bytes()),
+            "policy_entry_grant": hex::encode(Signed::sign(&policy_grant, &world.cloud_key).to_bytes()),
+            "cloud_time": hex::encode(Signed::sign(&cloud_time, &world.cloud_key).to_bytes()),
         }
     })
 }
@@ -85,6 +102,7 @@ fn the_committed_vectors_open_the_lock() {
         grant: &grant,
         response: &response,
         heartbeat: &heartbeat,
+        challenge_age: std::time::Duration::from_secs(5),
     };
     verify_entry(&world.trust, &world.ledger, &world.clock, request).unwrap();
 }
