@@ -14,7 +14,7 @@ run_packages=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev li
   dbus-x11 gnome-keyring dunst libnotify-bin)
 # ... and the test harness: WebKitWebDriver, a private D-Bus session, Secret Service tools,
 # and the brokers the bench's smoke run measures beside the cloud.
-test_packages=(webkit2gtk-driver libsecret-tools nats-server mosquitto)
+test_packages=(webkit2gtk-driver libsecret-tools nats-server mosquitto faketime)
 # ... and the bench's other reference: the same UI in Chromium's app mode.
 bench_packages=(chromium)
 

@@ -121,8 +121,8 @@ impl CloudProcess {
         self.process.stop();
     }
 
-    /// Registers a carrier through the operator command; returns its API key and webhook secret.
-    pub fn add_carrier(&self, name: &str, webhook: Option<&str>) -> Result<(String, String)> {
+    /// Registers a carrier through the operator command; returns what it printed once.
+    pub fn add_carrier(&self, name: &str, webhook: Option<&str>) -> Result<Carrier> {
         let mut command = Command::new(binary("doorstep-cloud")?);
         command
             .args(["carrier-add", name, "--data-dir"])
@@ -151,7 +151,61 @@ impl CloudProcess {
                 .find_map(|line| line.strip_prefix(name).map(str::to_owned))
                 .with_context(|| format!("carrier-add printed no {name}"))
         };
-        Ok((field("api_key=")?, field("webhook_secret=")?))
+        let seed = field("shipment_signing_key=")?;
+        let seed: [u8; 32] = base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            seed.trim(),
+        )?
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("carrier-add printed a shipment key that is not 32 bytes"))?;
+        Ok(Carrier {
+            name: name.to_owned(),
+            api_key: field("api_key=")?,
+            webhook_secret: field("webhook_secret=")?,
+            shipment_key: doorstep_proto::SigningKey::from_seed(&seed),
+        })
+    }
+}
+
+/// A carrier as `doorstep-cloud carrier-add` registered it.
+#[derive(Debug)]
+pub struct Carrier {
+    /// Its name.
+    pub name: String,
+    /// Its API key (`dck_…`).
+    pub api_key: String,
+    /// Its webhook HMAC key.
+    pub webhook_secret: String,
+    /// The key it signs shipments with.
+    pub shipment_key: doorstep_proto::SigningKey,
+}
+
+impl Carrier {
+    /// The signed `shipment` for an announcement.
+    pub fn sign(
+        &self,
+        household_id: &str,
+        tracking_id: &str,
+        courier: &doorstep_proto::PublicKey,
+        window: (i64, i64),
+    ) -> String {
+        doorstep_courier::sign_shipment(
+            &doorstep_courier::ShipmentFacts {
+                carrier: &self.name,
+                household_id,
+                tracking_id,
+                courier: *courier,
+                not_before: window.0,
+                not_after: window.1,
+            },
+            &self.shipment_key,
+        )
+    }
+
+    /// Writes the shipment-signing key as `doorstep-courier announce --shipment-key` reads it.
+    pub fn write_shipment_key(&self, path: &std::path::Path) -> Result<()> {
+        std::fs::write(path, self.shipment_key.to_seed())?;
+        Ok(())
     }
 }
 
@@ -198,11 +252,17 @@ impl LockProcess {
 
     /// Starts an already paired lock.
     pub fn run(data_dir: &Path) -> Result<Self> {
+        Self::run_with_env(data_dir, &[])
+    }
+
+    /// Starts an already paired lock with extra environment (e.g. libfaketime's).
+    pub fn run_with_env(data_dir: &Path, env: &[(&str, &str)]) -> Result<Self> {
         let mut command = Command::new(binary("doorstep-lock")?);
         command
             .args(["run", "--data-dir"])
             .arg(data_dir)
-            .env("DOORSTEP_LOG", "warn");
+            .env("DOORSTEP_LOG", "warn")
+            .envs(env.iter().copied());
         let (process, line) = spawn_with_first_line("doorstep-lock", command)?;
         let control = line
             .strip_prefix("control on ")
@@ -219,6 +279,18 @@ impl LockProcess {
     pub fn stop(&mut self) {
         self.process.stop();
     }
+}
+
+/// libfaketime's preload library from Debian's `faketime` package, if installed.
+pub fn libfaketime() -> Option<std::path::PathBuf> {
+    [
+        "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+        "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+        "/usr/lib/faketime/libfaketime.so.1",
+    ]
+    .iter()
+    .map(std::path::PathBuf::from)
+    .find(|p| p.exists())
 }
 
 /// A lock agent's own status (its control interface's `/status`), if it answers.

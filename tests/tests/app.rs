@@ -204,10 +204,16 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     .await;
     let carriers = app.wait_for("[data-testid=policy-carriers]").await.unwrap();
     carriers.clear().await.unwrap();
-    carriers.send_keys("Demo Parcel Co., DHL").await.unwrap();
+    // A policy pins the keys of carriers the cloud knows; the page shows their
+    // fingerprints to compare with the carrier's own.
+    carriers.send_keys("Demo Parcel Co.").await.unwrap();
     app.click("[data-testid=policy-save]").await.unwrap();
     eventually_text(&app, "[data-testid=policy-version]", |t| {
         t.starts_with("Version 2")
+    })
+    .await;
+    eventually_text(&app, "[data-testid=policy-fingerprints]", |t| {
+        t.contains("Demo Parcel Co.") && t.matches('-').count() >= 4
     })
     .await;
 

@@ -185,15 +185,19 @@ async fn a_person_signs_up_pairs_a_lock_watches_a_delivery_and_blocks_and_rerout
     );
 
     let watch = Watch::start(&desktop, &cloud.url, me);
-    let (carrier_key, _) = cloud.add_carrier("DHL", None).unwrap();
+    let carrier = cloud.add_carrier("DHL", None).unwrap();
+    let carrier_key = carrier.api_key.clone();
+    let shipment_key = root.join("shipment.key");
+    carrier.write_shipment_key(&shipment_key).unwrap();
     let courier_key = root.join("courier.key");
     std::fs::write(&courier_key, SigningKey::generate().to_seed()).unwrap();
     let announce = |tracking: &str| {
-        let (carrier_key, cloud, household, key) = (
+        let (carrier_key, cloud, household, key, shipment_key) = (
             carrier_key.clone(),
             cloud.url.clone(),
             household.clone(),
             courier_key.to_str().unwrap().to_owned(),
+            shipment_key.to_str().unwrap().to_owned(),
         );
         let tracking = tracking.to_owned();
         async move {
@@ -208,6 +212,10 @@ async fn a_person_signs_up_pairs_a_lock_watches_a_delivery_and_blocks_and_rerout
                     &tracking,
                     "--courier-key",
                     &key,
+                    "--carrier",
+                    "DHL",
+                    "--shipment-key",
+                    &shipment_key,
                 ],
                 Some(&carrier_key),
             )
@@ -323,9 +331,10 @@ async fn a_person_signs_up_pairs_a_lock_watches_a_delivery_and_blocks_and_rerout
         ],
     );
     assert_eq!(policy["version"], 1);
+    // The policy pins the key DHL signs its shipments with.
     assert_eq!(
         cli.ok_json(me, &["policy", "show"])["carriers"],
-        serde_json::json!(["DHL"])
+        serde_json::json!([{ "name": "DHL", "keys": [carrier.shipment_key.public_key().to_base64()] }])
     );
     let lead = cli.ok_json(me, &["lead-time", "15"]);
     assert_eq!(lead["ok"], true);

@@ -42,6 +42,16 @@ async fn create_account(
         .unwrap()
 }
 
+/// The pairing code as the household's device shows it: the cloud's code and the
+/// household key's fingerprint.
+fn with_fingerprint(code: &Value, household_key: &SigningKey) -> String {
+    format!(
+        "{}-{}",
+        code["code"].as_str().unwrap(),
+        household_key.public_key().fingerprint()
+    )
+}
+
 struct World {
     _dir: tempfile::TempDir,
     cloud: CloudProcess,
@@ -54,6 +64,8 @@ struct World {
     lock_id: String,
     carrier_key: String,
     carrier_secret: String,
+    /// The carrier's shipment-signing key.
+    shipment_key: SigningKey,
     webhook_port: u16,
     courier: SigningKey,
 }
@@ -81,7 +93,7 @@ impl World {
             .unwrap();
         let lock = LockProcess::pair_and_run(
             &cloud.url,
-            code["code"].as_str().unwrap(),
+            &with_fingerprint(&code, &household_key),
             &dir.path().join("lock"),
         )
         .unwrap();
@@ -100,12 +112,15 @@ impl World {
             .local_addr()
             .unwrap()
             .port();
-        let (carrier_key, carrier_secret) = cloud
+        let carrier = cloud
             .add_carrier(
                 "DHL",
                 Some(&format!("http://127.0.0.1:{webhook_port}/hook")),
             )
             .unwrap();
+        let (carrier_key, carrier_secret) =
+            (carrier.api_key.clone(), carrier.webhook_secret.clone());
+        let shipment_key = carrier.shipment_key;
         let world = Self {
             household_id: created["household_id"].as_str().unwrap().to_owned(),
             device_id: created["device_id"].as_str().unwrap().to_owned(),
@@ -118,6 +133,7 @@ impl World {
             access,
             carrier_key,
             carrier_secret,
+            shipment_key,
             webhook_port,
             courier: SigningKey::generate(),
         };
@@ -764,7 +780,7 @@ impl World {
             .await;
         let lock = LockProcess::pair_and_run(
             &self.cloud.url,
-            code["code"].as_str().unwrap(),
+            &with_fingerprint(&code, &self.household_key),
             &self._dir.path().join(name),
         )
         .unwrap();
@@ -1169,11 +1185,12 @@ async fn with_the_camera_down_before_unlock_nobody_gets_in() {
 async fn a_grant_for_one_households_lock_opens_nothing_at_the_neighbours() {
     let world = World::start().await;
     // The neighbours use the same cloud, with their own lock.
+    let neighbours_key = SigningKey::generate();
     let neighbours = create_account(
         &world.http,
         &world.cloud.url,
         "neighbours@example.org",
-        &SigningKey::generate(),
+        &neighbours_key,
     )
     .await;
     let (_, code) = world
@@ -1186,7 +1203,7 @@ async fn a_grant_for_one_households_lock_opens_nothing_at_the_neighbours() {
         .await;
     let their_lock = LockProcess::pair_and_run(
         &world.cloud.url,
-        code["code"].as_str().unwrap(),
+        &with_fingerprint(&code, &neighbours_key),
         &world._dir.path().join("neighbours"),
     )
     .unwrap();
@@ -1267,7 +1284,8 @@ async fn a_lock_pairs_and_keeps_its_channel_over_https() {
         )
         .build()
         .unwrap();
-    let created = create_account(&http, &url, "tls@example.org", &SigningKey::generate()).await;
+    let household_key = SigningKey::generate();
+    let created = create_account(&http, &url, "tls@example.org", &household_key).await;
     let code: Value = http
         .post(format!("{url}/v1/locks/pairing-codes"))
         .bearer_auth(created["session"]["access_token"].as_str().unwrap())
@@ -1280,7 +1298,7 @@ async fn a_lock_pairs_and_keeps_its_channel_over_https() {
         .unwrap();
     let lock = LockProcess::pair_and_run_trusting(
         &url,
-        code["code"].as_str().unwrap(),
+        &with_fingerprint(&code, &household_key),
         &dir.path().join("lock"),
         Some(&cert),
     )
@@ -1296,4 +1314,639 @@ async fn a_lock_pairs_and_keeps_its_channel_over_https() {
     )
     .await
     .unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// The breached cloud (docs/signed-formats.md, threat table): an attacker holds a
+// copy of the cloud's data folder with its signing key, and its own courier key.
+// It mints and edits grants in this (separate) process and presents them at the
+// lock as a courier would. The door must stay shut, and the household hear of it.
+
+/// What an attacker took: the cloud's signing key from a copy of its data folder.
+fn stolen_cloud_key(world: &World) -> SigningKey {
+    let copy = world._dir.path().join("stolen");
+    std::fs::create_dir_all(&copy).unwrap();
+    std::fs::copy(
+        world.cloud.data_dir.join("signing-key"),
+        copy.join("signing-key"),
+    )
+    .unwrap();
+    let seed: [u8; 32] = std::fs::read(copy.join("signing-key"))
+        .unwrap()
+        .try_into()
+        .unwrap();
+    SigningKey::from_seed(&seed)
+}
+
+impl World {
+    /// The household signs a standing policy for DHL, pinning the key DHL signs with.
+    async fn set_policy(&self, version: u64) -> Signed<DeliveryPolicy> {
+        let policy = DeliveryPolicy {
+            household: HouseholdId(self.household_id.clone()),
+            version,
+            locks: vec![LockId(self.lock_id.clone())],
+            carriers: vec![PinnedCarrier {
+                name: "DHL".into(),
+                keys: vec![self.shipment_key.public_key()],
+            }],
+            hours: WeeklyHours {
+                time_zone: "Europe/Berlin".into(),
+                days: (1..=7).collect(),
+                from_minute: 0,
+                until_minute: 1440,
+            },
+            max_window_minutes: 120,
+            device: DeviceId(self.device_id.clone()),
+            issued_at: Timestamp::now(),
+        };
+        let signed = Signed::sign(&policy, &self.household_key);
+        let (status, body) = self
+            .cloud(
+                reqwest::Method::PUT,
+                "/v1/household/policy",
+                Some(&self.access),
+                Some(json!({ "policy": signed.to_base64() })),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        // The lock takes the policy from its channel.
+        eventually(
+            "the lock to see the policy",
+            Duration::from_secs(10),
+            || async {
+                (self.lock_status().await["journal_seq"]
+                    .as_u64()
+                    .unwrap_or(0)
+                    > 0)
+                .then_some(())
+            },
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        signed
+    }
+
+    /// A fresh lock challenge answered by `key` for `subject`: (challenge, response envelope).
+    async fn challenge_answered_by(
+        &self,
+        key: &SigningKey,
+        subject: GrantSubject,
+    ) -> (LockChallenge, String) {
+        let (status, challenge) = self.lock_post("/challenge", json!({})).await;
+        assert_eq!(status, 200, "{challenge}");
+        let parsed = Signed::<LockChallenge>::from_base64(challenge["challenge"].as_str().unwrap())
+            .unwrap()
+            .peek()
+            .unwrap();
+        let response = Signed::sign(
+            &CourierResponse {
+                lock: parsed.lock.clone(),
+                nonce: parsed.nonce,
+                subject,
+                responded_at: Timestamp::now(),
+            },
+            key,
+        )
+        .to_base64();
+        (parsed, response)
+    }
+
+    /// The attacker mints a grant with the stolen cloud key and presents it at the lock.
+    async fn present_minted(
+        &self,
+        cloud_key: &SigningKey,
+        holder: &SigningKey,
+        subject: GrantSubject,
+        authorization: Authorization,
+        window: TimeWindow,
+    ) -> (u16, Value) {
+        let (challenge, response) = self.challenge_answered_by(holder, subject.clone()).await;
+        let grant = EntryGrant {
+            grant: GrantId(format!("minted-{}", Timestamp::now().0)),
+            household: HouseholdId(self.household_id.clone()),
+            lock: LockId(self.lock_id.clone()),
+            subject,
+            holder: holder.public_key(),
+            window,
+            challenge: challenge.nonce,
+            authorization,
+            carrier: Some("DHL".into()),
+            issued_at: Timestamp::now(),
+        };
+        self.lock_post(
+            "/enter",
+            json!({ "grant": Signed::sign(&grant, cloud_key).to_base64(), "response": response }),
+        )
+        .await
+    }
+
+    async fn events_of(&self, kind: &str) -> Vec<Value> {
+        let (_, page) = self
+            .cloud(
+                reqwest::Method::GET,
+                "/v1/events?after=0",
+                Some(&self.access),
+                None,
+            )
+            .await;
+        page["events"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| e["kind"] == kind)
+            .collect()
+    }
+}
+
+fn window_around_now(before_ms: i64, after_ms: i64) -> TimeWindow {
+    let now = Timestamp::now().0;
+    TimeWindow::new(Timestamp(now - before_ms), Timestamp(now + after_ms))
+}
+
+#[tokio::test]
+async fn a_breached_cloud_opens_nothing_under_a_policy_a_per_delivery_approval_or_a_guest_invitation()
+ {
+    let world = World::start().await;
+    let policy = world.set_policy(1).await;
+    let cloud_key = stolen_cloud_key(&world);
+    let attacker = SigningKey::generate();
+    let window = window_around_now(60_000, 30 * 60_000);
+    let ghost = GrantSubject::Delivery(DeliveryId("never-announced".into()));
+    let shipment_for = |courier: &SigningKey| Shipment {
+        carrier: "DHL".into(),
+        household: HouseholdId(world.household_id.clone()),
+        tracking: "FORGED-1".into(),
+        courier: courier.public_key(),
+        window,
+        issued_at: Timestamp::now(),
+    };
+
+    // 1. The household's genuine policy, with a shipment the cloud key (or any key
+    //    the household did not pin) signed for the attacker's courier key.
+    for signer in [&cloud_key, &attacker] {
+        let entry = PolicyEntry {
+            policy: policy.clone(),
+            shipment: Signed::sign(&shipment_for(&attacker), signer),
+        };
+        let (status, body) = world
+            .present_minted(
+                &cloud_key,
+                &attacker,
+                ghost.clone(),
+                Authorization::Policy(entry),
+                window,
+            )
+            .await;
+        assert_eq!(status, 403, "{body}");
+    }
+    // 2. A policy the cloud signed itself.
+    let mut widened = policy.peek().unwrap();
+    widened.version = 99;
+    let entry = PolicyEntry {
+        policy: Signed::sign(&widened, &cloud_key),
+        shipment: Signed::sign(&shipment_for(&attacker), &world.shipment_key),
+    };
+    let (status, body) = world
+        .present_minted(
+            &cloud_key,
+            &attacker,
+            ghost.clone(),
+            Authorization::Policy(entry),
+            window,
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    // 3. A genuine DHL shipment, handed to the attacker's key by the grant.
+    let entry = PolicyEntry {
+        policy: policy.clone(),
+        shipment: Signed::sign(&shipment_for(&world.courier), &world.shipment_key),
+    };
+    let (status, body) = world
+        .present_minted(
+            &cloud_key,
+            &attacker,
+            ghost.clone(),
+            Authorization::Policy(entry),
+            window,
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    // 4. A per-delivery approval: the household's, for another courier; and one the cloud signed.
+    let id = world.approved_delivery("JJD-BREACH").await;
+    let approval = DeliveryApproval {
+        household: HouseholdId(world.household_id.clone()),
+        delivery: DeliveryId(id.clone()),
+        lock: LockId(world.lock_id.clone()),
+        carrier: "DHL".into(),
+        courier: attacker.public_key(),
+        window,
+        device: DeviceId(world.device_id.clone()),
+        approved_at: Timestamp::now(),
+    };
+    let subject = GrantSubject::Delivery(DeliveryId(id.clone()));
+    let (status, body) = world
+        .present_minted(
+            &cloud_key,
+            &attacker,
+            subject.clone(),
+            Authorization::Approval(Signed::sign(&approval, &cloud_key)),
+            window,
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    // 5. A guest invitation the cloud signed for the attacker.
+    let invitation = GuestInvitation {
+        household: HouseholdId(world.household_id.clone()),
+        guest: GuestId("guest-forged".into()),
+        name: "Nobody".into(),
+        guest_key: attacker.public_key(),
+        locks: vec![LockId(world.lock_id.clone())],
+        schedule: GuestSchedule::Once(window),
+        device: DeviceId(world.device_id.clone()),
+        issued_at: Timestamp::now(),
+    };
+    let (status, body) = world
+        .present_minted(
+            &cloud_key,
+            &attacker,
+            GrantSubject::Guest(GuestId("guest-forged".into())),
+            Authorization::Guest(Signed::sign(&invitation, &cloud_key)),
+            window,
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+
+    assert_eq!(
+        world.lock_status().await["bolt"],
+        "locked",
+        "the door stayed shut"
+    );
+    // Every attempt reached the lock, and the household hears of each.
+    eventually(
+        "the refusals to reach the household",
+        Duration::from_secs(10),
+        || async { (world.events_of("lock.entry_refused").await.len() >= 6).then_some(()) },
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn one_approval_opens_the_door_once_whatever_grants_a_breached_cloud_mints() {
+    let world = World::start().await;
+    let id = world.approved_delivery("JJD-ONCE").await;
+    let (envelope, response) = world.answer_challenge(&id).await;
+    let (status, granted) = world
+        .cloud(
+            reqwest::Method::POST,
+            &format!("/v1/courier/deliveries/{id}/access"),
+            None,
+            Some(json!({ "challenge": envelope, "response": response })),
+        )
+        .await;
+    assert_eq!(status, 200, "{granted}");
+    let (status, body) = world
+        .lock_post(
+            "/enter",
+            json!({ "grant": granted["grant"], "response": response }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    world.lock_post("/door/open", json!({})).await;
+    world.lock_post("/door/close", json!({})).await;
+    eventually("the relock", Duration::from_secs(10), || async {
+        (world.lock_status().await["bolt"] == "locked").then_some(())
+    })
+    .await
+    .unwrap();
+
+    // With the cloud key and the courier's key: fresh grants, fresh grant ids, fresh
+    // challenges, the household's genuine approval inside.
+    let cloud_key = stolen_cloud_key(&world);
+    let issued = Signed::<EntryGrant>::from_base64(granted["grant"].as_str().unwrap())
+        .unwrap()
+        .peek()
+        .unwrap();
+    for _ in 0..2 {
+        let (status, body) = world
+            .present_minted(
+                &cloud_key,
+                &world.courier,
+                issued.subject.clone(),
+                issued.authorization.clone(),
+                issued.window,
+            )
+            .await;
+        assert_eq!(status, 403, "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("already used"),
+            "{body}"
+        );
+    }
+    assert_eq!(world.lock_status().await["bolt"], "locked");
+}
+
+#[tokio::test]
+async fn a_lock_refuses_to_pair_with_a_household_key_other_than_the_one_its_code_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let cloud = CloudProcess::start(&dir.path().join("cloud")).unwrap();
+    let http = reqwest::Client::new();
+    // The cloud's record holds a key the attacker swapped in; the household's device
+    // shows the fingerprint of the key it really holds.
+    let real = SigningKey::generate();
+    let swapped = SigningKey::generate();
+    let created = create_account(&http, &cloud.url, "swapped@example.org", &swapped).await;
+    let (status, code) = {
+        let response = http
+            .post(format!("{}/v1/locks/pairing-codes", cloud.url))
+            .bearer_auth(created["session"]["access_token"].as_str().unwrap())
+            .json(&json!({ "name": "Front door", "kind": "door" }))
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.json::<Value>().await.unwrap(),
+        )
+    };
+    assert_eq!(status, 201, "{code}");
+    let error = LockProcess::pair_and_run(
+        &cloud.url,
+        &with_fingerprint(&code, &real),
+        &dir.path().join("lock"),
+    )
+    .unwrap_err();
+    let message = format!("{error:#}");
+    assert!(
+        message.contains("does not match the fingerprint in the pairing code"),
+        "{message}"
+    );
+    assert!(
+        !dir.path().join("lock").join("identity.json").exists(),
+        "nothing was pinned"
+    );
+    // A code without a fingerprint is refused too, with what to do.
+    let error = LockProcess::pair_and_run(
+        &cloud.url,
+        code["code"].as_str().unwrap(),
+        &dir.path().join("lock2"),
+    )
+    .unwrap_err();
+    assert!(
+        format!("{error:#}").contains("no household fingerprint"),
+        "{error:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_block_reaches_the_lock_for_a_delivery_a_policy_admitted_online_and_after_a_reconnect() {
+    let mut world = World::start().await;
+    world.set_policy(1).await;
+    let now = Timestamp::now().0;
+    let window = (now - 60_000, now + 3_600_000);
+    let shipment = doorstep_courier::sign_shipment(
+        &doorstep_courier::ShipmentFacts {
+            carrier: "DHL",
+            household_id: &world.household_id,
+            tracking_id: "JJD-POLICY",
+            courier: world.courier.public_key(),
+            not_before: window.0,
+            not_after: window.1,
+        },
+        &world.shipment_key,
+    );
+    let (status, delivery) = world
+        .cloud(
+            reqwest::Method::POST,
+            "/v1/carrier/shipments",
+            Some(&world.carrier_key),
+            Some(json!({
+                "tracking_id": "JJD-POLICY", "household_id": world.household_id,
+                "window": { "not_before": window.0, "not_after": window.1 },
+                "courier_key": world.courier.public_key().to_base64(), "shipment": shipment,
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{delivery}");
+    let id = delivery["id"].as_str().unwrap().to_owned();
+    // No per-delivery approval: the policy and the carrier's signature let the courier in.
+    let (status, body) = world.courier_enters(&id).await;
+    assert_eq!(status, 200, "{body}");
+    world.lock_post("/door/open", json!({})).await;
+
+    // The lock loses its channel; the household blocks meanwhile.
+    world.lock_post("/network/down", json!({})).await;
+    let revocation = Revocation {
+        household: HouseholdId(world.household_id.clone()),
+        lock: LockId(world.lock_id.clone()),
+        target: RevocationTarget::Delivery(DeliveryId(id.clone())),
+        device: DeviceId(world.device_id.clone()),
+        issued_at: Timestamp::now(),
+    };
+    let (status, body) = world
+        .cloud(reqwest::Method::POST, &format!("/v1/deliveries/{id}/block"), Some(&world.access), Some(json!({ "revocation": Signed::sign(&revocation, &world.household_key).to_base64() })))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    world.lock_post("/network/up", json!({})).await;
+    // Back online, the lock gets the block and throws the bolt once the door closes.
+    eventually(
+        "the lock to learn of the block",
+        Duration::from_secs(15),
+        || async {
+            let status = world.lock_status().await;
+            (status["online"] == true && status["bolt"] != "unlocked").then_some(())
+        },
+    )
+    .await
+    .unwrap();
+    world.lock_post("/door/close", json!({})).await;
+    eventually("the relock", Duration::from_secs(10), || async {
+        (world.lock_status().await["bolt"] == "locked").then_some(())
+    })
+    .await
+    .unwrap();
+    let _ = &mut world;
+}
+
+/// Restarts the World's lock under libfaketime with `faketime` (its FAKETIME
+/// setting); the monotonic clock is left alone, as a real clock step leaves it.
+fn restart_lock_with_faketime(world: &mut World, faketime: &str) -> bool {
+    let Some(library) = harness::system::libfaketime() else {
+        eprintln!(
+            "skipped: libfaketime is not installed (Debian package `faketime`; `make test` installs it)"
+        );
+        return false;
+    };
+    world.lock.stop();
+    world.lock = LockProcess::run_with_env(
+        &world.lock.data_dir,
+        &[
+            ("LD_PRELOAD", library.to_str().unwrap()),
+            ("FAKETIME", faketime),
+            ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
+            ("FAKETIME_DONT_RESET", "1"),
+        ],
+    )
+    .unwrap();
+    true
+}
+
+#[tokio::test]
+async fn the_locks_system_clock_slow_fast_or_at_1970_neither_opens_outside_a_window_nor_shuts_a_genuine_courier_out()
+ {
+    let mut world = World::start().await;
+    let cloud_key = stolen_cloud_key(&world);
+    for (faketime, tracking) in [
+        ("-10m", "JJD-SLOW"),
+        ("+10m", "JJD-FAST"),
+        ("@1970-01-01 00:00:00", "JJD-1970"),
+    ] {
+        if !restart_lock_with_faketime(&mut world, faketime) {
+            return;
+        }
+        eventually(
+            "the lock back online with the cloud's time",
+            Duration::from_secs(15),
+            || async {
+                let status = world.lock_status().await;
+                (status["online"] == true && status["clock_set"] == true).then_some(())
+            },
+        )
+        .await
+        .unwrap();
+        // A genuine courier, inside the approved window, gets in.
+        let id = world.approved_delivery(tracking).await;
+        let (status, body) = world.courier_enters(&id).await;
+        assert_eq!(status, 200, "{faketime}: {body}");
+        world.lock_post("/door/open", json!({})).await;
+        world.lock_post("/door/close", json!({})).await;
+        eventually("the relock", Duration::from_secs(10), || async {
+            (world.lock_status().await["bolt"] == "locked").then_some(())
+        })
+        .await
+        .unwrap();
+        // An unused approval whose window ended 5 minutes ago, and one that opens in
+        // 8 minutes, minted into grants by the breached cloud: both refused.
+        for (window, expect) in [
+            (window_around_now(60 * 60_000, -5 * 60_000), "closed"),
+            (window_around_now(-8 * 60_000, 30 * 60_000), "not opened"),
+        ] {
+            let (status, delivery) = world
+                .cloud(reqwest::Method::POST, "/v1/carrier/shipments", Some(&world.carrier_key), Some(json!({
+                    "tracking_id": format!("{tracking}-{expect}"), "household_id": world.household_id,
+                    "window": { "not_before": window.not_before.0, "not_after": window.not_after.0.max(Timestamp::now().0 + 60_000) },
+                    "courier_key": world.courier.public_key().to_base64(),
+                })))
+                .await;
+            assert_eq!(status, 201, "{delivery}");
+            let id = delivery["id"].as_str().unwrap().to_owned();
+            let approval = DeliveryApproval {
+                household: HouseholdId(world.household_id.clone()),
+                delivery: DeliveryId(id.clone()),
+                lock: LockId(world.lock_id.clone()),
+                carrier: "DHL".into(),
+                courier: world.courier.public_key(),
+                window,
+                device: DeviceId(world.device_id.clone()),
+                approved_at: Timestamp::now(),
+            };
+            let (status, body) = world
+                .present_minted(
+                    &cloud_key,
+                    &world.courier,
+                    GrantSubject::Delivery(DeliveryId(id)),
+                    Authorization::Approval(Signed::sign(&approval, &world.household_key)),
+                    window,
+                )
+                .await;
+            assert_eq!(status, 403, "{faketime}: {body}");
+            assert!(
+                body["message"].as_str().unwrap().contains(expect),
+                "{faketime}: {body}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_lock_whose_clock_steps_back_two_hours_while_running_and_across_a_restart_opens_no_expired_grant()
+ {
+    let mut world = World::start().await;
+    let cloud_key = stolen_cloud_key(&world);
+    let Some(library) = harness::system::libfaketime() else {
+        eprintln!("skipped: libfaketime is not installed (Debian package `faketime`)");
+        return;
+    };
+    let offset_file = world._dir.path().join("faketime-offset");
+    std::fs::write(&offset_file, "+0").unwrap();
+    let start = |world: &mut World| {
+        world.lock.stop();
+        world.lock = LockProcess::run_with_env(
+            &world.lock.data_dir,
+            &[
+                ("LD_PRELOAD", library.to_str().unwrap()),
+                ("FAKETIME_TIMESTAMP_FILE", offset_file.to_str().unwrap()),
+                ("FAKETIME_NO_CACHE", "1"),
+                ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
+            ],
+        )
+        .unwrap();
+    };
+    start(&mut world);
+    eventually(
+        "online with the cloud's time",
+        Duration::from_secs(15),
+        || async {
+            let status = world.lock_status().await;
+            (status["online"] == true && status["clock_set"] == true).then_some(())
+        },
+    )
+    .await
+    .unwrap();
+    // An approval whose window ended almost 2 h ago.
+    let window = window_around_now(4 * 3_600_000, -(2 * 3_600_000 - 5 * 60_000));
+    let id = world.announce_only("JJD-STEP").await;
+    let approval = DeliveryApproval {
+        household: HouseholdId(world.household_id.clone()),
+        delivery: DeliveryId(id.clone()),
+        lock: LockId(world.lock_id.clone()),
+        carrier: "DHL".into(),
+        courier: world.courier.public_key(),
+        window,
+        device: DeviceId(world.device_id.clone()),
+        approved_at: Timestamp::now(),
+    };
+    let authorization = Authorization::Approval(Signed::sign(&approval, &world.household_key));
+    let subject = GrantSubject::Delivery(DeliveryId(id));
+    // Spoofed NTP steps the lock's system clock back 2 h while it runs…
+    std::fs::write(&offset_file, "-2h").unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (status, body) = world
+        .present_minted(
+            &cloud_key,
+            &world.courier,
+            subject.clone(),
+            authorization.clone(),
+            window,
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("closed"),
+        "{body}"
+    );
+    // …and across a restart (the cloud's time is still now, above the floor).
+    start(&mut world);
+    eventually("online again", Duration::from_secs(15), || async {
+        (world.lock_status().await["online"] == true).then_some(())
+    })
+    .await
+    .unwrap();
+    let (status, body) = world
+        .present_minted(&cloud_key, &world.courier, subject, authorization, window)
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(world.lock_status().await["bolt"], "locked");
 }

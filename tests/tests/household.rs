@@ -45,6 +45,7 @@ struct Home {
     kitchen: Client,
     laptop: Client,
     carrier_key: String,
+    carrier: harness::system::Carrier,
     courier_key_file: std::path::PathBuf,
     courier: SigningKey,
 }
@@ -84,7 +85,8 @@ impl Home {
         })
         .await
         .unwrap();
-        let (carrier_key, _) = cloud.add_carrier("DHL", None).unwrap();
+        let carrier = cloud.add_carrier("DHL", None).unwrap();
+        let carrier_key = carrier.api_key.clone();
         let courier = SigningKey::generate();
         let courier_key_file = root.join("courier.key");
         std::fs::write(&courier_key_file, courier.to_seed()).unwrap();
@@ -96,6 +98,7 @@ impl Home {
             kitchen,
             laptop,
             carrier_key,
+            carrier,
             courier_key_file,
             courier,
         }
@@ -103,14 +106,17 @@ impl Home {
 
     async fn announce(&self, tracking: &str) -> Delivery {
         let now = Timestamp::now().0;
+        let window = (now - 60_000, now + 3_600_000);
+        let household = &self.kitchen.account().household_id;
         let response = reqwest::Client::new()
             .post(format!("{}/v1/carrier/shipments", self.cloud.url))
             .bearer_auth(&self.carrier_key)
             .json(&json!({
                 "tracking_id": tracking,
-                "household_id": self.kitchen.account().household_id,
-                "window": { "not_before": now - 60_000, "not_after": now + 3_600_000 },
+                "household_id": household,
+                "window": { "not_before": window.0, "not_after": window.1 },
                 "courier_key": self.courier.public_key().to_base64(),
+                "shipment": self.carrier.sign(household, tracking, &self.courier.public_key(), window),
             }))
             .send()
             .await

@@ -248,7 +248,12 @@ pub async fn pairing_code(
         .error_for_status()?
         .json()
         .await?;
-    Ok(code["code"].as_str().context("pairing code")?.to_owned())
+    // The household's device shows the code with its key's fingerprint.
+    Ok(format!(
+        "{}-{}",
+        code["code"].as_str().context("pairing code")?,
+        home.key.public_key().fingerprint()
+    ))
 }
 
 /// A courier at `lock` asking to come in for `delivery_id`: the lock's fresh

@@ -119,7 +119,7 @@ async fn run(
     // ---- the household side: fan-out, burst, the door, video, recordings ----
     progress("starting the cloud (SQLite) and connecting the households");
     let mut cloud = CloudProcess::start(&dir.path().join("cloud"))?;
-    let (carrier_key, _) = cloud.add_carrier("BenchPost", None)?;
+    let carrier_key = cloud.add_carrier("BenchPost", None)?.api_key;
     let url = cloud.url.clone();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(households + 64)
@@ -444,7 +444,7 @@ async fn postgres_access(
     };
     let result = async {
         let mut cloud = CloudProcess::start_on_postgres(&dir.join("pg-cloud"), &database_url)?;
-        let (carrier_key, _) = cloud.add_carrier("BenchPost", None)?;
+        let carrier_key = cloud.add_carrier("BenchPost", None)?.api_key;
         let run = access::measure(
             &cloud.url,
             &carrier_key,
@@ -480,7 +480,7 @@ async fn scale_run(
         )
     });
     let mut cloud = CloudProcess::start(&dir.join("scale-cloud"))?;
-    let (carrier_key, _) = cloud.add_carrier("BenchPost", None)?;
+    let carrier_key = cloud.add_carrier("BenchPost", None)?.api_key;
     let http = reqwest::Client::new();
     let home = create_household(&http, &cloud.url, 3_000_000).await?;
     let mut devices = vec![home.token.clone()];

@@ -95,6 +95,12 @@ pub async fn heartbeat(
     if beat.lock.as_str() != lock.lock_id {
         return Err(ApiError::invalid("field `heartbeat`: for another lock"));
     }
+    // A stamp from the future would shadow every honest one after it.
+    if beat.captured_at > state.now().plus(doorstep_proto::CLOCK_SKEW) {
+        return Err(ApiError::invalid(
+            "field `heartbeat`: captured in the future by the cloud's clock; the lock's clock is off",
+        ));
+    }
     sqlx::query(
         "INSERT INTO lock_status (lock_id, heartbeat, recording, captured_at, received_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (lock_id) DO UPDATE SET heartbeat = excluded.heartbeat, recording = excluded.recording, \
@@ -525,8 +531,7 @@ async fn policy_admits(
     lock_id: &str,
     now: doorstep_proto::Timestamp,
 ) -> ApiResult<Option<(PolicyEntry, TimeWindow)>> {
-    let Some(shipment_env) =
-        shipment_text.and_then(|t| Signed::<Shipment>::from_base64(t).ok())
+    let Some(shipment_env) = shipment_text.and_then(|t| Signed::<Shipment>::from_base64(t).ok())
     else {
         return Ok(None);
     };
@@ -709,7 +714,11 @@ async fn surprise_entry(
     lock: &LockAuth,
     report: &LockReport,
 ) -> Result<Option<&'static str>, sqlx::Error> {
-    let grant_id = report.detail.get("grant").and_then(|v| v.as_str()).unwrap_or_default();
+    let grant_id = report
+        .detail
+        .get("grant")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
     let issued: Option<String> = sqlx::query_scalar(
         "SELECT id FROM grants WHERE id = $1 AND household_id = $2 AND lock_id = $3",
     )
@@ -722,13 +731,12 @@ async fn surprise_entry(
         return Ok(Some("a grant this cloud never issued"));
     }
     if let Some(delivery_id) = &report.delivery_id {
-        let state: Option<String> = sqlx::query_scalar(
-            "SELECT state FROM deliveries WHERE id = $1 AND household_id = $2",
-        )
-        .bind(delivery_id)
-        .bind(&lock.household_id)
-        .fetch_optional(&mut **tx)
-        .await?;
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM deliveries WHERE id = $1 AND household_id = $2")
+                .bind(delivery_id)
+                .bind(&lock.household_id)
+                .fetch_optional(&mut **tx)
+                .await?;
         match state.as_deref() {
             None => return Ok(Some("a delivery the household was never told of")),
             Some("blocked") => return Ok(Some("a delivery the household blocked")),

@@ -120,7 +120,10 @@ pub async fn list(
         let keys = keys(&mut conn, &id).await?;
         out.push(doorstep_api::CarrierKeys {
             name: row.try_get("name")?,
-            keys: keys.iter().map(doorstep_proto::PublicKey::to_base64).collect(),
+            keys: keys
+                .iter()
+                .map(doorstep_proto::PublicKey::to_base64)
+                .collect(),
         });
     }
     Ok(axum::Json(out))

@@ -106,7 +106,15 @@ pub async fn announce(
     let mut tx = state.db.pool.begin().await?;
     let shipment = match &request.shipment {
         Some(text) => Some(
-            check_shipment(&mut tx, &carrier, &request, &tracking_id, &courier_key, text).await?,
+            check_shipment(
+                &mut tx,
+                &carrier,
+                &request,
+                &tracking_id,
+                &courier_key,
+                text,
+            )
+            .await?,
         ),
         None => None,
     };

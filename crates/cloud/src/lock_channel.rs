@@ -61,11 +61,13 @@ pub async fn connect(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, crate::error::ApiError> {
     let nonce = match headers.get(TIME_NONCE_HEADER) {
-        Some(value) => Some(parse_nonce(value.to_str().unwrap_or_default()).ok_or_else(|| {
-            crate::error::ApiError::invalid(format!(
-                "header `{TIME_NONCE_HEADER}`: must be 32 bytes in base64url"
-            ))
-        })?),
+        Some(value) => Some(
+            parse_nonce(value.to_str().unwrap_or_default()).ok_or_else(|| {
+                crate::error::ApiError::invalid(format!(
+                    "header `{TIME_NONCE_HEADER}`: must be 32 bytes in base64url"
+                ))
+            })?,
+        ),
         None => None,
     };
     Ok(upgrade.on_upgrade(move |socket| serve(state, lock, nonce, socket)))

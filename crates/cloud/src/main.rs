@@ -69,7 +69,10 @@ enum Command {
 /// private half is returned for printing once.
 fn carrier_key(
     public_key: Option<&str>,
-) -> anyhow::Result<(doorstep_proto::PublicKey, Option<doorstep_proto::SigningKey>)> {
+) -> anyhow::Result<(
+    doorstep_proto::PublicKey,
+    Option<doorstep_proto::SigningKey>,
+)> {
     match public_key {
         Some(text) => Ok((
             doorstep_proto::PublicKey::from_base64(text.trim())
@@ -84,7 +87,10 @@ fn carrier_key(
 }
 
 #[allow(clippy::print_stdout, reason = "the operator copies these once")]
-fn print_carrier_key(public: &doorstep_proto::PublicKey, private: Option<&doorstep_proto::SigningKey>) {
+fn print_carrier_key(
+    public: &doorstep_proto::PublicKey,
+    private: Option<&doorstep_proto::SigningKey>,
+) {
     use base64::Engine;
     println!("shipment_public_key={}", public.to_base64());
     println!("shipment_key_fingerprint={}", public.fingerprint());

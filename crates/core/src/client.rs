@@ -14,14 +14,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use doorstep_api::{
-    Address, AddressKind, AuditEntry, CarrierKeys, CreateAccount, Delivery, Device, Guest, Household,
-    HouseholdChange, KdfParams, Lock, NewAddress, NewDevice, NewPairingCode, PairingCode, Policy,
-    SignIn, SignedIn,
+    Address, AddressKind, AuditEntry, CarrierKeys, CreateAccount, Delivery, Device, Guest,
+    Household, HouseholdChange, KdfParams, Lock, NewAddress, NewDevice, NewPairingCode,
+    PairingCode, Policy, SignIn, SignedIn,
 };
 use doorstep_proto::{
     DeliveryApproval, DeliveryPolicy, DeviceId, GuestInvitation, GuestSchedule, HouseholdId,
-    LockId, LockKind, PinnedCarrier, PublicKey, Revocation, RevocationTarget, Signed, SigningKey, TimeWindow,
-    Timestamp, WeeklyHours,
+    LockId, LockKind, PinnedCarrier, PublicKey, Revocation, RevocationTarget, Signed, SigningKey,
+    TimeWindow, Timestamp, WeeklyHours,
 };
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
@@ -656,7 +656,11 @@ impl Client {
                 let names: Vec<&str> = known.iter().map(|c| c.name.as_str()).collect();
                 CoreError::Invalid(format!(
                     "no carrier named {name:?}; known: {}",
-                    if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                    if names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
                 ))
             })?;
             let keys: Vec<PublicKey> = carrier

@@ -212,7 +212,11 @@ impl From<Option<&doorstep_proto::DeliveryPolicy>> for PolicyView {
                 carrier_fingerprints: p
                     .carriers
                     .iter()
-                    .flat_map(|c| c.keys.iter().map(|k| format!("{} {}", c.name, k.fingerprint())))
+                    .flat_map(|c| {
+                        c.keys
+                            .iter()
+                            .map(|k| format!("{} {}", c.name, k.fingerprint()))
+                    })
                     .collect(),
                 days: p.hours.days.clone(),
                 hours: format!(

@@ -241,11 +241,13 @@ impl Agent {
     }
 
     fn beat(&self, state: &mut LockState) -> Option<Signed<CameraHeartbeat>> {
-        if !state.camera.plugged {
+        // Without a trusted clock a heartbeat's stamp proves nothing: sign none.
+        let reading = self.clock.read();
+        if !state.camera.plugged || !reading.trusted {
             state.camera.last_heartbeat = None;
             return None;
         }
-        let now = self.now();
+        let now = reading.now.0;
         state.camera.frame_seq += 1;
         let heartbeat = Signed::sign(
             &CameraHeartbeat {
@@ -426,10 +428,17 @@ impl Agent {
             };
             match value["type"].as_str() {
                 Some("hello") => {
-                    if let Some(secs) = value["keepalive_secs"].as_u64().filter(|s| (1..=300).contains(s)) {
+                    if let Some(secs) = value["keepalive_secs"]
+                        .as_u64()
+                        .filter(|s| (1..=300).contains(s))
+                    {
                         silence = Duration::from_secs(secs.saturating_mul(3));
                     }
-                    self.on_time(value["time"].as_str(), &time_nonce, std::time::Instant::now());
+                    self.on_time(
+                        value["time"].as_str(),
+                        &time_nonce,
+                        std::time::Instant::now(),
+                    );
                 }
                 Some("policy") => self.on_policy(value["policy"].as_str().unwrap_or_default()),
                 Some("revocation") => {
@@ -458,7 +467,9 @@ impl Agent {
     /// Takes the cloud's signed time for our nonce, within the clock's bounds.
     fn on_time(&self, envelope: Option<&str>, nonce: &[u8; 32], arrived: std::time::Instant) {
         let Some(envelope) = envelope else {
-            self.refuse_clock("the cloud sent no signed time; the lock's clock stays unset".to_owned());
+            self.refuse_clock(
+                "the cloud sent no signed time; the lock's clock stays unset".to_owned(),
+            );
             return;
         };
         let time = Signed::<CloudTime>::from_base64(envelope)
@@ -756,7 +767,12 @@ async fn enter(
             );
         };
         let Some(heartbeat) = state.camera.last_heartbeat.clone() else {
-            let reason = doorstep_proto::Refusal::CameraNotRecording.to_string();
+            let reason = if agent.clock.is_set() {
+                doorstep_proto::Refusal::CameraNotRecording
+            } else {
+                doorstep_proto::Refusal::ClockUntrusted
+            }
+            .to_string();
             agent.record(
                 &mut state,
                 Entry::EntryRefused {

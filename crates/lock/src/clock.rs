@@ -127,10 +127,7 @@ impl LockClock {
         }
         // Never step below the floor, even within the skew.
         let at = Timestamp(offered.0.max(state.floor));
-        state.anchor = Some(Anchor {
-            at,
-            since: arrived,
-        });
+        state.anchor = Some(Anchor { at, since: arrived });
         drop(state);
         self.save_floor(true);
         Ok(())
@@ -257,7 +254,9 @@ mod tests {
             Err(TimeRefused::BelowFloor { .. })
         ));
         assert!(!restarted.read().trusted);
-        restarted.offer(Timestamp(T.0 + 1000), Instant::now()).unwrap();
+        restarted
+            .offer(Timestamp(T.0 + 1000), Instant::now())
+            .unwrap();
         assert!(restarted.read().trusted);
         std::fs::remove_dir_all(&dir).unwrap();
     }

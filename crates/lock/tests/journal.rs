@@ -51,9 +51,21 @@ fn a_grant_used_before_a_reboot_is_still_used_after_it() {
         .unwrap();
     drop(journal);
     let journal = Journal::open(dir.path()).unwrap();
-    assert!(journal.ledger().entry_used(&EntryKey::Approval(DeliveryId::from("d1"))));
-    assert!(!journal.ledger().entry_used(&EntryKey::Approval(DeliveryId::from("d2"))));
-    assert!(!journal.ledger().entry_used(&EntryKey::Grant(GrantId::from("grant-1"))));
+    assert!(
+        journal
+            .ledger()
+            .entry_used(&EntryKey::Approval(DeliveryId::from("d1")))
+    );
+    assert!(
+        !journal
+            .ledger()
+            .entry_used(&EntryKey::Approval(DeliveryId::from("d2")))
+    );
+    assert!(
+        !journal
+            .ledger()
+            .entry_used(&EntryKey::Grant(GrantId::from("grant-1")))
+    );
 }
 
 #[test]

@@ -35,6 +35,6 @@ pub use objects::{
 pub use schedule::{GuestSchedule, ScheduleError, WeeklyHours, is_time_zone};
 pub use time::{CLOCK_SKEW, Clock, ClockReading, ManualClock, SystemClock, TimeWindow, Timestamp};
 pub use verify::{
-    CAMERA_HEARTBEAT_MAX_AGE, CHALLENGE_MAX_AGE, EntryKey, EntryRequest, LockLedger, LockTrust, Refusal,
-    SignedPart, VerifiedEntry, verify_entry,
+    CAMERA_HEARTBEAT_MAX_AGE, CHALLENGE_MAX_AGE, EntryKey, EntryRequest, LockLedger, LockTrust,
+    Refusal, SignedPart, VerifiedEntry, verify_entry,
 };

@@ -280,7 +280,10 @@ fn policy(scene: &Scene, version: u64, carriers: Vec<String>) -> String {
             locks: vec![LockId(scene.lock_id.clone())],
             carriers: carriers
                 .into_iter()
-                .map(|name| PinnedCarrier { name, keys: vec![scene.shipment_key.public_key()] })
+                .map(|name| PinnedCarrier {
+                    name,
+                    keys: vec![scene.shipment_key.public_key()],
+                })
                 .collect(),
             hours: WeeklyHours {
                 time_zone: "Europe/Berlin".into(),

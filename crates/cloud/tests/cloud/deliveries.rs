@@ -140,9 +140,14 @@ impl Scene {
         .await
         .unwrap();
         let shipment_key = SigningKey::generate();
-        doorstep_cloud::carriers::add_key(&cloud.state().db, &carrier_name, &shipment_key.public_key(), Timestamp::now().0)
-            .await
-            .unwrap();
+        doorstep_cloud::carriers::add_key(
+            &cloud.state().db,
+            &carrier_name,
+            &shipment_key.public_key(),
+            Timestamp::now().0,
+        )
+        .await
+        .unwrap();
         let (status, address) = cloud
             .post("/v1/addresses", Some(&kitchen.access), json!({ "label": "Mrs Weber next door", "kind": "neighbour", "address": "Lindenstr. 3" }))
             .await;
@@ -190,11 +195,23 @@ impl Scene {
     /// Announces a shipment, signed by the carrier as every carrier does.
     pub async fn announce(&self, cloud: &TestCloud, tracking_id: &str) -> Value {
         let window = self.window();
-        self.announce_with(cloud, tracking_id, Some(self.shipment(tracking_id, &window, &self.shipment_key)), window).await
+        self.announce_with(
+            cloud,
+            tracking_id,
+            Some(self.shipment(tracking_id, &window, &self.shipment_key)),
+            window,
+        )
+        .await
     }
 
     /// Announces a shipment with the given (or no) carrier signature.
-    pub async fn announce_with(&self, cloud: &TestCloud, tracking_id: &str, shipment: Option<String>, window: Value) -> Value {
+    pub async fn announce_with(
+        &self,
+        cloud: &TestCloud,
+        tracking_id: &str,
+        shipment: Option<String>,
+        window: Value,
+    ) -> Value {
         let (status, delivery) = cloud
             .post(
                 "/v1/carrier/shipments",

@@ -48,7 +48,10 @@ fn a_grant_is_refused_when_replayed() {
 fn one_approval_opens_once_whatever_grant_ids_the_cloud_mints() {
     let world = World::new();
     let entry = world.verify(&world.genuine()).unwrap();
-    assert_eq!(entry.key, EntryKey::Approval(DeliveryId::from("delivery-1")));
+    assert_eq!(
+        entry.key,
+        EntryKey::Approval(DeliveryId::from("delivery-1"))
+    );
     world.ledger.used.borrow_mut().insert(entry.key);
     // A breached cloud (its key, the courier's key) mints a fresh grant for a fresh challenge.
     let mut again = world.grant();
@@ -57,7 +60,10 @@ fn one_approval_opens_once_whatever_grant_ids_the_cloud_mints() {
     let mut presented = world.presenting(again);
     presented.challenge.nonce = [8; 32];
     presented.response = Signed::sign(
-        &world.response_to(&presented.challenge, presented.grant.peek().unwrap().subject),
+        &world.response_to(
+            &presented.challenge,
+            presented.grant.peek().unwrap().subject,
+        ),
         &world.courier_key,
     );
     assert_eq!(world.verify(&presented), Err(Refusal::Replayed));
@@ -70,7 +76,10 @@ fn a_grant_for_another_challenge_is_refused_even_with_a_fresh_answer() {
     // The lock's new challenge, answered afresh by the courier, with the old grant.
     presented.challenge.nonce = [9; 32];
     presented.response = Signed::sign(
-        &world.response_to(&presented.challenge, GrantSubject::Delivery("delivery-1".into())),
+        &world.response_to(
+            &presented.challenge,
+            GrantSubject::Delivery("delivery-1".into()),
+        ),
         &world.courier_key,
     );
     assert_eq!(world.verify(&presented), Err(Refusal::Replayed));
@@ -280,7 +289,10 @@ fn a_standing_policy_admits_a_matching_delivery_and_nothing_else() {
     let entry = world.verify(&world.presenting(grant.clone())).unwrap();
     assert_eq!(
         entry.key,
-        EntryKey::Shipment { carrier: "DHL".into(), tracking: "JJD0001".into() }
+        EntryKey::Shipment {
+            carrier: "DHL".into(),
+            tracking: "JJD0001".into()
+        }
     );
 
     let mut other_carrier = grant.clone();
@@ -337,11 +349,17 @@ fn under_a_policy_the_clouds_key_alone_opens_nothing() {
     let mut elsewhere = world.shipment();
     elsewhere.household = HouseholdId::from("house-2");
     let grant = world.policy_grant(&policy, &elsewhere, &world.carrier_key);
-    assert_eq!(world.verify(&world.presenting(grant)), Err(Refusal::NotApproved));
+    assert_eq!(
+        world.verify(&world.presenting(grant)),
+        Err(Refusal::NotApproved)
+    );
     // A grant window outside the shipment's.
     let mut grant = world.policy_grant(&policy, &world.shipment(), &world.carrier_key);
     grant.window = TimeWindow::new(T0.plus_millis(-60_000), T0.plus_millis(25 * 60_000));
-    assert_eq!(world.verify(&world.presenting(grant)), Err(Refusal::OutsidePolicy));
+    assert_eq!(
+        world.verify(&world.presenting(grant)),
+        Err(Refusal::OutsidePolicy)
+    );
 }
 
 #[test]
@@ -354,7 +372,10 @@ fn one_shipment_opens_once_under_a_policy() {
     let mut minted = grant;
     minted.grant = GrantId::from("grant-9");
     minted.subject = GrantSubject::Delivery(DeliveryId::from("delivery-9"));
-    assert_eq!(world.verify(&world.presenting(minted)), Err(Refusal::Replayed));
+    assert_eq!(
+        world.verify(&world.presenting(minted)),
+        Err(Refusal::Replayed)
+    );
 }
 
 #[test]

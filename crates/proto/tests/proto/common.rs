@@ -175,7 +175,12 @@ impl World {
     }
 
     /// A grant under `policy` for `shipment` signed by `carrier`, with a window the policy allows.
-    pub fn policy_grant(&self, policy: &DeliveryPolicy, shipment: &Shipment, carrier: &SigningKey) -> EntryGrant {
+    pub fn policy_grant(
+        &self,
+        policy: &DeliveryPolicy,
+        shipment: &Shipment,
+        carrier: &SigningKey,
+    ) -> EntryGrant {
         let mut grant = self.grant_with(Authorization::Policy(PolicyEntry {
             policy: Signed::sign(policy, &self.household_key),
             shipment: Signed::sign(shipment, carrier),
