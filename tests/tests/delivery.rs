@@ -1161,8 +1161,9 @@ async fn with_the_camera_down_before_unlock_nobody_gets_in() {
     let world = World::start().await;
     let id = world.approved_delivery("JJD-NOCAM").await;
     world.lock_post("/camera/unplug", json!({})).await;
-    // Let the last "recording" heartbeat grow old.
-    tokio::time::sleep(doorstep_proto::CAMERA_HEARTBEAT_MAX_AGE + Duration::from_millis(500)).await;
+    // Let the last "recording" heartbeat grow old, but not so old that the cloud,
+    // which hears a lock only through its camera's heartbeats, calls it offline (5 s).
+    tokio::time::sleep(doorstep_proto::CAMERA_HEARTBEAT_MAX_AGE + Duration::from_millis(200)).await;
     let (envelope, response) = world.answer_challenge(&id).await;
     let (status, body) = world
         .cloud(
@@ -1460,6 +1461,22 @@ impl World {
     }
 }
 
+impl World {
+    /// The household's approval of delivery `id` for `courier` in `window`.
+    fn approval_for(&self, id: &str, courier: PublicKey, window: TimeWindow) -> DeliveryApproval {
+        DeliveryApproval {
+            household: HouseholdId(self.household_id.clone()),
+            delivery: DeliveryId(id.to_owned()),
+            lock: LockId(self.lock_id.clone()),
+            carrier: "DHL".into(),
+            courier,
+            window,
+            device: DeviceId(self.device_id.clone()),
+            approved_at: Timestamp::now(),
+        }
+    }
+}
+
 fn window_around_now(before_ms: i64, after_ms: i64) -> TimeWindow {
     let now = Timestamp::now().0;
     TimeWindow::new(Timestamp(now - before_ms), Timestamp(now + after_ms))
@@ -1535,16 +1552,7 @@ async fn a_breached_cloud_opens_nothing_under_a_policy_a_per_delivery_approval_o
     assert_eq!(status, 403, "{body}");
     // 4. A per-delivery approval: the household's, for another courier; and one the cloud signed.
     let id = world.approved_delivery("JJD-BREACH").await;
-    let approval = DeliveryApproval {
-        household: HouseholdId(world.household_id.clone()),
-        delivery: DeliveryId(id.clone()),
-        lock: LockId(world.lock_id.clone()),
-        carrier: "DHL".into(),
-        courier: attacker.public_key(),
-        window,
-        device: DeviceId(world.device_id.clone()),
-        approved_at: Timestamp::now(),
-    };
+    let approval = world.approval_for(&id, attacker.public_key(), window);
     let subject = GrantSubject::Delivery(DeliveryId(id.clone()));
     let (status, body) = world
         .present_minted(
@@ -1842,16 +1850,7 @@ async fn the_locks_system_clock_slow_fast_or_at_1970_neither_opens_outside_a_win
                 .await;
             assert_eq!(status, 201, "{delivery}");
             let id = delivery["id"].as_str().unwrap().to_owned();
-            let approval = DeliveryApproval {
-                household: HouseholdId(world.household_id.clone()),
-                delivery: DeliveryId(id.clone()),
-                lock: LockId(world.lock_id.clone()),
-                carrier: "DHL".into(),
-                courier: world.courier.public_key(),
-                window,
-                device: DeviceId(world.device_id.clone()),
-                approved_at: Timestamp::now(),
-            };
+            let approval = world.approval_for(&id, world.courier.public_key(), window);
             let (status, body) = world
                 .present_minted(
                     &cloud_key,
@@ -1908,16 +1907,7 @@ async fn a_lock_whose_clock_steps_back_two_hours_while_running_and_across_a_rest
     // An approval whose window ended almost 2 h ago.
     let window = window_around_now(4 * 3_600_000, -(2 * 3_600_000 - 5 * 60_000));
     let id = world.announce_only("JJD-STEP").await;
-    let approval = DeliveryApproval {
-        household: HouseholdId(world.household_id.clone()),
-        delivery: DeliveryId(id.clone()),
-        lock: LockId(world.lock_id.clone()),
-        carrier: "DHL".into(),
-        courier: world.courier.public_key(),
-        window,
-        device: DeviceId(world.device_id.clone()),
-        approved_at: Timestamp::now(),
-    };
+    let approval = world.approval_for(&id, world.courier.public_key(), window);
     let authorization = Authorization::Approval(Signed::sign(&approval, &world.household_key));
     let subject = GrantSubject::Delivery(DeliveryId(id));
     // Spoofed NTP steps the lock's system clock back 2 h while it runs…

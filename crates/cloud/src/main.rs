@@ -65,6 +65,18 @@ enum Command {
     },
 }
 
+/// The database an operator command works on: the settings file's, moved by `--data-dir`.
+async fn open_db(
+    config: Option<&std::path::Path>,
+    data_dir: Option<PathBuf>,
+) -> anyhow::Result<doorstep_cloud::db::Db> {
+    let mut settings = doorstep_cloud::Settings::load(config)?;
+    if let Some(data_dir) = data_dir {
+        settings.data_dir = data_dir;
+    }
+    doorstep_cloud::db::Db::open(settings.database_url.as_deref(), &settings.data_dir).await
+}
+
 /// The key a carrier signs shipments with: the one given, or a new pair whose
 /// private half is returned for printing once.
 fn carrier_key(
@@ -169,13 +181,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config,
         } => {
             let (public, private) = carrier_key(public_key.as_deref())?;
-            let mut settings = doorstep_cloud::Settings::load(config.as_deref())?;
-            if let Some(data_dir) = data_dir {
-                settings.data_dir = data_dir;
-            }
-            let db =
-                doorstep_cloud::db::Db::open(settings.database_url.as_deref(), &settings.data_dir)
-                    .await?;
+            let db = open_db(config.as_deref(), data_dir).await?;
             let carrier = doorstep_cloud::carriers::create(
                 &db,
                 &name,
@@ -201,13 +207,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config,
         } => {
             let (public, private) = carrier_key(public_key.as_deref())?;
-            let mut settings = doorstep_cloud::Settings::load(config.as_deref())?;
-            if let Some(data_dir) = data_dir {
-                settings.data_dir = data_dir;
-            }
-            let db =
-                doorstep_cloud::db::Db::open(settings.database_url.as_deref(), &settings.data_dir)
-                    .await?;
+            let db = open_db(config.as_deref(), data_dir).await?;
             let now = doorstep_proto::Timestamp::now().0;
             doorstep_cloud::carriers::add_key(&db, &name, &public, now).await?;
             print_carrier_key(&public, private.as_ref());
