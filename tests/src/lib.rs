@@ -16,6 +16,7 @@
 
 mod app;
 mod desktop;
+pub mod disk;
 mod process;
 pub mod system;
 

@@ -112,6 +112,14 @@ impl Guarded {
         }
     }
 
+    /// Kills the whole process group at once (SIGKILL: no shutdown, no flush).
+    pub fn kill(&mut self) {
+        if let Ok(pgid) = i32::try_from(self.child.id()) {
+            kill_group(pgid, libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+
     /// Stops the whole process group: SIGTERM, then SIGKILL after a grace period.
     pub fn stop(&mut self) {
         let Ok(pgid) = i32::try_from(self.child.id()) else {

@@ -121,6 +121,46 @@ impl CloudProcess {
         self.process.stop();
     }
 
+    /// SIGKILLs the process (the data folder stays).
+    pub fn kill(&mut self) {
+        self.process.kill();
+    }
+
+    /// Starts the cloud binary on `data_dir` expecting it to refuse; returns
+    /// its exit code and what it said, or fails if it served.
+    pub fn start_expecting_refusal(data_dir: &Path, timeout: Duration) -> Result<(i32, String)> {
+        let mut child = Command::new(binary("doorstep-cloud")?)
+            .env_remove("DATABASE_URL")
+            .env_remove("DOORSTEP_DATABASE_URL")
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("DOORSTEP_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(status) = child.try_wait()? {
+                let output = child.wait_with_output()?;
+                let text = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                );
+                return Ok((status.code().unwrap_or(-1), text));
+            }
+            if std::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                bail!(
+                    "the cloud kept running on {} for {timeout:?}",
+                    data_dir.display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
     /// Registers a carrier through the operator command; returns what it printed once.
     pub fn add_carrier(&self, name: &str, webhook: Option<&str>) -> Result<Carrier> {
         let mut command = Command::new(binary("doorstep-cloud")?);
@@ -391,4 +431,52 @@ pub async fn courier(args: &[&str], carrier_key: Option<&str>) -> Result<(i32, S
         String::from_utf8_lossy(&output.stderr)
     );
     Ok((output.status.code().unwrap_or(-1), text))
+}
+
+/// Creates a household account with its first device; returns the cloud's answer.
+#[allow(
+    clippy::expect_used,
+    reason = "a test helper fails its test by panicking"
+)]
+pub async fn create_account(
+    http: &reqwest::Client,
+    cloud: &str,
+    email: &str,
+    household_key: &doorstep_proto::SigningKey,
+) -> serde_json::Value {
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    http.post(format!("{cloud}/v1/accounts"))
+        .json(&serde_json::json!({
+            "email": email,
+            "auth_key": b64(&[7; 32]),
+            "kdf_salt": b64(&[1; 16]),
+            "household_public_key": household_key.public_key().to_base64(),
+            "wrapped_household_key": b64(&[9; 48]),
+            "time_zone": "Europe/Berlin",
+            "device": { "name": "Kitchen laptop", "public_key": doorstep_proto::SigningKey::generate().public_key().to_base64() },
+        }))
+        .send()
+        .await
+        .expect("the cloud answers")
+        .json()
+        .await
+        .expect("the cloud answers JSON")
+}
+
+/// The pairing code as the household's device shows it: the cloud's code and the
+/// household key's fingerprint.
+#[allow(
+    clippy::expect_used,
+    reason = "a test helper fails its test by panicking"
+)]
+pub fn with_fingerprint(
+    code: &serde_json::Value,
+    household_key: &doorstep_proto::SigningKey,
+) -> String {
+    format!(
+        "{}-{}",
+        code["code"].as_str().expect("a pairing code"),
+        household_key.public_key().fingerprint()
+    )
 }

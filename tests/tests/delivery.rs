@@ -9,48 +9,12 @@
 
 use std::time::Duration;
 
-use base64::Engine;
 use doorstep_proto::*;
 use harness::system::{
-    CloudProcess, LockProcess, WebhookProcess, courier, eventually, lock_status,
+    CloudProcess, LockProcess, WebhookProcess, courier, create_account, eventually, lock_status,
+    with_fingerprint,
 };
 use serde_json::{Value, json};
-
-/// Creates a household account with its first device; returns the cloud's answer.
-async fn create_account(
-    http: &reqwest::Client,
-    cloud: &str,
-    email: &str,
-    household_key: &SigningKey,
-) -> Value {
-    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    http.post(format!("{cloud}/v1/accounts"))
-        .json(&json!({
-            "email": email,
-            "auth_key": b64(&[7; 32]),
-            "kdf_salt": b64(&[1; 16]),
-            "household_public_key": household_key.public_key().to_base64(),
-            "wrapped_household_key": b64(&[9; 48]),
-            "time_zone": "Europe/Berlin",
-            "device": { "name": "Kitchen laptop", "public_key": SigningKey::generate().public_key().to_base64() },
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-/// The pairing code as the household's device shows it: the cloud's code and the
-/// household key's fingerprint.
-fn with_fingerprint(code: &Value, household_key: &SigningKey) -> String {
-    format!(
-        "{}-{}",
-        code["code"].as_str().unwrap(),
-        household_key.public_key().fingerprint()
-    )
-}
 
 struct World {
     _dir: tempfile::TempDir,

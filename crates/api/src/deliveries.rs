@@ -80,8 +80,12 @@ impl DeliveryState {
 #[serde(deny_unknown_fields)]
 pub struct Window {
     /// Start (ms).
+    #[serde(deserialize_with = "doorstep_proto::bounded::time")]
+    #[schema(minimum = 0, maximum = 253_402_300_799_999_i64)]
     pub not_before: i64,
     /// End (ms).
+    #[serde(deserialize_with = "doorstep_proto::bounded::time")]
+    #[schema(minimum = 0, maximum = 253_402_300_799_999_i64)]
     pub not_after: i64,
 }
 
@@ -105,6 +109,8 @@ pub struct Delivery {
     /// The announced window.
     pub window: Window,
     /// Latest ETA (ms), if the carrier sent one.
+    #[serde(default, deserialize_with = "doorstep_proto::bounded::optional_time")]
+    #[schema(minimum = 0, maximum = 253_402_300_799_999_i64)]
     pub eta: Option<i64>,
     /// The assigned courier's public key.
     pub courier_key: String,
@@ -135,6 +141,8 @@ pub struct Announce {
     /// The assigned courier's public key: only it can get in.
     pub courier_key: String,
     /// First ETA (ms), if known.
+    #[serde(default, deserialize_with = "doorstep_proto::bounded::optional_time")]
+    #[schema(minimum = 0, maximum = 253_402_300_799_999_i64)]
     pub eta: Option<i64>,
     /// The carrier's `shipment` envelope (base64url) for the same household,
     /// tracking id, window and courier key, signed with one of the carrier's
@@ -182,6 +190,8 @@ pub struct Reroute {
 #[serde(deny_unknown_fields)]
 pub struct Eta {
     /// When the courier expects to arrive (ms).
+    #[serde(deserialize_with = "doorstep_proto::bounded::time")]
+    #[schema(minimum = 0, maximum = 253_402_300_799_999_i64)]
     pub eta: i64,
 }
 

@@ -20,6 +20,9 @@ pub enum Code {
     RateLimited,
     /// The body is too large.
     PayloadTooLarge,
+    /// The cloud cannot read or save its data right now (a full or failing
+    /// disk, a database that does not answer); nothing was changed, retry later.
+    Unavailable,
     /// A bug or an outage on our side.
     Internal,
 }

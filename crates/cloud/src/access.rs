@@ -369,7 +369,7 @@ pub async fn request_access(
             )
             .await?,
         );
-        tx.commit().await?;
+        state.db.commit(tx).await?;
         state.hub.publish(committed);
         return Ok(Json(AccessGranted {
             grant: signed.to_base64(),
@@ -478,7 +478,7 @@ async fn guest_visit_report(
         now,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     state.hub.publish([event]);
     Ok(())
 }
@@ -644,7 +644,7 @@ pub async fn system_transition(
         )
         .await?;
         let event = events::append(&mut tx, household_id, kind, data, None, now).await?;
-        tx.commit().await?;
+        state.db.commit(tx).await?;
         state.hub.publish([event]);
         return Ok(step.to);
     }
@@ -689,6 +689,8 @@ async fn fail(
 #[serde(deny_unknown_fields)]
 pub struct LockReport {
     /// The lock's journal sequence number (1, 2, 3 …, kept across restarts).
+    #[serde(deserialize_with = "doorstep_proto::bounded::count")]
+    #[schema(minimum = 1, maximum = 9_007_199_254_740_991_i64)]
     pub seq: i64,
     /// `booted`, `unlocked`, `relocked`, `door_opened`, `door_closed`, `forced`, `ajar`,
     /// `jammed`, `grant_used`, `entry_refused`, `revoked`, `policy_seen`.
@@ -699,6 +701,8 @@ pub struct LockReport {
     #[serde(default)]
     pub guest_id: Option<String>,
     /// When (lock's clock, ms).
+    #[serde(deserialize_with = "doorstep_proto::bounded::time")]
+    #[schema(minimum = 0, maximum = 253_402_300_799_999_i64)]
     pub at: i64,
     /// Details.
     #[serde(default)]
@@ -857,7 +861,7 @@ pub async fn report(
             .await?,
         );
     }
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     state.hub.publish(published);
 
     if let Some(guest_id) = &report.guest_id {

@@ -184,7 +184,7 @@ pub async fn create(
         now,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     state.hub.publish([event]);
     tracing::info!(household_id, device_id, "account created");
     Ok((
@@ -331,7 +331,7 @@ pub async fn sign_in(
         now,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     state.hub.publish([event]);
     Ok(Json(SignedIn {
         household_id,
@@ -409,7 +409,7 @@ pub async fn refresh(
             .bind(row.try_get::<String, _>("device_id")?)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        state.db.commit(tx).await?;
         return Ok(Json(tokens));
     }
 
@@ -433,7 +433,7 @@ pub async fn refresh(
         };
         let event =
             sign_out_device(&mut tx, &who, &who.device_id, "refresh token reused", now).await?;
-        tx.commit().await?;
+        state.db.commit(tx).await?;
         state.hub.publish(event);
         tracing::warn!(device_id = %who.device_id, "refresh token reuse: device signed out");
     }
@@ -501,7 +501,7 @@ pub async fn sign_out(
         now,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     state.hub.publish(event);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -562,7 +562,7 @@ pub async fn sign_out_other(
         now,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     state.hub.publish(event);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -100,7 +100,7 @@ pub async fn add(
         now,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     state.hub.publish([event]);
     Ok((StatusCode::CREATED, Json(address)))
 }
@@ -168,7 +168,7 @@ pub async fn remove(
         now,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     state.hub.publish([event]);
     Ok(StatusCode::NO_CONTENT)
 }

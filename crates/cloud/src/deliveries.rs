@@ -22,6 +22,8 @@ use crate::validate;
 
 /// The longest delivery window a carrier may announce.
 pub const MAX_WINDOW_MS: i64 = 24 * 3600 * 1000;
+/// How far ahead a carrier may announce.
+pub const MAX_ANNOUNCE_AHEAD_MS: i64 = 90 * 24 * 3600 * 1000;
 /// How often an optimistic update is retried when another request won the race.
 const RACE_RETRIES: usize = 8;
 
@@ -86,7 +88,7 @@ pub async fn announce(
     carrier: CarrierAuth,
     ApiJson(request): ApiJson<Announce>,
 ) -> ApiResult<(StatusCode, Json<Delivery>)> {
-    let tracking_id = validate::text("tracking_id", &request.tracking_id, 64)?;
+    let tracking_id = validate::tracking_id(&request.tracking_id)?;
     let courier_key = validate::public_key("courier_key", &request.courier_key)?;
     let now = state.now().0;
     let window = request.window;
@@ -102,6 +104,14 @@ pub async fn announce(
     }
     if window.not_after - window.not_before > MAX_WINDOW_MS {
         return Err(ApiError::invalid("field `window`: at most 24 hours long"));
+    }
+    if window.not_before > now.saturating_add(MAX_ANNOUNCE_AHEAD_MS) {
+        return Err(ApiError::invalid(
+            "field `window`: starts more than 90 days from now",
+        ));
+    }
+    if let Some(eta) = request.eta {
+        validate::eta(eta, &window)?;
     }
     let mut tx = state.db.pool.begin().await?;
     let shipment = match &request.shipment {
@@ -154,7 +164,7 @@ pub async fn announce(
         let loaded = load(&mut tx, &request.household_id, &id)
             .await?
             .ok_or_else(|| ApiError::not_found("delivery"))?;
-        tx.commit().await?;
+        state.db.commit(tx).await?;
         return Ok((StatusCode::OK, Json(loaded.delivery)));
     }
     let id = uuid::Uuid::now_v7().to_string();
@@ -197,7 +207,7 @@ pub async fn announce(
         now,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     state.hub.publish([event]);
     Ok((StatusCode::CREATED, Json(loaded.delivery)))
 }
@@ -385,7 +395,7 @@ async fn transition<'a>(
             )
             .await?;
         }
-        tx.commit().await?;
+        state.db.commit(tx).await?;
         state.hub.publish([event]);
         return Ok((after.delivery, true));
     }
@@ -586,6 +596,22 @@ pub async fn update_eta(
     Path(tracking_id): Path<String>,
     ApiJson(request): ApiJson<Eta>,
 ) -> ApiResult<StatusCode> {
+    let window = sqlx::query(
+        "SELECT window_start, window_end FROM deliveries WHERE carrier_id = $1 AND tracking_id = $2",
+    )
+    .bind(&carrier.carrier_id)
+    .bind(&tracking_id)
+    .fetch_optional(&state.db.pool)
+    .await?
+    .map(|row| -> Result<Window, sqlx::Error> {
+        Ok(Window {
+            not_before: row.try_get("window_start")?,
+            not_after: row.try_get("window_end")?,
+        })
+    })
+    .transpose()?
+    .ok_or_else(|| ApiError::not_found("open shipment with this tracking id"))?;
+    validate::eta(request.eta, &window)?;
     let updated = sqlx::query(
         "UPDATE deliveries SET eta = $1, revision = revision + 1, updated_at = $2 WHERE carrier_id = $3 AND tracking_id = $4 AND state IN ('announced', 'approaching')",
     )

@@ -72,7 +72,36 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
+        if storage_unavailable(&error) {
+            tracing::error!(%error, "database unavailable");
+            return Self {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: Code::Unavailable,
+                message: "the cloud cannot save right now; nothing was changed, try again later"
+                    .into(),
+            };
+        }
         Self::internal(format!("database: {error}"))
+    }
+}
+
+/// A failure of the storage rather than of the request: a full or failing
+/// disk, a read-only file, or no connection to be had.
+fn storage_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code();
+            let code = code.as_deref().unwrap_or("");
+            // SQLite primary codes (extended codes keep them in the low byte):
+            // 8 READONLY, 10 IOERR, 13 FULL, 14 CANTOPEN; PostgreSQL class 53
+            // (insufficient resources: disk full, out of memory) and 58 (system error).
+            let sqlite_primary = code.parse::<i64>().ok().map(|c| c & 0xff);
+            matches!(sqlite_primary, Some(8 | 10 | 13 | 14))
+                || code.starts_with("53")
+                || code.starts_with("58")
+        }
+        _ => false,
     }
 }
 

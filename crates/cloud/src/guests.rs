@@ -108,7 +108,7 @@ pub async fn add(
         now,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     state.hub.publish([event]);
     Ok((StatusCode::CREATED, Json(guest)))
 }
@@ -206,7 +206,7 @@ pub async fn revoke(
         now,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     state.hub.publish([event]);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -353,7 +353,7 @@ pub async fn request_access(
         now.0,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     state.hub.publish([event]);
     Ok(Json(crate::access::AccessGranted {
         grant: signed.to_base64(),
@@ -389,7 +389,7 @@ async fn log_visit_refused(
         now,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     state.hub.publish([event]);
     Ok(())
 }

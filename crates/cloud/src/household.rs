@@ -107,7 +107,7 @@ pub async fn update(
         now,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     state.hub.publish([event]);
     Ok(Json(read(&state, &session.household_id).await?))
 }
@@ -218,7 +218,7 @@ pub async fn put_policy(
         now,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     state.hub.publish([event]);
     Ok(Json(Policy {
         policy: Some(signed.to_base64()),

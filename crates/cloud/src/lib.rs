@@ -92,6 +92,34 @@ impl AppState {
     }
 }
 
+/// Runs a background task for every household, restarting it a second after a
+/// panic: one bad row or bug must not stop the timers or webhooks of everyone.
+fn supervise<F, Fut>(name: &'static str, state: AppState, task: F)
+where
+    F: Fn(AppState) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut stopping = state.stopping.clone();
+        loop {
+            match tokio::spawn(task(state.clone())).await {
+                Ok(()) => return,
+                Err(error) => {
+                    tracing::error!(task = name, %error, "background task failed; restarting it");
+                    metrics::counter!("doorstep_task_restarts_total", "task" => name).increment(1);
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                _ = stopping.changed() => return,
+            }
+            if *stopping.borrow() {
+                return;
+            }
+        }
+    });
+}
+
 /// A running server.
 #[derive(Debug)]
 pub struct RunningCloud {
@@ -223,8 +251,8 @@ pub async fn start_with_clock(
             clock,
         }),
     };
-    tokio::spawn(carriers::run_outbox(state.clone()));
-    tokio::spawn(timers::run(state.clone()));
+    supervise("webhook outbox", state.clone(), carriers::run_outbox);
+    supervise("delivery timers", state.clone(), timers::run);
     let app = router(state.clone());
     let addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();

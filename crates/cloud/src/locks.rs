@@ -60,7 +60,7 @@ pub async fn new_pairing_code(
         now,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     Ok((StatusCode::CREATED, Json(PairingCode { code, expires_at })))
 }
 
@@ -164,7 +164,7 @@ pub async fn pair(
         now,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     state.hub.publish([event]);
     Ok((
         StatusCode::CREATED,

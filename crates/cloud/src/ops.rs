@@ -74,16 +74,23 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 
 /// Liveness and database reachability.
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    match sqlx::query_scalar::<_, i64>("SELECT 1")
+    if let Err(e) = sqlx::query_scalar::<_, i64>("SELECT 1")
         .fetch_one(&state.db.pool)
         .await
     {
-        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
-        }
+        tracing::warn!(error = %e, "health check: database unreachable");
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response();
     }
+    // Reads may work while writes do not (a full disk): the last commit decides.
+    state.db.probe_writes(state.now().0).await;
+    if let Some(error) = state.db.write_failure() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("database writes failing: {error}\n"),
+        )
+            .into_response();
+    }
+    (StatusCode::OK, "ok\n").into_response()
 }
 
 fn prometheus() -> &'static PrometheusHandle {

@@ -31,6 +31,7 @@ const PAGE: i64 = 500;
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Only events with a larger `seq` (default 0: from the beginning).
+    #[serde(default, deserialize_with = "optional_count")]
     pub after: Option<i64>,
     /// At most this many (default and maximum 500).
     pub limit: Option<i64>,
@@ -58,7 +59,7 @@ fn resume_point(headers: &HeaderMap, query: &EventsQuery) -> Result<i64, ApiErro
         let text = value.to_str().unwrap_or_default();
         return text
             .parse::<i64>()
-            .map(|v| v.max(0))
+            .map(|v| v.clamp(0, doorstep_proto::bounded::MAX_COUNT))
             .map_err(|_| ApiError::invalid("header `Last-Event-ID`: must be an event seq number"));
     }
     Ok(query.after.unwrap_or(0).max(0))
@@ -182,4 +183,8 @@ impl Events {
 fn signs_out(event: &Event, session: &DeviceSession) -> bool {
     event.kind == "device.signed_out"
         && event.data.get("device_id").and_then(|v| v.as_str()) == Some(session.device_id.as_str())
+}
+
+fn optional_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    doorstep_proto::bounded::count(d).map(Some)
 }

@@ -13,7 +13,7 @@ use crate::delivery_state::Action;
 /// How often the timers look; "approaching" is thus at most this late.
 pub const TICK: Duration = Duration::from_millis(250);
 
-/// Runs until the server stops.
+/// Runs until the server stops (under [`crate::supervise`], which restarts it after a panic).
 pub async fn run(state: AppState) {
     let mut stopping = state.stopping.clone();
     loop {
@@ -29,9 +29,11 @@ pub async fn run(state: AppState) {
 
 async fn tick(state: &AppState) -> anyhow::Result<()> {
     let now = state.now().0;
+    // `eta <= now + lead`, not `eta - lead <= now`: the sum of two bounded
+    // values cannot overflow, whatever a stored eta holds.
     let approaching = sqlx::query(
         "SELECT d.id, d.household_id, d.eta FROM deliveries d JOIN households h ON h.id = d.household_id \
-         WHERE d.state = 'announced' AND d.eta IS NOT NULL AND d.eta - h.lead_time_minutes * 60000 <= $1 LIMIT 200",
+         WHERE d.state = 'announced' AND d.eta IS NOT NULL AND d.eta <= $1 + h.lead_time_minutes * 60000 LIMIT 200",
     )
     .bind(now)
     .fetch_all(&state.db.pool)
@@ -40,7 +42,8 @@ async fn tick(state: &AppState) -> anyhow::Result<()> {
         let id: String = row.try_get("id")?;
         let household: String = row.try_get("household_id")?;
         let eta: i64 = row.try_get("eta")?;
-        let minutes = ((eta - now).max(0) + 59_999) / 60_000;
+        // Saturating: a row stored before times were range-checked must not stop the timers.
+        let minutes = eta.saturating_sub(now).max(0).saturating_add(59_999) / 60_000;
         let data = serde_json::json!({ "eta": eta, "minutes": minutes });
         if let Err(e) = system_transition(
             state,
@@ -101,8 +104,8 @@ async fn watch_camera_feeds(state: &AppState, now: i64) -> anyhow::Result<()> {
         let lost_at: Option<i64> = row.try_get("feed_lost_at")?;
         let received: Option<i64> = row.try_get("received_at")?;
         let recording: Option<i64> = row.try_get("recording")?;
-        let healthy =
-            received.is_some_and(|at| now - at <= FEED_LOST_AFTER_MS) && recording == Some(1);
+        let healthy = received.is_some_and(|at| now.saturating_sub(at) <= FEED_LOST_AFTER_MS)
+            && recording == Some(1);
         let (kind, set): (&str, Option<i64>) = match (healthy, lost_at) {
             (false, None) => ("camera.feed_lost", Some(now)),
             (true, Some(_)) => ("camera.feed_restored", None),
@@ -142,7 +145,7 @@ async fn watch_camera_feeds(state: &AppState, now: i64) -> anyhow::Result<()> {
             now,
         )
         .await?;
-        tx.commit().await?;
+        state.db.commit(tx).await?;
         state.hub.publish([event]);
         tracing::warn!(
             delivery_id = id,

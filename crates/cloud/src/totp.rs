@@ -131,7 +131,7 @@ pub async fn confirm(
         now,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

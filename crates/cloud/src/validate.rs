@@ -70,3 +70,34 @@ pub fn time_zone(value: &str) -> Result<String, ApiError> {
         )))
     }
 }
+
+/// A carrier's tracking id: 1 to 64 letters, digits, `-`, `_` or `.`.
+pub fn tracking_id(value: &str) -> Result<String, ApiError> {
+    let valid = (1..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(ApiError::invalid(
+            "field `tracking_id`: 1 to 64 letters, digits, `-`, `_` or `.`",
+        ))
+    }
+}
+
+/// How far an ETA may lie outside its delivery window.
+const ETA_SLACK_MS: i64 = 24 * 3600 * 1000;
+
+/// An ETA near its window (within a day of it).
+pub fn eta(eta: i64, window: &doorstep_api::Window) -> Result<i64, ApiError> {
+    let earliest = window.not_before.saturating_sub(ETA_SLACK_MS);
+    let latest = window.not_after.saturating_add(ETA_SLACK_MS);
+    if (earliest..=latest).contains(&eta) {
+        Ok(eta)
+    } else {
+        Err(ApiError::invalid(
+            "field `eta`: must lie within a day of the delivery window",
+        ))
+    }
+}

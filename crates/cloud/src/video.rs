@@ -55,9 +55,14 @@ pub fn parse_frame(message: &[u8]) -> Option<FrameHeader> {
     {
         return None;
     }
+    let captured_at = i64::from_be_bytes(message[8..16].try_into().ok()?);
+    // A capture time outside the plausible range would overflow the age checks.
+    if !doorstep_proto::Timestamp(captured_at).is_plausible() {
+        return None;
+    }
     Some(FrameHeader {
         seq: u64::from_be_bytes(message[0..8].try_into().ok()?),
-        captured_at: i64::from_be_bytes(message[8..16].try_into().ok()?),
+        captured_at,
     })
 }
 
@@ -326,7 +331,7 @@ pub async fn live(
         now,
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     let (mut frames, newest) = state.video.relay.subscribe(&lock_id);
     let mut stopping = state.stopping.clone();
     Ok(upgrade.on_upgrade(move |mut socket: WebSocket| async move {
@@ -394,6 +399,7 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct FrameQuery {
     /// The first frame captured at or after this time (ms); the start when absent.
+    #[serde(default, deserialize_with = "doorstep_proto::bounded::optional_time")]
     pub at: Option<i64>,
 }
 
@@ -429,7 +435,7 @@ pub async fn frame(
             state.now().0,
         )
         .await?;
-        tx.commit().await?;
+        state.db.commit(tx).await?;
     }
     let at = query.at.unwrap_or(started);
     let store = state.video.store.clone();

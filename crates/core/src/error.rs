@@ -103,7 +103,7 @@ impl CoreError {
                 Code::InvalidRequest | Code::PayloadTooLarge => ErrorKind::Invalid,
                 Code::Unauthenticated => ErrorKind::NeedsSignIn,
                 Code::TotpRequired => ErrorKind::Credentials,
-                Code::RateLimited | Code::Internal => ErrorKind::Internal,
+                Code::RateLimited | Code::Unavailable | Code::Internal => ErrorKind::Internal,
             },
             CoreError::Invalid(_) => ErrorKind::Invalid,
             CoreError::SecretStore(_) | CoreError::Local { .. } => ErrorKind::Environment,

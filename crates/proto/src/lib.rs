@@ -33,7 +33,9 @@ pub use objects::{
     Revocation, RevocationTarget, Shipment,
 };
 pub use schedule::{GuestSchedule, ScheduleError, WeeklyHours, is_time_zone};
-pub use time::{CLOCK_SKEW, Clock, ClockReading, ManualClock, SystemClock, TimeWindow, Timestamp};
+pub use time::{
+    CLOCK_SKEW, Clock, ClockReading, ManualClock, SystemClock, TimeWindow, Timestamp, bounded,
+};
 pub use verify::{
     CAMERA_HEARTBEAT_MAX_AGE, CHALLENGE_MAX_AGE, EntryKey, EntryRequest, LockLedger, LockTrust,
     Refusal, SignedPart, VerifiedEntry, verify_entry,

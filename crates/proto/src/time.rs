@@ -3,11 +3,90 @@
 use serde::{Deserialize, Serialize};
 
 /// Milliseconds since the Unix epoch, UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+///
+/// A timestamp read from outside (JSON, a signed object, a file) lies in
+/// `0..=Timestamp::LATEST.0`, or it is refused as it is parsed: so sums and
+/// differences of timestamps and bounded durations never overflow, wherever
+/// they are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        bounded::time(deserializer).map(Self)
+    }
+}
+
+/// Range checks for numbers read from outside, for `#[serde(deserialize_with)]`
+/// on plain integer fields (API bodies keep `i64` milliseconds for JSON clients).
+pub mod bounded {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    use super::Timestamp;
+
+    fn check_time<E: Error>(millis: i64) -> Result<i64, E> {
+        if (0..=Timestamp::LATEST.0).contains(&millis) {
+            Ok(millis)
+        } else {
+            Err(E::custom(format!(
+                "{millis} is not a time: milliseconds since 1970, up to the end of year 9999"
+            )))
+        }
+    }
+
+    /// Milliseconds since 1970 in `0..=Timestamp::LATEST`.
+    pub fn time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+        check_time(i64::deserialize(deserializer)?)
+    }
+
+    /// An optional [`time`].
+    pub fn optional_time<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<i64>, D::Error> {
+        Option::<i64>::deserialize(deserializer)?
+            .map(check_time)
+            .transpose()
+    }
+
+    /// The largest count or sequence number accepted from outside: 2^53 − 1,
+    /// exact in every JSON reader, and far from overflowing when incremented.
+    pub const MAX_COUNT: i64 = (1 << 53) - 1;
+
+    /// A sequence number or count in `0..=MAX_COUNT`.
+    pub fn count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+        let value = i64::deserialize(deserializer)?;
+        if (0..=MAX_COUNT).contains(&value) {
+            Ok(value)
+        } else {
+            Err(D::Error::custom(format!(
+                "{value} is out of range: 0 to {MAX_COUNT}"
+            )))
+        }
+    }
+
+    /// An unsigned [`count`].
+    pub fn unsigned_count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+        let value = u64::deserialize(deserializer)?;
+        if value <= MAX_COUNT.unsigned_abs() {
+            Ok(value)
+        } else {
+            Err(D::Error::custom(format!(
+                "{value} is out of range: 0 to {MAX_COUNT}"
+            )))
+        }
+    }
+}
+
 impl Timestamp {
+    /// The last moment a timestamp from outside may name: 9999-12-31T23:59:59.999Z.
+    pub const LATEST: Timestamp = Timestamp(253_402_300_799_999);
+
+    /// Whether a timestamp lies in the range accepted from outside.
+    pub fn is_plausible(self) -> bool {
+        (0..=Self::LATEST.0).contains(&self.0)
+    }
+
     /// `self` moved by `millis` (negative for earlier), saturating.
     pub fn plus_millis(self, millis: i64) -> Self {
         Self(self.0.saturating_add(millis))

@@ -494,3 +494,80 @@ on_both_databases! {
         cloud.finish().await;
     }
 }
+
+on_both_databases! {
+    async fn numbers_at_their_extremes_are_refused_and_a_bad_stored_row_stops_no_timer(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "extremes@example.org", 0).await;
+        let announce = |tracking_id: &str, window: Value, eta: Value| {
+            json!({
+                "tracking_id": tracking_id,
+                "household_id": scene.kitchen.household_id,
+                "window": window,
+                "courier_key": scene.courier.public_key().to_base64(),
+                "eta": eta,
+            })
+        };
+        let refused = |(status, body): (u16, Value), field: &str| {
+            assert_eq!(status, 400, "{body}");
+            assert_eq!(body["code"], "invalid_request", "{body}");
+            let message = body["message"].as_str().unwrap();
+            assert!(message.starts_with(&format!("field `{field}`")), "{body}");
+        };
+        let carrier = Some(scene.carrier_key.as_str());
+        for (window, field) in [
+            (json!({ "not_before": -1, "not_after": i64::MAX }), "window.not_after"),
+            (json!({ "not_before": -1, "not_after": 1 }), "window.not_before"),
+            (json!({ "not_before": 0, "not_after": i64::MAX }), "window.not_after"),
+            (json!({ "not_before": i64::MIN, "not_after": 0 }), "window.not_before"),
+        ] {
+            refused(cloud.post("/v1/carrier/shipments", carrier, announce("JJD9001", window, Value::Null)).await, field);
+        }
+        for eta in [json!(i64::MIN), json!(i64::MAX), json!(-1)] {
+            refused(cloud.post("/v1/carrier/shipments", carrier, announce("JJD9002", scene.window(), eta)).await, "eta");
+        }
+        let far = scene.window()["not_after"].as_i64().unwrap() + 3 * 24 * 3600 * 1000;
+        refused(cloud.post("/v1/carrier/shipments", carrier, announce("JJD9003", scene.window(), json!(far))).await, "eta");
+        refused(cloud.post("/v1/carrier/shipments", carrier, announce("../../etc", scene.window(), Value::Null)).await, "tracking_id");
+        let (_, list) = cloud.get("/v1/deliveries", &scene.study.access).await;
+        assert_eq!(list.as_array().unwrap().len(), 0, "nothing half-written: {list}");
+
+        scene.announce(&cloud, "JJD9004").await;
+        for eta in [json!(i64::MIN), json!(i64::MAX), json!(far)] {
+            refused(cloud.post("/v1/carrier/shipments/JJD9004/eta", carrier, json!({ "eta": eta })).await, "eta");
+        }
+        for seq in [json!(i64::MAX), json!(-1), json!(u64::MAX)] {
+            let body = json!({ "seq": seq, "kind": "booted", "at": Timestamp::now().0 });
+            refused(cloud.post("/v1/lock/reports", Some(&scene.lock_token), body).await, "seq");
+        }
+        let body = json!({ "seq": 1, "kind": "booted", "at": i64::MIN });
+        refused(cloud.post("/v1/lock/reports", Some(&scene.lock_token), body).await, "at");
+
+        // A row stored before these checks (an ETA of -2^63) stops no timer:
+        // another delivery still becomes "approaching".
+        sqlx::query("UPDATE deliveries SET eta = $1 WHERE tracking_id = 'JJD9004'")
+            .bind(i64::MIN)
+            .execute(&cloud.state().db.pool)
+            .await
+            .unwrap();
+        let (_, page) = cloud.get("/v1/events", &scene.study.access).await;
+        let mut stream = EventStream::connect(&cloud, &scene.study.access, page["last_seq"].as_i64()).await;
+        let soon = scene.announce(&cloud, "JJD9005").await;
+        assert_eq!(stream.next().await.1, "delivery.announced");
+        let (status, body) = cloud
+            .post("/v1/carrier/shipments/JJD9005/eta", carrier, json!({ "eta": Timestamp::now().0 + 30_000 }))
+            .await;
+        assert_eq!(status, 204, "{body}");
+        let mut approached = Vec::new();
+        while approached.len() < 2 {
+            let (_, kind, event) = stream.next().await;
+            if kind == "delivery.approaching" {
+                approached.push(event["data"]["delivery_id"].as_str().unwrap().to_owned());
+            }
+        }
+        assert!(approached.contains(&soon["id"].as_str().unwrap().to_owned()), "{approached:?}");
+        let (status, _) = cloud.get("/healthz", "").await;
+        assert_eq!(status, 200);
+        cloud.finish().await;
+    }
+}

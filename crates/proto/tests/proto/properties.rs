@@ -6,8 +6,9 @@ use proptest::prelude::*;
 
 use crate::common::key;
 
+/// Any time a signed object may carry (see `implausible_times_are_refused_as_they_are_read`).
 fn timestamp() -> impl Strategy<Value = Timestamp> {
-    any::<i64>().prop_map(Timestamp)
+    (0..=Timestamp::LATEST.0).prop_map(Timestamp)
 }
 
 fn id() -> impl Strategy<Value = String> {
@@ -54,6 +55,20 @@ fn heartbeat() -> impl Strategy<Value = CameraHeartbeat> {
 }
 
 proptest! {
+    #[test]
+    fn implausible_times_are_refused_as_they_are_read(
+        approval in approval(),
+        millis in prop_oneof![i64::MIN..0, (Timestamp::LATEST.0 + 1)..=i64::MAX],
+    ) {
+        let signer = key(1);
+        let approval = DeliveryApproval { approved_at: Timestamp(millis), ..approval };
+        let signed = Signed::sign(&approval, &signer);
+        let refused = Signed::<DeliveryApproval>::from_bytes(&signed.to_bytes());
+        prop_assert!(refused.is_err(), "{millis} was accepted");
+        let json = serde_json::to_string(&Timestamp(millis)).unwrap();
+        prop_assert!(serde_json::from_str::<Timestamp>(&json).is_err());
+    }
+
     #[test]
     fn an_approval_survives_encoding_and_verifies(approval in approval(), seed in any::<u8>()) {
         let signer = key(seed);
