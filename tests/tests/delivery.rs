@@ -1807,7 +1807,7 @@ async fn the_locks_system_clock_slow_fast_or_at_1970_neither_opens_outside_a_win
         ] {
             let (status, delivery) = world
                 .cloud(reqwest::Method::POST, "/v1/carrier/shipments", Some(&world.carrier_key), Some(json!({
-                    "tracking_id": format!("{tracking}-{expect}"), "household_id": world.household_id,
+                    "tracking_id": format!("{tracking}-{}", expect.replace(' ', "-")), "household_id": world.household_id,
                     "window": { "not_before": window.not_before.0, "not_after": window.not_after.0.max(Timestamp::now().0 + 60_000) },
                     "courier_key": world.courier.public_key().to_base64(),
                 })))
@@ -1903,4 +1903,247 @@ async fn a_lock_whose_clock_steps_back_two_hours_while_running_and_across_a_rest
         .await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(world.lock_status().await["bolt"], "locked");
+}
+
+impl World {
+    async fn delivery(&self, id: &str) -> Value {
+        self.cloud(
+            reqwest::Method::GET,
+            &format!("/v1/deliveries/{id}"),
+            Some(&self.access),
+            None,
+        )
+        .await
+        .1
+    }
+
+    async fn block(&self, id: &str) {
+        let revocation = Signed::sign(
+            &Revocation {
+                household: HouseholdId(self.household_id.clone()),
+                lock: LockId(self.lock_id.clone()),
+                target: RevocationTarget::Delivery(DeliveryId(id.to_owned())),
+                device: DeviceId(self.device_id.clone()),
+                issued_at: Timestamp::now(),
+            },
+            &self.household_key,
+        );
+        let (status, body) = self
+            .cloud(
+                reqwest::Method::POST,
+                &format!("/v1/deliveries/{id}/block"),
+                Some(&self.access),
+                Some(json!({ "revocation": revocation.to_base64() })),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// Waits until the cloud shows `door` for delivery `id`; fails if it ever shows "locked" first.
+    async fn door_becomes(&self, id: &str, door: &str) -> Value {
+        eventually(
+            &format!("the door to be {door}"),
+            Duration::from_secs(10),
+            || async {
+                let delivery = self.delivery(id).await;
+                if door != "locked" {
+                    assert_ne!(
+                        delivery["door"], "locked",
+                        "told locked while {door}: {delivery}"
+                    );
+                }
+                (delivery["door"] == door).then_some(delivery)
+            },
+        )
+        .await
+        .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_jammed_motor_is_never_told_as_locked_and_fails_the_delivery() {
+    // Block while the motor is jammed: the bolt stays withdrawn, and the household
+    // sees "jammed", never "locked".
+    let world = World::start().await;
+    let id = world.approved_delivery("JJD-JAM-BLOCK").await;
+    assert_eq!(world.courier_enters(&id).await.0, 200);
+    world.lock_post("/door/open", json!({})).await;
+    world.lock_post("/motor/jam", json!({})).await;
+    world.block(&id).await;
+    let delivery = world.door_becomes(&id, "jammed").await;
+    assert_eq!(delivery["state"], "blocked");
+    assert_eq!(world.lock_status().await["bolt"], "unlocked");
+    let alarms = world.events_of("lock.jammed").await;
+    assert!(
+        alarms
+            .iter()
+            .any(|e| e["data"]["delivery_id"] == id.as_str()),
+        "{alarms:?}"
+    );
+
+    // A jam as the door closes: not delivered, failed, and the door is NOT locked.
+    let world = World::start().await;
+    let id = world.approved_delivery("JJD-JAM-CLOSE").await;
+    assert_eq!(world.courier_enters(&id).await.0, 200);
+    world.lock_post("/door/open", json!({})).await;
+    world.lock_post("/motor/jam", json!({})).await;
+    world.lock_post("/door/close", json!({})).await;
+    let delivery = world.door_becomes(&id, "jammed").await;
+    eventually("the delivery to fail", Duration::from_secs(5), || async {
+        (world.delivery_state(&id).await == "failed").then_some(())
+    })
+    .await
+    .unwrap();
+    assert_ne!(delivery["state"], "completed");
+    let failed = world.events_of("delivery.failed").await;
+    assert_eq!(failed[0]["data"]["reason"], "jammed", "{failed:?}");
+
+    // And the courier's client does not call it delivered.
+    let world = World::start().await;
+    world.approved_delivery("JJD-JAM-COURIER").await;
+    let courier_key = world.courier_key_file();
+    let lock = world.lock.control.clone();
+    let jam = async {
+        // Jam the motor once the courier is inside.
+        eventually("the courier inside", Duration::from_secs(15), || async {
+            (world.lock_status().await["door"] == "open").then_some(())
+        })
+        .await
+        .unwrap();
+        world.lock_post("/motor/jam", json!({})).await;
+    };
+    let cloud_url = world.cloud.url.clone();
+    let args = [
+        "deliver",
+        "--cloud",
+        &cloud_url,
+        "--lock",
+        &lock,
+        "--tracking",
+        "JJD-JAM-COURIER",
+        "--key",
+        courier_key.to_str().unwrap(),
+        "--inside-secs",
+        "2",
+    ];
+    let visit = courier(&args, Some(&world.carrier_key));
+    let ((code, said), ()) = tokio::join!(async { visit.await.unwrap() }, jam);
+    assert_eq!(code, 6, "{said}");
+    assert!(said.contains("did NOT lock"), "{said}");
+}
+
+#[tokio::test]
+async fn a_lock_agent_keeps_its_folder_to_itself_and_boots_reading_the_door_sensor() {
+    let mut world = World::start().await;
+    let data_dir = world.lock.data_dir.clone();
+    let second = LockProcess::run(&data_dir);
+    assert!(second.is_err(), "a second agent ran on the same folder");
+    let refused = format!("{:#}", second.unwrap_err());
+    assert!(
+        refused.contains("first line") || refused.contains("exited"),
+        "{refused}"
+    );
+
+    // A door left open through a power cut reads open after it, not closed.
+    world.lock_post("/door/open", json!({})).await;
+    world.lock.stop();
+    world.lock = LockProcess::run(&data_dir).unwrap();
+    let status = world.lock_status().await;
+    assert_eq!(status["door"], "open", "{status}");
+    assert_eq!(status["bolt"], "locked", "{status}");
+    let rebooted = eventually(
+        "the household told of the restart",
+        Duration::from_secs(10),
+        || async {
+            let events = world.events_of("lock.rebooted").await;
+            events
+                .iter()
+                .any(|e| e["data"]["detail"]["door"] == "open")
+                .then_some(events)
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!rebooted.is_empty());
+}
+
+#[tokio::test]
+async fn a_journal_cut_back_in_time_reuses_no_seq_and_a_used_approval_stays_shut() {
+    let mut world = World::start().await;
+    let id = world.approved_delivery("JJD-REWIND").await;
+    let delivery = world.delivery(&id).await;
+    assert_eq!(world.courier_enters(&id).await.0, 200);
+    world.lock_post("/door/open", json!({})).await;
+    world.lock_post("/door/close", json!({})).await;
+    eventually("completed", Duration::from_secs(10), || async {
+        (world.delivery_state(&id).await == "completed").then_some(())
+    })
+    .await
+    .unwrap();
+    let uploaded = eventually("the journal uploaded", Duration::from_secs(10), || async {
+        let status = world.lock_status().await;
+        let seq = status["journal_seq"].as_u64()?;
+        (status["uploaded_through"].as_u64() == Some(seq)).then_some(seq)
+    })
+    .await
+    .unwrap();
+
+    // The journal is cut back to its first line (a restored backup, a damaged disk).
+    world.lock.stop();
+    let journal = world.lock.data_dir.join("journal.jsonl");
+    let first = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    std::fs::write(&journal, format!("{first}\n")).unwrap();
+    world.lock = LockProcess::run(&world.lock.data_dir).unwrap();
+    eventually("online again", Duration::from_secs(10), || async {
+        (world.lock_status().await["online"] == true).then_some(())
+    })
+    .await
+    .unwrap();
+    let status = world.lock_status().await;
+    assert!(
+        status["journal_seq"].as_u64().unwrap() > uploaded,
+        "{status}"
+    );
+
+    // The breached cloud mints a grant for the used approval: the lock no longer
+    // remembers using it, and refuses it anyway.
+    let cloud_key = stolen_cloud_key(&world);
+    let window = TimeWindow::new(
+        Timestamp(delivery["window"]["not_before"].as_i64().unwrap()),
+        Timestamp(delivery["window"]["not_after"].as_i64().unwrap()),
+    );
+    let mut approval = world.approval_for(&id, world.courier.public_key(), window);
+    approval.approved_at = Timestamp::now().minus(Duration::from_secs(60));
+    let (status, body) = world
+        .present_minted(
+            &cloud_key,
+            &world.courier,
+            GrantSubject::Delivery(DeliveryId(id.clone())),
+            Authorization::Approval(Signed::sign(&approval, &world.household_key)),
+            window,
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("lost its record"),
+        "{body}"
+    );
+    assert_eq!(world.lock_status().await["bolt"], "locked");
+    let told = eventually("the household told", Duration::from_secs(10), || async {
+        let events = world.events_of("lock.journal_rewound").await;
+        (!events.is_empty()).then_some(events)
+    })
+    .await
+    .unwrap();
+    assert_eq!(told[0]["data"]["detail"]["uploaded"], uploaded);
+    // The cloud saw no seq twice with different lines.
+    assert!(world.events_of("lock.journal_conflict").await.is_empty());
 }

@@ -73,6 +73,60 @@ impl DeliveryState {
         )
     }
 }
+/// What the lock last reported about the door for a delivery's entry. The
+/// household is told "locked" only from [`DoorState::Locked`]: the lock's own
+/// report that the bolt is thrown again.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DoorState {
+    /// The lock accepted the grant and is withdrawing the bolt.
+    Unlocking,
+    /// The bolt is withdrawn; the door is closed.
+    Unlocked,
+    /// The door is open.
+    Open,
+    /// The door closed; the lock has not yet reported the bolt thrown.
+    Closed,
+    /// The lock reported the bolt thrown again.
+    Locked,
+    /// The motor jammed: the door is NOT locked.
+    Jammed,
+    /// The lock did not report the bolt thrown in time: the door may NOT be locked.
+    Unconfirmed,
+}
+
+impl DoorState {
+    /// The name stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DoorState::Unlocking => "unlocking",
+            DoorState::Unlocked => "unlocked",
+            DoorState::Open => "open",
+            DoorState::Closed => "closed",
+            DoorState::Locked => "locked",
+            DoorState::Jammed => "jammed",
+            DoorState::Unconfirmed => "unconfirmed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            DoorState::Unlocking,
+            DoorState::Unlocked,
+            DoorState::Open,
+            DoorState::Closed,
+            DoorState::Locked,
+            DoorState::Jammed,
+            DoorState::Unconfirmed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
 /// A time window in JSON.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS,
@@ -120,6 +174,10 @@ pub struct Delivery {
     pub shipment: Option<String>,
     /// Where it was rerouted to.
     pub rerouted_to: Option<Address>,
+    /// The door during its entry, as the lock reported it; `null` while the
+    /// lock has not moved for this delivery.
+    #[serde(default)]
+    pub door: Option<DoorState>,
     /// Grows with every change.
     pub revision: i64,
     /// Announced at.

@@ -24,6 +24,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::events;
 use crate::json::ApiJson;
 use crate::locks::LOCK_TOKEN_PREFIX;
+use doorstep_api::DoorState;
 
 /// A paired lock, from its `dlk_` token.
 #[derive(Debug, Clone)]
@@ -296,12 +297,21 @@ pub async fn request_access(
 
     for _ in 0..8 {
         let mut tx = state.db.pool.begin().await?;
-        let current = sqlx::query("SELECT state, revision FROM deliveries WHERE id = $1")
+        let current = sqlx::query("SELECT state, revision, door FROM deliveries WHERE id = $1")
             .bind(&id)
             .fetch_one(&mut *tx)
             .await?;
         let current_state = DeliveryState::parse(&current.try_get::<String, _>("state")?)
             .unwrap_or(DeliveryState::Failed);
+        // Asking again while granted is a new grant only if the lock never moved
+        // for the first (the courier's app lost it, the challenge went stale).
+        if current_state == DeliveryState::Granted
+            && current.try_get::<Option<String>, _>("door")?.is_some()
+        {
+            return Err(refuse(
+                "the lock already opened for this delivery; it opens once",
+            ));
+        }
         let arrival = delivery_state::apply(current_state, Action::Arrive)
             .map_err(|e| ApiError::conflict(e.to_string()))?;
         let step = delivery_state::apply(arrival.to, Action::Grant).map_err(|_| {
@@ -684,6 +694,184 @@ async fn fail(
     .await
 }
 
+/// How long the lock has to report the bolt thrown after the door closed or a
+/// Block reached it (the motor takes 0.3 s); after that the household is told
+/// the door may NOT be locked.
+pub const RELOCK_CONFIRM_MS: i64 = 5_000;
+
+/// What a lock report says about the door during a delivery's entry.
+fn door_after(kind: &str) -> Option<DoorState> {
+    Some(match kind {
+        "grant_used" => DoorState::Unlocking,
+        "unlocked" => DoorState::Unlocked,
+        "door_opened" => DoorState::Open,
+        "door_closed" => DoorState::Closed,
+        "relocked" => DoorState::Locked,
+        "jammed" => DoorState::Jammed,
+        _ => return None,
+    })
+}
+
+/// Records what the lock said about the door for `delivery_id` and moves the
+/// delivery on: open → `door_open`; bolt thrown after the door was opened →
+/// `completed` (never on "door closed" alone); a jam → `failed`; bolt thrown
+/// without the door having opened → `failed`; a refused grant → the courier
+/// may ask again.
+async fn door_report(
+    state: &AppState,
+    lock: &LockAuth,
+    delivery_id: &str,
+    report: &LockReport,
+) -> ApiResult<()> {
+    let now = state.now().0;
+    if let Some(door) = door_after(&report.kind) {
+        set_door(
+            state,
+            &lock.household_id,
+            &lock.lock_id,
+            delivery_id,
+            door,
+            now,
+        )
+        .await?;
+    }
+    let current: Option<String> =
+        sqlx::query_scalar("SELECT state FROM deliveries WHERE id = $1 AND household_id = $2")
+            .bind(delivery_id)
+            .bind(&lock.household_id)
+            .fetch_optional(&state.db.pool)
+            .await?;
+    let Some(current) = current.as_deref().and_then(DeliveryState::parse) else {
+        return Ok(());
+    };
+    let data = serde_json::json!({ "lock_id": lock.lock_id });
+    let actor = Actor::Lock(&lock.lock_id);
+    let step = match (report.kind.as_str(), current) {
+        ("door_opened", _) => Some((Action::OpenDoor, "delivery.door_open", data)),
+        ("relocked", DeliveryState::DoorOpen) => {
+            Some((Action::Complete, "delivery.completed", data))
+        }
+        ("relocked", DeliveryState::Granted) => Some((
+            Action::Fail,
+            "delivery.failed",
+            serde_json::json!({ "lock_id": lock.lock_id, "reason": "not opened" }),
+        )),
+        ("jammed", DeliveryState::Granted | DeliveryState::DoorOpen) => Some((
+            Action::Fail,
+            "delivery.failed",
+            serde_json::json!({ "lock_id": lock.lock_id, "reason": "jammed" }),
+        )),
+        ("entry_refused", DeliveryState::Granted) => Some((
+            Action::LapseGrant,
+            "delivery.grant_lapsed",
+            serde_json::json!({ "lock_id": lock.lock_id, "reason": report.detail.get("reason") }),
+        )),
+        _ => None,
+    };
+    if let Some((action, kind, data)) = step {
+        system_transition(
+            state,
+            &lock.household_id,
+            delivery_id,
+            action,
+            kind,
+            data,
+            &actor,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Stores the door's state for a delivery and tells every device
+/// (`delivery.door`); nothing is written when it did not change.
+pub(crate) async fn set_door(
+    state: &AppState,
+    household_id: &str,
+    lock_id: &str,
+    delivery_id: &str,
+    door: DoorState,
+    now: i64,
+) -> ApiResult<bool> {
+    let mut tx = state.db.pool.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE deliveries SET door = $1, door_at = $2, revision = revision + 1, updated_at = $2 \
+         WHERE id = $3 AND household_id = $4 AND (door IS NULL OR door <> $1)",
+    )
+    .bind(door.as_str())
+    .bind(now)
+    .bind(delivery_id)
+    .bind(household_id)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let event = events::append(
+        &mut tx,
+        household_id,
+        "delivery.door",
+        serde_json::json!({ "delivery_id": delivery_id, "lock_id": lock_id, "door": door.as_str() }),
+        None,
+        now,
+    )
+    .await?;
+    state.db.commit(tx).await?;
+    state.hub.publish([event]);
+    Ok(true)
+}
+
+/// A lock restarted: its bolt went home (fail-secure), so an entry it was in
+/// the middle of is over. The household hears of every restart.
+async fn rebooted(state: &AppState, lock: &LockAuth, report: &LockReport) -> ApiResult<()> {
+    let now = state.now().0;
+    let mut tx = state.db.pool.begin().await?;
+    let event = events::append(
+        &mut tx,
+        &lock.household_id,
+        "lock.rebooted",
+        serde_json::json!({ "lock_id": lock.lock_id, "at": report.at, "detail": report.detail }),
+        None,
+        now,
+    )
+    .await?;
+    state.db.commit(tx).await?;
+    state.hub.publish([event]);
+    let interrupted: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM deliveries WHERE household_id = $1 AND lock_id = $2 \
+         AND state IN ('granted', 'door_open') AND door IS NOT NULL",
+    )
+    .bind(&lock.household_id)
+    .bind(&lock.lock_id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let bolt_home = report.detail.get("bolt").and_then(|b| b.as_str()) == Some("locked");
+    for id in interrupted {
+        if bolt_home {
+            set_door(
+                state,
+                &lock.household_id,
+                &lock.lock_id,
+                &id,
+                DoorState::Locked,
+                now,
+            )
+            .await?;
+        }
+        system_transition(
+            state,
+            &lock.household_id,
+            &id,
+            Action::Fail,
+            "delivery.failed",
+            serde_json::json!({ "lock_id": lock.lock_id, "reason": "lock restarted" }),
+            &Actor::Lock(&lock.lock_id),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Something the lock reports, numbered by its journal.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -773,6 +961,8 @@ pub async fn report(
         "policy_seen",
         "clock_refused",
         "message_refused",
+        "journal_rewound",
+        "forgotten_before",
     ];
     if !KINDS.contains(&report.kind.as_str()) {
         return Err(ApiError::invalid(format!(
@@ -785,14 +975,42 @@ pub async fn report(
     }
     let now = state.now().0;
     let mut tx = state.db.pool.begin().await?;
-    let exists: Option<i64> =
-        sqlx::query_scalar("SELECT seq FROM lock_journal WHERE lock_id = $1 AND seq = $2")
-            .bind(&lock.lock_id)
-            .bind(report.seq)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if exists.is_some() {
-        return Ok(axum::http::StatusCode::NO_CONTENT);
+    let exists = sqlx::query(
+        "SELECT kind, delivery_id, payload, at FROM lock_journal WHERE lock_id = $1 AND seq = $2",
+    )
+    .bind(&lock.lock_id)
+    .bind(report.seq)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(stored) = exists {
+        // The same line again (a retried upload) is stored once; a different line
+        // under a seq already used means the lock's journal was cut back or
+        // replaced: the household is told, and the line is refused.
+        let same = stored.try_get::<String, _>("kind")? == report.kind
+            && stored.try_get::<i64, _>("at")? == report.at
+            && stored.try_get::<Option<String>, _>("delivery_id")? == report.delivery_id
+            && serde_json::from_str::<serde_json::Value>(&stored.try_get::<String, _>("payload")?)
+                .ok()
+                == Some(report.detail.clone());
+        if same {
+            return Ok(axum::http::StatusCode::NO_CONTENT);
+        }
+        let event = events::append(
+            &mut tx,
+            &lock.household_id,
+            "lock.journal_conflict",
+            serde_json::json!({ "lock_id": lock.lock_id, "seq": report.seq, "kind": report.kind }),
+            None,
+            now,
+        )
+        .await?;
+        state.db.commit(tx).await?;
+        state.hub.publish([event]);
+        tracing::warn!(lock_id = %lock.lock_id, seq = report.seq, "a lock reused a journal seq for a different line");
+        return Err(ApiError::conflict(format!(
+            "field `seq`: {} was already reported with a different line",
+            report.seq
+        )));
     }
     let highest: Option<i64> =
         sqlx::query_scalar("SELECT MAX(seq) FROM lock_journal WHERE lock_id = $1")
@@ -845,6 +1063,7 @@ pub async fn report(
     let alarm = match report.kind.as_str() {
         "clock_refused" => Some("lock.clock_untrusted".to_owned()),
         "message_refused" => Some("lock.message_refused".to_owned()),
+        "journal_rewound" => Some("lock.journal_rewound".to_owned()),
         "jammed" | "forced" | "ajar" | "entry_refused" => Some(format!("lock.{}", report.kind)),
         _ => None,
     };
@@ -868,27 +1087,13 @@ pub async fn report(
         guest_visit_report(&state, &lock, guest_id, &report.kind, now).await?;
     }
     if let Some(delivery_id) = &report.delivery_id {
-        let action = match report.kind.as_str() {
-            "door_opened" => Some((Action::OpenDoor, "delivery.door_open")),
-            "door_closed" => Some((Action::Complete, "delivery.completed")),
-            _ => None,
-        };
-        if let Some((action, kind)) = action {
-            // A report for another household's delivery is ignored, not obeyed.
-            let result = system_transition(
-                &state,
-                &lock.household_id,
-                delivery_id,
-                action,
-                kind,
-                serde_json::json!({ "lock_id": lock.lock_id }),
-                &Actor::Lock(&lock.lock_id),
-            )
-            .await;
-            if let Err(e) = result {
-                tracing::warn!(lock_id = %lock.lock_id, delivery_id, error = %e, "lock report did not apply");
-            }
+        // A report for another household's delivery is ignored, not obeyed.
+        if let Err(e) = door_report(&state, &lock, delivery_id, &report).await {
+            tracing::warn!(lock_id = %lock.lock_id, delivery_id, error = %e, "lock report did not apply");
         }
+    }
+    if report.kind == "booted" {
+        rebooted(&state, &lock, &report).await?;
     }
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

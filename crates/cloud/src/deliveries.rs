@@ -39,7 +39,7 @@ async fn load(
 ) -> Result<Option<Loaded>, ApiError> {
     let row = sqlx::query(
         "SELECT d.id, d.tracking_id, c.name AS carrier, d.carrier_id, d.state, d.approval, d.approved_by, d.lock_id, \
-                d.window_start, d.window_end, d.eta, d.courier_key, d.shipment, d.reroute_address_id, d.revision, d.created_at, d.updated_at \
+                d.window_start, d.window_end, d.eta, d.courier_key, d.shipment, d.reroute_address_id, d.door, d.revision, d.created_at, d.updated_at \
          FROM deliveries d JOIN carriers c ON c.id = d.carrier_id WHERE d.id = $1 AND d.household_id = $2",
     )
     .bind(id)
@@ -73,6 +73,10 @@ async fn load(
             courier_key: row.try_get("courier_key")?,
             shipment: row.try_get("shipment")?,
             rerouted_to,
+            door: row
+                .try_get::<Option<String>, _>("door")?
+                .as_deref()
+                .and_then(doorstep_api::DoorState::parse),
             revision: row.try_get("revision")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,

@@ -16,9 +16,12 @@ pub enum Action {
     Arrive,
     /// The cloud issued a grant.
     Grant,
+    /// The grant was not used in time (the courier left, the lock refused it,
+    /// power failed mid-unlock): the courier may ask again.
+    LapseGrant,
     /// The lock reports the door open.
     OpenDoor,
-    /// The lock reports the door closed and relocked.
+    /// The lock reports the bolt thrown after the door was opened and closed.
     Complete,
     /// The household blocks access.
     Block,
@@ -58,10 +61,14 @@ pub fn apply(state: State, action: Action) -> Result<Transition, NotAllowed> {
         (A::Approach, S::Approaching) => return Ok(same(state)),
         (A::Arrive, S::Announced | S::Approaching) => S::AtDoor,
         (A::Arrive, S::AtDoor) => return Ok(same(state)),
-        (A::Grant, S::AtDoor) => S::Granted,
+        // Asking again while a grant is outstanding: the caller re-grants only
+        // when the lock has not moved for the first one.
+        (A::Arrive, S::Granted) => return Ok(same(state)),
+        (A::Grant, S::AtDoor | S::Granted) => S::Granted,
+        (A::LapseGrant, S::Granted) => S::AtDoor,
         (A::OpenDoor, S::Granted) => S::DoorOpen,
         (A::OpenDoor, S::DoorOpen) => return Ok(same(state)),
-        (A::Complete, S::Granted | S::DoorOpen) => S::Completed,
+        (A::Complete, S::DoorOpen) => S::Completed,
         (A::Complete, S::Completed) => return Ok(same(state)),
         (A::Block, S::Announced | S::Approaching | S::AtDoor | S::Granted | S::DoorOpen) => {
             S::Blocked
@@ -71,7 +78,7 @@ pub fn apply(state: State, action: Action) -> Result<Transition, NotAllowed> {
         (A::Reroute, S::Rerouted) => return Ok(same(state)),
         (A::Fail, S::AtDoor | S::Granted | S::DoorOpen) => S::Failed,
         (A::Fail, S::Failed) => return Ok(same(state)),
-        (A::Expire, S::Announced | S::Approaching) => S::Expired,
+        (A::Expire, S::Announced | S::Approaching | S::AtDoor | S::Granted) => S::Expired,
         (A::Expire, S::Expired) => return Ok(same(state)),
         _ => {
             return Err(NotAllowed {
@@ -95,6 +102,7 @@ fn verb(action: Action) -> &'static str {
         Action::Approach => "mark as approaching",
         Action::Arrive => "report arrival for",
         Action::Grant => "grant entry for",
+        Action::LapseGrant => "let the grant lapse for",
         Action::OpenDoor => "open the door for",
         Action::Complete => "complete",
         Action::Block => "block",
@@ -120,10 +128,11 @@ mod tests {
         State::Failed,
         State::Expired,
     ];
-    const ACTIONS: [Action; 9] = [
+    const ACTIONS: [Action; 10] = [
         Action::Approach,
         Action::Arrive,
         Action::Grant,
+        Action::LapseGrant,
         Action::OpenDoor,
         Action::Complete,
         Action::Block,

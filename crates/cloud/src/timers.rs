@@ -6,9 +6,10 @@ use std::time::Duration;
 use sqlx::Row;
 
 use crate::AppState;
-use crate::access::system_transition;
+use crate::access::{RELOCK_CONFIRM_MS, set_door, system_transition};
 use crate::audit::Actor;
 use crate::delivery_state::Action;
+use doorstep_api::DoorState;
 
 /// How often the timers look; "approaching" is thus at most this late.
 pub const TICK: Duration = Duration::from_millis(250);
@@ -59,8 +60,37 @@ async fn tick(state: &AppState) -> anyhow::Result<()> {
             tracing::warn!(delivery_id = id, error = %e, "could not mark approaching");
         }
     }
+    // A grant the lock never moved for is over once its challenge is stale:
+    // the courier left, or the lock refused it; they may ask again.
+    let lapsed = sqlx::query(
+        "SELECT id, household_id FROM deliveries WHERE state = 'granted' AND door IS NULL AND updated_at < $1 LIMIT 200",
+    )
+    .bind(now.saturating_sub(GRANT_LAPSES_AFTER_MS))
+    .fetch_all(&state.db.pool)
+    .await?;
+    for row in lapsed {
+        let id: String = row.try_get("id")?;
+        let household: String = row.try_get("household_id")?;
+        if let Err(e) = system_transition(
+            state,
+            &household,
+            &id,
+            Action::LapseGrant,
+            "delivery.grant_lapsed",
+            serde_json::json!({ "reason": "not used" }),
+            &Actor::System,
+        )
+        .await
+        {
+            tracing::warn!(delivery_id = id, error = %e, "could not lapse a grant");
+        }
+    }
+    unconfirmed_relocks(state, now).await?;
+    // The window is over and nobody is inside: at the door, or granted but the
+    // lock never moved.
     let expired = sqlx::query(
-        "SELECT id, household_id FROM deliveries WHERE state IN ('announced', 'approaching') AND window_end < $1 LIMIT 200",
+        "SELECT id, household_id FROM deliveries WHERE window_end < $1 \
+         AND (state IN ('announced', 'approaching', 'at_door') OR (state = 'granted' AND door IS NULL)) LIMIT 200",
     )
     .bind(now)
     .fetch_all(&state.db.pool)
@@ -83,6 +113,79 @@ async fn tick(state: &AppState) -> anyhow::Result<()> {
         }
     }
     watch_camera_feeds(state, now).await
+}
+
+/// A grant not used within this long lapses: the lock's challenge it answers
+/// is stale by then (`CHALLENGE_MAX_AGE`), so it can no longer open.
+pub const GRANT_LAPSES_AFTER_MS: i64 = 90_000;
+
+/// The lock did not report the bolt thrown in time — after the door closed, after a
+/// Block, or after it accepted a grant and never finished — so the household is
+/// told the door may NOT be locked (`lock.relock_unconfirmed`, red), and an entry
+/// in progress fails.
+async fn unconfirmed_relocks(state: &AppState, now: i64) -> anyhow::Result<()> {
+    let late = now.saturating_sub(RELOCK_CONFIRM_MS);
+    let rows = sqlx::query(
+        "SELECT id, household_id, lock_id, state, door FROM deliveries \
+         WHERE door_at < $1 AND lock_id IS NOT NULL AND ( \
+             door = 'closed' \
+          OR (door = 'unlocking' AND state = 'granted') \
+          OR (door IN ('unlocking', 'unlocked', 'open') AND state = 'blocked' AND updated_at < $1)) LIMIT 200",
+    )
+    .bind(late)
+    .fetch_all(&state.db.pool)
+    .await?;
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let household: String = row.try_get("household_id")?;
+        let lock_id: String = row.try_get("lock_id")?;
+        let door: String = row.try_get("door")?;
+        if !set_door(
+            state,
+            &household,
+            &lock_id,
+            &id,
+            DoorState::Unconfirmed,
+            now,
+        )
+        .await?
+        {
+            continue;
+        }
+        let mut tx = state.db.pool.begin().await?;
+        let event = crate::events::append(
+            &mut tx,
+            &household,
+            "lock.relock_unconfirmed",
+            serde_json::json!({ "lock_id": lock_id, "delivery_id": id, "last_reported": door }),
+            None,
+            now,
+        )
+        .await?;
+        state.db.commit(tx).await?;
+        state.hub.publish([event]);
+        tracing::warn!(
+            delivery_id = id,
+            lock_id,
+            "the lock did not confirm the bolt thrown"
+        );
+        let entering: String = row.try_get("state")?;
+        if matches!(entering.as_str(), "granted" | "door_open")
+            && let Err(e) = system_transition(
+                state,
+                &household,
+                &id,
+                Action::Fail,
+                "delivery.failed",
+                serde_json::json!({ "lock_id": lock_id, "reason": "relock unconfirmed" }),
+                &Actor::System,
+            )
+            .await
+        {
+            tracing::warn!(delivery_id = id, error = %e, "could not fail an unconfirmed entry");
+        }
+    }
+    Ok(())
 }
 
 /// Heartbeats older than this during an entry mean the feed is lost (SPEC §4: an

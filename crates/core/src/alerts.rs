@@ -178,6 +178,41 @@ fn german(english: &str) -> Option<&'static str> {
         "It ignored the message and stays as it was. Check for an update." => {
             "Es hat sie ignoriert und bleibt, wie es war. Bitte auf ein Update prüfen."
         }
+        "Door NOT locked" => "Tür NICHT verschlossen",
+        "The lock's motor jammed: the door may NOT be locked. Check it now." => {
+            "Der Motor des Schlosses klemmt: Die Tür ist womöglich NICHT verschlossen. Bitte sofort prüfen."
+        }
+        "The lock did not confirm that it locked: the door may NOT be locked. Check it now." => {
+            "Das Schloss hat nicht bestätigt, dass es verschlossen ist: Die Tür ist womöglich NICHT verschlossen. Bitte sofort prüfen."
+        }
+        "The lock opened, but the courier never opened the door." => {
+            "Das Schloss war offen, aber der Kurier hat die Tür nie geöffnet."
+        }
+        "The lock restarted during the visit and locked itself." => {
+            "Das Schloss wurde während des Besuchs neu gestartet und hat sich verschlossen."
+        }
+        "The lock did not confirm that it locked after the visit. Check the door now." => {
+            "Das Schloss hat nach dem Besuch nicht bestätigt, dass es verschlossen ist. Bitte sofort die Tür prüfen."
+        }
+        "The lock lost part of its memory" => {
+            "Das Schloss hat einen Teil seines Gedächtnisses verloren"
+        }
+        "Entries approved before now must be approved again. Check the lock's storage." => {
+            "Vorher genehmigte Zutritte müssen neu genehmigt werden. Bitte den Speicher des Schlosses prüfen."
+        }
+        "The lock's record disagrees with the cloud's" => {
+            "Das Protokoll des Schlosses widerspricht dem der Cloud"
+        }
+        "Its journal was replaced or damaged. Check the lock." => {
+            "Sein Protokoll wurde ersetzt oder beschädigt. Bitte das Schloss prüfen."
+        }
+        "The lock restarted" => "Das Schloss wurde neu gestartet",
+        "It locked itself as it started." => "Es hat sich beim Start selbst verschlossen.",
+        "It locked itself as it started; its sensor says the door is open." => {
+            "Es hat sich beim Start selbst verschlossen; sein Sensor meldet die Tür offen."
+        }
+        "Entry refused at the door" => "Zutritt an der Tür abgelehnt",
+        "The lock refused to open: {reason}." => "Das Schloss hat nicht geöffnet: {reason}.",
         _ => return None,
     })
 }
@@ -362,6 +397,57 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
             "Door left open",
             "The door has been open too long after a visit.",
         )),
+        "lock.relock_unconfirmed" => Some(alarm(
+            l,
+            "Door NOT locked",
+            "The lock did not confirm that it locked after the visit. Check the door now.",
+        )),
+        "lock.journal_rewound" => Some(alarm(
+            l,
+            "The lock lost part of its memory",
+            "Entries approved before now must be approved again. Check the lock's storage.",
+        )),
+        "lock.journal_conflict" => Some(alarm(
+            l,
+            "The lock's record disagrees with the cloud's",
+            "Its journal was replaced or damaged. Check the lock.",
+        )),
+        "lock.rebooted" => {
+            let open = event
+                .data
+                .pointer("/detail/door")
+                .and_then(serde_json::Value::as_str)
+                == Some("open");
+            let body = if open {
+                "It locked itself as it started; its sensor says the door is open."
+            } else {
+                "It locked itself as it started."
+            };
+            Some(Alert {
+                popup: Popup::new(say(l, "The lock restarted", &[]), say(l, body, &[]))
+                    .with_action("default", say(l, "Open", &[])),
+                default: Intent::OpenLog,
+            })
+        }
+        "lock.entry_refused" => {
+            let reason = event
+                .data
+                .pointer("/detail/reason")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("no reason given");
+            Some(Alert {
+                popup: Popup::new(
+                    say(l, "Entry refused at the door", &[]),
+                    say(
+                        l,
+                        "The lock refused to open: {reason}.",
+                        &[("reason", reason)],
+                    ),
+                )
+                .with_action("default", say(l, "Open", &[])),
+                default: Intent::OpenLog,
+            })
+        }
         _ => None,
     }
 }
@@ -376,6 +462,20 @@ fn alarm(l: Language, title: &str, body: &str) -> Alert {
 }
 
 fn failure_sentence(l: Language, event: &Event) -> String {
+    let known = match event.data.get("reason").and_then(serde_json::Value::as_str) {
+        Some("jammed") => {
+            Some("The lock's motor jammed: the door may NOT be locked. Check it now.")
+        }
+        Some("relock unconfirmed") => Some(
+            "The lock did not confirm that it locked: the door may NOT be locked. Check it now.",
+        ),
+        Some("not opened") => Some("The lock opened, but the courier never opened the door."),
+        Some("lock restarted") => Some("The lock restarted during the visit and locked itself."),
+        _ => None,
+    };
+    if let Some(sentence) = known {
+        return say(l, sentence, &[]);
+    }
     match event.data.get("reason").and_then(serde_json::Value::as_str) {
         Some(reason) if !reason.is_empty() => {
             let mut sentence = reason.to_owned();

@@ -141,6 +141,7 @@ pub(crate) mod tests {
             courier_key: courier_key().public_key().to_base64(),
             shipment: Some(doorstep_proto::Signed::sign(&shipment, &carrier_key()).to_base64()),
             rerouted_to: None,
+            door: None,
             revision: 1,
             created_at: 0,
             updated_at: 0,

@@ -3,8 +3,8 @@
 //! file (`make bindings`); a test fails when the committed copy is stale.
 
 use doorstep_api::{
-    Address, AddressKind, AuditEntry, Delivery, DeliveryState, Device, Event, Lock, Recording,
-    Window,
+    Address, AddressKind, AuditEntry, Delivery, DeliveryState, Device, DoorState, Event, Lock,
+    Recording, Window,
 };
 use serde::Serialize;
 use ts_rs::TS;
@@ -464,6 +464,7 @@ pub fn bindings_typescript() -> String {
         Navigate::decl(&cfg),
         Delivery::decl(&cfg),
         DeliveryState::decl(&cfg),
+        DoorState::decl(&cfg),
         Window::decl(&cfg),
         Address::decl(&cfg),
         AddressKind::decl(&cfg),

@@ -9,8 +9,11 @@ use serde_json::{Value, json};
 /// How a visit ended. Each has its own exit code in the CLI.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Delivered inside; the door closed and the lock relocked.
+    /// Delivered inside; the door closed and the lock reported its bolt thrown.
     Delivered,
+    /// The parcel is inside but the lock did NOT report its bolt thrown (a jam,
+    /// or no answer): the courier must not walk away from an unlocked door.
+    NotLocked(String),
     /// The door stayed shut; the sentence says why and what to do.
     Refused(String),
     /// The household blocked access while the courier was inside: it left.
@@ -117,6 +120,28 @@ impl Visit<'_> {
             .ok()
     }
 
+    /// Delivered only once the lock itself says the bolt is thrown.
+    async fn confirm_locked(&self, http: &reqwest::Client) -> Outcome {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        let mut last = String::from("no answer from the lock");
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(response) = http.get(format!("{}/status", self.lock)).send().await
+                && let Ok(status) = response.json::<Value>().await
+            {
+                match (status["bolt"].as_str(), status["motor_jammed"].as_bool()) {
+                    (Some("locked"), _) => return Outcome::Delivered,
+                    (_, Some(true)) | (Some("jammed"), _) => {
+                        return Outcome::NotLocked("the lock's motor is jammed".to_owned());
+                    }
+                    (Some(bolt), _) => last = format!("the bolt is {bolt}"),
+                    (None, _) => {}
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Outcome::NotLocked(last)
+    }
+
     fn rerouted(status: &Value) -> Option<String> {
         (status["state"] == "rerouted").then(|| {
             let to = &status["rerouted_to"];
@@ -175,12 +200,18 @@ impl Visit<'_> {
         )
         .to_base64();
         (self.say)("Asking the cloud for entry");
-        let (status, granted) = Self::post(
+        let Ok((status, granted)) = Self::post(
             &http,
             access_url,
             json!({ "challenge": envelope, "response": response }),
         )
-        .await?;
+        .await
+        else {
+            // Without the cloud there is no grant and no household to ask.
+            return Ok(Outcome::Refused(
+                "the Doorstep cloud cannot be reached, so the door stays shut: leave the parcel at the door or take it back".into(),
+            ));
+        };
         if status != 200 {
             let reason = granted["message"]
                 .as_str()
@@ -230,7 +261,7 @@ impl Visit<'_> {
             }
         }
         Self::post(&http, format!("{}/door/close", self.lock), json!({})).await?;
-        (self.say)("Door closed; the lock relocks");
-        Ok(Outcome::Delivered)
+        (self.say)("Door closed; waiting for the lock to report its bolt thrown");
+        Ok(self.confirm_locked(&http).await)
     }
 }

@@ -274,6 +274,12 @@ fn finish(outcome: Outcome) -> anyhow::Result<ExitCode> {
             println!("Delivered inside.");
             ExitCode::SUCCESS
         }
+        Outcome::NotLocked(reason) => {
+            println!(
+                "The parcel is inside but the door did NOT lock ({reason}): stay at the door and call the carrier."
+            );
+            ExitCode::from(6)
+        }
         Outcome::Refused(reason) => {
             println!("Entry refused: {reason}");
             ExitCode::from(3)

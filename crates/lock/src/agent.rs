@@ -66,6 +66,56 @@ pub struct Agent {
     upload: Arc<Notify>,
     data_dir: std::path::PathBuf,
     tls: Arc<rustls::ClientConfig>,
+    /// Held for the agent's life: one agent per data folder.
+    _folder_lock: Arc<std::fs::File>,
+    /// Wakes the channel when the network switch is pulled.
+    network_changed: Arc<Notify>,
+}
+
+/// Takes the data folder for this process alone: two agents on one folder would
+/// number journal lines twice, and a grant used at one would open the other.
+fn lock_folder(data_dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    std::fs::create_dir_all(data_dir)?;
+    let path = data_dir.join("agent.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another doorstep-lock is already running on {}; stop it first",
+            data_dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            anyhow::bail!("cannot lock {}: {e}", path.display())
+        }
+    }
+}
+
+/// The simulated door sensor. A real door stays where it is through a power
+/// cut, so the simulation keeps its reading in `door-sensor`.
+enum DoorSensor {
+    Open,
+    Closed,
+}
+
+impl DoorSensor {
+    fn read(data_dir: &std::path::Path) -> Self {
+        match std::fs::read_to_string(data_dir.join("door-sensor")) {
+            Ok(text) if text.trim() == "open" => DoorSensor::Open,
+            _ => DoorSensor::Closed,
+        }
+    }
+
+    fn write(data_dir: &std::path::Path, open: bool) {
+        let text = if open { "open" } else { "closed" };
+        if let Err(e) = std::fs::write(data_dir.join("door-sensor"), text) {
+            tracing::warn!(error = %e, "could not keep the door sensor's reading");
+        }
+    }
 }
 
 impl std::fmt::Debug for Agent {
@@ -83,18 +133,34 @@ fn ms(d: Duration) -> i64 {
 impl Agent {
     /// Opens a paired lock's folder; after a restart the bolt is home (fail-secure).
     pub fn open(data_dir: &std::path::Path) -> anyhow::Result<Self> {
+        let folder_lock = lock_folder(data_dir)?;
         let paired = Paired::load(data_dir)?;
-        let mut journal = Journal::open(data_dir)?;
-        // Untrusted until the cloud's signed time arrives on the channel.
-        let clock = Arc::new(LockClock::open(data_dir));
-        journal.append(Entry::Booted, clock.read().now.0)?;
         let uploaded_through = std::fs::read_to_string(data_dir.join("uploaded"))
             .ok()
             .and_then(|t| t.trim().parse().ok())
             .unwrap_or(0);
+        // Numbering continues above what was uploaded even if journal lines were lost.
+        let mut journal = Journal::open(data_dir, uploaded_through)?;
+        // Untrusted until the cloud's signed time arrives on the channel.
+        let clock = Arc::new(LockClock::open(data_dir));
+        let now = clock.read().now.0;
+        // The door is whatever its sensor says, also after a power cut with the door open.
+        let door = match DoorSensor::read(data_dir) {
+            DoorSensor::Open => Door::Open {
+                since: now,
+                ajar_reported: false,
+            },
+            DoorSensor::Closed => Door::Closed,
+        };
+        journal.append(
+            Entry::Booted {
+                door_open: !matches!(door, Door::Closed),
+            },
+            now,
+        )?;
         Ok(Self {
             state: Arc::new(Mutex::new(LockState {
-                hw: Hardware::after_reboot(Door::Closed),
+                hw: Hardware::after_reboot(door),
                 journal,
                 challenge: None,
                 camera: Camera {
@@ -109,6 +175,8 @@ impl Agent {
                 network: true,
                 uploaded_through,
             })),
+            _folder_lock: Arc::new(folder_lock),
+            network_changed: Arc::new(Notify::new()),
             http: Paired::http_client(paired.identity.ca_cert_pem.as_deref())?,
             tls: paired.tls_config()?,
             paired: Arc::new(paired),
@@ -152,20 +220,28 @@ impl Agent {
         self.clock.read().now.0
     }
 
-    fn record(&self, state: &mut LockState, entry: Entry) {
+    /// Journals `entry`. A failed write (a full or failing disk) throws the bolt:
+    /// without its journal the lock cannot remember what it used.
+    fn record(&self, state: &mut LockState, entry: Entry) -> bool {
         self.clock.save_floor(false);
-        if let Err(e) = state.journal.append(entry, self.now()) {
-            // Without its journal the lock cannot remember used grants: stay shut.
-            tracing::error!(error = %e, "journal write failed; locking");
-            state.hw.step(Input::Lock(self.now()));
-        }
+        let written = state.journal.append(entry, self.now());
         self.upload.notify_one();
+        match written {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!(error = %e, "journal write failed; locking");
+                state.hw.step(Input::Lock(self.now()));
+                false
+            }
+        }
     }
 
     fn drive(&self, state: &mut LockState, input: Input) -> Vec<Output> {
         let outputs = state.hw.step(input);
         let subject = state.active.as_ref().map(|g| g.subject.clone());
         for output in &outputs {
+            // A line that cannot be written is not lost silently: the lock logs it and
+            // the household hears of the gap when the journal uploads again.
             self.record(
                 state,
                 Entry::Hardware {
@@ -407,8 +483,17 @@ impl Agent {
         );
         let (mut socket, _) = self.connect_socket(request).await?;
         let mut silence = Duration::from_secs(45);
-        // Three silent keepalive intervals mean the link is dead.
-        while let Ok(Some(message)) = tokio::time::timeout(silence, socket.next()).await {
+        // Three silent keepalive intervals mean the link is dead; a pulled
+        // network switch ends the session at once.
+        loop {
+            if !self.network_up() {
+                return Ok(());
+            }
+            let next = tokio::select! {
+                next = tokio::time::timeout(silence, socket.next()) => next,
+                () = self.network_changed.notified() => continue,
+            };
+            let Ok(Some(message)) = next else { break };
             let text = match message? {
                 Message::Text(text) => text,
                 Message::Binary(_) => {
@@ -483,6 +568,14 @@ impl Agent {
         };
         if let Err(refused) = self.clock.offer(time.now, arrived) {
             self.refuse_clock(refused.to_string());
+            return;
+        }
+        // After lost journal lines, the first trusted time draws the line:
+        // nothing authorised before it opens.
+        let mut state = self.lock();
+        if state.journal.awaits_forget_line() {
+            let before = self.now();
+            self.record(&mut state, Entry::ForgottenBefore { before });
         }
     }
 
@@ -558,7 +651,7 @@ impl Agent {
                         .collect(),
                 )
             };
-            if !online {
+            if !online || !self.network_up() {
                 continue;
             }
             for record in pending {
@@ -574,7 +667,19 @@ impl Agent {
 
     async fn upload_one(&self, record: &Record) -> bool {
         let (kind, subject, detail) = match &record.entry {
-            Entry::Booted => ("booted", None, json!({})),
+            Entry::Booted { door_open } => (
+                "booted",
+                None,
+                json!({ "bolt": "locked", "door": if *door_open { "open" } else { "closed" } }),
+            ),
+            Entry::JournalRewound { found, uploaded } => (
+                "journal_rewound",
+                None,
+                json!({ "found": found, "uploaded": uploaded }),
+            ),
+            Entry::ForgottenBefore { before } => {
+                ("forgotten_before", None, json!({ "before": before }))
+            }
             Entry::Hardware { output, subject } => {
                 (output_kind(*output), subject.clone(), json!({}))
             }
@@ -591,9 +696,13 @@ impl Agent {
             Entry::MessageRefused { detail } => {
                 ("message_refused", None, json!({ "detail": detail }))
             }
-            Entry::EntryRefused { reason, grant } => (
+            Entry::EntryRefused {
+                reason,
+                grant,
+                subject,
+            } => (
                 "entry_refused",
-                None,
+                subject.clone(),
                 json!({ "reason": reason, "grant": grant }),
             ),
             Entry::Revoked { .. } => ("revoked", None, json!({})),
@@ -615,6 +724,15 @@ impl Agent {
             .await;
         match sent {
             Ok(response) if response.status().is_success() => true,
+            Ok(response) if response.status() == reqwest::StatusCode::CONFLICT => {
+                // The cloud holds another line under this seq and has told the
+                // household; retrying would block every later line.
+                tracing::error!(
+                    seq = record.seq,
+                    "the cloud holds a different line under this seq; skipping it"
+                );
+                true
+            }
             Ok(response) => {
                 tracing::warn!(status = %response.status(), seq = record.seq, "journal upload refused");
                 false
@@ -675,11 +793,22 @@ async fn press(State(agent): State<Agent>, input: Input) -> Json<Value> {
     };
     let mut state = agent.lock();
     let outputs = agent.drive(&mut state, input);
+    if matches!(input, Input::DoorOpened(_) | Input::DoorClosed(_)) {
+        DoorSensor::write(&agent.data_dir, !matches!(state.hw.door, Door::Closed));
+    }
     Json(json!({ "reported": outputs.iter().map(|o| output_kind(*o)).collect::<Vec<_>>() }))
 }
 
 async fn network(State(agent): State<Agent>, up: bool) -> Json<Value> {
-    agent.lock().network = up;
+    {
+        let mut state = agent.lock();
+        state.network = up;
+        if !up {
+            // The channel goes with the link: nothing new opens while it is down.
+            state.online = false;
+        }
+    }
+    agent.network_changed.notify_waiters();
     Json(json!({ "network": up }))
 }
 
@@ -730,14 +859,29 @@ async fn enter(
             Json(json!({ "code": "invalid_request", "message": message })),
         )
     };
+    // What cannot even be read is journalled too: the household hears of it.
+    let unreadable = |field: &str, e: doorstep_proto::DecodeError| {
+        let message = format!("field `{field}`: {e}");
+        let mut state = agent.lock();
+        agent.record(
+            &mut state,
+            Entry::EntryRefused {
+                reason: format!("an unreadable {field}: {e}"),
+                grant: None,
+                subject: None,
+            },
+        );
+        bad(message)
+    };
     let grant = match Signed::<EntryGrant>::from_base64(&request.grant) {
         Ok(grant) => grant,
-        Err(e) => return bad(format!("field `grant`: {e}")),
+        Err(e) => return unreadable("grant", e),
     };
     let response = match Signed::<CourierResponse>::from_base64(&request.response) {
         Ok(response) => response,
-        Err(e) => return bad(format!("field `response`: {e}")),
+        Err(e) => return unreadable("response", e),
     };
+    let claimed = grant.peek().map(|g| g.subject.clone());
     let trust = agent.paired.trust();
     let verdict = {
         let mut state = agent.lock();
@@ -749,6 +893,7 @@ async fn enter(
                 Entry::EntryRefused {
                     reason: reason.clone(),
                     grant: grant.peek().map(|g| g.grant.to_string()),
+                    subject: claimed.clone(),
                 },
             );
             return (
@@ -776,6 +921,7 @@ async fn enter(
                 Entry::EntryRefused {
                     reason: reason.clone(),
                     grant: None,
+                    subject: claimed.clone(),
                 },
             );
             return (
@@ -797,8 +943,9 @@ async fn enter(
         );
         match verdict {
             Ok(entry) => {
-                // Written to disk before the bolt moves: a grant opens once, even across a power cut.
-                agent.record(
+                // Written to disk before the bolt moves: a grant opens once, even across a
+                // power cut. If it cannot be written, the bolt does not move at all.
+                let kept = agent.record(
                     &mut state,
                     Entry::GrantUsed {
                         grant: entry.grant.grant.to_string(),
@@ -806,6 +953,14 @@ async fn enter(
                         key: entry.key.clone(),
                     },
                 );
+                if !kept {
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        Json(
+                            json!({ "code": "entry_refused", "message": "the lock could not record the entry (its storage failed), so the door stays shut; leave the parcel at the door" }),
+                        ),
+                    );
+                }
                 state.challenge = None;
                 state.active = Some(entry.grant);
                 let now = agent.now();
@@ -818,6 +973,7 @@ async fn enter(
                     Entry::EntryRefused {
                         reason: refusal.to_string(),
                         grant: grant.peek().map(|g| g.grant.to_string()),
+                        subject: claimed.clone(),
                     },
                 );
                 Err(refusal)

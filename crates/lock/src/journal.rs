@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use doorstep_proto::{
     DeliveryPolicy, EntryGrant, EntryKey, GrantId, GrantSubject, LockLedger, Refusal, Revocation,
-    RevocationTarget, Signed,
+    RevocationTarget, Signed, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -23,8 +23,28 @@ use crate::hardware::Output;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Entry {
-    /// The agent started.
-    Booted,
+    /// The agent started: the bolt went home; the door is as the sensor says.
+    Booted {
+        /// Whether the door sensor read open at start.
+        #[serde(default)]
+        door_open: bool,
+    },
+    /// At start the journal ended before what the lock had already uploaded
+    /// (`uploaded` marker): lines were lost (a restored backup, a damaged disk).
+    /// Numbering continues after the highest seq ever used, and nothing
+    /// authorised before `at` opens again, because the memory of what was used
+    /// is gone.
+    JournalRewound {
+        /// The last seq found in the journal.
+        found: u64,
+        /// The highest seq the lock had uploaded.
+        uploaded: u64,
+    },
+    /// The first trusted time after a rewind: nothing authorised before it opens.
+    ForgottenBefore {
+        /// The time (ms).
+        before: i64,
+    },
     /// The hardware reported something.
     Hardware {
         /// What.
@@ -58,6 +78,9 @@ pub enum Entry {
         reason: String,
         /// The grant presented, if it could be read.
         grant: Option<String>,
+        /// What the grant claimed to be for, if it could be read.
+        #[serde(default)]
+        subject: Option<GrantSubject>,
     },
     /// A household revocation (base64url envelope) the lock verified.
     Revoked {
@@ -111,6 +134,8 @@ pub enum JournalError {
 pub struct Journal {
     path: PathBuf,
     file: File,
+    /// Bytes of whole lines: an append that fails is cut back to this.
+    len: u64,
     next_seq: u64,
     records: Vec<Record>,
     ledger: Ledger,
@@ -118,7 +143,9 @@ pub struct Journal {
 
 impl Journal {
     /// Opens (or creates) `journal.jsonl` in `dir`, dropping a torn last line.
-    pub fn open(dir: &Path) -> Result<Self, JournalError> {
+    /// `used_through` is the highest seq the lock knows it used (uploaded);
+    /// numbering never falls back below it.
+    pub fn open(dir: &Path, used_through: u64) -> Result<Self, JournalError> {
         let path = dir.join("journal.jsonl");
         let io = |source| JournalError::Io {
             path: path.clone(),
@@ -126,20 +153,20 @@ impl Journal {
         };
         std::fs::create_dir_all(dir).map_err(io)?;
         let mut records = Vec::new();
-        let mut good_len: u64 = 0;
+        let mut healed = false;
         if path.exists() {
             let reader = BufReader::new(File::open(&path).map_err(io)?);
             let lines: Vec<String> = reader.lines().collect::<Result<_, _>>().map_err(io)?;
             let count = lines.len();
             for (index, line) in lines.into_iter().enumerate() {
-                match serde_json::from_str::<Record>(&line) {
-                    Ok(record) => {
-                        good_len += line.len() as u64 + 1;
+                match parse_line(&line) {
+                    Some((record, whole)) => {
+                        healed |= !whole;
                         records.push(record);
                     }
                     // Only the very last line may be torn (power cut mid-write).
-                    Err(_) if index + 1 == count => break,
-                    Err(_) => {
+                    None if index + 1 == count => healed = true,
+                    None => {
                         return Err(JournalError::Corrupt {
                             path,
                             line: index + 1,
@@ -148,27 +175,51 @@ impl Journal {
                 }
             }
         }
+        if healed {
+            // Rewrite what could be read, whole lines only, then swap it in.
+            let mut text = String::new();
+            for record in &records {
+                text.push_str(&serde_json::to_string(record).unwrap_or_default());
+                text.push('\n');
+            }
+            let fresh = dir.join("journal.jsonl.new");
+            write_synced(&fresh, text.as_bytes()).map_err(io)?;
+            std::fs::rename(&fresh, &path).map_err(io)?;
+        }
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .map_err(io)?;
-        file.set_len(good_len).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
         let mut ledger = Ledger::default();
         for record in &records {
-            ledger.apply(&record.entry);
+            ledger.apply(record);
         }
-        let next_seq = records.last().map_or(1, |r| r.seq + 1);
-        Ok(Self {
+        let last = records.last().map_or(0, |r| r.seq);
+        let mut journal = Self {
             path,
             file,
-            next_seq,
+            len,
+            next_seq: last.max(used_through) + 1,
             records,
             ledger,
-        })
+        };
+        if used_through > last {
+            journal.append(
+                Entry::JournalRewound {
+                    found: last,
+                    uploaded: used_through,
+                },
+                0,
+            )?;
+        }
+        Ok(journal)
     }
 
-    /// Appends `entry` and flushes it to disk before returning its `seq`.
+    /// Appends `entry` and flushes it to disk before returning its `seq`. On
+    /// failure nothing of it stays in the file (a partly written line is cut
+    /// off), so the next append starts on a clean line.
     pub fn append(&mut self, entry: Entry, at: i64) -> Result<u64, JournalError> {
         let record = Record {
             seq: self.next_seq,
@@ -181,12 +232,26 @@ impl Journal {
             path: self.path.clone(),
             source,
         };
-        self.file.write_all(line.as_bytes()).map_err(io)?;
-        self.file.sync_data().map_err(io)?;
-        self.ledger.apply(&record.entry);
+        let written = self
+            .file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_data());
+        if let Err(error) = written {
+            // Best effort: if even this fails, the torn tail is dropped at the next start.
+            let _ = self.file.set_len(self.len);
+            let _ = self.file.sync_data();
+            return Err(io(error));
+        }
+        self.len += line.len() as u64;
+        self.ledger.apply(&record);
         self.next_seq += 1;
         self.records.push(record);
         Ok(self.next_seq - 1)
+    }
+
+    /// The seq the next line will get.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
     }
 
     /// Every record, oldest first.
@@ -197,6 +262,11 @@ impl Journal {
     /// Records after `seq` (for upload).
     pub fn after(&self, seq: u64) -> impl Iterator<Item = &Record> {
         self.records.iter().filter(move |r| r.seq > seq)
+    }
+
+    /// Whether the lock lost memory and still waits for a trusted time to draw the line.
+    pub fn awaits_forget_line(&self) -> bool {
+        self.ledger.forgotten == Some(None)
     }
 
     /// What the lock remembers.
@@ -212,11 +282,14 @@ pub struct Ledger {
     used: HashSet<EntryKey>,
     revoked: Vec<RevocationTarget>,
     policy_version: u64,
+    /// Set when journal lines were lost. Until a trusted time is recorded after
+    /// it (`Some(None)`), nothing opens; then nothing authorised before it does.
+    forgotten: Option<Option<Timestamp>>,
 }
 
 impl Ledger {
-    fn apply(&mut self, entry: &Entry) {
-        match entry {
+    fn apply(&mut self, record: &Record) {
+        match &record.entry {
             Entry::GrantUsed { key, .. } => {
                 self.used.insert(key.clone());
             }
@@ -231,7 +304,9 @@ impl Ledger {
             Entry::PolicySeen { version, .. } => {
                 self.policy_version = self.policy_version.max(*version)
             }
-            Entry::Booted
+            Entry::JournalRewound { .. } => self.forgotten = Some(None),
+            Entry::ForgottenBefore { before } => self.forgotten = Some(Some(Timestamp(*before))),
+            Entry::Booted { .. }
             | Entry::Hardware { .. }
             | Entry::EntryRefused { .. }
             | Entry::ClockRefused { .. }
@@ -259,12 +334,34 @@ impl LockLedger for Ledger {
     fn entry_used(&self, key: &EntryKey) -> bool {
         self.used.contains(key)
     }
+    fn forgotten(&self) -> Option<Option<Timestamp>> {
+        self.forgotten
+    }
     fn revoked(&self, grant: &EntryGrant) -> bool {
         self.covers(&grant.subject, &grant.grant)
     }
     fn policy_version(&self) -> u64 {
         self.policy_version
     }
+}
+
+fn parse_line(line: &str) -> Option<(Record, bool)> {
+    if let Ok(record) = serde_json::from_str::<Record>(line) {
+        return Some((record, true));
+    }
+    // A line an older agent tore on a full disk and then continued after: the
+    // fragment is followed by a whole record on the same line.
+    let start = line.rfind("{\"seq\":")?;
+    (start > 0)
+        .then(|| serde_json::from_str::<Record>(&line[start..]).ok())
+        .flatten()
+        .map(|record| (record, false))
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// Reads a policy envelope's version without trusting it (callers verify first).

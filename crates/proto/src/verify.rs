@@ -10,7 +10,7 @@ use crate::keys::PublicKey;
 use crate::objects::{
     Authorization, CameraHeartbeat, CourierResponse, EntryGrant, GrantSubject, LockChallenge,
 };
-use crate::time::{CLOCK_SKEW, Clock};
+use crate::time::{CLOCK_SKEW, Clock, Timestamp};
 
 /// How long a lock's challenge may be answered. Short: the courier is at the door.
 pub const CHALLENGE_MAX_AGE: Duration = Duration::from_secs(60);
@@ -60,6 +60,12 @@ pub trait LockLedger {
     fn revoked(&self, grant: &EntryGrant) -> bool;
     /// The highest delivery-policy version the lock has seen; older ones are void.
     fn policy_version(&self) -> u64;
+    /// `Some` when the lock lost part of its memory (its journal was found cut
+    /// back): nothing authorised before the inner time opens, and while that
+    /// time is not yet known (`Some(None)`) nothing opens at all.
+    fn forgotten(&self) -> Option<Option<Timestamp>> {
+        None
+    }
 }
 
 /// Everything a courier presents at the door, plus the lock's own challenge.
@@ -128,6 +134,11 @@ pub enum Refusal {
     /// The lock's clock cannot be believed, so no window can be judged.
     #[error("the lock's clock is not set")]
     ClockUntrusted,
+    /// The lock lost its record of used entries; only what was authorised after it noticed opens.
+    #[error(
+        "the lock lost its record of used entries; the household must approve this entry again"
+    )]
+    MemoryLost,
 }
 
 /// A request the lock may open for.
@@ -161,6 +172,11 @@ pub fn verify_entry(
         return Err(Refusal::WrongLock);
     }
     let key = check_authorization(trust, ledger, &grant)?;
+    if let Some(since) = ledger.forgotten()
+        && since.is_none_or(|since| authorised_at(&grant) < since)
+    {
+        return Err(Refusal::MemoryLost);
+    }
 
     if request.response.signer() != grant.holder {
         return Err(Refusal::WrongCourier);
@@ -207,6 +223,16 @@ pub fn verify_entry(
     }
 
     Ok(VerifiedEntry { grant, key })
+}
+
+/// When what stands behind a grant was signed: the household's approval, the
+/// carrier's shipment, or (for a guest) the grant itself.
+fn authorised_at(grant: &EntryGrant) -> Timestamp {
+    match &grant.authorization {
+        Authorization::Approval(signed) => signed.peek().map_or(Timestamp(0), |a| a.approved_at),
+        Authorization::Policy(entry) => entry.shipment.peek().map_or(Timestamp(0), |s| s.issued_at),
+        Authorization::Guest(_) => grant.issued_at,
+    }
 }
 
 fn check_authorization(

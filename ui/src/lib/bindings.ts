@@ -183,6 +183,11 @@ shipment: string | null,
  */
 rerouted_to: Address | null, 
 /**
+ * The door during its entry, as the lock reported it; `null` while the
+ * lock has not moved for this delivery.
+ */
+door: DoorState | null, 
+/**
  * Grows with every change.
  */
 revision: number, 
@@ -196,6 +201,8 @@ created_at: number,
 updated_at: number, };
 
 export type DeliveryState = "announced" | "approaching" | "at_door" | "granted" | "door_open" | "completed" | "blocked" | "rerouted" | "failed" | "expired";
+
+export type DoorState = "unlocking" | "unlocked" | "open" | "closed" | "locked" | "jammed" | "unconfirmed";
 
 export type Window = { 
 /**

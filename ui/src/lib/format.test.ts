@@ -17,6 +17,7 @@ function delivery(state: Delivery["state"]): Delivery {
     courier_key: "k",
     shipment: null,
     rerouted_to: null,
+    door: null,
     revision: 1,
     created_at: 0,
     updated_at: 0,

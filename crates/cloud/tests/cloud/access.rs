@@ -145,8 +145,18 @@ on_both_databases! {
         });
         assert!(entry.is_ok(), "{entry:?}");
 
-        // The lock reports the door opening and closing; the visit completes.
-        for (seq, kind) in [(1, "door_opened"), (2, "door_closed")] {
+        // The lock reports the door opening and closing: not yet delivered. Only
+        // the bolt thrown again (`relocked`) completes the visit.
+        let grant_id = grant.peek().unwrap().grant.to_string();
+        for (seq, kind) in [(1, "grant_used"), (2, "unlocked"), (3, "door_opened"), (4, "door_closed")] {
+            let (status, body) = cloud
+                .post("/v1/lock/reports", Some(&scene.lock_token), json!({ "seq": seq, "kind": kind, "delivery_id": id, "at": Timestamp::now().0, "detail": { "grant": grant_id } }))
+                .await;
+            assert_eq!(status, 204, "{body}");
+        }
+        let (_, closed) = cloud.get(&format!("/v1/deliveries/{id}"), &scene.kitchen.access).await;
+        assert_eq!((closed["state"].as_str(), closed["door"].as_str()), (Some("door_open"), Some("closed")), "{closed}");
+        for (seq, kind) in [(5, "relocked")] {
             let (status, body) = cloud
                 .post("/v1/lock/reports", Some(&scene.lock_token), json!({ "seq": seq, "kind": kind, "delivery_id": id, "at": Timestamp::now().0 }))
                 .await;
@@ -156,8 +166,9 @@ on_both_databases! {
             let mut kinds = Vec::new();
             while kinds.len() < 4 {
                 let kind = stream.next().await.1;
-                // The camera watchdog may speak up when this test stops beating.
-                if !kind.starts_with("camera.") {
+                // The camera watchdog may speak up when this test stops beating;
+                // `delivery.door` follows each report (checked on the delivery).
+                if !kind.starts_with("camera.") && kind != "delivery.door" {
                     kinds.push(kind);
                 }
             }
@@ -166,6 +177,7 @@ on_both_databases! {
         assert_eq!(kinds, ["delivery.at_door", "delivery.granted", "delivery.door_open", "delivery.completed"]);
         let (_, after) = cloud.get(&format!("/v1/deliveries/{id}"), &scene.kitchen.access).await;
         assert_eq!(after["state"], "completed");
+        assert_eq!(after["door"], "locked");
         cloud.finish().await;
     }
 }
@@ -254,7 +266,8 @@ on_both_databases! {
         let scene = Scene::new(&cloud, "journal@example.org", 0).await;
         let (_, page) = cloud.get("/v1/events", &scene.kitchen.access).await;
         let mut stream = EventStream::connect(&cloud, &scene.kitchen.access, page["last_seq"].as_i64()).await;
-        let report = |seq: i64, kind: &str| json!({ "seq": seq, "kind": kind, "at": Timestamp::now().0 });
+        let at = Timestamp::now().0;
+        let report = |seq: i64, kind: &str| json!({ "seq": seq, "kind": kind, "at": at });
         assert_eq!(cloud.post("/v1/lock/reports", Some(&scene.lock_token), report(1, "relocked")).await.0, 204);
         assert_eq!(cloud.post("/v1/lock/reports", Some(&scene.lock_token), report(1, "relocked")).await.0, 204);
         assert_eq!(cloud.post("/v1/lock/reports", Some(&scene.lock_token), report(4, "jammed")).await.0, 204);
@@ -268,6 +281,14 @@ on_both_databases! {
         assert!(body["message"].as_str().unwrap().starts_with("field `kind`"), "{body}");
         let (status, _) = cloud.post("/v1/lock/reports", Some(&scene.kitchen.access), report(6, "relocked")).await;
         assert_eq!(status, 401, "a device token is not a lock token");
+        // A different line under a seq already stored: refused, and the household told.
+        let (status, body) = cloud.post("/v1/lock/reports", Some(&scene.lock_token), report(1, "unlocked")).await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body["message"].as_str().unwrap().starts_with("field `seq`"), "{body}");
+        let (_, kind, conflict) = stream.next().await;
+        assert_eq!(kind, "lock.journal_conflict");
+        assert_eq!(conflict["data"]["seq"], 1);
+        assert_eq!(cloud.count("lock_journal").await, 2);
         cloud.finish().await;
     }
 }
