@@ -283,27 +283,8 @@ async fn block_while_the_door_is_open_relocks_at_once_and_the_visit_is_blocked()
     let id = world.approved_delivery("JJD-BLOCK").await;
     assert_eq!(world.courier_enters(&id).await.0, 200);
     world.lock_post("/door/open", json!({})).await;
-
-    let revocation = Signed::sign(
-        &Revocation {
-            household: HouseholdId(world.household_id.clone()),
-            lock: LockId(world.lock_id.clone()),
-            target: RevocationTarget::Delivery(DeliveryId(id.clone())),
-            device: DeviceId(world.device_id.clone()),
-            issued_at: Timestamp::now(),
-        },
-        &world.household_key,
-    );
-    let (status, body) = world
-        .cloud(
-            reqwest::Method::POST,
-            &format!("/v1/deliveries/{id}/block"),
-            Some(&world.access),
-            Some(json!({ "revocation": revocation.to_base64() })),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["state"], "blocked");
+    world.block(&id).await;
+    assert_eq!(world.delivery_state(&id).await, "blocked");
     // The revocation reaches the lock over its channel and the bolt is thrown.
     eventually("the bolt to be thrown", Duration::from_secs(3), || async {
         matches!(
