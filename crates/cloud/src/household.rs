@@ -78,6 +78,10 @@ pub async fn update(
             "field `lead_time_minutes`: must be 1 to 120",
         ));
     }
+    if change.time_zone.is_none() && change.lead_time_minutes.is_none() {
+        // Nothing to change: nothing written, no event.
+        return Ok(Json(read(&state, &session.household_id).await?));
+    }
     let now = state.now().0;
     let mut tx = state.db.pool.begin().await?;
     sqlx::query(

@@ -45,6 +45,12 @@ where
                     ApiError::invalid(format!("could not read the body: {rejection}"))
                 }
             })?;
+        // Every request body is an object: serde would also read a struct from a
+        // JSON array (its fields by position), which no client means to send.
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| *b != b'{') {
+            return Err(ApiError::invalid("the body must be a JSON object"));
+        }
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
             let path = e.path().to_string();

@@ -53,6 +53,9 @@ pub enum ToLock {
     Synced,
 }
 
+/// The largest message a lock may send on its channel.
+pub const MAX_FROM_LOCK_BYTES: usize = 16 * 1024;
+
 /// Upgrades a paired lock's request to its channel.
 pub async fn connect(
     State(state): State<AppState>,
@@ -70,7 +73,12 @@ pub async fn connect(
         ),
         None => None,
     };
-    Ok(upgrade.on_upgrade(move |socket| serve(state, lock, nonce, socket)))
+    // A lock sends only small control messages; the default 64 MiB would let
+    // one connection hold that much memory.
+    Ok(upgrade
+        .max_message_size(MAX_FROM_LOCK_BYTES)
+        .max_frame_size(MAX_FROM_LOCK_BYTES)
+        .on_upgrade(move |socket| serve(state, lock, nonce, socket)))
 }
 
 /// The header a lock sends its fresh time nonce in.

@@ -33,6 +33,8 @@ use crate::json::ApiQuery;
 pub const HEADER_LEN: usize = 16;
 /// A new recording starts when frames resume after this long a pause.
 pub const NEW_RECORDING_AFTER_MS: i64 = 10_000;
+/// The largest message a live viewer may send.
+pub const MAX_FROM_VIEWER_BYTES: usize = 4 * 1024;
 /// The largest frame accepted.
 pub const MAX_FRAME_BYTES: usize = 512 * 1024;
 /// One index entry: seq, captured_at, offset, length (all 8 bytes BE).
@@ -223,6 +225,7 @@ pub async fn ingest(
 ) -> Response {
     upgrade
         .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| ingest_frames(state, lock, socket))
 }
 
@@ -334,7 +337,11 @@ pub async fn live(
     state.db.commit(tx).await?;
     let (mut frames, newest) = state.video.relay.subscribe(&lock_id);
     let mut stopping = state.stopping.clone();
-    Ok(upgrade.on_upgrade(move |mut socket: WebSocket| async move {
+    // Viewers only watch: anything they send is small control traffic.
+    Ok(upgrade
+        .max_message_size(MAX_FROM_VIEWER_BYTES)
+        .max_frame_size(MAX_FROM_VIEWER_BYTES)
+        .on_upgrade(move |mut socket: WebSocket| async move {
         if let Some(frame) = newest
             && socket.send(Message::Binary(frame)).await.is_err()
         {

@@ -10,6 +10,9 @@ use futures_util::StreamExt;
 use secrecy::ExposeSecret;
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
+/// The largest live-video message accepted from the cloud.
+const MAX_FRAME_MESSAGE_BYTES: usize = 1024 * 1024;
+
 use crate::client::Client;
 use crate::error::{CoreError, CoreResult};
 
@@ -110,19 +113,24 @@ impl LiveView {
             .parse()
             .map_err(|_| CoreError::Protocol("an access token that is not a header".into()))?;
         request.headers_mut().insert("authorization", bearer);
-        let (socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .map_err(|e| match e {
-                tungstenite::Error::Http(response) => {
-                    let status = response.status();
-                    let body = response.body().clone().unwrap_or_default();
-                    crate::cloud::api_error(status, &body)
-                }
-                other => CoreError::Unreachable {
-                    url: base.to_owned(),
-                    detail: other.to_string(),
-                },
-            })?;
+        // A frame is at most 512 KiB; nothing bigger is held for a hostile server.
+        let limits = tungstenite::protocol::WebSocketConfig::default()
+            .max_message_size(Some(MAX_FRAME_MESSAGE_BYTES))
+            .max_frame_size(Some(MAX_FRAME_MESSAGE_BYTES));
+        let (socket, _) =
+            tokio_tungstenite::connect_async_with_config(request, Some(limits), false)
+                .await
+                .map_err(|e| match e {
+                    tungstenite::Error::Http(response) => {
+                        let status = response.status();
+                        let body = response.body().clone().unwrap_or_default();
+                        crate::cloud::api_error(status, &body)
+                    }
+                    other => CoreError::Unreachable {
+                        url: base.to_owned(),
+                        detail: other.to_string(),
+                    },
+                })?;
         Ok(Self {
             socket,
             last_arrival: Instant::now(),

@@ -203,9 +203,13 @@ impl Agent {
         ),
         tokio_tungstenite::tungstenite::Error,
     > {
+        // What the cloud sends a lock is small (policies, revocations, time).
+        let limits = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .max_message_size(Some(256 * 1024))
+            .max_frame_size(Some(256 * 1024));
         tokio_tungstenite::connect_async_tls_with_config(
             request,
-            None,
+            Some(limits),
             false,
             Some(tokio_tungstenite::Connector::Rustls(self.tls.clone())),
         )

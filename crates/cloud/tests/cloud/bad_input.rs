@@ -94,6 +94,29 @@ on_both_databases! {
     }
 }
 
+on_both_databases! {
+    async fn an_array_is_not_an_object_and_an_empty_change_writes_nothing(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let (_, device, _) = household_with_two_devices(&cloud, "shapes@example.org").await;
+        let (_, before) = cloud.get("/v1/events", &device.access).await;
+        for body in [json!(["Europe/Paris", 15]), json!({})] {
+            let (status, answer) = cloud
+                .call(reqwest::Method::PATCH, "/v1/household", Some(&device.access), Some(body.clone()))
+                .await;
+            if body.is_array() {
+                assert_eq!(status, 400, "{answer}");
+                assert!(answer["message"].as_str().unwrap().contains("JSON object"), "{answer}");
+            } else {
+                assert_eq!(status, 200, "{answer}");
+                assert_eq!(answer["time_zone"], "Europe/Berlin");
+            }
+        }
+        let (_, after) = cloud.get("/v1/events", &device.access).await;
+        assert_eq!(after["last_seq"], before["last_seq"], "no event for no change");
+        cloud.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn health_metrics_and_openapi_are_served() {
     let cloud = TestCloud::start(Backend::Sqlite).await.unwrap();

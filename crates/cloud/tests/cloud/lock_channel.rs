@@ -90,3 +90,32 @@ on_both_databases! {
         cloud.finish().await;
     }
 }
+
+on_both_databases! {
+    async fn an_oversized_channel_message_closes_only_that_connection(backend: Backend) {
+        use futures_util::SinkExt;
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "bigmessage@example.org", 0).await;
+        let mut socket = connect(&cloud, &scene.lock_token).await.unwrap();
+        assert_eq!(next(&mut socket).await["type"], "hello");
+        // 1 MiB where the protocol needs a few hundred bytes: the cloud drops the link
+        // instead of buffering it (64 MiB per connection by default).
+        let _ = socket.send(Message::text("x".repeat(1024 * 1024))).await;
+        let ended = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match socket.next().await {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                    Some(Ok(_)) => {}
+                }
+            }
+        })
+        .await;
+        assert!(ended.is_ok(), "the cloud kept the connection open");
+        // Everyone else is still served, the same lock included.
+        let mut again = connect(&cloud, &scene.lock_token).await.unwrap();
+        assert_eq!(next(&mut again).await["type"], "hello");
+        let (status, _) = cloud.get("/healthz", "").await;
+        assert_eq!(status, 200);
+        cloud.finish().await;
+    }
+}
