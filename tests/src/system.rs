@@ -44,6 +44,15 @@ fn spawn_with_first_line(name: &str, mut command: Command) -> Result<(Guarded, S
     Ok((child, line))
 }
 
+/// Settings for a load run from one address (the bench): every per-address and
+/// per-household rate limit off.
+pub const NO_RATE_LIMITS: &[(&str, &str)] = &[
+    ("DOORSTEP_ACCOUNTS_PER_ADDRESS_PER_HOUR", "0"),
+    ("DOORSTEP_PAIRINGS_PER_ADDRESS_PER_MINUTE", "0"),
+    ("DOORSTEP_PAIRING_CODES_PER_HOUSEHOLD_PER_HOUR", "0"),
+    ("DOORSTEP_ACCESS_REQUESTS_PER_ADDRESS_PER_MINUTE", "0"),
+];
+
 /// `doorstep-cloud serve` on SQLite in a temporary folder.
 #[derive(Debug)]
 pub struct CloudProcess {
@@ -79,11 +88,18 @@ impl CloudProcess {
 
     /// Starts the cloud on PostgreSQL at `database_url` (its signing key stays in `data_dir`).
     pub fn start_on_postgres(data_dir: &Path, database_url: &str) -> Result<Self> {
-        let mut cloud = Self::start_with(
-            data_dir,
-            "127.0.0.1:0",
-            &[("DOORSTEP_DATABASE_URL", database_url)],
-        )?;
+        Self::start_on_postgres_with(data_dir, database_url, &[])
+    }
+
+    /// [`CloudProcess::start_on_postgres`] with extra environment.
+    pub fn start_on_postgres_with(
+        data_dir: &Path,
+        database_url: &str,
+        env: &[(&str, &str)],
+    ) -> Result<Self> {
+        let mut env = env.to_vec();
+        env.push(("DOORSTEP_DATABASE_URL", database_url));
+        let mut cloud = Self::start_with(data_dir, "127.0.0.1:0", &env)?;
         cloud.database_url = Some(database_url.to_owned());
         Ok(cloud)
     }
@@ -93,7 +109,8 @@ impl CloudProcess {
         self.process.pid()
     }
 
-    fn start_with(data_dir: &Path, listen: &str, env: &[(&str, &str)]) -> Result<Self> {
+    /// Starts the cloud in `data_dir` on `listen` with extra environment (settings).
+    pub fn start_with(data_dir: &Path, listen: &str, env: &[(&str, &str)]) -> Result<Self> {
         let mut command = Command::new(binary("doorstep-cloud")?);
         command
             .env_remove("DATABASE_URL")
@@ -102,7 +119,9 @@ impl CloudProcess {
         command
             .args(["serve", "--listen", listen, "--data-dir"])
             .arg(data_dir)
-            .env("DOORSTEP_LOG", "warn");
+            .env("DOORSTEP_LOG", "warn")
+            // The tests' webhook receivers listen on loopback.
+            .env("DOORSTEP_WEBHOOKS_ALLOW_PRIVATE", "true");
         let (process, line) = spawn_with_first_line("doorstep-cloud", command)?;
         let url = line
             .strip_prefix("listening on ")
@@ -172,6 +191,7 @@ impl CloudProcess {
         }
         command
             .env("DOORSTEP_LOG", "warn")
+            .env("DOORSTEP_WEBHOOKS_ALLOW_PRIVATE", "true")
             .env_remove("DATABASE_URL")
             .env_remove("DOORSTEP_DATABASE_URL");
         if let Some(url) = &self.database_url {

@@ -24,7 +24,7 @@ use anyhow::Context;
 use clap::Parser;
 use doorstep_proto::SigningKey;
 use futures_util::StreamExt;
-use harness::system::{CloudProcess, binary};
+use harness::system::{CloudProcess, NO_RATE_LIMITS, binary};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -118,7 +118,8 @@ async fn run(
 
     // ---- the household side: fan-out, burst, the door, video, recordings ----
     progress("starting the cloud (SQLite) and connecting the households");
-    let mut cloud = CloudProcess::start(&dir.path().join("cloud"))?;
+    let mut cloud =
+        CloudProcess::start_with(&dir.path().join("cloud"), "127.0.0.1:0", NO_RATE_LIMITS)?;
     let carrier_key = cloud.add_carrier("BenchPost", None)?.api_key;
     let url = cloud.url.clone();
     let http = reqwest::Client::builder()
@@ -443,7 +444,11 @@ async fn postgres_access(
         None => anyhow::bail!("the PostgreSQL URL {admin_url:?} names no database"),
     };
     let result = async {
-        let mut cloud = CloudProcess::start_on_postgres(&dir.join("pg-cloud"), &database_url)?;
+        let mut cloud = CloudProcess::start_on_postgres_with(
+            &dir.join("pg-cloud"),
+            &database_url,
+            NO_RATE_LIMITS,
+        )?;
         let carrier_key = cloud.add_carrier("BenchPost", None)?.api_key;
         let run = access::measure(
             &cloud.url,
@@ -479,7 +484,8 @@ async fn scale_run(
             "this machine's open-file limit is {fd_limit} per process and may not be raised (that needs CAP_SYS_RESOURCE), so the run stopped at {connections} of {wanted}"
         )
     });
-    let mut cloud = CloudProcess::start(&dir.join("scale-cloud"))?;
+    let mut cloud =
+        CloudProcess::start_with(&dir.join("scale-cloud"), "127.0.0.1:0", NO_RATE_LIMITS)?;
     let carrier_key = cloud.add_carrier("BenchPost", None)?.api_key;
     let http = reqwest::Client::new();
     let home = create_household(&http, &cloud.url, 3_000_000).await?;

@@ -119,8 +119,10 @@ async fn sign_in_device(
     tag = "accounts")]
 pub async fn create(
     State(state): State<AppState>,
+    crate::ClientIp(ip): crate::ClientIp,
     ApiJson(request): ApiJson<CreateAccount>,
 ) -> ApiResult<(StatusCode, Json<SignedIn>)> {
+    state.limits.account(ip)?;
     let email = validate::email(&request.email)?;
     let auth_key = validate::bytes("auth_key", &request.auth_key, 32, 64)?;
     validate::bytes("kdf_salt", &request.kdf_salt, 16, 64)?;
@@ -136,7 +138,7 @@ pub async fn create(
     // Validate the device before the slow hash.
     validate::text("device.name", &request.device.name, 64)?;
     validate::public_key("device.public_key", &request.device.public_key)?;
-    let auth_hash = auth::hash_auth_key(&auth_key)?;
+    let auth_hash = auth::hash_auth_key(&auth_key).await?;
 
     let now = state.now().0;
     let household_id = uuid::Uuid::now_v7().to_string();
@@ -237,12 +239,79 @@ pub async fn kdf(
     }))
 }
 
+/// Backs off failed sign-ins without locking the owner out: failures are
+/// counted per e-mail from this address, per address over all e-mails, and per
+/// e-mail over all addresses — and the last is waived for a device that was
+/// signed in to this household before (its key is known), so a distributed
+/// guesser cannot lock the household's own computers out.
+async fn check_sign_in_failures(
+    state: &AppState,
+    email: &str,
+    ip: &str,
+    device_key: &str,
+    now: i64,
+) -> ApiResult<()> {
+    let since = now.saturating_sub(ms(state.settings.sign_in_window_secs));
+    let minutes = state.settings.sign_in_window_secs.div_ceil(60);
+    let count = |sql: &'static str, key: &str| {
+        sqlx::query_scalar::<_, i64>(sql)
+            .bind(key.to_owned())
+            .bind(since)
+            .fetch_one(&state.db.pool)
+    };
+    let here: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sign_in_failures WHERE email = $1 AND ip = $2 AND at > $3",
+    )
+    .bind(email)
+    .bind(ip)
+    .bind(since)
+    .fetch_one(&state.db.pool)
+    .await?;
+    let limited = |what: &str| {
+        tracing::warn!(email_hash = %auth::token_hash(email), what, "sign-in rate limited");
+        Err(ApiError::rate_limited(format!(
+            "too many failed sign-ins {what}; try again in {minutes} minutes"
+        )))
+    };
+    if here >= i64::from(state.settings.sign_in_max_failures) {
+        return limited("for this account from this address");
+    }
+    let from_address = count(
+        "SELECT COUNT(*) FROM sign_in_failures WHERE ip = $1 AND at > $2",
+        ip,
+    )
+    .await?;
+    if from_address >= i64::from(state.settings.sign_in_max_failures_per_address) {
+        return limited("from this address");
+    }
+    let for_account = count(
+        "SELECT COUNT(*) FROM sign_in_failures WHERE email = $1 AND at > $2",
+        email,
+    )
+    .await?;
+    if for_account >= i64::from(state.settings.sign_in_max_failures_per_account) {
+        let known: Option<String> = sqlx::query_scalar(
+            "SELECT d.id FROM devices d JOIN households h ON h.id = d.household_id \
+             WHERE h.email = $1 AND d.device_key = $2 LIMIT 1",
+        )
+        .bind(email)
+        .bind(device_key)
+        .fetch_optional(&state.db.pool)
+        .await?;
+        if known.is_none() {
+            return limited("for this account from new devices");
+        }
+    }
+    Ok(())
+}
+
 /// Signs a device in to the household's shared login.
 #[utoipa::path(post, path = "/v1/sessions", request_body = SignIn,
     responses((status = 200, body = SignedIn), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)),
     tag = "accounts")]
 pub async fn sign_in(
     State(state): State<AppState>,
+    crate::ClientIp(ip): crate::ClientIp,
     ApiJson(request): ApiJson<SignIn>,
 ) -> ApiResult<Json<SignedIn>> {
     let email = validate::email(&request.email)?;
@@ -251,20 +320,8 @@ pub async fn sign_in(
     validate::public_key("device.public_key", &request.device.public_key)?;
     let now = state.now().0;
 
-    let window_start = now - ms(state.settings.sign_in_window_secs);
-    let failures: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_failures WHERE email = $1 AND at > $2")
-            .bind(&email)
-            .bind(window_start)
-            .fetch_one(&state.db.pool)
-            .await?;
-    if failures >= i64::from(state.settings.sign_in_max_failures) {
-        tracing::warn!(email_hash = %auth::token_hash(&email), "sign-in rate limited");
-        return Err(ApiError::rate_limited(format!(
-            "too many failed sign-ins for this account; try again in {} minutes",
-            state.settings.sign_in_window_secs.div_ceil(60)
-        )));
-    }
+    let ip = ip.to_string();
+    check_sign_in_failures(&state, &email, &ip, &request.device.public_key, now).await?;
 
     let row = sqlx::query(
         "SELECT id, auth_hash, household_public_key, wrapped_household_key FROM households WHERE email = $1",
@@ -275,11 +332,11 @@ pub async fn sign_in(
     let verified = match &row {
         Some(row) => {
             let stored: String = row.try_get("auth_hash")?;
-            auth::verify_auth_key(&auth_key, &stored)
+            auth::verify_auth_key(&auth_key, &stored).await
         }
         None => {
             // Same work for unknown accounts, so timing does not tell them apart.
-            let _ = auth::hash_auth_key(&auth_key);
+            let _ = auth::hash_auth_key(&auth_key).await;
             false
         }
     };
@@ -303,9 +360,10 @@ pub async fn sign_in(
             crate::totp::SecondFactor::NotNeeded | crate::totp::SecondFactor::Valid
         );
     let Some(row) = row.filter(|_| accepted) else {
-        sqlx::query("INSERT INTO sign_in_failures (email, at) VALUES ($1, $2)")
+        sqlx::query("INSERT INTO sign_in_failures (email, at, ip) VALUES ($1, $2, $3)")
             .bind(&email)
             .bind(now)
+            .bind(&ip)
             .execute(&state.db.pool)
             .await?;
         let message = if verified {

@@ -35,21 +35,34 @@ pub fn token_hash(token: &str) -> String {
 }
 
 /// The slow server-side hash of the client's auth key.
-pub fn hash_auth_key(auth_key: &[u8]) -> Result<String, ApiError> {
-    let salt = SaltString::generate(&mut OsRng);
-    argon2::Argon2::default()
-        .hash_password(auth_key, &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| ApiError::internal(format!("argon2: {e}")))
+pub async fn hash_auth_key(auth_key: &[u8]) -> Result<String, ApiError> {
+    let auth_key = zeroize::Zeroizing::new(auth_key.to_vec());
+    // Argon2 takes tens of milliseconds of CPU: off the async workers, so that
+    // a burst of sign-ins does not stall every other request.
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        argon2::Argon2::default()
+            .hash_password(&auth_key, &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|e| ApiError::internal(format!("argon2: {e}")))
+    })
+    .await
+    .map_err(ApiError::internal)?
 }
 
-/// Whether `auth_key` matches `stored` (constant time inside argon2).
-pub fn verify_auth_key(auth_key: &[u8], stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|hash| {
-        argon2::Argon2::default()
-            .verify_password(auth_key, &hash)
-            .is_ok()
+/// Whether `auth_key` matches `stored` (constant time inside argon2), on a blocking thread.
+pub async fn verify_auth_key(auth_key: &[u8], stored: &str) -> bool {
+    let auth_key = zeroize::Zeroizing::new(auth_key.to_vec());
+    let stored = stored.to_owned();
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&stored).is_ok_and(|hash| {
+            argon2::Argon2::default()
+                .verify_password(&auth_key, &hash)
+                .is_ok()
+        })
     })
+    .await
+    .unwrap_or(false)
 }
 
 fn bearer<'a>(parts: &'a Parts, prefix: &str) -> Result<&'a str, ApiError> {

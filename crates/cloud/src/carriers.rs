@@ -26,16 +26,19 @@ pub async fn create(
     db: &Db,
     name: &str,
     webhook_url: Option<&str>,
+    allow_private_webhook: bool,
     now: i64,
 ) -> anyhow::Result<NewCarrier> {
     let name = name.trim();
     if name.is_empty() || name.len() > 64 {
         anyhow::bail!("carrier name must be 1 to 64 characters");
     }
-    if let Some(url) = webhook_url
-        && !(url.starts_with("http://") || url.starts_with("https://"))
-    {
-        anyhow::bail!("webhook URL must start with http:// or https://");
+    if let Some(url) = webhook_url {
+        crate::webhook_target::check_url_resolved(url, allow_private_webhook)
+            .await
+            .map_err(|reason| {
+                anyhow::anyhow!("{reason} (set webhooks_allow_private for an on-premises setup)")
+            })?;
     }
     let carrier = NewCarrier {
         id: uuid::Uuid::now_v7().to_string(),
@@ -204,10 +207,8 @@ fn backoff(attempts: i64) -> i64 {
 
 /// Sends due notices until `stopping` turns true.
 pub async fn run_outbox(state: crate::AppState) {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap_or_default();
+    let allow_private = state.settings.webhooks_allow_private;
+    let http = crate::webhook_target::client(allow_private);
     let mut stopping = state.stopping.clone();
     loop {
         if let Err(e) = send_due(&state, &http).await {
@@ -222,6 +223,7 @@ pub async fn run_outbox(state: crate::AppState) {
 
 async fn send_due(state: &crate::AppState, http: &reqwest::Client) -> Result<(), sqlx::Error> {
     let now = state.now().0;
+    let allow_private = state.settings.webhooks_allow_private;
     let due = sqlx::query(
         "SELECT o.id, o.idempotency_key, o.event, o.payload, o.attempts, c.webhook_url, c.webhook_secret \
          FROM webhook_outbox o JOIN carriers c ON c.id = o.carrier_id \
@@ -245,6 +247,12 @@ async fn send_due(state: &crate::AppState, http: &reqwest::Client) -> Result<(),
             .await?;
             continue;
         };
+        // Checked again at every send: the URL may predate the rule, or the
+        // settings may have changed since it was registered.
+        if let Err(reason) = crate::webhook_target::check_url(&url, allow_private) {
+            mark_failed(state, &id, attempts, &reason, i64::MAX).await?;
+            continue;
+        }
         let body: String = row.try_get("payload")?;
         let secret: String = row.try_get("webhook_secret")?;
         let key: String = row.try_get("idempotency_key")?;

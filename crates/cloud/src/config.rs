@@ -20,12 +20,29 @@ pub struct Settings {
     pub access_token_ttl_secs: u64,
     /// Lifetime of refresh tokens, seconds.
     pub refresh_token_ttl_secs: u64,
-    /// Failed sign-ins per e-mail address allowed in `sign_in_window_secs`.
+    /// Failed sign-ins per e-mail address *from one client address* allowed in
+    /// `sign_in_window_secs`: the attacker is stopped, the owner at home is not.
     pub sign_in_max_failures: u32,
+    /// Failed sign-ins per e-mail address from all addresses together; past it,
+    /// only a device that was signed in to this household before gets through.
+    pub sign_in_max_failures_per_account: u32,
+    /// Failed sign-ins from one client address, whatever the e-mail.
+    pub sign_in_max_failures_per_address: u32,
     /// The window for counting failed sign-ins, seconds.
     pub sign_in_window_secs: u64,
+    /// New accounts per client address per hour (0: no limit).
+    pub accounts_per_address_per_hour: u32,
+    /// Pairing attempts (redeeming a code) per client address per minute (0: no limit).
+    pub pairings_per_address_per_minute: u32,
+    /// Pairing codes a household may create per hour (0: no limit).
+    pub pairing_codes_per_household_per_hour: u32,
+    /// Courier and guest access requests per client address per minute (0: no limit).
+    pub access_requests_per_address_per_minute: u32,
     /// Minutes before the ETA at which "approaching" is announced, for new households.
     pub default_lead_time_minutes: u32,
+    /// Let carrier webhooks point at loopback and private addresses (a test, an
+    /// on-premises setup). Off, the cloud calls only public addresses.
+    pub webhooks_allow_private: bool,
     /// PEM certificate chain; with `tls_key`, serve HTTPS.
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for `tls_cert`.
@@ -41,8 +58,15 @@ impl Default for Settings {
             access_token_ttl_secs: 600,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             sign_in_max_failures: 5,
+            sign_in_max_failures_per_account: 50,
+            sign_in_max_failures_per_address: 20,
             sign_in_window_secs: 15 * 60,
+            accounts_per_address_per_hour: 20,
+            pairings_per_address_per_minute: 10,
+            pairing_codes_per_household_per_hour: 20,
+            access_requests_per_address_per_minute: 120,
             default_lead_time_minutes: 10,
+            webhooks_allow_private: false,
             tls_cert: None,
             tls_key: None,
         }
@@ -65,8 +89,15 @@ const KNOWN_KEYS: &[&str] = &[
     "access_token_ttl_secs",
     "refresh_token_ttl_secs",
     "sign_in_max_failures",
+    "sign_in_max_failures_per_account",
+    "sign_in_max_failures_per_address",
     "sign_in_window_secs",
+    "accounts_per_address_per_hour",
+    "pairings_per_address_per_minute",
+    "pairing_codes_per_household_per_hour",
+    "access_requests_per_address_per_minute",
     "default_lead_time_minutes",
+    "webhooks_allow_private",
     "tls_cert",
     "tls_key",
 ];

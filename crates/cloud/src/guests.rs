@@ -224,9 +224,11 @@ fn refused(message: impl Into<String>) -> ApiError {
     responses((status = 200, body = crate::access::AccessGranted), (status = 403, body = crate::error::ErrorBody)), tag = "guests")]
 pub async fn request_access(
     State(state): State<AppState>,
+    crate::ClientIp(ip): crate::ClientIp,
     Path(id): Path<String>,
     ApiJson(request): ApiJson<AccessRequest>,
 ) -> ApiResult<Json<crate::access::AccessGranted>> {
+    state.limits.access_request(ip)?;
     let challenge_env = Signed::<LockChallenge>::from_base64(&request.challenge)
         .map_err(|e| ApiError::invalid(format!("field `challenge`: {e}")))?;
     let response_env = Signed::<CourierResponse>::from_base64(&request.response)

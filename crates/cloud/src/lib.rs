@@ -17,16 +17,19 @@ pub mod events;
 pub mod guests;
 pub mod household;
 mod json;
+pub mod limits;
 pub mod lock_channel;
 pub mod locks;
 mod ops;
 mod serve;
+pub use serve::ClientIp;
 pub mod stream;
 pub mod timers;
 pub mod tls;
 pub mod totp;
 mod validate;
 pub mod video;
+pub mod webhook_target;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -63,6 +66,8 @@ pub struct Inner {
     pub decoy_secret: [u8; 32],
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// Rate limits kept in memory.
+    pub limits: limits::Limits,
     /// Live video relay and the recordings store.
     pub video: video::Video,
     /// Turns true when the server stops; long-lived streams end on it.
@@ -243,6 +248,7 @@ pub async fn start_with_clock(
                 store: Arc::new(video::FolderStore::new(recordings_dir)?),
             },
             stopping,
+            limits: limits::Limits::new(&settings),
             db,
             hub: events::EventHub::default(),
             settings,
@@ -253,6 +259,19 @@ pub async fn start_with_clock(
     };
     supervise("webhook outbox", state.clone(), carriers::run_outbox);
     supervise("delivery timers", state.clone(), timers::run);
+    supervise(
+        "rate limit sweeper",
+        state.clone(),
+        |state: AppState| async move {
+            let mut stopping = state.stopping.clone();
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(std::time::Duration::from_secs(60)) => state.limits.forget_idle(),
+                    _ = stopping.changed() => return,
+                }
+            }
+        },
+    );
     let app = router(state.clone());
     let addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();

@@ -30,6 +30,7 @@ pub async fn new_pairing_code(
     session: DeviceSession,
     ApiJson(request): ApiJson<NewPairingCode>,
 ) -> ApiResult<(StatusCode, Json<PairingCode>)> {
+    state.limits.pairing_code(&session.household_id)?;
     let name = validate::text("name", &request.name, 64)?;
     // Unambiguous letters and digits; 10 of 32 symbols is 50 bits.
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -106,8 +107,10 @@ pub struct Paired {
 #[utoipa::path(post, path = "/v1/locks/pair", request_body = Pair, responses((status = 201, body = Paired), (status = 404, body = crate::error::ErrorBody)), tag = "locks")]
 pub async fn pair(
     State(state): State<AppState>,
+    crate::ClientIp(ip): crate::ClientIp,
     ApiJson(request): ApiJson<Pair>,
 ) -> ApiResult<(StatusCode, Json<Paired>)> {
+    state.limits.pairing(ip)?;
     let lock_key = validate::public_key("lock_key", &request.lock_key)?;
     let camera_key = validate::public_key("camera_key", &request.camera_key)?;
     let code = request.code.trim().to_uppercase();

@@ -181,11 +181,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config,
         } => {
             let (public, private) = carrier_key(public_key.as_deref())?;
+            let allow_private =
+                doorstep_cloud::Settings::load(config.as_deref())?.webhooks_allow_private;
             let db = open_db(config.as_deref(), data_dir).await?;
             let carrier = doorstep_cloud::carriers::create(
                 &db,
                 &name,
                 webhook.as_deref(),
+                allow_private,
                 doorstep_proto::Timestamp::now().0,
             )
             .await?;

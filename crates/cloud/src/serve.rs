@@ -17,17 +17,46 @@ use hyper_util::service::TowerToHyperService;
 pub trait Prepare {
     /// Turns Nagle's algorithm off.
     fn prepare(&self);
+    /// The client's address, for rate limits.
+    fn peer_ip(&self) -> Option<std::net::IpAddr>;
 }
 
 impl Prepare for tokio::net::TcpStream {
     fn prepare(&self) {
         let _ = self.set_nodelay(true);
     }
+    fn peer_ip(&self) -> Option<std::net::IpAddr> {
+        self.peer_addr().ok().map(|a| a.ip())
+    }
 }
 
 impl Prepare for tokio_rustls::server::TlsStream<tokio::net::TcpStream> {
     fn prepare(&self) {
         let _ = self.get_ref().0.set_nodelay(true);
+    }
+    fn peer_ip(&self) -> Option<std::net::IpAddr> {
+        self.get_ref().0.peer_addr().ok().map(|a| a.ip())
+    }
+}
+
+/// The address the request came from (the TCP peer), set on every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<ClientIp>()
+            .copied()
+            .unwrap_or(ClientIp(std::net::IpAddr::V4(
+                std::net::Ipv4Addr::UNSPECIFIED,
+            ))))
     }
 }
 
@@ -50,8 +79,18 @@ where
             () = &mut shutdown => break,
         };
         io.prepare();
+        let peer = io.peer_ip();
+        let service = tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                if let Some(ip) = peer {
+                    request.extensions_mut().insert(ClientIp(ip));
+                }
+                request
+            },
+        );
         let connection = http
-            .serve_connection(TokioIo::new(io), TowerToHyperService::new(app.clone()))
+            .serve_connection(TokioIo::new(io), TowerToHyperService::new(service))
             .with_upgrades();
         let mut stopping = stopped.clone();
         tokio::spawn(async move {

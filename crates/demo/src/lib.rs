@@ -208,6 +208,7 @@ impl DemoHome {
                     &cloud.state.db,
                     DEMO_CARRIER,
                     None,
+                    false,
                     Timestamp::now().0,
                 )
                 .await?;

@@ -1,8 +1,11 @@
 //! One login shared by several desktops: each device its own session; sign-out
 //! of one leaves the others; rotating refresh tokens; brute force is stopped.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use doorstep_proto::Clock;
-use serde_json::json;
+use doorstep_proto::SigningKey;
+use serde_json::{Value, json};
 
 use crate::on_both_databases;
 use crate::support::*;
@@ -212,6 +215,111 @@ on_both_databases! {
         let (status, body) = cloud.post("/v1/sessions", None, with_code).await;
         assert_eq!(status, 401, "{body}");
         assert!(body["message"].as_str().unwrap().contains("authenticator"), "{body}");
+        cloud.finish().await;
+    }
+}
+
+/// A client that connects from another loopback address (all of 127/8 is local).
+fn client_from(last_octet: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, last_octet]))
+        .build()
+        .unwrap()
+}
+
+async fn sign_in_from(cloud: &TestCloud, client: &reqwest::Client, body: &Value) -> (u16, Value) {
+    let response = client
+        .post(cloud.url("/v1/sessions"))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+on_both_databases! {
+    async fn an_attacker_who_knows_the_email_locks_out_only_itself(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let household = Household::new("target@example.org");
+        let create = household.create_body("Kitchen laptop");
+        let kitchen_device = create["device"].clone();
+        let (status, created) = cloud.post("/v1/accounts", None, create).await;
+        assert_eq!(status, 201, "{created}");
+        let mut wrong = household.sign_in_body("Attacker");
+        wrong["auth_key"] = json!(URL_SAFE_NO_PAD.encode([8u8; 32]));
+
+        // One address guessing: it is stopped after 5 tries; the owner elsewhere is not.
+        let attacker = client_from(2);
+        for _ in 0..5 {
+            assert_eq!(sign_in_from(&cloud, &attacker, &wrong).await.0, 401);
+        }
+        let (status, body) = sign_in_from(&cloud, &attacker, &household.sign_in_body("Attacker")).await;
+        assert_eq!(status, 429, "{body}");
+        let owner = client_from(1);
+        let (status, body) = sign_in_from(&cloud, &owner, &household.sign_in_body("Phone")).await;
+        assert_eq!(status, 200, "the owner was locked out: {body}");
+
+        // Many addresses guessing: past the account-wide limit, a new device waits,
+        // a device that was signed in before still gets through.
+        for octet in 10..20 {
+            let client = client_from(octet);
+            for _ in 0..5 {
+                sign_in_from(&cloud, &client, &wrong).await;
+            }
+        }
+        let (status, body) = sign_in_from(&cloud, &client_from(30), &household.sign_in_body("New tablet")).await;
+        assert_eq!(status, 429, "{body}");
+        let mut known = household.sign_in_body("Kitchen laptop");
+        known["device"] = kitchen_device;
+        let (status, body) = sign_in_from(&cloud, &client_from(31), &known).await;
+        assert_eq!(status, 200, "a known device is let through: {body}");
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn accounts_and_pairing_attempts_are_limited_per_address(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let flood = client_from(40);
+        let mut created = 0;
+        let mut limited = None;
+        for n in 0..25 {
+            let body = Household::new(&format!("flood{n}@example.org")).create_body("Bot");
+            let response = flood.post(cloud.url("/v1/accounts")).json(&body).send().await.unwrap();
+            match response.status().as_u16() {
+                201 => created += 1,
+                429 => {
+                    limited = Some(response.json::<Value>().await.unwrap());
+                    break;
+                }
+                other => panic!("account creation answered {other}"),
+            }
+        }
+        assert_eq!(created, 20, "20 accounts an hour from one address");
+        let limited = limited.expect("the 21st is refused");
+        assert_eq!(limited["code"], "rate_limited", "{limited}");
+        // Another address is not affected.
+        let (status, _) = cloud.post("/v1/accounts", None, Household::new("calm@example.org").create_body("Laptop")).await;
+        assert_eq!(status, 201);
+
+        let guesser = client_from(41);
+        let mut statuses = Vec::new();
+        for _ in 0..12 {
+            let response = guesser
+                .post(cloud.url("/v1/locks/pair"))
+                .json(&json!({
+                    "code": "WRONGCODE-AAAA",
+                    "lock_key": SigningKey::generate().public_key().to_base64(),
+                    "camera_key": SigningKey::generate().public_key().to_base64(),
+                }))
+                .send()
+                .await
+                .unwrap();
+            statuses.push(response.status().as_u16());
+        }
+        assert!(!statuses[..10].contains(&429), "{statuses:?}");
+        assert_eq!(statuses[10..], [429, 429], "{statuses:?}");
         cloud.finish().await;
     }
 }

@@ -135,6 +135,7 @@ impl Scene {
             &cloud.state().db,
             &carrier_name,
             Some(&webhook.url),
+            true,
             Timestamp::now().0,
         )
         .await
@@ -568,6 +569,67 @@ on_both_databases! {
         assert!(approached.contains(&soon["id"].as_str().unwrap().to_owned()), "{approached:?}");
         let (status, _) = cloud.get("/healthz", "").await;
         assert_eq!(status, 200);
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn webhooks_reach_only_public_addresses_and_never_follow_a_redirect(backend: Backend) {
+        // A cloud as deployed: webhooks only to public addresses.
+        let Some(cloud) = TestCloud::start_with(backend, |s| s.webhooks_allow_private = false, false).await else { return };
+        for inside in [
+            "http://169.254.169.254/latest/meta-data/",
+            "http://localhost:9000/hook",
+            "http://[::1]:9000/hook",
+            "http://10.0.0.7/hook",
+            "http://192.168.1.20/hook",
+        ] {
+            let refused = doorstep_cloud::carriers::create(&cloud.state().db, "Inside", Some(inside), false, Timestamp::now().0).await;
+            let message = refused.expect_err(inside).to_string();
+            assert!(message.contains("not a public address"), "{inside}: {message}");
+        }
+        // A URL stored before the rule (or under other settings) is not called either.
+        let scene = Scene::new(&cloud, "ssrf@example.org", 0).await;
+        let delivery = scene.announce(&cloud, "JJD0051").await;
+        let path = format!("/v1/deliveries/{}/reroute", delivery["id"].as_str().unwrap());
+        let (status, body) = cloud.post(&path, Some(&scene.kitchen.access), json!({ "address_id": scene.address_id })).await;
+        assert_eq!(status, 200, "{body}");
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert!(scene.webhook.received.lock().unwrap().is_empty(), "the cloud called a loopback webhook");
+        let error: Option<String> = sqlx::query_scalar("SELECT last_error FROM webhook_outbox")
+            .fetch_one(&cloud.state().db.pool)
+            .await
+            .unwrap();
+        assert!(error.unwrap_or_default().contains("not a public address"));
+        cloud.finish().await;
+
+        // Allowed to reach loopback (a test setup), a redirect is still not followed.
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let target = WebhookReceiver::start(0).await;
+        let location = target.url.clone();
+        let redirecting = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move || {
+                let location = location.clone();
+                async move { (axum::http::StatusCode::TEMPORARY_REDIRECT, [("location", location)]) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let redirect_url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, redirecting).await.unwrap() });
+        let scene = Scene::new(&cloud, "redirect@example.org", 0).await;
+        sqlx::query("UPDATE carriers SET webhook_url = $1 WHERE name = $2")
+            .bind(&redirect_url)
+            .bind(&scene.carrier_name)
+            .execute(&cloud.state().db.pool)
+            .await
+            .unwrap();
+        let delivery = scene.announce(&cloud, "JJD0052").await;
+        let path = format!("/v1/deliveries/{}/reroute", delivery["id"].as_str().unwrap());
+        let (status, body) = cloud.post(&path, Some(&scene.kitchen.access), json!({ "address_id": scene.address_id })).await;
+        assert_eq!(status, 200, "{body}");
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert!(target.received.lock().unwrap().is_empty(), "the cloud followed a redirect");
         cloud.finish().await;
     }
 }

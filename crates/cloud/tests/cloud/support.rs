@@ -79,6 +79,8 @@ impl TestCloud {
             database_url: postgres_db
                 .as_ref()
                 .map(|name| format!("postgres://postgres@127.0.0.1:5432/{name}")),
+            // The tests' webhook receivers listen on loopback.
+            webhooks_allow_private: true,
             ..Settings::default()
         };
         adjust(&mut settings);
