@@ -96,17 +96,26 @@ pub async fn heartbeat(
     if beat.lock.as_str() != lock.lock_id {
         return Err(ApiError::invalid("field `heartbeat`: for another lock"));
     }
-    // A stamp from the future would shadow every honest one after it.
-    if beat.captured_at > state.now().plus(doorstep_proto::CLOCK_SKEW) {
+    // One skew rule: a stamp more than CLOCK_SKEW from the cloud's clock, in
+    // either direction, is refused, and the household hears that the clock is off.
+    if !within_skew(beat.captured_at, state.now()) {
+        clock_off_alarm(
+            &state,
+            &lock.household_id,
+            &lock.lock_id,
+            "its camera's heartbeats are stamped more than 30 s from the cloud's time",
+        )
+        .await?;
         return Err(ApiError::invalid(
-            "field `heartbeat`: captured in the future by the cloud's clock; the lock's clock is off",
+            "field `heartbeat`: its time is more than 30 s from the cloud's clock; the lock's clock is off",
         ));
     }
+    // The newest to arrive counts (not the largest stamp: after the lock's
+    // clock stepped back, a larger old stamp would shadow every honest beat).
     sqlx::query(
         "INSERT INTO lock_status (lock_id, heartbeat, recording, captured_at, received_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (lock_id) DO UPDATE SET heartbeat = excluded.heartbeat, recording = excluded.recording, \
-         captured_at = excluded.captured_at, received_at = excluded.received_at \
-         WHERE lock_status.captured_at <= excluded.captured_at",
+         captured_at = excluded.captured_at, received_at = excluded.received_at",
     )
     .bind(&lock.lock_id)
     .bind(signed.to_base64())
@@ -239,14 +248,17 @@ pub async fn request_access(
         .map_err(ApiError::internal)?;
     let camera_key = PublicKey::from_base64(&lock.try_get::<String, _>("camera_key")?)
         .map_err(ApiError::internal)?;
-    check_answer(
+    answer_or_alarm(
+        &state,
+        &household_id,
         &challenge_env,
         &lock_key,
         &response,
         &lock_id,
         &GrantSubject::Delivery(id.as_str().into()),
         now,
-    )?;
+    )
+    .await?;
 
     // The arrival is written with the grant, in one transaction, when entry is given;
     // on every refusal below it is written first, so the household still hears of it.
@@ -268,7 +280,10 @@ pub async fn request_access(
     }
     // No live camera, no entry (SPEC §3.5).
     let camera_ok = recording_heartbeat(
-        beat.and_then(|row| row.try_get::<String, _>("heartbeat").ok()),
+        beat.as_ref()
+            .and_then(|row| row.try_get::<String, _>("heartbeat").ok()),
+        beat.as_ref()
+            .and_then(|row| row.try_get::<i64, _>("received_at").ok()),
         &camera_key,
         now,
     );
@@ -393,6 +408,43 @@ pub async fn request_access(
     ))
 }
 
+/// [`check_answer`], telling the household when the lock's clock is the reason.
+#[allow(clippy::too_many_arguments, reason = "the parts of one check, named")]
+pub async fn answer_or_alarm(
+    state: &AppState,
+    household_id: &str,
+    challenge: &Signed<LockChallenge>,
+    lock_key: &PublicKey,
+    response: &CourierResponse,
+    lock_id: &str,
+    subject: &GrantSubject,
+    now: doorstep_proto::Timestamp,
+) -> ApiResult<()> {
+    match check_answer(challenge, lock_key, response, lock_id, subject, now) {
+        Err(AnswerRefused::ClockOff(error)) => {
+            clock_off_alarm(
+                state,
+                household_id,
+                lock_id,
+                "its challenges are stamped more than 30 s from the cloud's time",
+            )
+            .await?;
+            Err(error)
+        }
+        Err(AnswerRefused::Invalid(error)) => Err(error),
+        Ok(()) => Ok(()),
+    }
+}
+
+/// Why an answer to a challenge is refused.
+#[derive(Debug)]
+pub enum AnswerRefused {
+    /// The challenge's stamp disagrees with the cloud's clock: the lock's clock is off.
+    ClockOff(ApiError),
+    /// Anything else.
+    Invalid(ApiError),
+}
+
 /// Checks that `response` answers the lock's fresh, lock-signed challenge at
 /// `lock_id`, for `subject`. The errors name the field at fault.
 pub fn check_answer(
@@ -402,28 +454,38 @@ pub fn check_answer(
     lock_id: &str,
     subject: &GrantSubject,
     now: doorstep_proto::Timestamp,
-) -> ApiResult<()> {
-    let challenge = challenge
-        .verify(lock_key)
-        .ok_or_else(|| ApiError::invalid("field `challenge`: not signed by that lock"))?;
+) -> Result<(), AnswerRefused> {
+    use AnswerRefused::{ClockOff, Invalid};
+    let challenge = challenge.verify(lock_key).ok_or_else(|| {
+        Invalid(ApiError::invalid(
+            "field `challenge`: not signed by that lock",
+        ))
+    })?;
     if challenge.lock.as_str() != lock_id
         || response.lock.as_str() != lock_id
         || response.nonce != challenge.nonce
         || response.subject != *subject
     {
-        return Err(ApiError::invalid(
+        return Err(Invalid(ApiError::invalid(
             "field `response`: does not answer this lock's challenge for this entry",
-        ));
+        )));
     }
     if challenge.issued_at > now.plus(doorstep_proto::CLOCK_SKEW) {
-        return Err(ApiError::invalid(
+        return Err(ClockOff(ApiError::invalid(
             "field `challenge`: issued in the future by the cloud's clock; the lock's clock is off",
-        ));
+        )));
     }
-    if now > challenge.issued_at.plus(CHALLENGE_MAX_AGE) {
-        return Err(ApiError::invalid(
-            "field `challenge`: too old; ask the lock for a new one",
-        ));
+    // The lock measures the challenge's age itself (monotonic); here the stamp
+    // gets the same skew as every other.
+    if now
+        > challenge
+            .issued_at
+            .plus(CHALLENGE_MAX_AGE)
+            .plus(doorstep_proto::CLOCK_SKEW)
+    {
+        return Err(ClockOff(ApiError::invalid(
+            "field `challenge`: too old by the cloud's clock; ask the lock for a new one (if it is new, the lock's clock is off)",
+        )));
     }
     Ok(())
 }
@@ -431,13 +493,59 @@ pub fn check_answer(
 /// Whether `heartbeat` (the stored envelope) is the camera's signed, fresh "recording".
 pub fn recording_heartbeat(
     heartbeat: Option<String>,
+    received_at: Option<i64>,
     camera_key: &PublicKey,
     now: doorstep_proto::Timestamp,
 ) -> bool {
-    heartbeat
-        .and_then(|text| Signed::<CameraHeartbeat>::from_base64(&text).ok())
-        .and_then(|signed| signed.verify(camera_key))
-        .is_some_and(|b| b.recording && now <= b.captured_at.plus(CAMERA_HEARTBEAT_MAX_AGE))
+    // Freshness by the cloud's own clock (when it arrived); the lock's stamp
+    // only has to agree within the one skew every check allows.
+    let arrived_recently = received_at.is_some_and(|at| {
+        now.0.saturating_sub(at)
+            <= i64::try_from(CAMERA_HEARTBEAT_MAX_AGE.as_millis()).unwrap_or(i64::MAX)
+    });
+    arrived_recently
+        && heartbeat
+            .and_then(|text| Signed::<CameraHeartbeat>::from_base64(&text).ok())
+            .and_then(|signed| signed.verify(camera_key))
+            .is_some_and(|b| b.recording && within_skew(b.captured_at, now))
+}
+
+/// The one rule for a stamp from a lock or a courier: it agrees with the
+/// cloud's clock within `CLOCK_SKEW`, in either direction.
+pub fn within_skew(stamp: doorstep_proto::Timestamp, now: doorstep_proto::Timestamp) -> bool {
+    stamp <= now.plus(doorstep_proto::CLOCK_SKEW) && now <= stamp.plus(doorstep_proto::CLOCK_SKEW)
+}
+
+/// Tells the household, at most every ten minutes per lock, that the lock's
+/// clock disagrees with the cloud's (its heartbeats or challenges are refused).
+pub async fn clock_off_alarm(
+    state: &AppState,
+    household_id: &str,
+    lock_id: &str,
+    detail: &str,
+) -> ApiResult<()> {
+    if !state.limits.clock_alarm(lock_id) {
+        return Ok(());
+    }
+    let now = state.now().0;
+    let mut tx = state.db.pool.begin().await?;
+    let event = events::append(
+        &mut tx,
+        household_id,
+        "lock.clock_off",
+        serde_json::json!({ "lock_id": lock_id, "detail": detail }),
+        None,
+        now,
+    )
+    .await?;
+    state.db.commit(tx).await?;
+    state.hub.publish([event]);
+    tracing::warn!(
+        lock_id,
+        detail,
+        "the lock's clock disagrees with the cloud's"
+    );
+    Ok(())
 }
 
 /// A guest's door opening or closing moves the guest's current visit along and

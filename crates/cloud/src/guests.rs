@@ -271,14 +271,17 @@ pub async fn request_access(
         .map_err(ApiError::internal)?;
     let camera_key = PublicKey::from_base64(&lock.try_get::<String, _>("camera_key")?)
         .map_err(ApiError::internal)?;
-    crate::access::check_answer(
+    crate::access::answer_or_alarm(
+        &state,
+        &household_id,
         &challenge_env,
         &lock_key,
         &response,
         &lock_id,
         &GrantSubject::Guest(id.as_str().into()),
         now,
-    )?;
+    )
+    .await?;
     let Some(window) = invitation.schedule.window_at(now) else {
         log_visit_refused(
             &state,
@@ -292,12 +295,18 @@ pub async fn request_access(
             "outside your hours: the door opens only in the windows the household set",
         ));
     };
-    let heartbeat: Option<String> =
-        sqlx::query_scalar("SELECT heartbeat FROM lock_status WHERE lock_id = $1")
-            .bind(&lock_id)
-            .fetch_optional(&state.db.pool)
-            .await?;
-    let camera_ok = crate::access::recording_heartbeat(heartbeat, &camera_key, now);
+    let beat = sqlx::query("SELECT heartbeat, received_at FROM lock_status WHERE lock_id = $1")
+        .bind(&lock_id)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    let camera_ok = crate::access::recording_heartbeat(
+        beat.as_ref()
+            .and_then(|row| row.try_get::<String, _>("heartbeat").ok()),
+        beat.as_ref()
+            .and_then(|row| row.try_get::<i64, _>("received_at").ok()),
+        &camera_key,
+        now,
+    );
     if !camera_ok {
         log_visit_refused(
             &state,

@@ -58,6 +58,7 @@ pub struct Limits {
     pairings: Limit<IpAddr>,
     pairing_codes: Limit<String>,
     access_requests: Limit<IpAddr>,
+    clock_alarms: Limit<String>,
 }
 
 impl Limits {
@@ -86,6 +87,7 @@ impl Limits {
                 MINUTE,
                 "access requests from this address",
             ),
+            clock_alarms: Limit::new(1, Duration::from_secs(600), "clock alarms"),
         }
     }
 
@@ -109,6 +111,11 @@ impl Limits {
         self.access_requests.check(&ip)
     }
 
+    /// Whether the household may be told again that `lock_id`'s clock is off.
+    pub fn clock_alarm(&self, lock_id: &str) -> bool {
+        self.clock_alarms.check(&lock_id.to_owned()).is_ok()
+    }
+
     /// Drops the state of keys that are back at their full allowance, so the
     /// maps do not grow with every address ever seen.
     pub fn forget_idle(&self) {
@@ -116,5 +123,6 @@ impl Limits {
         self.pairings.forget_idle();
         self.pairing_codes.forget_idle();
         self.access_requests.forget_idle();
+        self.clock_alarms.forget_idle();
     }
 }

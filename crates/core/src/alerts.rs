@@ -179,6 +179,10 @@ fn german(english: &str) -> Option<&'static str> {
             "Es hat sie ignoriert und bleibt, wie es war. Bitte auf ein Update prüfen."
         }
         "Door NOT locked" => "Tür NICHT verschlossen",
+        "The lock's clock is off" => "Die Uhr des Schlosses geht falsch",
+        "It disagrees with the cloud by more than 30 seconds, so the door stays shut for everyone. Check the lock's network and time." => {
+            "Sie weicht um mehr als 30 Sekunden von der Cloud ab, daher bleibt die Tür für alle zu. Bitte Netz und Uhrzeit des Schlosses prüfen."
+        }
         "The lock's motor jammed: the door may NOT be locked. Check it now." => {
             "Der Motor des Schlosses klemmt: Die Tür ist womöglich NICHT verschlossen. Bitte sofort prüfen."
         }
@@ -396,6 +400,11 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
             l,
             "Door left open",
             "The door has been open too long after a visit.",
+        )),
+        "lock.clock_off" => Some(alarm(
+            l,
+            "The lock's clock is off",
+            "It disagrees with the cloud by more than 30 seconds, so the door stays shut for everyone. Check the lock's network and time.",
         )),
         "lock.relock_unconfirmed" => Some(alarm(
             l,

@@ -125,6 +125,8 @@ impl DemoHome {
         let port = listener.local_addr()?.port();
         let settings = doorstep_cloud::Settings {
             data_dir: dir.join("cloud"),
+            // The demo carrier's webhook runs on this machine, on loopback.
+            webhooks_allow_private: true,
             ..doorstep_cloud::Settings::default()
         };
         let cloud = doorstep_cloud::start(listener, settings).await?;

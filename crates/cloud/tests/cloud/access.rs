@@ -44,12 +44,16 @@ impl<'a> Door<'a> {
     }
 
     fn heartbeat(&self, recording: bool) -> Signed<CameraHeartbeat> {
+        self.heartbeat_at(recording, Timestamp::now())
+    }
+
+    fn heartbeat_at(&self, recording: bool, captured_at: Timestamp) -> Signed<CameraHeartbeat> {
         Signed::sign(
             &CameraHeartbeat {
                 lock: LockId(self.scene.lock_id.clone()),
                 recording,
                 frame_seq: 1,
-                captured_at: Timestamp::now(),
+                captured_at,
             },
             &self.scene.camera_key,
         )
@@ -412,6 +416,52 @@ on_both_databases! {
         assert_eq!(grant.challenge, door.challenge.nonce);
         let (_, delivery) = cloud.get(&format!("/v1/deliveries/{id}"), &scene.kitchen.access).await;
         assert_eq!(delivery["lock_id"].as_str(), Some(scene.lock_id.as_str()), "a policy delivery is routed to its lock");
+        cloud.finish().await;
+    }
+}
+
+on_both_databases! {
+    async fn one_skew_rule_a_slow_lock_still_works_and_a_far_off_one_is_told(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "skew@example.org", 0).await;
+        let (_, page) = cloud.get("/v1/events", &scene.kitchen.access).await;
+        let mut stream = EventStream::connect(&cloud, &scene.kitchen.access, page["last_seq"].as_i64()).await;
+        let door = Door::new(&scene);
+        let post_beat = |captured_at: Timestamp| {
+            let body = json!({ "heartbeat": door.heartbeat_at(true, captured_at).to_base64() });
+            cloud.post("/v1/lock/heartbeats", Some(&scene.lock_token), body)
+        };
+        // 20 s slow: inside the one 30 s skew, so the camera counts as recording.
+        let slow = Timestamp::now().minus(std::time::Duration::from_secs(20));
+        assert_eq!(post_beat(slow).await.0, 204);
+        let delivery = approved_delivery(&cloud, &scene, "JJD1201").await;
+        let id = delivery["id"].as_str().unwrap();
+        let (status, body) = cloud
+            .post(&format!("/v1/courier/deliveries/{id}/access"), None, json!({ "challenge": door.signed_challenge(), "response": door.response(id, &scene.courier).to_base64() }))
+            .await;
+        assert_eq!(status, 200, "a lock 20 s slow was refused: {body}");
+        // After the clock stepped back, the newest heartbeat counts, not the largest stamp.
+        assert_eq!(post_beat(Timestamp::now().plus(std::time::Duration::from_secs(25))).await.0, 204);
+        assert_eq!(post_beat(Timestamp::now().minus(std::time::Duration::from_secs(25))).await.0, 204);
+        let (_, locks) = cloud.get("/v1/locks", &scene.kitchen.access).await;
+        let stamped = sqlx::query_scalar::<_, i64>("SELECT captured_at FROM lock_status")
+            .fetch_one(&cloud.state().db.pool)
+            .await
+            .unwrap();
+        assert!(stamped < Timestamp::now().0, "the older stamp, received last, is kept: {locks}");
+        // 40 s off in either direction: refused, and the household told once.
+        for off in [Timestamp::now().minus(std::time::Duration::from_secs(40)), Timestamp::now().plus(std::time::Duration::from_secs(40))] {
+            let (status, body) = post_beat(off).await;
+            assert_eq!(status, 400, "{body}");
+            assert!(body["message"].as_str().unwrap().contains("clock is off"), "{body}");
+        }
+        let mut told = 0;
+        while let Ok((_, kind, _)) = tokio::time::timeout(std::time::Duration::from_millis(500), stream.next()).await {
+            if kind == "lock.clock_off" {
+                told += 1;
+            }
+        }
+        assert_eq!(told, 1, "one alarm, not one per heartbeat");
         cloud.finish().await;
     }
 }
