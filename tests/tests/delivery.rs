@@ -2128,3 +2128,104 @@ async fn a_journal_cut_back_in_time_reuses_no_seq_and_a_used_approval_stays_shut
     // The cloud saw no seq twice with different lines.
     assert!(world.events_of("lock.journal_conflict").await.is_empty());
 }
+
+#[tokio::test]
+async fn signing_out_ends_the_devices_live_view_at_once() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let world = World::start().await;
+    let id = world.approved_delivery("JJD-SIGNOUT").await;
+    assert_eq!(world.courier_enters(&id).await.0, 200);
+    world.lock_post("/door/open", json!({})).await;
+    let url = format!(
+        "{}/v1/locks/{}/live",
+        world.cloud.url.replacen("http", "ws", 1),
+        world.lock_id
+    );
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", world.access).parse().unwrap(),
+    );
+    let (mut live, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(5), live.next())
+        .await
+        .expect("a live frame");
+    assert!(matches!(first, Some(Ok(_))), "{first:?}");
+
+    let (status, body) = world
+        .cloud(
+            reqwest::Method::DELETE,
+            "/v1/sessions/current",
+            Some(&world.access),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let ended = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            match live.next().await {
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame))) => return frame,
+                None | Some(Err(_)) => return None,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await
+    .expect("the live view kept streaming after sign-out");
+    if let Some(frame) = ended {
+        assert_eq!(u16::from(frame.code), 4001, "{frame:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_frozen_picture_is_never_handed_to_a_new_viewer_as_current() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let world = World::start().await;
+    let id = world.approved_delivery("JJD-FROZEN").await;
+    assert_eq!(world.courier_enters(&id).await.0, 200);
+    world.lock_post("/door/open", json!({})).await;
+    let open_live = || async {
+        let url = format!(
+            "{}/v1/locks/{}/live",
+            world.cloud.url.replacen("http", "ws", 1),
+            world.lock_id
+        );
+        let mut request = url.into_client_request().unwrap();
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {}", world.access).parse().unwrap(),
+        );
+        tokio_tungstenite::connect_async(request).await.unwrap().0
+    };
+    let mut live = open_live().await;
+    let frame = tokio::time::timeout(Duration::from_secs(5), live.next()).await;
+    assert!(
+        matches!(frame, Ok(Some(Ok(_)))),
+        "frames while the camera runs"
+    );
+    drop(live);
+
+    // The camera goes dark: its last frame ages in the relay's cache.
+    world.lock_post("/camera/unplug", json!({})).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut late = open_live().await;
+    let handed = tokio::time::timeout(Duration::from_millis(1500), async {
+        loop {
+            match late.next().await {
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Binary(_))) => return true,
+                None | Some(Err(_)) => return false,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await
+    .unwrap_or(false);
+    assert!(
+        !handed,
+        "a 2 s old frame was handed out as the current picture"
+    );
+}

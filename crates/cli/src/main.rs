@@ -660,11 +660,15 @@ async fn snapshot(
 ) -> Result<doorstep_core::video::Frame, CoreError> {
     let mut view = LiveView::open(client, lock).await?;
     let deadline = tokio::time::Instant::now() + timeout;
+    // The first frame may be the relay's cached newest; "the current picture"
+    // is one that arrived while we were watching, so the first is skipped.
+    let mut first = true;
     loop {
         let next = tokio::time::timeout_at(deadline, view.next()).await;
         match next {
-            Ok(Ok(Some(LiveUpdate::Frame { frame, .. }))) => return Ok(frame),
-            Ok(Ok(Some(LiveUpdate::Stale { .. }))) => continue,
+            Ok(Ok(Some(LiveUpdate::Frame { frame, .. }))) if !first => return Ok(frame),
+            Ok(Ok(Some(LiveUpdate::Frame { .. }))) => first = false,
+            Ok(Ok(Some(LiveUpdate::Stale { .. }))) => first = false,
             Ok(Ok(None)) | Err(_) => {
                 return Err(CoreError::Invalid(
                     "the camera sent no live frame; it streams only during an entry".into(),

@@ -33,6 +33,14 @@ use crate::json::ApiQuery;
 pub const HEADER_LEN: usize = 16;
 /// A new recording starts when frames resume after this long a pause.
 pub const NEW_RECORDING_AFTER_MS: i64 = 10_000;
+async fn device_signed_out(db: &crate::db::Db, device_id: &str) -> bool {
+    sqlx::query_scalar::<_, Option<i64>>("SELECT signed_out_at FROM devices WHERE id = $1")
+        .bind(device_id)
+        .fetch_optional(&db.pool)
+        .await
+        .map_or(true, |at| at.flatten().is_some())
+}
+
 /// The largest message a live viewer may send.
 pub const MAX_FROM_VIEWER_BYTES: usize = 4 * 1024;
 /// The largest frame accepted.
@@ -169,8 +177,17 @@ impl RecordingStore for FolderStore {
     }
 }
 
-/// One lock's live feed: the channel, and the newest frame for a viewer who just arrived.
-type Feed = (broadcast::Sender<Bytes>, Option<Bytes>);
+/// One lock's live feed: the channel, and the newest frame (with when it
+/// arrived) for a viewer who just arrived.
+type Feed = (
+    broadcast::Sender<Bytes>,
+    Option<(Bytes, std::time::Instant)>,
+);
+
+/// A cached frame older than this is not handed to a new viewer as the current
+/// picture (SPEC §4: a frozen picture must never pass as live); it waits for
+/// the next one instead.
+pub const NEWEST_FRAME_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Live frames per lock.
 #[derive(Default)]
@@ -190,7 +207,7 @@ impl Relay {
         let entry = channels
             .entry(lock_id.to_owned())
             .or_insert_with(|| (broadcast::channel(32).0, None));
-        entry.1 = Some(frame.clone());
+        entry.1 = Some((frame.clone(), std::time::Instant::now()));
         let _ = entry.0.send(frame);
     }
 
@@ -199,7 +216,12 @@ impl Relay {
         let entry = channels
             .entry(lock_id.to_owned())
             .or_insert_with(|| (broadcast::channel(32).0, None));
-        (entry.0.subscribe(), entry.1.clone())
+        let fresh = entry
+            .1
+            .as_ref()
+            .filter(|(_, at)| at.elapsed() <= NEWEST_FRAME_FRESH_FOR)
+            .map(|(frame, _)| frame.clone());
+        (entry.0.subscribe(), fresh)
     }
 }
 
@@ -337,6 +359,10 @@ pub async fn live(
     state.db.commit(tx).await?;
     let (mut frames, newest) = state.video.relay.subscribe(&lock_id);
     let mut stopping = state.stopping.clone();
+    // A device signed out (here or from another device) stops watching at once.
+    let mut household_events = state.hub.subscribe(&session.household_id);
+    let device_id = session.device_id.clone();
+    let db = state.db.clone();
     // Viewers only watch: anything they send is small control traffic.
     Ok(upgrade
         .max_message_size(MAX_FROM_VIEWER_BYTES)
@@ -356,6 +382,26 @@ pub async fn live(
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
                 incoming = socket.recv() => if matches!(incoming, None | Some(Err(_)) | Some(Ok(Message::Close(_)))) { return },
+                event = household_events.recv() => {
+                    let signed_out = match event {
+                        Ok(event) => {
+                            event.kind == "device.signed_out"
+                                && event.data.get("device_id").and_then(|v| v.as_str()) == Some(device_id.as_str())
+                        }
+                        // Fell behind the household's events: ask the database instead.
+                        Err(broadcast::error::RecvError::Lagged(_)) => device_signed_out(&db, &device_id).await,
+                        Err(broadcast::error::RecvError::Closed) => false,
+                    };
+                    if signed_out {
+                        let _ = socket
+                            .send(Message::Close(Some(axum::extract::ws::CloseFrame {
+                                code: 4001,
+                                reason: "signed out".into(),
+                            })))
+                            .await;
+                        return;
+                    }
+                },
                 _ = async { stopping.wait_for(|s| *s).await.map(|_| ()) } => return,
             }
         }
