@@ -2229,3 +2229,48 @@ async fn a_frozen_picture_is_never_handed_to_a_new_viewer_as_current() {
         "a 2 s old frame was handed out as the current picture"
     );
 }
+
+#[tokio::test]
+async fn each_visit_is_one_recording_filed_under_it_and_the_camera_stops_after_it() {
+    let world = World::start().await;
+    let mut ids = Vec::new();
+    for tracking in ["JJD-VISIT-1", "JJD-VISIT-2"] {
+        let id = world.approved_delivery(tracking).await;
+        assert_eq!(world.courier_enters(&id).await.0, 200);
+        world.lock_post("/door/open", json!({})).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        world.lock_post("/door/close", json!({})).await;
+        eventually("completed", Duration::from_secs(10), || async {
+            (world.delivery_state(&id).await == "completed").then_some(())
+        })
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    // The camera stops a short post-roll after the second visit, not minutes later.
+    eventually("the camera to stop", Duration::from_secs(10), || async {
+        (world.lock_status().await["camera"]["recording"] == false).then_some(())
+    })
+    .await
+    .unwrap();
+    let mut recordings = Vec::new();
+    for id in &ids {
+        let list = eventually("the visit's recording", Duration::from_secs(10), || async {
+            let (_, list) = world
+                .cloud(
+                    reqwest::Method::GET,
+                    &format!("/v1/recordings?delivery_id={id}"),
+                    Some(&world.access),
+                    None,
+                )
+                .await;
+            let list = list.as_array().cloned().unwrap_or_default();
+            (!list.is_empty()).then_some(list)
+        })
+        .await
+        .unwrap();
+        assert_eq!(list.len(), 1, "one recording per visit: {list:?}");
+        recordings.push(list[0]["id"].as_str().unwrap().to_owned());
+    }
+    assert_ne!(recordings[0], recordings[1], "two visits, two recordings");
+}

@@ -252,7 +252,7 @@ pub async fn ingest(
 }
 
 async fn ingest_frames(state: AppState, lock: LockAuth, mut socket: WebSocket) {
-    let mut current: Option<(String, i64)> = None;
+    let mut current: Option<Current> = None;
     while let Some(Ok(message)) = socket.recv().await {
         let Message::Binary(bytes) = message else {
             continue;
@@ -273,37 +273,79 @@ async fn ingest_frames(state: AppState, lock: LockAuth, mut socket: WebSocket) {
     }
 }
 
+/// The recording frames are going to, and the visit it is filed under.
+struct Current {
+    id: String,
+    last: i64,
+    visit: Option<String>,
+    /// When the visit was last looked up (by the cloud's clock).
+    checked_at: i64,
+}
+
+/// How long after a delivery's entry ended its frames still belong to it (the
+/// lock's post-roll and the upload's delay).
+const VISIT_TAIL_MS: i64 = 15_000;
+
+/// The delivery whose visit this lock's camera is filming now, if any: one at
+/// the door or inside, or one whose entry ended moments ago.
+async fn visit_now(
+    state: &AppState,
+    lock_id: &str,
+    now: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM deliveries WHERE lock_id = $1 AND (state IN ('at_door', 'granted', 'door_open') \
+         OR (state IN ('blocked', 'completed', 'failed') AND updated_at >= $2)) ORDER BY updated_at DESC LIMIT 1",
+    )
+    .bind(lock_id)
+    .bind(now.saturating_sub(VISIT_TAIL_MS))
+    .fetch_optional(&state.db.pool)
+    .await
+}
+
 async fn record(
     state: &AppState,
     lock: &LockAuth,
-    current: &mut Option<(String, i64)>,
+    current: &mut Option<Current>,
     header: FrameHeader,
     bytes: &[u8],
 ) -> anyhow::Result<()> {
-    let continues = current
-        .as_ref()
-        .is_some_and(|(_, last)| (header.captured_at - last).abs() < NEW_RECORDING_AFTER_MS);
+    let now = state.now().0;
+    // The visit is looked up at most once a second; a new visit starts a new
+    // recording even if the camera never paused (one recording per visit).
+    let mut visit_changed = false;
+    if let Some(cur) = current.as_mut()
+        && now.saturating_sub(cur.checked_at) >= 1_000
+    {
+        let visit = visit_now(state, &lock.lock_id, now).await?;
+        cur.checked_at = now;
+        visit_changed = visit.is_some() && visit != cur.visit;
+    }
+    let continues = !visit_changed
+        && current.as_ref().is_some_and(|cur| {
+            header.captured_at.saturating_sub(cur.last).abs() < NEW_RECORDING_AFTER_MS
+        });
     if !continues {
         let id = uuid::Uuid::now_v7().to_string();
-        let delivery: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM deliveries WHERE lock_id = $1 AND state IN ('at_door', 'granted', 'door_open', 'blocked', 'completed', 'failed') ORDER BY updated_at DESC LIMIT 1",
-        )
-        .bind(&lock.lock_id)
-        .fetch_optional(&state.db.pool)
-        .await?;
+        let delivery = visit_now(state, &lock.lock_id, now).await?;
         sqlx::query(
             "INSERT INTO recordings (id, household_id, lock_id, delivery_id, started_at, last_frame_at, frames) VALUES ($1, $2, $3, $4, $5, $5, 0)",
         )
         .bind(&id)
         .bind(&lock.household_id)
         .bind(&lock.lock_id)
-        .bind(delivery)
+        .bind(&delivery)
         .bind(header.captured_at)
         .execute(&state.db.pool)
         .await?;
-        *current = Some((id, header.captured_at));
+        *current = Some(Current {
+            id,
+            last: header.captured_at,
+            visit: delivery,
+            checked_at: now,
+        });
     }
-    let Some((id, last)) = current.as_mut() else {
+    let Some(Current { id, last, .. }) = current.as_mut() else {
         return Ok(());
     };
     let store = state.video.store.clone();

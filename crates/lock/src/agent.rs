@@ -30,8 +30,12 @@ use crate::journal::{Entry, Journal, Record};
 pub const TICK: Duration = Duration::from_millis(50);
 /// The camera signs a heartbeat this often while plugged in.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
-/// After a challenge, the camera records this long (extended while the door is unlocked or open).
-pub const RECORD_FOR: Duration = Duration::from_secs(300);
+/// After a challenge (the bell), the camera records as long as the challenge
+/// can still be answered; an entry extends it while the door is unlocked or open.
+pub const RECORD_FOR: Duration = doorstep_proto::CHALLENGE_MAX_AGE;
+/// After the visit ends (the bolt thrown again, the door closed), the camera
+/// records this much longer, then stops: one recording per visit.
+pub const POST_ROLL: Duration = Duration::from_secs(5);
 
 struct Camera {
     /// Frames not yet sent (kept while the network or the cloud is away).
@@ -254,7 +258,10 @@ impl Agent {
                 },
             );
             if *output == Output::Relocked {
-                state.active = None;
+                // The visit is over: a short post-roll, not the rest of the bell's time.
+                if state.active.take().is_some() && matches!(state.hw.door, Door::Closed) {
+                    state.camera.recording_until = self.now() + ms(POST_ROLL);
+                }
             }
         }
         outputs
@@ -310,12 +317,10 @@ impl Agent {
             let now = self.now();
             let mut state = self.lock();
             self.drive(&mut state, Input::Tick(now));
-            // Keep recording while an entry is under way.
+            // Keep recording while an entry is under way (one post-roll ahead).
             if state.active.is_some() || !matches!(state.hw.door, Door::Closed) {
-                state.camera.recording_until = state
-                    .camera
-                    .recording_until
-                    .max(now + ms(Duration::from_secs(10)));
+                state.camera.recording_until =
+                    state.camera.recording_until.max(now + ms(POST_ROLL));
             }
         }
     }
