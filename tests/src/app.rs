@@ -52,7 +52,26 @@ impl AppUnderTest {
     }
 
     /// Like [`launch`](Self::launch), with extra environment for the app.
+    ///
+    /// The driver's two ports are picked free and then bound by tauri-driver and
+    /// WebKitWebDriver; another test may take one in between (seen under a full
+    /// parallel run as "webdriver server did not respond"), so a launch that
+    /// fails to open a session is retried on fresh ports, twice at most.
     pub async fn launch_with_env(desktop: &DesktopSession, env: &[(&str, &str)]) -> Result<Self> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Self::launch_once(desktop, env).await {
+                Ok(app) => return Ok(app),
+                Err(e) if attempt < 3 && format!("{e:#}").contains("did not respond") => {
+                    eprintln!("the WebDriver session did not open ({e:#}); retrying on new ports");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn launch_once(desktop: &DesktopSession, env: &[(&str, &str)]) -> Result<Self> {
         let binary = crate::system::profile_dir()?.join(APP_BINARY);
         if !binary.is_file() {
             bail!(

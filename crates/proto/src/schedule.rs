@@ -114,12 +114,8 @@ impl WeeklyHours {
         };
         // In a daylight-saving gap a wall time does not exist; take the moment the
         // clocks jump to. In an overlap, take the wider reading.
-        let start = zone
-            .from_local_datetime(&at_minute(self.from_minute)?)
-            .earliest()?;
-        let end = zone
-            .from_local_datetime(&at_minute(self.until_minute)?)
-            .latest()?;
+        let start = resolve_local(&zone, at_minute(self.from_minute)?, true)?;
+        let end = resolve_local(&zone, at_minute(self.until_minute)?, false)?;
         let end_ms = if self.until_minute >= 1440 {
             end.timestamp_millis()
         } else {
@@ -134,6 +130,28 @@ impl WeeklyHours {
     fn local(&self, at: Timestamp) -> Option<chrono::DateTime<chrono_tz::Tz>> {
         let zone = self.zone().ok()?;
         zone.timestamp_millis_opt(at.0).single()
+    }
+}
+
+/// The instant a wall time names in `zone`: in an overlap the earlier or later
+/// reading; in a gap (spring forward) the first moment after it, when the
+/// clocks show a time again.
+fn resolve_local(
+    zone: &chrono_tz::Tz,
+    wall: chrono::NaiveDateTime,
+    earliest: bool,
+) -> Option<chrono::DateTime<chrono_tz::Tz>> {
+    use chrono::LocalResult;
+    match zone.from_local_datetime(&wall) {
+        LocalResult::Single(at) => Some(at),
+        LocalResult::Ambiguous(first, last) => Some(if earliest { first } else { last }),
+        // No zone has a gap longer than a day; step to its end a minute at a time.
+        LocalResult::None => (1..=24 * 60).find_map(|minutes| {
+            let later = wall.checked_add_signed(chrono::TimeDelta::minutes(minutes))?;
+            let at = zone.from_local_datetime(&later).earliest()?;
+            // The first minute after the gap, as the instant the clocks jumped.
+            Some(at - chrono::TimeDelta::seconds(i64::from(later.second())))
+        }),
     }
 }
 
@@ -222,6 +240,32 @@ mod tests {
             hours.window_at(utc("2026-03-30T10:30:00Z")).is_none(),
             "12:30 local"
         );
+    }
+
+    #[test]
+    fn hours_that_start_in_the_spring_gap_open_when_the_clocks_jump() {
+        // Sunday 2027-03-28 in Berlin: 02:00 CET jumps to 03:00 CEST (01:00 UTC).
+        let hours = WeeklyHours {
+            time_zone: "Europe/Berlin".into(),
+            days: vec![7],
+            from_minute: 2 * 60 + 30,
+            until_minute: 5 * 60,
+        };
+        // 04:00 CEST = 02:00 UTC: inside, and the window starts at the jump.
+        let window = hours
+            .window_at(utc("2027-03-28T02:00:00Z"))
+            .expect("the hours after the gap still hold");
+        assert_eq!(window.not_before, utc("2027-03-28T01:00:00Z"));
+        assert_eq!(window.not_after, utc("2027-03-28T02:59:59.999Z"));
+        // Hours that end inside the gap end when the clocks jump.
+        let hours = WeeklyHours {
+            from_minute: 60,
+            until_minute: 2 * 60 + 30,
+            ..hours
+        };
+        let window = hours.window_at(utc("2027-03-28T00:30:00Z")).unwrap();
+        assert_eq!(window.not_before, utc("2027-03-28T00:00:00Z"));
+        assert_eq!(window.not_after, utc("2027-03-28T00:59:59.999Z"));
     }
 
     #[test]
