@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use doorstep_proto::*;
+use harness::disk::SmallDisk;
 use harness::system::{
     CloudProcess, LockProcess, WebhookProcess, courier, create_account, eventually, lock_status,
     with_fingerprint,
@@ -36,7 +37,13 @@ struct World {
 
 impl World {
     async fn start() -> Self {
+        Self::start_with_lock_in(None).await
+    }
+
+    /// A world whose lock keeps its data folder in `lock_dir` (a small disk, say).
+    async fn start_with_lock_in(lock_dir: Option<std::path::PathBuf>) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let lock_dir = lock_dir.unwrap_or_else(|| dir.path().join("lock"));
         let cloud = CloudProcess::start(&dir.path().join("cloud")).unwrap();
         let http = reqwest::Client::new();
         let household_key = SigningKey::generate();
@@ -58,7 +65,7 @@ impl World {
         let lock = LockProcess::pair_and_run(
             &cloud.url,
             &with_fingerprint(&code, &household_key),
-            &dir.path().join("lock"),
+            &lock_dir,
         )
         .unwrap();
         let locks: Value = http
@@ -2273,4 +2280,84 @@ async fn each_visit_is_one_recording_filed_under_it_and_the_camera_stops_after_i
         recordings.push(list[0]["id"].as_str().unwrap().to_owned());
     }
     assert_ne!(recordings[0], recordings[1], "two visits, two recordings");
+}
+
+#[tokio::test]
+async fn a_full_disk_at_the_lock_opens_nothing_loses_no_alarm_and_bricks_nothing() {
+    let Some(disk) = SmallDisk::mount("4m").unwrap() else {
+        return;
+    };
+    let mut world = World::start_with_lock_in(Some(disk.path().join("lock"))).await;
+    let id = world.approved_delivery("JJD-FULL").await;
+    disk.fill().unwrap();
+    // The journal's last page may still have room for a few lines: garbage
+    // from a courier's app (journalled as refusals) uses it up.
+    eventually(
+        "the journal to meet the full disk",
+        Duration::from_secs(10),
+        || async {
+            world
+                .lock_post(
+                    "/enter",
+                    json!({ "grant": "garbage", "response": "garbage" }),
+                )
+                .await;
+            (world.lock_status().await["journal_unwritten"].as_u64() > Some(0)).then_some(())
+        },
+    )
+    .await
+    .unwrap();
+
+    // The grant cannot be recorded as used: the bolt does not move.
+    let (status, body) = world.courier_enters(&id).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not record"),
+        "{body}"
+    );
+    let status = world.lock_status().await;
+    assert_eq!(status["bolt"], "locked", "{status}");
+    assert!(
+        status["journal_unwritten"].as_u64().unwrap() >= 1,
+        "{status}"
+    );
+    // An alarm raised meanwhile is kept, not lost.
+    world.lock_post("/door/open", json!({})).await;
+
+    // Space again: the waiting lines are written and reach the household, in order.
+    disk.free().unwrap();
+    eventually(
+        "the waiting lines written",
+        Duration::from_secs(10),
+        || async { (world.lock_status().await["journal_unwritten"] == 0).then_some(()) },
+    )
+    .await
+    .unwrap();
+    let told = eventually("the household told", Duration::from_secs(10), || async {
+        let forced = world.events_of("lock.forced").await;
+        let refused = world.events_of("lock.entry_refused").await;
+        (!forced.is_empty() && !refused.is_empty()).then_some(refused)
+    })
+    .await
+    .unwrap();
+    assert!(
+        told.iter().any(|e| e["data"]["delivery_id"] == id.as_str()),
+        "{told:?}"
+    );
+    world.lock_post("/door/close", json!({})).await;
+
+    // The lock was never bricked: it restarts on its journal, and the approval,
+    // never used, still lets the courier in.
+    world.lock.stop();
+    world.lock = LockProcess::run(&world.lock.data_dir).unwrap();
+    eventually("online again", Duration::from_secs(10), || async {
+        (world.lock_status().await["online"] == true).then_some(())
+    })
+    .await
+    .unwrap();
+    let (status, body) = world.courier_enters(&id).await;
+    assert_eq!(status, 200, "{body}");
 }

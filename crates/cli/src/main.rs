@@ -177,8 +177,8 @@ enum GuestsCommand {
         /// Their name, for the log.
         #[arg(long)]
         name: String,
-        /// Their public key (base64url).
-        #[arg(long)]
+        /// Their public key (base64url; it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
         key: String,
         /// Weekly days, e.g. mon-fri (with --hours).
         #[arg(long, requires = "hours", conflicts_with_all = ["from", "until"])]

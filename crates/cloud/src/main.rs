@@ -38,7 +38,7 @@ enum Command {
         webhook: Option<String>,
         /// The carrier's own shipment-signing public key (base64url); without it a
         /// key pair is made and its private half printed once, for the carrier.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         public_key: Option<String>,
         /// Folder of the SQLite database.
         #[arg(long)]
@@ -54,7 +54,7 @@ enum Command {
         name: String,
         /// The new public key (base64url); without it a key pair is made and its
         /// private half printed once.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         public_key: Option<String>,
         /// Folder of the SQLite database.
         #[arg(long)]

@@ -58,7 +58,13 @@ struct LockState {
     /// The lock's own network link (a test or demo pulls the plug).
     network: bool,
     uploaded_through: u64,
+    /// Lines that could not be written (a full or failing disk), oldest first:
+    /// retried every tick, so an alarm raised then still reaches the household.
+    unwritten: std::collections::VecDeque<Entry>,
 }
+
+/// At most this many unwritten lines are kept in memory; the oldest go first.
+const UNWRITTEN_MAX: usize = 1000;
 
 /// The agent.
 #[derive(Clone)]
@@ -178,6 +184,7 @@ impl Agent {
                 online: false,
                 network: true,
                 uploaded_through,
+                unwritten: std::collections::VecDeque::new(),
             })),
             _folder_lock: Arc::new(folder_lock),
             network_changed: Arc::new(Notify::new()),
@@ -232,15 +239,45 @@ impl Agent {
     /// without its journal the lock cannot remember what it used.
     fn record(&self, state: &mut LockState, entry: Entry) -> bool {
         self.clock.save_floor(false);
-        let written = state.journal.append(entry, self.now());
+        // Order is kept: nothing new is written before what is still waiting.
+        if !state.unwritten.is_empty() {
+            self.retry_unwritten(state);
+        }
+        let written = if state.unwritten.is_empty() {
+            state.journal.append(entry.clone(), self.now()).map(|_| ())
+        } else {
+            Err(crate::journal::JournalError::Io {
+                path: self.data_dir.join("journal.jsonl"),
+                source: std::io::Error::other("earlier lines are still waiting to be written"),
+            })
+        };
         self.upload.notify_one();
         match written {
-            Ok(_) => true,
+            Ok(()) => true,
             Err(e) => {
                 tracing::error!(error = %e, "journal write failed; locking");
                 state.hw.step(Input::Lock(self.now()));
+                // A used grant that was not recorded did not open the door, so it
+                // is not recorded later either; anything else waits for space.
+                if !matches!(entry, Entry::GrantUsed { .. }) {
+                    if state.unwritten.len() >= UNWRITTEN_MAX {
+                        state.unwritten.pop_front();
+                    }
+                    state.unwritten.push_back(entry);
+                }
                 false
             }
+        }
+    }
+
+    /// Writes the lines that could not be written earlier, in order, until one fails.
+    fn retry_unwritten(&self, state: &mut LockState) {
+        while let Some(entry) = state.unwritten.front().cloned() {
+            if state.journal.append(entry, self.now()).is_err() {
+                return;
+            }
+            state.unwritten.pop_front();
+            self.upload.notify_one();
         }
     }
 
@@ -316,6 +353,9 @@ impl Agent {
             interval.tick().await;
             let now = self.now();
             let mut state = self.lock();
+            if !state.unwritten.is_empty() {
+                self.retry_unwritten(&mut state);
+            }
             self.drive(&mut state, Input::Tick(now));
             // Keep recording while an entry is under way (one post-roll ahead).
             if state.active.is_some() || !matches!(state.hw.door, Door::Closed) {
@@ -790,6 +830,7 @@ async fn status(State(agent): State<Agent>) -> Json<Value> {
         "network": state.network,
         "journal_seq": state.journal.records().last().map_or(0, |r| r.seq),
         "uploaded_through": state.uploaded_through,
+        "journal_unwritten": state.unwritten.len(),
     }))
 }
 
@@ -963,6 +1004,15 @@ async fn enter(
                     },
                 );
                 if !kept {
+                    agent.record(
+                        &mut state,
+                        Entry::EntryRefused {
+                            reason: "the lock could not record the entry (its storage failed)"
+                                .into(),
+                            grant: grant.peek().map(|g| g.grant.to_string()),
+                            subject: claimed.clone(),
+                        },
+                    );
                     return (
                         StatusCode::SERVICE_UNAVAILABLE,
                         Json(
