@@ -15,6 +15,7 @@ mod bad_input;
 mod binary;
 mod deliveries;
 mod durability;
+mod fuzz;
 mod guests;
 mod lock_channel;
 mod stream;
