@@ -87,7 +87,7 @@ pub async fn update(
     sqlx::query(
         "UPDATE households SET time_zone = COALESCE($1, time_zone), lead_time_minutes = COALESCE($2, lead_time_minutes) WHERE id = $3",
     )
-    .bind(time_zone)
+    .bind(time_zone.clone())
     .bind(change.lead_time_minutes)
     .bind(&session.household_id)
     .execute(&mut *tx)
@@ -111,9 +111,61 @@ pub async fn update(
         now,
     )
     .await?;
+    let mut published = vec![event];
+    if let Some(zone) = &time_zone {
+        // Guests' hours are signed in the zone they were set in; they stay there
+        // until the household sets them again, and it is told which.
+        let behind = guests_in_other_zones(&mut tx, &session.household_id, zone).await?;
+        if !behind.is_empty() {
+            published.push(
+                events::append(
+                    &mut tx,
+                    &session.household_id,
+                    "guests.time_zone_differs",
+                    serde_json::json!({ "time_zone": zone, "guests": behind }),
+                    Some(&session.device_id),
+                    now,
+                )
+                .await?,
+            );
+        }
+    }
     state.db.commit(tx).await?;
-    state.hub.publish([event]);
+    state.hub.publish(published);
     Ok(Json(read(&state, &session.household_id).await?))
+}
+
+/// The household's active guests whose weekly hours are in another zone than `zone`.
+async fn guests_in_other_zones(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    household_id: &str,
+    zone: &str,
+) -> Result<Vec<serde_json::Value>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, invitation FROM guests WHERE household_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(household_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut behind = Vec::new();
+    for row in rows {
+        let text: String = row.try_get("invitation")?;
+        let invitation =
+            doorstep_proto::Signed::<doorstep_proto::GuestInvitation>::from_base64(&text)
+                .ok()
+                .and_then(|s| s.peek());
+        if let Some(invitation) = invitation
+            && let doorstep_proto::GuestSchedule::Weekly(hours) = &invitation.schedule
+            && hours.time_zone != zone
+        {
+            behind.push(serde_json::json!({
+                "guest_id": row.try_get::<String, _>("id")?,
+                "name": invitation.name,
+                "time_zone": hours.time_zone,
+            }));
+        }
+    }
+    Ok(behind)
 }
 
 /// The standing policy, if any.

@@ -180,6 +180,10 @@ fn german(english: &str) -> Option<&'static str> {
         }
         "Door NOT locked" => "Tür NICHT verschlossen",
         "The lock's clock is off" => "Die Uhr des Schlosses geht falsch",
+        "Guests keep their old time zone" => "Gäste behalten ihre alte Zeitzone",
+        "The hours of {names} are still in the old time zone. Set them again if they should follow the move." => {
+            "Die Zeiten von {names} gelten noch in der alten Zeitzone. Bitte neu festlegen, wenn sie dem Umzug folgen sollen."
+        }
         "It disagrees with the cloud by more than 30 seconds, so the door stays shut for everyone. Check the lock's network and time." => {
             "Sie weicht um mehr als 30 Sekunden von der Cloud ab, daher bleibt die Tür für alle zu. Bitte Netz und Uhrzeit des Schlosses prüfen."
         }
@@ -401,6 +405,32 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
             "Door left open",
             "The door has been open too long after a visit.",
         )),
+        "guests.time_zone_differs" => {
+            let names = event
+                .data
+                .get("guests")
+                .and_then(serde_json::Value::as_array)
+                .map(|guests| {
+                    guests
+                        .iter()
+                        .filter_map(|g| g.get("name").and_then(serde_json::Value::as_str))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            Some(Alert {
+                popup: Popup::new(
+                    say(l, "Guests keep their old time zone", &[]),
+                    say(
+                        l,
+                        "The hours of {names} are still in the old time zone. Set them again if they should follow the move.",
+                        &[("names", &names)],
+                    ),
+                )
+                .with_action("default", say(l, "Open", &[])),
+                default: Intent::OpenLog,
+            })
+        }
         "lock.clock_off" => Some(alarm(
             l,
             "The lock's clock is off",

@@ -201,3 +201,26 @@ on_both_databases! {
         cloud.finish().await;
     }
 }
+
+on_both_databases! {
+    async fn moving_to_another_time_zone_tells_which_guests_keep_the_old_one(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "moving@example.org", 0).await;
+        let guest = GuestAtDoor { key: SigningKey::generate(), id: uuid::Uuid::new_v4().to_string() };
+        let schedule = GuestSchedule::Weekly(WeeklyHours { time_zone: "Europe/Berlin".into(), days: vec![2], from_minute: 9 * 60, until_minute: 12 * 60 });
+        let (status, added) = cloud.post("/v1/guests", Some(&scene.kitchen.access), json!({ "invitation": invitation(&scene, &guest, schedule, Timestamp::now()) })).await;
+        assert_eq!(status, 201, "{added}");
+        let (_, page) = cloud.get("/v1/events", &scene.study.access).await;
+        let mut stream = EventStream::connect(&cloud, &scene.study.access, page["last_seq"].as_i64()).await;
+        let (status, body) = cloud
+            .call(reqwest::Method::PATCH, "/v1/household", Some(&scene.kitchen.access), Some(json!({ "time_zone": "America/New_York" })))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(stream.next().await.1, "household.settings_changed");
+        let (_, kind, event) = stream.next().await;
+        assert_eq!(kind, "guests.time_zone_differs");
+        assert_eq!(event["data"]["guests"][0]["name"], "Ana (cleaner)");
+        assert_eq!(event["data"]["guests"][0]["time_zone"], "Europe/Berlin");
+        cloud.finish().await;
+    }
+}
