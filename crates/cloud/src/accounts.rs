@@ -203,6 +203,7 @@ pub async fn create(
 
 /// Which e-mail to fetch KDF parameters for.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct KdfQuery {
     /// The login.

@@ -64,6 +64,7 @@ pub async fn record(
 
 /// Query of the audit log.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Only actions starting with this, e.g. `delivery.`.

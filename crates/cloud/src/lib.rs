@@ -20,6 +20,7 @@ mod json;
 pub mod limits;
 pub mod lock_channel;
 pub mod locks;
+mod openapi;
 mod ops;
 mod serve;
 pub use serve::ClientIp;

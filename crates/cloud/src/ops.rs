@@ -13,6 +13,7 @@ use utoipa::OpenApi;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::Shared as SharedParts;
 
 /// The generated API description.
 #[derive(OpenApi)]
@@ -63,7 +64,8 @@ use crate::error::ApiError;
         crate::access::report,
         crate::access::request_access,
     ),
-    components(schemas(crate::error::ErrorBody, crate::error::Code))
+    components(schemas(crate::error::ErrorBody, crate::error::Code)),
+    modifiers(&SharedParts)
 )]
 pub struct ApiDoc;
 

@@ -28,6 +28,7 @@ const PAGE: i64 = 500;
 
 /// Where to start.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Only events with a larger `seq` (default 0: from the beginning).

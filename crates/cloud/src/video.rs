@@ -452,6 +452,7 @@ pub async fn live(
 
 /// Which recordings.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RecordingsQuery {
     /// Only this delivery's.
@@ -491,6 +492,7 @@ pub async fn list(
 
 /// Where to seek.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FrameQuery {
     /// The first frame captured at or after this time (ms); the start when absent.

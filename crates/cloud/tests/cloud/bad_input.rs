@@ -145,6 +145,76 @@ async fn health_metrics_and_openapi_are_served() {
             "{path} missing from /openapi.json"
         );
     }
+    // Every route the server answers is described, WebSockets and operations included.
+    for path in [
+        "/healthz",
+        "/metrics",
+        "/v1/lock/connect",
+        "/v1/lock/video",
+        "/v1/locks/{id}/live",
+    ] {
+        assert!(
+            openapi["paths"][path].is_object(),
+            "{path} missing from /openapi.json"
+        );
+    }
+    // Credentials are declared, and each operation says which it takes.
+    for scheme in ["device_token", "carrier_key", "lock_token"] {
+        assert_eq!(
+            openapi["components"]["securitySchemes"][scheme]["scheme"], "bearer",
+            "{scheme}"
+        );
+    }
+    assert_eq!(
+        openapi["paths"]["/v1/deliveries"]["get"]["security"][0]["device_token"],
+        json!([])
+    );
+    assert_eq!(
+        openapi["paths"]["/v1/carrier/shipments"]["post"]["security"][0]["carrier_key"],
+        json!([])
+    );
+    assert_eq!(
+        openapi["paths"]["/v1/lock/reports"]["post"]["security"][0]["lock_token"],
+        json!([])
+    );
+    assert_eq!(
+        openapi["paths"]["/v1/sessions"]["post"]["security"][0],
+        json!({})
+    );
+    // The errors a route can answer are documented; query parameters are queries.
+    for (path, method, codes) in [
+        (
+            "/v1/guests",
+            "post",
+            &["400", "401", "409", "413", "503"][..],
+        ),
+        (
+            "/v1/sessions",
+            "post",
+            &["400", "401", "413", "429", "503"][..],
+        ),
+        ("/v1/deliveries/{id}", "get", &["401", "404", "503"][..]),
+        ("/v1/locks/pair", "post", &["400", "413", "429", "503"][..]),
+    ] {
+        let responses = &openapi["paths"][path][method]["responses"];
+        for code in codes {
+            assert!(
+                responses[code].is_object(),
+                "{method} {path} does not document {code}: {responses}"
+            );
+        }
+    }
+    for (path, name) in [
+        ("/v1/events", "after"),
+        ("/v1/audit", "limit"),
+        ("/v1/recordings/{id}/frame", "at"),
+    ] {
+        let parameters = openapi["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        let parameter = parameters.iter().find(|p| p["name"] == name).unwrap();
+        assert_eq!(parameter["in"], "query", "{path} {name}: {parameter}");
+    }
     cloud
         .post(
             "/v1/accounts",
