@@ -202,7 +202,21 @@ impl Modify for Shared {
                 ),
             ),
         ];
-        for (path, method, operation) in extra {
+        for (path, method, mut operation) in extra {
+            if path.contains("{id}") {
+                operation.parameters = Some(vec![
+                    utoipa::openapi::path::ParameterBuilder::new()
+                        .name("id")
+                        .parameter_in(utoipa::openapi::path::ParameterIn::Path)
+                        .required(utoipa::openapi::Required::True)
+                        .description(Some("The lock's id"))
+                        .schema(Some(
+                            utoipa::openapi::schema::ObjectBuilder::new()
+                                .schema_type(utoipa::openapi::schema::Type::String),
+                        ))
+                        .build(),
+                ]);
+            }
             let item = openapi
                 .paths
                 .paths

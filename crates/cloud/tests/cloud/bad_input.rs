@@ -158,6 +158,10 @@ async fn health_metrics_and_openapi_are_served() {
             "{path} missing from /openapi.json"
         );
     }
+    assert_eq!(
+        openapi["paths"]["/v1/locks/{id}/live"]["get"]["parameters"][0]["in"],
+        "path"
+    );
     // Credentials are declared, and each operation says which it takes.
     for scheme in ["device_token", "carrier_key", "lock_token"] {
         assert_eq!(
