@@ -345,6 +345,19 @@ pub(crate) async fn sign_out_device(state: State<'_, AppState>, id: String) -> A
 }
 
 #[tauri::command]
+pub(crate) async fn confirm_password(
+    state: State<'_, AppState>,
+    password: String,
+    totp: Option<String>,
+) -> Answer<()> {
+    let (client, _, _) = client(&state).await?;
+    let password = secrecy::SecretString::from(password);
+    Ok(client
+        .confirm_password(&password, totp.as_deref().filter(|t| !t.is_empty()))
+        .await?)
+}
+
+#[tauri::command]
 pub(crate) async fn settings(state: State<'_, AppState>) -> Answer<SettingsView> {
     let (client, _, _) = client(&state).await?;
     Ok(SettingsView {

@@ -61,6 +61,7 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
             commands::recording_frame,
             commands::devices,
             commands::sign_out_device,
+            commands::confirm_password,
             commands::settings,
             commands::set_lead_time,
             commands::add_address,

@@ -477,6 +477,19 @@ async fn wrong_password_unknown_delivery_and_an_unreachable_cloud_are_clear_erro
         "nothing kept after a failed sign-in"
     );
 
+    // Confirming the password for a sensitive action: the right one works, a
+    // wrong one is told as such.
+    home.kitchen
+        .confirm_password(&SecretString::from(PASSWORD.to_owned()), None)
+        .await
+        .unwrap();
+    let error = home
+        .kitchen
+        .confirm_password(&SecretString::from("not the password".to_owned()), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, CoreError::WrongPassword), "{error}");
+
     let error = home.kitchen.block("no-such-delivery").await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::NotFound, "{error}");
     let error = home.kitchen.reroute("x", "Nowhere").await.unwrap_err();

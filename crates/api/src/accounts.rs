@@ -89,6 +89,17 @@ pub struct SignIn {
     pub device: NewDevice,
 }
 
+/// The password (as its derived auth key) confirmed on a signed-in device.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Confirm {
+    /// The derived auth key (base64url), as at sign-in.
+    pub auth_key: String,
+    /// The authenticator's code, when the household turned the second factor on.
+    #[serde(default)]
+    pub totp: Option<String>,
+}
+
 /// Exchange a refresh token.
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

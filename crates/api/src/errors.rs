@@ -18,6 +18,10 @@ pub enum Code {
     EntryRefused,
     /// Too many attempts; retry later.
     RateLimited,
+    /// A sensitive action needs the password (and the code, with two factors)
+    /// confirmed on this device within the last minutes:
+    /// `POST /v1/sessions/current/confirm`, then retry.
+    ReauthRequired,
     /// The body is too large.
     PayloadTooLarge,
     /// The cloud cannot read or save its data right now (a full or failing

@@ -337,7 +337,7 @@ fn exit_code(error: &CoreError) -> u8 {
     match error.kind() {
         ErrorKind::Internal => 1,
         ErrorKind::NeedsSignIn => 3,
-        ErrorKind::Credentials => 4,
+        ErrorKind::Credentials | ErrorKind::ReauthRequired => 4,
         ErrorKind::NotFound => 5,
         ErrorKind::Conflict => 6,
         ErrorKind::Invalid => 7,
@@ -465,7 +465,10 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
                             ));
                         }
                     };
-                    let guest = client.add_guest(&name, &key, schedule, &lock).await?;
+                    let guest = with_confirmation(&client, out, || {
+                        client.add_guest(&name, &key, schedule.clone(), &lock)
+                    })
+                    .await?;
                     out.guests(std::slice::from_ref(&guest));
                 }
                 GuestsCommand::Revoke { guest } => {
@@ -497,7 +500,7 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
             match command {
                 DevicesCommand::List => out.devices(&client.devices().await?),
                 DevicesCommand::SignOut { device } => {
-                    client.sign_out_device(&device).await?;
+                    with_confirmation(&client, out, || client.sign_out_device(&device)).await?;
                     out.done("That device is signed out; this one stays signed in.");
                 }
             }
@@ -512,7 +515,9 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
                     } else {
                         LockKind::Door
                     };
-                    out.pairing_code(&client.pairing_code(&name, kind).await?);
+                    let code = with_confirmation(&client, out, || client.pairing_code(&name, kind))
+                        .await?;
+                    out.pairing_code(&code);
                 }
             }
         }
@@ -529,7 +534,10 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
                 } => {
                     let zone = client.household_settings().await?.time_zone;
                     let hours = schedule_text::weekly(&days, &hours, &zone)?;
-                    let policy = client.set_policy(carriers, lock, hours, max_window).await?;
+                    let policy = with_confirmation(&client, out, || {
+                        client.set_policy(carriers.clone(), lock.clone(), hours.clone(), max_window)
+                    })
+                    .await?;
                     out.policy(Some(&policy));
                 }
             }
@@ -676,6 +684,36 @@ async fn snapshot(
             }
             Ok(Err(e)) => return Err(e),
         }
+    }
+}
+
+/// Runs a sensitive action; if the cloud wants the password confirmed first (it
+/// was entered here more than five minutes ago), asks for it once and retries.
+async fn with_confirmation<T, Fut>(
+    client: &Client,
+    out: &Out,
+    mut action: impl FnMut() -> Fut,
+) -> Result<T, CoreError>
+where
+    Fut: std::future::Future<Output = Result<T, CoreError>>,
+{
+    match action().await {
+        Err(e) if e.kind() == ErrorKind::ReauthRequired => {
+            out.progress("This needs your password again.");
+            let password = read_password(false, false)?;
+            match client.confirm_password(&password, None).await {
+                Err(CoreError::TotpRequired) => {
+                    let code = rpassword::prompt_password("Code from your authenticator app: ")
+                        .map_err(|e| CoreError::local("terminal", e))?;
+                    client
+                        .confirm_password(&password, Some(code.trim()))
+                        .await?;
+                }
+                other => other?,
+            }
+            action().await
+        }
+        other => other,
     }
 }
 

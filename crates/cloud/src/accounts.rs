@@ -306,6 +306,93 @@ async fn check_sign_in_failures(
     Ok(())
 }
 
+/// Confirms the password on a signed-in device, for the sensitive actions of
+/// the next minutes. Wrong answers count like failed sign-ins.
+#[utoipa::path(post, path = "/v1/sessions/current/confirm", request_body = doorstep_api::Confirm,
+    responses((status = 204), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)),
+    tag = "accounts")]
+pub async fn confirm(
+    State(state): State<AppState>,
+    crate::ClientIp(ip): crate::ClientIp,
+    session: DeviceSession,
+    ApiJson(request): ApiJson<doorstep_api::Confirm>,
+) -> ApiResult<StatusCode> {
+    let auth_key = validate::bytes("auth_key", &request.auth_key, 32, 64)?;
+    let now = state.now().0;
+    let row = sqlx::query("SELECT email, auth_hash FROM households WHERE id = $1")
+        .bind(&session.household_id)
+        .fetch_one(&state.db.pool)
+        .await?;
+    let email: String = row.try_get("email")?;
+    let device_key: String = sqlx::query_scalar("SELECT device_key FROM devices WHERE id = $1")
+        .bind(&session.device_id)
+        .fetch_one(&state.db.pool)
+        .await?;
+    let ip = ip.to_string();
+    check_sign_in_failures(&state, &email, &ip, &device_key, now).await?;
+    let stored: String = row.try_get("auth_hash")?;
+    let verified = auth::verify_auth_key(&auth_key, &stored).await;
+    let second = if verified {
+        crate::totp::check_sign_in(&state, &session.household_id, request.totp.as_deref()).await?
+    } else {
+        crate::totp::SecondFactor::Wrong
+    };
+    if second == crate::totp::SecondFactor::Missing {
+        return Err(ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: crate::error::Code::TotpRequired,
+            message: "enter the code from your authenticator app".into(),
+        });
+    }
+    if !(verified
+        && matches!(
+            second,
+            crate::totp::SecondFactor::NotNeeded | crate::totp::SecondFactor::Valid
+        ))
+    {
+        sqlx::query("INSERT INTO sign_in_failures (email, at, ip) VALUES ($1, $2, $3)")
+            .bind(&email)
+            .bind(now)
+            .bind(&ip)
+            .execute(&state.db.pool)
+            .await?;
+        return Err(ApiError::unauthenticated(if verified {
+            "wrong or already used authenticator code"
+        } else {
+            "wrong password"
+        }));
+    }
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("UPDATE sessions SET confirmed_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&session.session_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        &session.household_id,
+        &Actor::Device(&session),
+        "device.confirmed",
+        Some(&session.device_id),
+        "password confirmed for a sensitive action",
+        now,
+    )
+    .await?;
+    // Every device hears of it: a confirmation nobody at home made is a warning.
+    let event = events::append(
+        &mut tx,
+        &session.household_id,
+        "device.confirmed",
+        serde_json::json!({ "device_id": session.device_id }),
+        Some(&session.device_id),
+        now,
+    )
+    .await?;
+    state.db.commit(tx).await?;
+    state.hub.publish([event]);
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Signs a device in to the household's shared login.
 #[utoipa::path(post, path = "/v1/sessions", request_body = SignIn,
     responses((status = 200, body = SignedIn), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)),
@@ -603,6 +690,7 @@ pub async fn sign_out_other(
     session: DeviceSession,
     Path(device_id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    session.require_recent_confirmation(&state).await?;
     let now = state.now().0;
     let mut tx = state.db.pool.begin().await?;
     let owner: Option<String> =

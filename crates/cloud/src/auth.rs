@@ -93,6 +93,32 @@ pub struct DeviceSession {
     pub session_id: String,
 }
 
+/// How long a sign-in or a password confirmation lets a device do sensitive things.
+pub const CONFIRMATION_LASTS_MS: i64 = 5 * 60 * 1000;
+
+impl DeviceSession {
+    /// Sensitive actions (a second factor, signing out other devices, pairing
+    /// codes, guests, the policy) need the password confirmed recently on this
+    /// device: a stolen access token alone cannot take over the login.
+    pub async fn require_recent_confirmation(&self, state: &AppState) -> Result<(), ApiError> {
+        let row = sqlx::query("SELECT created_at, confirmed_at FROM sessions WHERE id = $1")
+            .bind(&self.session_id)
+            .fetch_one(&state.db.pool)
+            .await?;
+        let created: i64 = row.try_get("created_at")?;
+        let confirmed: Option<i64> = row.try_get("confirmed_at")?;
+        let last = confirmed.unwrap_or(created).max(created);
+        if state.now().0.saturating_sub(last) <= CONFIRMATION_LASTS_MS {
+            return Ok(());
+        }
+        Err(ApiError {
+            status: axum::http::StatusCode::FORBIDDEN,
+            code: crate::error::Code::ReauthRequired,
+            message: "confirm your password to do this (it was last entered on this device more than 5 minutes ago)".into(),
+        })
+    }
+}
+
 impl FromRequestParts<AppState> for DeviceSession {
     type Rejection = ApiError;
 

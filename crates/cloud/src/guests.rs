@@ -37,6 +37,7 @@ pub async fn add(
     session: DeviceSession,
     ApiJson(request): ApiJson<NewGuest>,
 ) -> ApiResult<(StatusCode, Json<Guest>)> {
+    session.require_recent_confirmation(&state).await?;
     let signed = Signed::<GuestInvitation>::from_base64(&request.invitation)
         .map_err(|e| ApiError::invalid(format!("field `invitation`: {e}")))?;
     let key = crate::household::public_key(&state, &session.household_id).await?;

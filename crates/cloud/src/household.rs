@@ -189,6 +189,7 @@ pub async fn put_policy(
     session: DeviceSession,
     ApiJson(request): ApiJson<Policy>,
 ) -> ApiResult<Json<Policy>> {
+    session.require_recent_confirmation(&state).await?;
     use doorstep_proto::{DeliveryPolicy, PublicKey, Signed};
     let text = request
         .policy

@@ -308,6 +308,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sessions", post(accounts::sign_in))
         .route("/v1/sessions/refresh", post(accounts::refresh))
         .route("/v1/sessions/current", delete(accounts::sign_out))
+        .route("/v1/sessions/current/confirm", post(accounts::confirm))
         .route("/v1/account/totp", post(totp::setup))
         .route("/v1/account/totp/confirm", post(totp::confirm))
         .route("/v1/devices", get(accounts::devices))

@@ -30,6 +30,7 @@ pub async fn new_pairing_code(
     session: DeviceSession,
     ApiJson(request): ApiJson<NewPairingCode>,
 ) -> ApiResult<(StatusCode, Json<PairingCode>)> {
+    session.require_recent_confirmation(&state).await?;
     state.limits.pairing_code(&session.household_id)?;
     let name = validate::text("name", &request.name, 64)?;
     // Unambiguous letters and digits; 10 of 32 symbols is 50 bits.

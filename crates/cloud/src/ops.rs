@@ -28,6 +28,7 @@ use crate::openapi::Shared as SharedParts;
         crate::accounts::sign_in,
         crate::accounts::refresh,
         crate::accounts::sign_out,
+        crate::accounts::confirm,
         crate::accounts::devices,
         crate::accounts::sign_out_other,
         crate::totp::setup,

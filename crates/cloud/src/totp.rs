@@ -67,6 +67,7 @@ pub async fn setup(
     State(state): State<AppState>,
     session: DeviceSession,
 ) -> ApiResult<Json<TotpSetup>> {
+    session.require_recent_confirmation(&state).await?;
     let mut bytes = [0u8; 20];
     OsRng.fill_bytes(&mut bytes);
     let email: String = sqlx::query_scalar("SELECT email FROM households WHERE id = $1")
@@ -101,6 +102,7 @@ pub async fn confirm(
     session: DeviceSession,
     ApiJson(request): ApiJson<TotpCode>,
 ) -> ApiResult<StatusCode> {
+    session.require_recent_confirmation(&state).await?;
     let now = state.now().0;
     let pending: Option<String> =
         sqlx::query_scalar("SELECT totp_pending FROM households WHERE id = $1")

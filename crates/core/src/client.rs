@@ -695,6 +695,38 @@ impl Client {
             .await
     }
 
+    /// Confirms the household's password (and the authenticator's code, when the
+    /// second factor is on) on this device, for the sensitive actions of the next
+    /// five minutes: a stolen access token alone cannot take over the login.
+    pub async fn confirm_password(
+        &self,
+        password: &SecretString,
+        totp: Option<&str>,
+    ) -> CoreResult<()> {
+        let cloud = Cloud::new(&self.inner.account.cloud)?;
+        let params = kdf(&cloud, &self.inner.account.email).await?;
+        let keys = derive(password, params).await?;
+        let request = doorstep_api::Confirm {
+            auth_key: keys.auth_key_text().expose_secret().to_owned(),
+            totp: totp.map(str::to_owned),
+        };
+        match self
+            .session()
+            .call::<_, ()>(Method::POST, "/v1/sessions/current/confirm", Some(&request))
+            .await
+        {
+            Err(CoreError::Api {
+                code: doorstep_api::Code::Unauthenticated,
+                ..
+            }) => Err(CoreError::WrongPassword),
+            Err(CoreError::Api {
+                code: doorstep_api::Code::TotpRequired,
+                ..
+            }) => Err(CoreError::TotpRequired),
+            other => other,
+        }
+    }
+
     /// Signs another device of this login out (a lost laptop); this one stays in.
     pub async fn sign_out_device(&self, device_id: &str) -> CoreResult<()> {
         if device_id == self.inner.account.device_id {

@@ -74,6 +74,8 @@ pub enum ErrorKind {
     NeedsSignIn,
     /// Wrong password or second factor.
     Credentials,
+    /// A sensitive action: confirm the password on this device, then retry.
+    ReauthRequired,
     /// What was asked for does not exist (or is not this household's).
     NotFound,
     /// Not possible in the current state (e.g. rerouting a delivered parcel).
@@ -104,6 +106,7 @@ impl CoreError {
                 Code::Unauthenticated => ErrorKind::NeedsSignIn,
                 Code::TotpRequired => ErrorKind::Credentials,
                 Code::RateLimited | Code::Unavailable | Code::Internal => ErrorKind::Internal,
+                Code::ReauthRequired => ErrorKind::ReauthRequired,
             },
             CoreError::Invalid(_) => ErrorKind::Invalid,
             CoreError::SecretStore(_) | CoreError::Local { .. } => ErrorKind::Environment,

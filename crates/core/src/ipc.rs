@@ -32,6 +32,8 @@ pub enum ErrorCode {
     NeedsSignIn,
     /// Wrong e-mail, password or code: let the person retry.
     Credentials,
+    /// A sensitive action: ask for the password (`confirm_password`), then retry.
+    ReauthRequired,
     /// The cloud cannot be reached: the app is offline.
     Unreachable,
     /// What was typed or asked for is not acceptable; the message names it.
@@ -43,6 +45,7 @@ impl From<CoreError> for IpcError {
         let code = match error.kind() {
             ErrorKind::NeedsSignIn => ErrorCode::NeedsSignIn,
             ErrorKind::Credentials => ErrorCode::Credentials,
+            ErrorKind::ReauthRequired => ErrorCode::ReauthRequired,
             ErrorKind::Unreachable => ErrorCode::Unreachable,
             ErrorKind::Invalid | ErrorKind::NotFound | ErrorKind::Conflict => ErrorCode::Invalid,
             ErrorKind::Environment | ErrorKind::Internal => ErrorCode::Internal,
@@ -404,6 +407,8 @@ ipc_commands! {
     devices() -> Vec<Device>;
     /// Signs another device out.
     sign_out_device(id: String) -> ();
+    /// Confirms the password (and code) for the sensitive actions of the next minutes.
+    confirm_password(password: String, totp: Option<String>) -> ();
     /// The settings page.
     settings() -> SettingsView;
     /// Minutes before arrival for "courier arriving".

@@ -3,7 +3,7 @@ import { invoke } from "@tauri-apps/api/core";
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;
 
-export type ErrorCode = "internal" | "needs_sign_in" | "credentials" | "unreachable" | "invalid";
+export type ErrorCode = "internal" | "needs_sign_in" | "credentials" | "reauth_required" | "unreachable" | "invalid";
 
 export type IpcError = { 
 /**
@@ -506,6 +506,10 @@ export const commands = {
    * Signs another device out.
    */
   signOutDevice: (id: string): Promise<null> => invoke<null>("sign_out_device", { id }),
+  /**
+   * Confirms the password (and code) for the sensitive actions of the next minutes.
+   */
+  confirmPassword: (password: string, totp: string | null): Promise<null> => invoke<null>("confirm_password", { password, totp }),
   /**
    * The settings page.
    */

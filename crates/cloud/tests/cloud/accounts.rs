@@ -323,3 +323,48 @@ on_both_databases! {
         cloud.finish().await;
     }
 }
+
+on_both_databases! {
+    async fn a_stolen_access_token_alone_cannot_take_over_the_login(backend: Backend) {
+        // Access tokens outlive the test's steps; the confirmation window does not.
+        let Some(cloud) = TestCloud::start_with(backend, |s| s.access_token_ttl_secs = 3600, true).await else { return };
+        let clock = cloud.clock.clone().unwrap();
+        let (household, kitchen, study) = household_with_two_devices(&cloud, "takeover@example.org").await;
+        // Fresh from signing in, a device may do sensitive things.
+        let (status, body) = cloud.post("/v1/locks/pairing-codes", Some(&kitchen.access), json!({ "name": "Front door", "kind": "door" })).await;
+        assert_eq!(status, 201, "{body}");
+
+        // Ten minutes later, a thief with only the access token cannot.
+        clock.advance(std::time::Duration::from_secs(600));
+        let (_, page) = cloud.get("/v1/events", &study.access).await;
+        let mut stream = crate::stream::EventStream::connect(&cloud, &study.access, page["last_seq"].as_i64()).await;
+        for (method, path, body) in [
+            (reqwest::Method::POST, "/v1/account/totp".to_owned(), None),
+            (reqwest::Method::POST, "/v1/locks/pairing-codes".to_owned(), Some(json!({ "name": "Back door", "kind": "door" }))),
+            (reqwest::Method::DELETE, format!("/v1/devices/{}", study.device_id), None),
+            (reqwest::Method::PUT, "/v1/household/policy".to_owned(), Some(json!({ "policy": "AAAA" }))),
+            (reqwest::Method::POST, "/v1/guests".to_owned(), Some(json!({ "invitation": "AAAA" }))),
+        ] {
+            let (status, answer) = cloud.call(method.clone(), &path, Some(&kitchen.access), body).await;
+            assert_eq!(status, 403, "{method} {path}: {answer}");
+            assert_eq!(answer["code"], "reauth_required", "{method} {path}: {answer}");
+        }
+        // A wrong password does not confirm; the right one does, and every device hears of it.
+        let wrong = json!({ "auth_key": URL_SAFE_NO_PAD.encode([8u8; 32]) });
+        let (status, answer) = cloud.post("/v1/sessions/current/confirm", Some(&kitchen.access), wrong).await;
+        assert_eq!(status, 401, "{answer}");
+        let right = json!({ "auth_key": household.auth_key });
+        let (status, answer) = cloud.post("/v1/sessions/current/confirm", Some(&kitchen.access), right).await;
+        assert_eq!(status, 204, "{answer}");
+        let (_, kind, event) = stream.next().await;
+        assert_eq!(kind, "device.confirmed");
+        assert_eq!(event["data"]["device_id"], kitchen.device_id.as_str());
+        let (status, body) = cloud.post("/v1/locks/pairing-codes", Some(&kitchen.access), json!({ "name": "Back door", "kind": "door" })).await;
+        assert_eq!(status, 201, "{body}");
+        // The confirmation lasts minutes, not for ever.
+        clock.advance(std::time::Duration::from_secs(600));
+        let (status, _) = cloud.post("/v1/locks/pairing-codes", Some(&kitchen.access), json!({ "name": "Shed", "kind": "door" })).await;
+        assert_eq!(status, 403);
+        cloud.finish().await;
+    }
+}
