@@ -309,7 +309,7 @@ async fn check_sign_in_failures(
 /// Confirms the password on a signed-in device, for the sensitive actions of
 /// the next minutes. Wrong answers count like failed sign-ins.
 #[utoipa::path(post, path = "/v1/sessions/current/confirm", request_body = doorstep_api::Confirm,
-    responses((status = 204), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)),
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody, description = "wrong password (`reauth_required`) or the code is needed (`totp_required`)"), (status = 429, body = crate::error::ErrorBody)),
     tag = "accounts")]
 pub async fn confirm(
     State(state): State<AppState>,
@@ -337,9 +337,11 @@ pub async fn confirm(
     } else {
         crate::totp::SecondFactor::Wrong
     };
+    // 403, not 401: the device's token is fine, only the confirmation failed
+    // (a 401 would make a client believe it was signed out).
     if second == crate::totp::SecondFactor::Missing {
         return Err(ApiError {
-            status: StatusCode::UNAUTHORIZED,
+            status: StatusCode::FORBIDDEN,
             code: crate::error::Code::TotpRequired,
             message: "enter the code from your authenticator app".into(),
         });
@@ -356,11 +358,16 @@ pub async fn confirm(
             .bind(&ip)
             .execute(&state.db.pool)
             .await?;
-        return Err(ApiError::unauthenticated(if verified {
-            "wrong or already used authenticator code"
-        } else {
-            "wrong password"
-        }));
+        return Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: crate::error::Code::ReauthRequired,
+            message: if verified {
+                "wrong or already used authenticator code"
+            } else {
+                "wrong password"
+            }
+            .into(),
+        });
     }
     let mut tx = state.db.pool.begin().await?;
     sqlx::query("UPDATE sessions SET confirmed_at = $1 WHERE id = $2")

@@ -716,7 +716,7 @@ impl Client {
             .await
         {
             Err(CoreError::Api {
-                code: doorstep_api::Code::Unauthenticated,
+                code: doorstep_api::Code::ReauthRequired,
                 ..
             }) => Err(CoreError::WrongPassword),
             Err(CoreError::Api {

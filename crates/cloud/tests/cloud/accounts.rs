@@ -352,7 +352,10 @@ on_both_databases! {
         // A wrong password does not confirm; the right one does, and every device hears of it.
         let wrong = json!({ "auth_key": URL_SAFE_NO_PAD.encode([8u8; 32]) });
         let (status, answer) = cloud.post("/v1/sessions/current/confirm", Some(&kitchen.access), wrong).await;
-        assert_eq!(status, 401, "{answer}");
+        assert_eq!((status, answer["code"].as_str()), (403, Some("reauth_required")), "{answer}");
+        // The device stays signed in after a typo.
+        let (status, _) = cloud.get("/v1/deliveries", &kitchen.access).await;
+        assert_eq!(status, 200);
         let right = json!({ "auth_key": household.auth_key });
         let (status, answer) = cloud.post("/v1/sessions/current/confirm", Some(&kitchen.access), right).await;
         assert_eq!(status, 204, "{answer}");
