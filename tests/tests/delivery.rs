@@ -979,7 +979,6 @@ async fn a_guest_gets_in_inside_its_window_and_not_outside() {
 #[tokio::test]
 async fn the_entry_is_watched_live_and_recorded_including_what_the_camera_buffered_while_cut_off() {
     use futures_util::StreamExt;
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
     let world = World::start().await;
     let id = world.approved_delivery("JJD-VIDEO").await;
@@ -987,17 +986,7 @@ async fn the_entry_is_watched_live_and_recorded_including_what_the_camera_buffer
     world.lock_post("/door/open", json!({})).await;
 
     // Live: a household device sees frames, newest first, advancing.
-    let url = format!(
-        "{}/v1/locks/{}/live",
-        world.cloud.url.replacen("http", "ws", 1),
-        world.lock_id
-    );
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert(
-        "authorization",
-        format!("Bearer {}", world.access).parse().unwrap(),
-    );
-    let (mut live, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut live = world.open_live().await;
     let mut seqs = Vec::new();
     while seqs.len() < 5 {
         let message = tokio::time::timeout(Duration::from_secs(5), live.next())
@@ -1893,7 +1882,26 @@ async fn a_lock_whose_clock_steps_back_two_hours_while_running_and_across_a_rest
     assert_eq!(world.lock_status().await["bolt"], "locked");
 }
 
+type LiveView =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
 impl World {
+    /// The household's live view of the lock's camera, as its device opens it.
+    async fn open_live(&self) -> LiveView {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!(
+            "{}/v1/locks/{}/live",
+            self.cloud.url.replacen("http", "ws", 1),
+            self.lock_id
+        );
+        let mut request = url.into_client_request().unwrap();
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {}", self.access).parse().unwrap(),
+        );
+        tokio_tungstenite::connect_async(request).await.unwrap().0
+    }
+
     async fn delivery(&self, id: &str) -> Value {
         self.cloud(
             reqwest::Method::GET,
@@ -2139,23 +2147,12 @@ async fn a_journal_cut_back_in_time_reuses_no_seq_and_a_used_approval_stays_shut
 #[tokio::test]
 async fn signing_out_ends_the_devices_live_view_at_once() {
     use futures_util::StreamExt;
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
     let world = World::start().await;
     let id = world.approved_delivery("JJD-SIGNOUT").await;
     assert_eq!(world.courier_enters(&id).await.0, 200);
     world.lock_post("/door/open", json!({})).await;
-    let url = format!(
-        "{}/v1/locks/{}/live",
-        world.cloud.url.replacen("http", "ws", 1),
-        world.lock_id
-    );
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert(
-        "authorization",
-        format!("Bearer {}", world.access).parse().unwrap(),
-    );
-    let (mut live, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut live = world.open_live().await;
     let first = tokio::time::timeout(Duration::from_secs(5), live.next())
         .await
         .expect("a live frame");
@@ -2189,26 +2186,12 @@ async fn signing_out_ends_the_devices_live_view_at_once() {
 #[tokio::test]
 async fn a_frozen_picture_is_never_handed_to_a_new_viewer_as_current() {
     use futures_util::StreamExt;
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
     let world = World::start().await;
     let id = world.approved_delivery("JJD-FROZEN").await;
     assert_eq!(world.courier_enters(&id).await.0, 200);
     world.lock_post("/door/open", json!({})).await;
-    let open_live = || async {
-        let url = format!(
-            "{}/v1/locks/{}/live",
-            world.cloud.url.replacen("http", "ws", 1),
-            world.lock_id
-        );
-        let mut request = url.into_client_request().unwrap();
-        request.headers_mut().insert(
-            "authorization",
-            format!("Bearer {}", world.access).parse().unwrap(),
-        );
-        tokio_tungstenite::connect_async(request).await.unwrap().0
-    };
-    let mut live = open_live().await;
+    let mut live = world.open_live().await;
     let frame = tokio::time::timeout(Duration::from_secs(5), live.next()).await;
     assert!(
         matches!(frame, Ok(Some(Ok(_)))),
@@ -2219,7 +2202,7 @@ async fn a_frozen_picture_is_never_handed_to_a_new_viewer_as_current() {
     // The camera goes dark: its last frame ages in the relay's cache.
     world.lock_post("/camera/unplug", json!({})).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let mut late = open_live().await;
+    let mut late = world.open_live().await;
     let handed = tokio::time::timeout(Duration::from_millis(1500), async {
         loop {
             match late.next().await {

@@ -240,6 +240,58 @@ pub async fn kdf(
     }))
 }
 
+/// What a password (as its auth key) and a second-factor code prove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Credentials {
+    Accepted,
+    /// The password is right; the second factor is on and no code came.
+    CodeMissing,
+    WrongCode,
+    WrongPassword,
+}
+
+/// Checks `auth_key` against the account's stored hash (`account`: its id and
+/// hash; `None` for an unknown e-mail, which costs the same work so timing tells
+/// nothing), then the second factor.
+async fn check_credentials(
+    state: &AppState,
+    account: Option<(&str, &str)>,
+    auth_key: &[u8],
+    totp: Option<&str>,
+) -> ApiResult<Credentials> {
+    let Some((household_id, stored)) = account else {
+        let _ = auth::hash_auth_key(auth_key).await;
+        return Ok(Credentials::WrongPassword);
+    };
+    if !auth::verify_auth_key(auth_key, stored).await {
+        return Ok(Credentials::WrongPassword);
+    }
+    Ok(
+        match crate::totp::check_sign_in(state, household_id, totp).await? {
+            crate::totp::SecondFactor::NotNeeded | crate::totp::SecondFactor::Valid => {
+                Credentials::Accepted
+            }
+            crate::totp::SecondFactor::Missing => Credentials::CodeMissing,
+            crate::totp::SecondFactor::Wrong => Credentials::WrongCode,
+        },
+    )
+}
+
+async fn record_sign_in_failure(
+    state: &AppState,
+    email: &str,
+    ip: &str,
+    now: i64,
+) -> ApiResult<()> {
+    sqlx::query("INSERT INTO sign_in_failures (email, at, ip) VALUES ($1, $2, $3)")
+        .bind(email)
+        .bind(now)
+        .bind(ip)
+        .execute(&state.db.pool)
+        .await?;
+    Ok(())
+}
+
 /// Backs off failed sign-ins without locking the owner out: failures are
 /// counted per e-mail from this address, per address over all e-mails, and per
 /// e-mail over all addresses — and the last is waived for a device that was
@@ -331,43 +383,37 @@ pub async fn confirm(
     let ip = ip.to_string();
     check_sign_in_failures(&state, &email, &ip, &device_key, now).await?;
     let stored: String = row.try_get("auth_hash")?;
-    let verified = auth::verify_auth_key(&auth_key, &stored).await;
-    let second = if verified {
-        crate::totp::check_sign_in(&state, &session.household_id, request.totp.as_deref()).await?
-    } else {
-        crate::totp::SecondFactor::Wrong
-    };
+    let verdict = check_credentials(
+        &state,
+        Some((session.household_id.as_str(), stored.as_str())),
+        &auth_key,
+        request.totp.as_deref(),
+    )
+    .await?;
     // 403, not 401: the device's token is fine, only the confirmation failed
     // (a 401 would make a client believe it was signed out).
-    if second == crate::totp::SecondFactor::Missing {
-        return Err(ApiError {
-            status: StatusCode::FORBIDDEN,
-            code: crate::error::Code::TotpRequired,
-            message: "enter the code from your authenticator app".into(),
-        });
-    }
-    if !(verified
-        && matches!(
-            second,
-            crate::totp::SecondFactor::NotNeeded | crate::totp::SecondFactor::Valid
-        ))
-    {
-        sqlx::query("INSERT INTO sign_in_failures (email, at, ip) VALUES ($1, $2, $3)")
-            .bind(&email)
-            .bind(now)
-            .bind(&ip)
-            .execute(&state.db.pool)
-            .await?;
-        return Err(ApiError {
-            status: StatusCode::FORBIDDEN,
-            code: crate::error::Code::ReauthRequired,
-            message: if verified {
+    let forbidden = |code, message: &str| ApiError {
+        status: StatusCode::FORBIDDEN,
+        code,
+        message: message.into(),
+    };
+    match verdict {
+        Credentials::Accepted => {}
+        Credentials::CodeMissing => {
+            return Err(forbidden(
+                crate::error::Code::TotpRequired,
+                "enter the code from your authenticator app",
+            ));
+        }
+        Credentials::WrongCode | Credentials::WrongPassword => {
+            record_sign_in_failure(&state, &email, &ip, now).await?;
+            let message = if verdict == Credentials::WrongCode {
                 "wrong or already used authenticator code"
             } else {
                 "wrong password"
-            }
-            .into(),
-        });
+            };
+            return Err(forbidden(crate::error::Code::ReauthRequired, message));
+        }
     }
     let mut tx = state.db.pool.begin().await?;
     sqlx::query("UPDATE sessions SET confirmed_at = $1 WHERE id = $2")
@@ -424,49 +470,43 @@ pub async fn sign_in(
     .bind(&email)
     .fetch_optional(&state.db.pool)
     .await?;
-    let verified = match &row {
-        Some(row) => {
-            let stored: String = row.try_get("auth_hash")?;
-            auth::verify_auth_key(&auth_key, &stored).await
-        }
-        None => {
-            // Same work for unknown accounts, so timing does not tell them apart.
-            let _ = auth::hash_auth_key(&auth_key).await;
-            false
-        }
+    let account = match &row {
+        Some(row) => Some((
+            row.try_get::<String, _>("id")?,
+            row.try_get::<String, _>("auth_hash")?,
+        )),
+        None => None,
     };
-    let second = match (&row, verified) {
-        (Some(row), true) => {
-            let id: String = row.try_get("id")?;
-            crate::totp::check_sign_in(&state, &id, request.totp.as_deref()).await?
+    let verdict = check_credentials(
+        &state,
+        account
+            .as_ref()
+            .map(|(id, hash)| (id.as_str(), hash.as_str())),
+        &auth_key,
+        request.totp.as_deref(),
+    )
+    .await?;
+    let refused = |message: &str| ApiError::unauthenticated(message);
+    match verdict {
+        Credentials::Accepted => {}
+        Credentials::CodeMissing => {
+            return Err(ApiError {
+                status: StatusCode::UNAUTHORIZED,
+                code: crate::error::Code::TotpRequired,
+                message: "enter the code from your authenticator app".into(),
+            });
         }
-        _ => crate::totp::SecondFactor::Wrong,
-    };
-    if second == crate::totp::SecondFactor::Missing {
-        return Err(ApiError {
-            status: StatusCode::UNAUTHORIZED,
-            code: crate::error::Code::TotpRequired,
-            message: "enter the code from your authenticator app".into(),
-        });
+        Credentials::WrongCode => {
+            record_sign_in_failure(&state, &email, &ip, now).await?;
+            return Err(refused("wrong or already used authenticator code"));
+        }
+        Credentials::WrongPassword => {
+            record_sign_in_failure(&state, &email, &ip, now).await?;
+            return Err(refused("wrong e-mail address or password"));
+        }
     }
-    let accepted = verified
-        && matches!(
-            second,
-            crate::totp::SecondFactor::NotNeeded | crate::totp::SecondFactor::Valid
-        );
-    let Some(row) = row.filter(|_| accepted) else {
-        sqlx::query("INSERT INTO sign_in_failures (email, at, ip) VALUES ($1, $2, $3)")
-            .bind(&email)
-            .bind(now)
-            .bind(&ip)
-            .execute(&state.db.pool)
-            .await?;
-        let message = if verified {
-            "wrong or already used authenticator code"
-        } else {
-            "wrong e-mail address or password"
-        };
-        return Err(ApiError::unauthenticated(message));
+    let Some(row) = row else {
+        return Err(refused("wrong e-mail address or password"));
     };
     let household_id: String = row.try_get("id")?;
 
