@@ -42,6 +42,12 @@ describe("delivery states", () => {
     expect(deliveryOf(event)).toBe("d9");
     expect(deliveryOf({ ...event, data: null })).toBeNull();
     expect(eventLabel({ ...event, kind: "something.new" })).toBe("something.new");
+    expect(eventLabel({ ...event, kind: "delivery.door", data: { delivery_id: "d9", door: "jammed" } })).toBe(
+      "Door NOT locked: the lock's motor is jammed",
+    );
+    expect(eventLabel({ ...event, kind: "delivery.door", data: { door: "locked" } })).toBe(
+      "Door locked — confirmed by the lock",
+    );
   });
 });
 

@@ -32,6 +32,12 @@ export function when(ms: number, now: number = Date.now()): string {
 
 /** One timeline line. */
 export function eventLabel(event: Event): string {
+  // What the lock reported about the door, in its own words per state.
+  if (event.kind === "delivery.door") {
+    const door = (event.data as Record<string, unknown> | null)?.["door"];
+    const doorKey = `door.${String(door)}`;
+    if (typeof door === "string" && hasKey(doorKey)) return t(doorKey);
+  }
   const key = `event.${event.kind}`;
   return hasKey(key) ? t(key) : event.kind;
 }
