@@ -648,24 +648,7 @@ async fn a_block_while_the_courier_is_inside_sends_it_away() {
     })
     .await
     .unwrap();
-    let revocation = Signed::sign(
-        &Revocation {
-            household: HouseholdId(world.household_id.clone()),
-            lock: LockId(world.lock_id.clone()),
-            target: RevocationTarget::Delivery(DeliveryId(id.clone())),
-            device: DeviceId(world.device_id.clone()),
-            issued_at: Timestamp::now(),
-        },
-        &world.household_key,
-    );
-    world
-        .cloud(
-            reqwest::Method::POST,
-            &format!("/v1/deliveries/{id}/block"),
-            Some(&world.access),
-            Some(json!({ "revocation": revocation.to_base64() })),
-        )
-        .await;
+    world.block(&id).await;
     let (code, output) = visit.await.unwrap();
     assert_eq!(code, 4, "{output}");
     assert!(output.contains("blocked"), "{output}");
@@ -1687,17 +1670,7 @@ async fn a_block_reaches_the_lock_for_a_delivery_a_policy_admitted_online_and_af
 
     // The lock loses its channel; the household blocks meanwhile.
     world.lock_post("/network/down", json!({})).await;
-    let revocation = Revocation {
-        household: HouseholdId(world.household_id.clone()),
-        lock: LockId(world.lock_id.clone()),
-        target: RevocationTarget::Delivery(DeliveryId(id.clone())),
-        device: DeviceId(world.device_id.clone()),
-        issued_at: Timestamp::now(),
-    };
-    let (status, body) = world
-        .cloud(reqwest::Method::POST, &format!("/v1/deliveries/{id}/block"), Some(&world.access), Some(json!({ "revocation": Signed::sign(&revocation, &world.household_key).to_base64() })))
-        .await;
-    assert_eq!(status, 200, "{body}");
+    world.block(&id).await;
     world.lock_post("/network/up", json!({})).await;
     // Back online, the lock gets the block and throws the bolt once the door closes.
     eventually(

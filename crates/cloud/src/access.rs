@@ -527,19 +527,13 @@ pub async fn clock_off_alarm(
     if !state.limits.clock_alarm(lock_id) {
         return Ok(());
     }
-    let now = state.now().0;
-    let mut tx = state.db.pool.begin().await?;
-    let event = events::append(
-        &mut tx,
+    events::announce(
+        state,
         household_id,
         "lock.clock_off",
         serde_json::json!({ "lock_id": lock_id, "detail": detail }),
-        None,
-        now,
     )
     .await?;
-    state.db.commit(tx).await?;
-    state.hub.publish([event]);
     tracing::warn!(
         lock_id,
         detail,
@@ -935,18 +929,13 @@ pub(crate) async fn set_door(
 /// the middle of is over. The household hears of every restart.
 async fn rebooted(state: &AppState, lock: &LockAuth, report: &LockReport) -> ApiResult<()> {
     let now = state.now().0;
-    let mut tx = state.db.pool.begin().await?;
-    let event = events::append(
-        &mut tx,
+    events::announce(
+        state,
         &lock.household_id,
         "lock.rebooted",
         serde_json::json!({ "lock_id": lock.lock_id, "at": report.at, "detail": report.detail }),
-        None,
-        now,
     )
     .await?;
-    state.db.commit(tx).await?;
-    state.hub.publish([event]);
     let interrupted: Vec<String> = sqlx::query_scalar(
         "SELECT id FROM deliveries WHERE household_id = $1 AND lock_id = $2 \
          AND state IN ('granted', 'door_open') AND door IS NOT NULL",

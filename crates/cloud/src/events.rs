@@ -47,6 +47,21 @@ pub async fn append(
     ))
 }
 
+/// Records an event that reports no other change (an alarm): appended in a
+/// transaction of its own, committed, then published.
+pub async fn announce(
+    state: &crate::AppState,
+    household_id: &str,
+    kind: &str,
+    data: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    let mut tx = state.db.pool.begin().await?;
+    let event = append(&mut tx, household_id, kind, data, None, state.now().0).await?;
+    state.db.commit(tx).await?;
+    state.hub.publish([event]);
+    Ok(())
+}
+
 /// Events of `household_id` after `after`, oldest first, at most `limit`.
 pub async fn read_after(
     pool: &sqlx::AnyPool,

@@ -14,7 +14,7 @@ use utoipa::openapi::{Content, OpenApi, Ref, RefOr};
 pub struct Shared;
 
 /// Which credential a path takes.
-fn scheme_for(path: &str, method: &str) -> Option<&'static str> {
+fn scheme_for(path: &str) -> Option<&'static str> {
     match path {
         "/v1/accounts"
         | "/v1/accounts/kdf"
@@ -26,7 +26,6 @@ fn scheme_for(path: &str, method: &str) -> Option<&'static str> {
         | "/openapi.json" => None,
         _ if path.starts_with("/v1/courier/") || path.starts_with("/v1/guest/") => None,
         _ if path.starts_with("/v1/carrier/") => Some("carrier_key"),
-        "/v1/carriers" if method == "get" => Some("device_token"),
         _ if path.starts_with("/v1/lock/") => Some("lock_token"),
         _ => Some("device_token"),
     }
@@ -71,7 +70,7 @@ fn add_errors(path: &str, method: &str, operation: &mut Operation) {
     if operation.request_body.is_some() {
         add("413", "The body is larger than 64 KiB.");
     }
-    if scheme_for(path, method).is_some() {
+    if scheme_for(path).is_some() {
         add("401", "No valid credentials.");
     }
     if path.contains('{') {
@@ -237,7 +236,7 @@ impl Modify for Shared {
             ] {
                 let Some(operation) = operation else { continue };
                 add_errors(path, method, operation);
-                operation.security = Some(match scheme_for(path, method) {
+                operation.security = Some(match scheme_for(path) {
                     Some(scheme) => vec![SecurityRequirement::new(scheme, Vec::<String>::new())],
                     // An explicitly empty requirement: no credential.
                     None => vec![SecurityRequirement::default()],

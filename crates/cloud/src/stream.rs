@@ -32,7 +32,7 @@ const PAGE: i64 = 500;
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Only events with a larger `seq` (default 0: from the beginning).
-    #[serde(default, deserialize_with = "optional_count")]
+    #[serde(default, deserialize_with = "doorstep_proto::bounded::optional_count")]
     pub after: Option<i64>,
     /// At most this many (default and maximum 500).
     pub limit: Option<i64>,
@@ -184,8 +184,4 @@ impl Events {
 fn signs_out(event: &Event, session: &DeviceSession) -> bool {
     event.kind == "device.signed_out"
         && event.data.get("device_id").and_then(|v| v.as_str()) == Some(session.device_id.as_str())
-}
-
-fn optional_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    doorstep_proto::bounded::count(d).map(Some)
 }

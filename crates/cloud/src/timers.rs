@@ -152,18 +152,13 @@ async fn unconfirmed_relocks(state: &AppState, now: i64) -> anyhow::Result<()> {
         {
             continue;
         }
-        let mut tx = state.db.pool.begin().await?;
-        let event = crate::events::append(
-            &mut tx,
+        crate::events::announce(
+            state,
             &household,
             "lock.relock_unconfirmed",
             serde_json::json!({ "lock_id": lock_id, "delivery_id": id, "last_reported": door }),
-            None,
-            now,
         )
         .await?;
-        state.db.commit(tx).await?;
-        state.hub.publish([event]);
         tracing::warn!(
             delivery_id = id,
             lock_id,

@@ -314,12 +314,14 @@ async fn record(
     // The visit is looked up at most once a second; a new visit starts a new
     // recording even if the camera never paused (one recording per visit).
     let mut visit_changed = false;
+    let mut looked_up = None;
     if let Some(cur) = current.as_mut()
         && now.saturating_sub(cur.checked_at) >= 1_000
     {
         let visit = visit_now(state, &lock.lock_id, now).await?;
         cur.checked_at = now;
         visit_changed = visit.is_some() && visit != cur.visit;
+        looked_up = Some(visit);
     }
     let continues = !visit_changed
         && current.as_ref().is_some_and(|cur| {
@@ -327,7 +329,10 @@ async fn record(
         });
     if !continues {
         let id = uuid::Uuid::now_v7().to_string();
-        let delivery = visit_now(state, &lock.lock_id, now).await?;
+        let delivery = match looked_up {
+            Some(visit) => visit,
+            None => visit_now(state, &lock.lock_id, now).await?,
+        };
         sqlx::query(
             "INSERT INTO recordings (id, household_id, lock_id, delivery_id, started_at, last_frame_at, frames) VALUES ($1, $2, $3, $4, $5, $5, 0)",
         )

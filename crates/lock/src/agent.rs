@@ -244,18 +244,19 @@ impl Agent {
             self.retry_unwritten(state);
         }
         let written = if state.unwritten.is_empty() {
-            state.journal.append(entry.clone(), self.now()).map(|_| ())
+            state
+                .journal
+                .append(entry.clone(), self.now())
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         } else {
-            Err(crate::journal::JournalError::Io {
-                path: self.data_dir.join("journal.jsonl"),
-                source: std::io::Error::other("earlier lines are still waiting to be written"),
-            })
+            Err("earlier lines are still waiting to be written".to_owned())
         };
         self.upload.notify_one();
         match written {
             Ok(()) => true,
-            Err(e) => {
-                tracing::error!(error = %e, "journal write failed; locking");
+            Err(error) => {
+                tracing::error!(%error, "journal write failed; locking");
                 state.hw.step(Input::Lock(self.now()));
                 // A used grant that was not recorded did not open the door, so it
                 // is not recorded later either; anything else waits for space.

@@ -65,16 +65,11 @@ pub mod bounded {
         }
     }
 
-    /// An unsigned [`count`].
-    pub fn unsigned_count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
-        let value = u64::deserialize(deserializer)?;
-        if value <= MAX_COUNT.unsigned_abs() {
-            Ok(value)
-        } else {
-            Err(D::Error::custom(format!(
-                "{value} is out of range: 0 to {MAX_COUNT}"
-            )))
-        }
+    /// An optional [`count`].
+    pub fn optional_count<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<i64>, D::Error> {
+        count(deserializer).map(Some)
     }
 }
 

@@ -227,15 +227,25 @@ fn client_from(last_octet: u8) -> reqwest::Client {
         .unwrap()
 }
 
-async fn sign_in_from(cloud: &TestCloud, client: &reqwest::Client, body: &Value) -> (u16, Value) {
+/// POSTs `body` to `path` from `client` (another client address).
+async fn post_from(
+    cloud: &TestCloud,
+    client: &reqwest::Client,
+    path: &str,
+    body: &Value,
+) -> (u16, Value) {
     let response = client
-        .post(cloud.url("/v1/sessions"))
+        .post(cloud.url(path))
         .json(body)
         .send()
         .await
         .unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn sign_in_from(cloud: &TestCloud, client: &reqwest::Client, body: &Value) -> (u16, Value) {
+    post_from(cloud, client, "/v1/sessions", body).await
 }
 
 on_both_databases! {
@@ -286,14 +296,13 @@ on_both_databases! {
         let mut limited = None;
         for n in 0..25 {
             let body = Household::new(&format!("flood{n}@example.org")).create_body("Bot");
-            let response = flood.post(cloud.url("/v1/accounts")).json(&body).send().await.unwrap();
-            match response.status().as_u16() {
-                201 => created += 1,
-                429 => {
-                    limited = Some(response.json::<Value>().await.unwrap());
+            match post_from(&cloud, &flood, "/v1/accounts", &body).await {
+                (201, _) => created += 1,
+                (429, answer) => {
+                    limited = Some(answer);
                     break;
                 }
-                other => panic!("account creation answered {other}"),
+                (other, answer) => panic!("account creation answered {other}: {answer}"),
             }
         }
         assert_eq!(created, 20, "20 accounts an hour from one address");
@@ -306,17 +315,12 @@ on_both_databases! {
         let guesser = client_from(41);
         let mut statuses = Vec::new();
         for _ in 0..12 {
-            let response = guesser
-                .post(cloud.url("/v1/locks/pair"))
-                .json(&json!({
-                    "code": "WRONGCODE-AAAA",
-                    "lock_key": SigningKey::generate().public_key().to_base64(),
-                    "camera_key": SigningKey::generate().public_key().to_base64(),
-                }))
-                .send()
-                .await
-                .unwrap();
-            statuses.push(response.status().as_u16());
+            let body = json!({
+                "code": "WRONGCODE-AAAA",
+                "lock_key": SigningKey::generate().public_key().to_base64(),
+                "camera_key": SigningKey::generate().public_key().to_base64(),
+            });
+            statuses.push(post_from(&cloud, &guesser, "/v1/locks/pair", &body).await.0);
         }
         assert!(!statuses[..10].contains(&429), "{statuses:?}");
         assert_eq!(statuses[10..], [429, 429], "{statuses:?}");
