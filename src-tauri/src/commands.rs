@@ -21,7 +21,7 @@ fn not_signed_in() -> IpcError {
     IpcError::from(doorstep_core::CoreError::NotSignedIn)
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn system_check(
     app: AppHandle,
     state: State<'_, AppState>,
@@ -34,7 +34,7 @@ pub(crate) async fn system_check(
         .map_err(|e| IpcError::internal(format!("the computer check stopped unexpectedly: {e}")))
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn session(app: AppHandle, state: State<'_, AppState>) -> Answer<SessionInfo> {
     let mut household = state.household.lock().await;
     if household.is_none() {
@@ -62,7 +62,7 @@ fn demo_marker(state: &AppState) -> std::path::PathBuf {
     state.paths.data_dir().join("demo").join("demo.json")
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn start_demo(app: AppHandle, state: State<'_, AppState>) -> Answer<SessionInfo> {
     let mut household = state.household.lock().await;
     if let Some(current) = household.as_ref()
@@ -154,7 +154,7 @@ async fn replace(app: &AppHandle, state: &AppState, client: Client) -> Answer<Se
     Ok(info)
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn sign_out(state: State<'_, AppState>) -> Answer<()> {
     let mut household = state.household.lock().await;
     if let Some(current) = household.take() {
@@ -186,7 +186,7 @@ async fn client(
     ))
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn home(state: State<'_, AppState>) -> Answer<HomeView> {
     let (client, connection, cache) = client(&state).await?;
     tracing::debug!(?connection, "home");
@@ -199,7 +199,7 @@ pub(crate) async fn home(state: State<'_, AppState>) -> Answer<HomeView> {
     })
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn delivery_view(state: State<'_, AppState>, id: String) -> Answer<DeliveryView> {
     let (client, _, cache) = client(&state).await?;
     let delivery = match client.delivery(&id).await {
@@ -236,7 +236,7 @@ pub(crate) async fn delivery_view(state: State<'_, AppState>, id: String) -> Ans
     })
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn block(state: State<'_, AppState>, id: String) -> Answer<Delivery> {
     let (client, _, _) = client(&state).await?;
     Ok(client.block(&id).await?)
@@ -252,7 +252,7 @@ pub(crate) async fn reroute(
     Ok(client.reroute(&id, &address_id).await?)
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn approve(state: State<'_, AppState>, id: String) -> Answer<Delivery> {
     let (client, _, _) = client(&state).await?;
     Ok(client.approve(&id, None).await?)
@@ -288,7 +288,7 @@ pub(crate) async fn watch_live(
     Ok(())
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn stop_live(state: State<'_, AppState>) -> Answer<()> {
     if let Some(current) = state.household.lock().await.as_mut()
         && let Some(live) = current.live.take()
@@ -298,7 +298,7 @@ pub(crate) async fn stop_live(state: State<'_, AppState>) -> Answer<()> {
     Ok(())
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn activity(
     state: State<'_, AppState>,
     prefix: Option<String>,
@@ -307,13 +307,13 @@ pub(crate) async fn activity(
     Ok(client.audit(prefix.as_deref(), 200).await?)
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn recordings(state: State<'_, AppState>) -> Answer<Vec<Recording>> {
     let (client, _, _) = client(&state).await?;
     Ok(client.recordings(None).await?)
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn recording_frame(
     state: State<'_, AppState>,
     id: String,
@@ -332,19 +332,19 @@ pub(crate) async fn recording_frame(
     })
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn devices(state: State<'_, AppState>) -> Answer<Vec<Device>> {
     let (client, _, _) = client(&state).await?;
     Ok(client.devices().await?)
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn sign_out_device(state: State<'_, AppState>, id: String) -> Answer<()> {
     let (client, _, _) = client(&state).await?;
     Ok(client.sign_out_device(&id).await?)
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn confirm_password(
     state: State<'_, AppState>,
     password: String,
@@ -357,7 +357,7 @@ pub(crate) async fn confirm_password(
         .await?)
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn settings(state: State<'_, AppState>) -> Answer<SettingsView> {
     let (client, _, _) = client(&state).await?;
     Ok(SettingsView {
@@ -366,14 +366,14 @@ pub(crate) async fn settings(state: State<'_, AppState>) -> Answer<SettingsView>
     })
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn set_lead_time(state: State<'_, AppState>, minutes: i64) -> Answer<()> {
     let (client, _, _) = client(&state).await?;
     client.set_lead_time(minutes).await?;
     Ok(())
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn add_address(
     state: State<'_, AppState>,
     label: String,
@@ -385,13 +385,13 @@ pub(crate) async fn add_address(
         .await?)
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn remove_address(state: State<'_, AppState>, id: String) -> Answer<()> {
     let (client, _, _) = client(&state).await?;
     Ok(client.remove_address(&id).await?)
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn test_popup(state: State<'_, AppState>) -> Answer<()> {
     let popup = match state.language.get() {
         doorstep_core::alerts::Language::German => doorstep_core::popup::Popup::new(
@@ -412,7 +412,7 @@ pub(crate) async fn test_popup(state: State<'_, AppState>) -> Answer<()> {
     Ok(())
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn policy(state: State<'_, AppState>) -> Answer<PolicyView> {
     let (client, _, _) = client(&state).await?;
     Ok(PolicyView::from(client.policy().await?.as_ref()))
@@ -440,7 +440,7 @@ pub(crate) async fn set_policy(
     Ok(PolicyView::from(Some(&policy)))
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn set_language(state: State<'_, AppState>, language: String) -> Answer<()> {
     state
         .language
@@ -448,7 +448,7 @@ pub(crate) async fn set_language(state: State<'_, AppState>, language: String) -
     Ok(())
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) fn first_screen_shown() -> Answer<()> {
     static SHOWN: std::sync::Once = std::sync::Once::new();
     SHOWN.call_once(|| {
@@ -460,36 +460,57 @@ pub(crate) fn first_screen_shown() -> Answer<()> {
     Ok(())
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn guests(state: State<'_, AppState>) -> Answer<Vec<GuestView>> {
     let (client, _, _) = client(&state).await?;
-    Ok(client.guests().await?.iter().map(GuestView::from).collect())
+    let zone = client.household_settings().await?.time_zone;
+    Ok(client
+        .guests()
+        .await?
+        .iter()
+        .map(|guest| GuestView::new(guest, &zone))
+        .collect())
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn add_guest(
     state: State<'_, AppState>,
     name: String,
     key: String,
     days: String,
     hours: String,
+    once_on: Option<String>,
 ) -> Answer<GuestView> {
     let (client, _, _) = client(&state).await?;
     let zone = client.household_settings().await?.time_zone;
-    let weekly = doorstep_core::schedule_text::weekly(&days, &hours, &zone)?;
-    let guest = client
-        .add_guest(
-            &name,
-            &key,
-            doorstep_proto::GuestSchedule::Weekly(weekly),
-            &[],
-        )
-        .await?;
-    Ok(GuestView::from(&guest))
+    let schedule = match once_on {
+        Some(day) => doorstep_proto::GuestSchedule::Once(
+            doorstep_core::schedule_text::once_on_day(&day, &hours, &zone)?,
+        ),
+        None => doorstep_proto::GuestSchedule::Weekly(doorstep_core::schedule_text::weekly(
+            &days, &hours, &zone,
+        )?),
+    };
+    let guest = client.add_guest(&name, &key, schedule, &[]).await?;
+    Ok(GuestView::new(&guest, &zone))
 }
 
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub(crate) async fn revoke_guest(state: State<'_, AppState>, id: String) -> Answer<()> {
     let (client, _, _) = client(&state).await?;
     Ok(client.revoke_guest(&id).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_command_takes_its_arguments_by_the_names_the_bindings_send() {
+        // The generated wrappers send `once_on`, not Tauri's default `onceOn`.
+        let bare = concat!("#[tauri::", "command]");
+        assert_eq!(
+            include_str!("commands.rs").matches(bare).count(),
+            0,
+            "a command without rename_all = \"snake_case\" reads its multi-word arguments as missing"
+        );
+    }
 }

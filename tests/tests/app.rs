@@ -221,6 +221,56 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     })
     .await;
 
+    // A one-time guest (a plumber on one day) is saved as that day's hours in
+    // the household's zone, not as every such weekday.
+    app.click("[data-testid=nav-guests]").await.unwrap();
+    let in_three_days = doorstep_proto::Timestamp::now().plus_millis(3 * 24 * 3_600_000);
+    let day = doorstep_proto::wall_time("UTC", in_three_days).unwrap()[..10].to_owned();
+    app.wait_for("[data-testid=guest-name]")
+        .await
+        .unwrap()
+        .send_keys("Plumber")
+        .await
+        .unwrap();
+    app.wait_for("[data-testid=guest-key]")
+        .await
+        .unwrap()
+        .send_keys(
+            &doorstep_proto::SigningKey::generate()
+                .public_key()
+                .to_base64(),
+        )
+        .await
+        .unwrap();
+    app.click("[data-testid=guest-once]").await.unwrap();
+    app.wait_for("[data-testid=guest-day]").await.unwrap();
+    // WebKit's date field takes its value from script as a person's picker would give it.
+    app.script(&format!(
+        "const field = document.querySelector('[data-testid=guest-day]'); field.value = '{day}'; \
+         field.dispatchEvent(new Event('input', {{ bubbles: true }})); \
+         field.dispatchEvent(new Event('change', {{ bubbles: true }}));"
+    ))
+    .await
+    .unwrap();
+    let hours = app.wait_for("[data-testid=guest-hours]").await.unwrap();
+    hours.clear().await.unwrap();
+    hours.send_keys("10:00-12:00").await.unwrap();
+    app.click("[data-testid=guest-add]").await.unwrap();
+    let schedule = eventually_text(
+        &app,
+        "[data-testid=guest-row][data-name=Plumber] [data-testid=guest-schedule]",
+        |t| !t.is_empty(),
+    )
+    .await;
+    assert_eq!(schedule, format!("once, {day} 10:00 – {day} 12:00"));
+    let saved = second.guests().await.unwrap();
+    let plumber = saved.iter().find(|g| g.name == "Plumber").unwrap();
+    assert!(
+        matches!(plumber.schedule, doorstep_proto::GuestSchedule::Once(_)),
+        "{:?}",
+        plumber.schedule
+    );
+
     // Every main screen, in light and dark, English and German.
     for (language, theme) in [
         ("en", "light"),

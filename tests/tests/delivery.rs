@@ -944,19 +944,43 @@ async fn a_guest_gets_in_inside_its_window_and_not_outside() {
             .any(|e| e["kind"] == "guest.granted" && e["data"]["name"] == "Ana (cleaner)")
     );
     assert!(events.iter().any(|e| e["kind"] == "guest.refused"));
-    // Ana's visit is logged like a delivery: door opened, visit ended.
-    eventually(
+    // Ana's visit is logged like a delivery: door opened, closed, and ended only
+    // once the lock reported its bolt thrown again.
+    let visit = eventually(
         "Ana's visit to end in the log",
         Duration::from_secs(10),
         || async {
-            let events = world.events_after(0).await;
-            (events.iter().any(|e| e["kind"] == "guest.door_open")
-                && events.iter().any(|e| e["kind"] == "guest.visit_ended"))
-            .then_some(())
+            let kinds: Vec<String> = world
+                .events_after(0)
+                .await
+                .iter()
+                .filter_map(|e| e["kind"].as_str())
+                .filter(|k| k.starts_with("guest.door") || *k == "guest.visit_ended")
+                .map(str::to_owned)
+                .collect();
+            kinds
+                .iter()
+                .any(|k| k == "guest.visit_ended")
+                .then_some(kinds)
         },
     )
     .await
     .unwrap();
+    assert_eq!(
+        visit,
+        ["guest.door_open", "guest.door_closed", "guest.visit_ended"],
+        "the visit ends on the relock, after the door closed"
+    );
+    let ended = world
+        .events_after(0)
+        .await
+        .into_iter()
+        .find(|e| e["kind"] == "guest.visit_ended")
+        .unwrap();
+    assert_eq!(
+        ended["data"]["detail"],
+        "door locked — confirmed by the lock"
+    );
 }
 
 #[tokio::test]
@@ -2316,4 +2340,90 @@ async fn a_full_disk_at_the_lock_opens_nothing_loses_no_alarm_and_bricks_nothing
     .unwrap();
     let (status, body) = world.courier_enters(&id).await;
     assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_worn_motor_that_does_not_confirm_the_relock_in_time_is_told_as_not_locked_until_it_does()
+{
+    let world = World::start().await;
+    let id = world.approved_delivery("JJD-SLOW-MOTOR").await;
+    assert_eq!(world.courier_enters(&id).await.0, 200);
+    world.lock_post("/door/open", json!({})).await;
+    world.door_becomes(&id, "open").await;
+    // Each stroke now takes longer than the cloud waits for the relock report.
+    let (status, body) = world
+        .lock_post("/motor/slow", json!({ "stroke_ms": 9000 }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    world.lock_post("/door/close", json!({})).await;
+    world.door_becomes(&id, "closed").await;
+
+    // No report of the bolt thrown in time: "door NOT locked", the entry fails
+    // and the household is alarmed — never "locked" or "delivered" meanwhile.
+    let unconfirmed = world.door_becomes(&id, "unconfirmed").await;
+    assert_ne!(unconfirmed["state"], "completed", "{unconfirmed}");
+    eventually("the delivery to fail", Duration::from_secs(5), || async {
+        (world.delivery_state(&id).await == "failed").then_some(())
+    })
+    .await
+    .unwrap();
+    let failed = world.events_of("delivery.failed").await;
+    assert_eq!(
+        failed[0]["data"]["reason"], "relock unconfirmed",
+        "{failed:?}"
+    );
+    let alarms = world.events_of("lock.relock_unconfirmed").await;
+    assert_eq!(alarms[0]["data"]["delivery_id"], id.as_str(), "{alarms:?}");
+    assert_eq!(world.lock_status().await["bolt"], "locking");
+
+    // When the bolt is finally thrown the lock says so, and the household is told
+    // the truth: locked (the failed delivery stays failed).
+    let locked = world.door_becomes(&id, "locked").await;
+    assert_eq!(locked["state"], "failed");
+    assert_eq!(world.lock_status().await["bolt"], "locked");
+}
+
+#[tokio::test]
+async fn a_grant_the_lock_refuses_lapses_at_once_and_the_courier_gets_in_asking_again() {
+    let world = World::start().await;
+    let id = world.approved_delivery("JJD-REFUSED-GRANT").await;
+    let (envelope, response) = world.answer_challenge(&id).await;
+    let (status, granted) = world
+        .cloud(
+            reqwest::Method::POST,
+            &format!("/v1/courier/deliveries/{id}/access"),
+            None,
+            Some(json!({ "challenge": envelope, "response": response })),
+        )
+        .await;
+    assert_eq!(status, 200, "{granted}");
+    assert_eq!(world.delivery_state(&id).await, "granted");
+    // The courier rang again before presenting it: the grant answers a challenge
+    // the lock no longer holds, so the lock refuses it and journals why.
+    let (_, newer) = world.answer_challenge(&id).await;
+    let (status, refused) = world
+        .lock_post(
+            "/enter",
+            json!({ "grant": granted["grant"], "response": newer }),
+        )
+        .await;
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(world.lock_status().await["bolt"], "locked");
+    eventually(
+        "the refused grant to lapse in the cloud",
+        Duration::from_secs(10),
+        || async { (world.delivery_state(&id).await == "at_door").then_some(()) },
+    )
+    .await
+    .unwrap();
+    let lapsed = world.events_of("delivery.grant_lapsed").await;
+    assert_eq!(lapsed.len(), 1, "{lapsed:?}");
+    let alarms = world.events_of("lock.entry_refused").await;
+    assert_eq!(alarms[0]["data"]["delivery_id"], id.as_str(), "{alarms:?}");
+
+    // Not stuck at "granted": asking again lets the courier in.
+    let (status, body) = world.courier_enters(&id).await;
+    assert_eq!(status, 200, "{body}");
+    world.lock_post("/door/open", json!({})).await;
+    world.door_becomes(&id, "open").await;
 }

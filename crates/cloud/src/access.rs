@@ -542,8 +542,10 @@ pub async fn clock_off_alarm(
     Ok(())
 }
 
-/// A guest's door opening or closing moves the guest's current visit along and
-/// is logged like a delivery's.
+/// A guest's door opening, closing and relocking moves the guest's current visit
+/// along and is logged like a delivery's. A visit ends only when the lock reports
+/// its bolt thrown again; a jam ends it as "door not locked" (the `lock.jammed`
+/// alarm is raised beside it).
 async fn guest_visit_report(
     state: &AppState,
     lock: &LockAuth,
@@ -551,35 +553,57 @@ async fn guest_visit_report(
     kind: &str,
     now: i64,
 ) -> ApiResult<()> {
-    let (to, event_kind, from) = match kind {
-        "door_opened" => ("door_open", "guest.door_open", "granted"),
-        "door_closed" => ("ended", "guest.visit_ended", "door_open"),
+    let (to, event_kind, from, detail): (&str, &str, &[&str], &str) = match kind {
+        "door_opened" => ("door_open", "guest.door_open", &["granted"], "door opened"),
+        "door_closed" => (
+            "door_closed",
+            "guest.door_closed",
+            &["door_open"],
+            "door closed, waiting for the lock to relock",
+        ),
+        "relocked" => (
+            "ended",
+            "guest.visit_ended",
+            &["door_open", "door_closed"],
+            "door locked — confirmed by the lock",
+        ),
+        "jammed" => (
+            "door_not_locked",
+            "guest.door_not_locked",
+            &["granted", "door_open", "door_closed"],
+            "Door NOT locked: the lock's motor is jammed",
+        ),
         _ => return Ok(()),
     };
     let mut tx = state.db.pool.begin().await?;
     let visit: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM guest_visits WHERE guest_id = $1 AND lock_id = $2 AND household_id = $3 AND state = $4 ORDER BY started_at DESC LIMIT 1",
+        "SELECT id FROM guest_visits WHERE household_id = $1 AND guest_id = $2 AND lock_id = $3 AND state IN ($4, $5, $6) ORDER BY started_at DESC LIMIT 1",
     )
+    .bind(&lock.household_id)
     .bind(guest_id)
     .bind(&lock.lock_id)
-    .bind(&lock.household_id)
-    .bind(from)
+    .bind(from[0])
+    .bind(from.get(1).copied().unwrap_or(from[0]))
+    .bind(from.get(2).copied().unwrap_or(from[0]))
     .fetch_optional(&mut *tx)
     .await?;
     let Some(visit) = visit else { return Ok(()) };
-    sqlx::query("UPDATE guest_visits SET state = $1, ended_at = CASE WHEN $1 = 'ended' THEN $2 ELSE ended_at END WHERE id = $3")
-        .bind(to)
-        .bind(now)
-        .bind(&visit)
-        .execute(&mut *tx)
-        .await?;
+    let ended_at = matches!(to, "ended" | "door_not_locked").then_some(now);
+    sqlx::query(
+        "UPDATE guest_visits SET state = $1, ended_at = COALESCE($2, ended_at) WHERE id = $3",
+    )
+    .bind(to)
+    .bind(ended_at)
+    .bind(&visit)
+    .execute(&mut *tx)
+    .await?;
     audit::record(
         &mut tx,
         &lock.household_id,
         &Actor::Lock(&lock.lock_id),
         event_kind,
         Some(guest_id),
-        &format!("visit {visit}"),
+        detail,
         now,
     )
     .await?;
@@ -587,7 +611,7 @@ async fn guest_visit_report(
         &mut tx,
         &lock.household_id,
         event_kind,
-        serde_json::json!({ "guest_id": guest_id, "visit_id": visit, "lock_id": lock.lock_id }),
+        serde_json::json!({ "guest_id": guest_id, "visit_id": visit, "lock_id": lock.lock_id, "detail": detail }),
         None,
         now,
     )

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::AppState;
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, Owned};
 use crate::auth::{self, DeviceSession};
 use crate::error::{ApiError, ApiResult};
 use crate::events;
@@ -746,7 +746,8 @@ pub async fn sign_out_other(
             .fetch_optional(&mut *tx)
             .await?;
     if owner.as_deref() != Some(session.household_id.as_str()) {
-        return Err(ApiError::not_found("device"));
+        drop(tx);
+        return Err(audit::not_in_household(&state, &session, Owned::Device, &device_id).await);
     }
     let event = sign_out_device(
         &mut tx,

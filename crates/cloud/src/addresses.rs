@@ -8,9 +8,9 @@ pub use doorstep_api::{Address, AddressKind, NewAddress};
 use sqlx::Row;
 
 use crate::AppState;
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, Owned};
 use crate::auth::DeviceSession;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::events;
 use crate::json::ApiJson;
 use crate::validate;
@@ -147,7 +147,8 @@ pub async fn remove(
         .execute(&mut *tx)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(ApiError::not_found("address"));
+        drop(tx);
+        return Err(audit::not_in_household(&state, &session, Owned::Address, &id).await);
     }
     audit::record(
         &mut tx,

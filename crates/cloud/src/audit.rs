@@ -9,7 +9,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::AppState;
 use crate::auth::DeviceSession;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
 /// Who did something.
 #[derive(Debug, Clone)]
@@ -60,6 +60,108 @@ pub async fn record(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// What a household's device names by id in a request.
+#[derive(Debug, Clone, Copy)]
+pub enum Owned {
+    /// A delivery.
+    Delivery,
+    /// A guest (its id chosen by the household, so unique only within it).
+    Guest,
+    /// A lock.
+    Lock,
+    /// A recording.
+    Recording,
+    /// An alternate address.
+    Address,
+    /// A device.
+    Device,
+}
+
+impl Owned {
+    fn table(self) -> &'static str {
+        match self {
+            Owned::Delivery => "deliveries",
+            Owned::Guest => "guests",
+            Owned::Lock => "locks",
+            Owned::Recording => "recordings",
+            Owned::Address => "addresses",
+            Owned::Device => "devices",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Owned::Delivery => "delivery",
+            Owned::Guest => "guest",
+            Owned::Lock => "lock",
+            Owned::Recording => "recording",
+            Owned::Address => "address",
+            Owned::Device => "device",
+        }
+    }
+}
+
+/// The answer when `session` names `id`, which its household does not hold: the
+/// same 404 as for an id nobody holds, so the asker learns nothing about other
+/// households. When another household does hold it, that is an attempt across
+/// households: the holder's audit log records it (without saying who asked,
+/// which would leak the other way) and the operator's log names both sides.
+pub async fn not_in_household(
+    state: &AppState,
+    session: &DeviceSession,
+    object: Owned,
+    id: &str,
+) -> ApiError {
+    let not_found = ApiError::not_found(object.name());
+    let holders: Vec<String> = match sqlx::query_scalar(&format!(
+        "SELECT household_id FROM {} WHERE id = $1 AND household_id <> $2 LIMIT 8",
+        object.table()
+    ))
+    .bind(id)
+    .bind(&session.household_id)
+    .fetch_all(&state.db.pool)
+    .await
+    {
+        Ok(holders) => holders,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not check whether another household holds the id");
+            return not_found;
+        }
+    };
+    for holder in holders {
+        tracing::warn!(
+            asking_household = %session.household_id,
+            asking_device = %session.device_id,
+            holding_household = %holder,
+            object = object.name(),
+            id,
+            "refused a request for another household's object"
+        );
+        let written = async {
+            let mut tx = state.db.pool.begin().await?;
+            record(
+                &mut tx,
+                &holder,
+                &Actor::System,
+                "access.foreign_refused",
+                Some(id),
+                &format!(
+                    "a device of another household named this {}; refused",
+                    object.name()
+                ),
+                state.now().0,
+            )
+            .await?;
+            state.db.commit(tx).await
+        }
+        .await;
+        if let Err(e) = written {
+            tracing::warn!(error = %e, "could not audit a refused request across households");
+        }
+    }
+    not_found
 }
 
 /// Query of the audit log.

@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use crate::AppState;
 use crate::addresses::{self};
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, Owned};
 use crate::auth::{CarrierAuth, DeviceSession};
 use crate::carriers;
 use crate::delivery_state::{self, Action, State as DeliveryState};
@@ -285,9 +285,10 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Delivery>> {
     let mut conn = state.db.pool.acquire().await?;
-    let loaded = load(&mut conn, &session.household_id, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("delivery"))?;
+    let Some(loaded) = load(&mut conn, &session.household_id, &id).await? else {
+        drop(conn);
+        return Err(audit::not_in_household(&state, &session, Owned::Delivery, &id).await);
+    };
     Ok(Json(loaded.delivery))
 }
 
@@ -314,9 +315,15 @@ async fn transition<'a>(
     for _ in 0..RACE_RETRIES {
         let now = state.now().0;
         let mut tx = state.db.pool.begin().await?;
-        let loaded = load(&mut tx, household_id, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("delivery"))?;
+        let Some(loaded) = load(&mut tx, household_id, id).await? else {
+            drop(tx);
+            return Err(match actor {
+                Actor::Device(session) => {
+                    audit::not_in_household(state, session, Owned::Delivery, id).await
+                }
+                _ => ApiError::not_found("delivery"),
+            });
+        };
         // No action: a change beside the state machine (the approval).
         let step = match action {
             Some(action) => delivery_state::apply(loaded.delivery.state, action)
@@ -560,10 +567,13 @@ pub async fn reroute(
     ApiJson(request): ApiJson<Reroute>,
 ) -> ApiResult<Json<Delivery>> {
     let mut conn = state.db.pool.acquire().await?;
-    let address = addresses::find(&mut conn, &session.household_id, &request.address_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("address"))?;
+    let address = addresses::find(&mut conn, &session.household_id, &request.address_id).await?;
     drop(conn);
+    let Some(address) = address else {
+        return Err(
+            audit::not_in_household(&state, &session, Owned::Address, &request.address_id).await,
+        );
+    };
     let check = |loaded: &Loaded| {
         if let Some(current) = &loaded.delivery.rerouted_to
             && current.id != address.id

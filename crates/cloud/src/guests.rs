@@ -13,7 +13,7 @@ use sqlx::Row;
 
 use crate::AppState;
 use crate::access::AccessRequest;
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, Owned};
 use crate::auth::DeviceSession;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::events;
@@ -168,7 +168,8 @@ pub async fn revoke(
             .fetch_optional(&mut *tx)
             .await?;
     let Some(revoked_at) = exists else {
-        return Err(ApiError::not_found("guest"));
+        drop(tx);
+        return Err(audit::not_in_household(&state, &session, Owned::Guest, &id).await);
     };
     if revocation.household.as_str() != session.household_id
         || revocation.target != RevocationTarget::Guest(id.as_str().into())
@@ -181,10 +182,11 @@ pub async fn revoke(
         return Ok(StatusCode::NO_CONTENT);
     }
     sqlx::query(
-        "UPDATE guests SET revoked_at = $1, revocation = $2 WHERE id = $3 AND revoked_at IS NULL",
+        "UPDATE guests SET revoked_at = $1, revocation = $2 WHERE household_id = $3 AND id = $4 AND revoked_at IS NULL",
     )
     .bind(now)
     .bind(signed.to_base64())
+    .bind(&session.household_id)
     .bind(&id)
     .execute(&mut *tx)
     .await?;
@@ -235,9 +237,17 @@ pub async fn request_access(
     let response_env = Signed::<CourierResponse>::from_base64(&request.response)
         .map_err(|e| ApiError::invalid(format!("field `response`: {e}")))?;
     let now = state.now();
+    // A guest id is unique only within its household; the lock the guest stands
+    // at says which household (the signature is checked with that guest's key).
+    let named_lock = response_env
+        .peek()
+        .ok_or_else(|| ApiError::invalid("field `response`: unreadable"))?
+        .lock;
     let row = sqlx::query(
-        "SELECT household_id, guest_key, invitation, revoked_at FROM guests WHERE id = $1",
+        "SELECT g.household_id, g.guest_key, g.invitation, g.revoked_at FROM guests g \
+         JOIN locks l ON l.household_id = g.household_id WHERE l.id = $1 AND g.id = $2",
     )
+    .bind(named_lock.as_str())
     .bind(&id)
     .fetch_optional(&state.db.pool)
     .await?

@@ -165,11 +165,13 @@ async fn for_event(
                 .get("guest_id")
                 .and_then(|v| v.as_str())
                 .unwrap_or_default();
-            let revocation: Option<Option<String>> =
-                sqlx::query_scalar("SELECT revocation FROM guests WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&state.db.pool)
-                    .await?;
+            let revocation: Option<Option<String>> = sqlx::query_scalar(
+                "SELECT revocation FROM guests WHERE household_id = $1 AND id = $2",
+            )
+            .bind(&lock.household_id)
+            .bind(id)
+            .fetch_optional(&state.db.pool)
+            .await?;
             Ok(revocation
                 .flatten()
                 .map(|revocation| ToLock::Revocation { revocation }))

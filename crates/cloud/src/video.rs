@@ -24,7 +24,7 @@ use tokio::sync::broadcast;
 
 use crate::AppState;
 use crate::access::LockAuth;
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, Owned};
 use crate::auth::DeviceSession;
 use crate::error::{ApiError, ApiResult};
 use crate::json::ApiQuery;
@@ -378,7 +378,7 @@ async fn lock_of_household(
     if owner.as_deref() == Some(session.household_id.as_str()) {
         Ok(())
     } else {
-        Err(ApiError::not_found("lock"))
+        Err(audit::not_in_household(state, session, Owned::Lock, lock_id).await)
     }
 }
 
@@ -523,7 +523,7 @@ pub async fn frame(
             .fetch_optional(&state.db.pool)
             .await?;
     let Some(started) = started else {
-        return Err(ApiError::not_found("recording"));
+        return Err(audit::not_in_household(&state, &session, Owned::Recording, &id).await);
     };
     if query.at.is_none() {
         let mut tx = state.db.pool.begin().await?;

@@ -257,8 +257,10 @@ pub struct GuestView {
     pub revoked: bool,
 }
 
-impl From<&doorstep_api::Guest> for GuestView {
-    fn from(guest: &doorstep_api::Guest) -> Self {
+impl GuestView {
+    /// The page's view of `guest`, one-time visits told in the household's
+    /// `time_zone` (as they were typed).
+    pub fn new(guest: &doorstep_api::Guest, time_zone: &str) -> Self {
         const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
         let schedule = match &guest.schedule {
             doorstep_proto::GuestSchedule::Weekly(hours) => format!(
@@ -276,12 +278,19 @@ impl From<&doorstep_api::Guest> for GuestView {
                 hours.until_minute % 60
             ),
             doorstep_proto::GuestSchedule::Once(window) => {
-                let at = |ms: i64| {
-                    chrono::DateTime::from_timestamp_millis(ms)
-                        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-                        .unwrap_or_default()
+                let at = |at: doorstep_proto::Timestamp| {
+                    doorstep_proto::wall_time(time_zone, at).unwrap_or_else(|| {
+                        chrono::DateTime::from_timestamp_millis(at.0)
+                            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                            .unwrap_or_default()
+                    })
                 };
-                format!("{} – {}", at(window.not_before.0), at(window.not_after.0))
+                // The window's last millisecond reads as the minute it ends.
+                format!(
+                    "once, {} – {}",
+                    at(window.not_before),
+                    at(window.not_after.plus_millis(1))
+                )
             }
         };
         Self {
@@ -341,7 +350,10 @@ pub struct SystemCheck {
 }
 
 /// Declares the UI's commands once: the Rust name the shell registers and the
-/// TypeScript wrapper the UI calls are both derived from this list.
+/// TypeScript wrapper the UI calls are both derived from this list. The wrappers
+/// send arguments by their Rust (snake_case) names, so every shell command is
+/// `#[tauri::command(rename_all = "snake_case")]`: under Tauri's camelCase default
+/// an optional `once_on` would arrive as `None` without a word.
 macro_rules! ipc_commands {
     ($( $(#[doc = $doc:literal])* $name:ident ( $($arg:ident : $arg_ty:ty),* ) -> $ret:ty; )*) => {
         /// The name of every command, as the shell registers it.
@@ -427,8 +439,10 @@ ipc_commands! {
     set_language(language: String) -> ();
     /// Guests.
     guests() -> Vec<GuestView>;
-    /// Invites a guest on weekly days and hours (`mon-fri`, `08:00-12:00`).
-    add_guest(name: String, key: String, days: String, hours: String) -> GuestView;
+    /// Invites a guest: every week on `days` (`mon-fri`) during `hours`
+    /// (`08:00-12:00`), or, when `once_on` names a day (`2026-12-24`), once that
+    /// day during `hours`; wall times in the household's time zone.
+    add_guest(name: String, key: String, days: String, hours: String, once_on: Option<String>) -> GuestView;
     /// Revokes a guest.
     revoke_guest(id: String) -> ();
     /// The page has drawn its first screen; the shell logs the time since it started

@@ -96,6 +96,21 @@ pub fn once(from: &str, until: &str) -> CoreResult<TimeWindow> {
     Ok(window)
 }
 
+/// A one-time visit on `date` (`2026-12-24`) during `hours` (`10:00-12:00`),
+/// wall times in `time_zone`: what the app's one-time editor sends.
+pub fn once_on_day(date: &str, hours: &str, time_zone: &str) -> CoreResult<TimeWindow> {
+    if date.trim().is_empty() {
+        return Err(CoreError::Invalid(
+            "choose the day of the one-time visit".into(),
+        ));
+    }
+    let day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+        .map_err(|e| CoreError::Invalid(format!("{date:?} is not a day like 2026-12-24 ({e})")))?;
+    let (from_minute, until_minute) = parse_hours(hours)?;
+    doorstep_proto::window_on_day(time_zone, day, from_minute, until_minute)
+        .map_err(|e| CoreError::Invalid(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +132,17 @@ mod tests {
         assert!(parse_hours("08:75-09:00").is_err());
         assert!(weekly("mon", "12:00-08:00", "UTC").is_err());
         assert!(weekly("mon", "08:00-12:00", "Mars/Base").is_err());
+        let once = once_on_day("2026-12-24", "10:00-12:00", "Europe/Berlin").unwrap();
+        assert_eq!(
+            once.not_before,
+            parse_instant("2026-12-24T10:00:00+01:00").unwrap()
+        );
+        assert!(
+            once_on_day("24.12.2026", "10:00-12:00", "Europe/Berlin")
+                .unwrap_err()
+                .to_string()
+                .contains("24.12.2026")
+        );
     }
 
     #[test]

@@ -336,6 +336,7 @@ impl Agent {
                 "/motor/free",
                 post(|s: State<Agent>| press(s, Input::FreeMotor)),
             )
+            .route("/motor/slow", post(slow_motor))
             .route(
                 "/camera/unplug",
                 post(|s: State<Agent>| camera_plug(s, false)),
@@ -848,6 +849,17 @@ async fn press(State(agent): State<Agent>, input: Input) -> Json<Value> {
         DoorSensor::write(&agent.data_dir, !matches!(state.hw.door, Door::Closed));
     }
     Json(json!({ "reported": outputs.iter().map(|o| output_kind(*o)).collect::<Vec<_>>() }))
+}
+
+/// What `/motor/slow` takes: how long each stroke of the worn motor lasts.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SlowMotor {
+    stroke_ms: u32,
+}
+
+async fn slow_motor(state: State<Agent>, Json(slow): Json<SlowMotor>) -> Json<Value> {
+    press(state, Input::WearMotor(i64::from(slow.stroke_ms))).await
 }
 
 async fn network(State(agent): State<Agent>, up: bool) -> Json<Value> {

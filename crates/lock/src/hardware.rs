@@ -75,8 +75,11 @@ pub enum Input {
     Tick(i64),
     /// The motor stops working (a test or demo presses "jam").
     JamMotor,
-    /// The motor works again.
+    /// The motor works again, at its normal speed.
     FreeMotor,
+    /// A worn motor: each stroke takes this many milliseconds (a test or demo
+    /// presses "slow"; longer than the cloud waits for a relock report).
+    WearMotor(i64),
 }
 
 /// What the lock reports.
@@ -111,6 +114,9 @@ pub struct Hardware {
     /// Whether the current jam was already reported (one alarm, not one per tick).
     #[serde(default)]
     pub jam_reported: bool,
+    /// How long a stroke of a worn motor takes, in ms (`ACTUATION` when none).
+    #[serde(default)]
+    pub stroke_ms: Option<i64>,
 }
 
 impl Default for Hardware {
@@ -120,6 +126,7 @@ impl Default for Hardware {
             door: Door::Closed,
             motor_jammed: false,
             jam_reported: false,
+            stroke_ms: None,
         }
     }
 }
@@ -133,7 +140,12 @@ impl Hardware {
             door,
             motor_jammed: false,
             jam_reported: false,
+            stroke_ms: None,
         }
+    }
+
+    fn stroke(&self) -> i64 {
+        self.stroke_ms.unwrap_or(ms(ACTUATION))
     }
 
     /// Whether the door can be pushed open right now.
@@ -160,7 +172,7 @@ impl Hardware {
                 }
                 Bolt::Locked | Bolt::Locking { .. } | Bolt::Jammed => {
                     self.bolt = Bolt::Unlocking {
-                        done_at: now + ms(ACTUATION),
+                        done_at: now.saturating_add(self.stroke()),
                     };
                 }
             },
@@ -187,7 +199,9 @@ impl Hardware {
             }
             Input::Tick(now) => self.tick(now, &mut out),
             Input::JamMotor => self.motor_jammed = true,
+            Input::WearMotor(stroke) => self.stroke_ms = Some(stroke.clamp(0, 600_000)),
             Input::FreeMotor => {
+                self.stroke_ms = None;
                 self.motor_jammed = false;
                 self.jam_reported = false;
                 if self.bolt == Bolt::Jammed {
@@ -209,7 +223,7 @@ impl Hardware {
                     }
                 } else {
                     self.bolt = Bolt::Locking {
-                        done_at: now + ms(ACTUATION),
+                        done_at: now.saturating_add(self.stroke()),
                     };
                 }
             }

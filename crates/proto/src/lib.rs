@@ -32,7 +32,9 @@ pub use objects::{
     EntryGrant, GrantSubject, GuestInvitation, LockChallenge, LockKind, PinnedCarrier, PolicyEntry,
     Revocation, RevocationTarget, Shipment,
 };
-pub use schedule::{GuestSchedule, ScheduleError, WeeklyHours, is_time_zone};
+pub use schedule::{
+    GuestSchedule, ScheduleError, WeeklyHours, is_time_zone, wall_time, window_on_day,
+};
 pub use time::{
     CLOCK_SKEW, Clock, ClockReading, ManualClock, SystemClock, TimeWindow, Timestamp, bounded,
 };

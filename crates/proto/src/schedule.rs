@@ -103,34 +103,65 @@ impl WeeklyHours {
         {
             return None;
         }
-        let date = local.date_naive();
-        let at_minute = |m: u16| {
-            let time = if m >= 1440 {
-                NaiveTime::from_hms_milli_opt(23, 59, 59, 999)?
-            } else {
-                NaiveTime::from_hms_opt(u32::from(m / 60), u32::from(m % 60), 0)?
-            };
-            Some(date.and_time(time))
-        };
-        // In a daylight-saving gap a wall time does not exist; take the moment the
-        // clocks jump to. In an overlap, take the wider reading.
-        let start = resolve_local(&zone, at_minute(self.from_minute)?, true)?;
-        let end = resolve_local(&zone, at_minute(self.until_minute)?, false)?;
-        let end_ms = if self.until_minute >= 1440 {
-            end.timestamp_millis()
-        } else {
-            end.timestamp_millis() - 1
-        };
-        Some(TimeWindow::new(
-            Timestamp(start.timestamp_millis()),
-            Timestamp(end_ms),
-        ))
+        span_on(
+            &zone,
+            local.date_naive(),
+            self.from_minute,
+            self.until_minute,
+        )
     }
 
     fn local(&self, at: Timestamp) -> Option<chrono::DateTime<chrono_tz::Tz>> {
         let zone = self.zone().ok()?;
         zone.timestamp_millis_opt(at.0).single()
     }
+}
+
+/// `from_minute`–`until_minute` (wall times in `zone`) on `date`, as a UTC window.
+/// In a daylight-saving gap a wall time does not exist; take the moment the clocks
+/// jump to. In an overlap, take the wider reading.
+fn span_on(
+    zone: &chrono_tz::Tz,
+    date: chrono::NaiveDate,
+    from_minute: u16,
+    until_minute: u16,
+) -> Option<TimeWindow> {
+    let at_minute = |m: u16| {
+        let time = if m >= 1440 {
+            NaiveTime::from_hms_milli_opt(23, 59, 59, 999)?
+        } else {
+            NaiveTime::from_hms_opt(u32::from(m / 60), u32::from(m % 60), 0)?
+        };
+        Some(date.and_time(time))
+    };
+    let start = resolve_local(zone, at_minute(from_minute)?, true)?;
+    let end = resolve_local(zone, at_minute(until_minute)?, false)?;
+    let end_ms = if until_minute >= 1440 {
+        end.timestamp_millis()
+    } else {
+        end.timestamp_millis() - 1
+    };
+    Some(TimeWindow::new(
+        Timestamp(start.timestamp_millis()),
+        Timestamp(end_ms),
+    ))
+}
+
+/// A one-time visit typed as a day and hours in the household's `time_zone`
+/// (`2026-12-24`, 10:00–12:00), as the UTC window a `GuestSchedule::Once` holds.
+pub fn window_on_day(
+    time_zone: &str,
+    date: chrono::NaiveDate,
+    from_minute: u16,
+    until_minute: u16,
+) -> Result<TimeWindow, ScheduleError> {
+    let zone = time_zone
+        .parse::<chrono_tz::Tz>()
+        .map_err(|_| ScheduleError::UnknownTimeZone(time_zone.to_owned()))?;
+    if from_minute >= until_minute || until_minute > 1440 {
+        return Err(ScheduleError::BadHours(from_minute, until_minute));
+    }
+    span_on(&zone, date, from_minute, until_minute).ok_or(ScheduleError::BadWindow)
 }
 
 /// The instant a wall time names in `zone`: in an overlap the earlier or later
@@ -192,6 +223,13 @@ impl GuestSchedule {
     }
 }
 
+/// `at` as the wall clock in `time_zone` shows it (`2026-12-24 10:00`).
+pub fn wall_time(time_zone: &str, at: Timestamp) -> Option<String> {
+    let zone = time_zone.parse::<chrono_tz::Tz>().ok()?;
+    let local = zone.timestamp_millis_opt(at.0).single()?;
+    Some(local.format("%Y-%m-%d %H:%M").to_string())
+}
+
 /// Whether `name` is an IANA time zone this build knows.
 pub fn is_time_zone(name: &str) -> bool {
     name.parse::<chrono_tz::Tz>().is_ok()
@@ -200,6 +238,22 @@ pub fn is_time_zone(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_one_time_visit_typed_as_a_day_and_hours_is_that_span_in_the_households_zone() {
+        let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        // Winter in Berlin is UTC+1, summer UTC+2.
+        let winter = window_on_day("Europe/Berlin", day("2026-12-24"), 600, 720).unwrap();
+        assert_eq!(winter.not_before, utc("2026-12-24T09:00:00Z"));
+        assert_eq!(winter.not_after.0, utc("2026-12-24T11:00:00Z").0 - 1);
+        let summer = window_on_day("Europe/Berlin", day("2026-07-01"), 600, 720).unwrap();
+        assert_eq!(summer.not_before, utc("2026-07-01T08:00:00Z"));
+        // Starting inside the spring gap: from the moment the clocks jump.
+        let gap = window_on_day("Europe/Berlin", day("2026-03-29"), 150, 300).unwrap();
+        assert_eq!(gap.not_before, utc("2026-03-29T01:00:00Z"));
+        assert!(window_on_day("Europe/Berlin", day("2026-12-24"), 720, 600).is_err());
+        assert!(window_on_day("Mars/Base", day("2026-12-24"), 600, 720).is_err());
+    }
 
     fn berlin_weekdays_9_to_12() -> WeeklyHours {
         WeeklyHours {

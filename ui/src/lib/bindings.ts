@@ -547,9 +547,11 @@ export const commands = {
    */
   guests: (): Promise<Array<GuestView>> => invoke<Array<GuestView>>("guests"),
   /**
-   * Invites a guest on weekly days and hours (`mon-fri`, `08:00-12:00`).
+   * Invites a guest: every week on `days` (`mon-fri`) during `hours`
+   * (`08:00-12:00`), or, when `once_on` names a day (`2026-12-24`), once that
+   * day during `hours`; wall times in the household's time zone.
    */
-  addGuest: (name: string, key: string, days: string, hours: string): Promise<GuestView> => invoke<GuestView>("add_guest", { name, key, days, hours }),
+  addGuest: (name: string, key: string, days: string, hours: string, once_on: string | null): Promise<GuestView> => invoke<GuestView>("add_guest", { name, key, days, hours, once_on }),
   /**
    * Revokes a guest.
    */

@@ -13,17 +13,25 @@ use crate::support::*;
 struct Door<'a> {
     scene: &'a Scene,
     challenge: LockChallenge,
+    /// The lock's (and the courier's) clock.
+    at: Timestamp,
 }
 
 impl<'a> Door<'a> {
     fn new(scene: &'a Scene) -> Self {
+        Self::at(scene, Timestamp::now())
+    }
+
+    /// A door whose clocks read `at` (a test on the cloud's manual clock).
+    fn at(scene: &'a Scene, at: Timestamp) -> Self {
         Self {
             scene,
             challenge: LockChallenge {
                 lock: LockId(scene.lock_id.clone()),
                 nonce: rand_nonce(),
-                issued_at: Timestamp::now(),
+                issued_at: at,
             },
+            at,
         }
     }
 
@@ -37,14 +45,14 @@ impl<'a> Door<'a> {
                 lock: LockId(self.scene.lock_id.clone()),
                 nonce: self.challenge.nonce,
                 subject: GrantSubject::Delivery(delivery_id.into()),
-                responded_at: Timestamp::now(),
+                responded_at: self.at,
             },
             courier,
         )
     }
 
     fn heartbeat(&self, recording: bool) -> Signed<CameraHeartbeat> {
-        self.heartbeat_at(recording, Timestamp::now())
+        self.heartbeat_at(recording, self.at)
     }
 
     fn heartbeat_at(&self, recording: bool, captured_at: Timestamp) -> Signed<CameraHeartbeat> {
@@ -464,4 +472,75 @@ on_both_databases! {
         assert_eq!(told, 1, "one alarm, not one per heartbeat");
         cloud.finish().await;
     }
+}
+
+on_both_databases! {
+    async fn a_grant_nobody_used_lapses_so_the_courier_can_ask_again_and_a_refused_one_too(backend: Backend) {
+        let Some(cloud) = TestCloud::start_with_manual_clock(backend).await else { return };
+        let clock = cloud.clock.clone().unwrap();
+        let scene = Scene::new(&cloud, "lapse@example.org", 0).await;
+        let delivery = approved_delivery(&cloud, &scene, "JJD-LAPSE").await;
+        let id = delivery["id"].as_str().unwrap();
+        let door = Door::at(&scene, clock.read().now);
+        beat(&cloud, &scene, &door, true).await;
+        let (status, first) = ask(&cloud, &door, id).await;
+        assert_eq!(status, 200, "{first}");
+        let (_, granted) = cloud.get(&format!("/v1/deliveries/{id}"), &scene.kitchen.access).await;
+        assert_eq!(granted["state"], "granted");
+
+        // The courier vanished with the grant: after the challenge it answers has
+        // gone stale the grant lapses, and the delivery waits at the door again.
+        clock.advance(std::time::Duration::from_secs(95));
+        let lapsed = eventually_json(&cloud, &scene, id, |d| d["state"] == "at_door").await;
+        assert_eq!(lapsed["door"], Value::Null, "{lapsed}");
+        let (_, events) = cloud.get("/v1/events?after=0", &scene.kitchen.access).await;
+        assert!(events["events"].as_array().unwrap().iter().any(|e| e["kind"] == "delivery.grant_lapsed"), "{events}");
+
+        // Asking again is answered (not 409), with a new grant.
+        let door = Door::at(&scene, clock.read().now);
+        beat(&cloud, &scene, &door, true).await;
+        let (status, second) = ask(&cloud, &door, id).await;
+        assert_eq!(status, 200, "{second}");
+        assert_ne!(first["grant"], second["grant"]);
+
+        // The lock refuses that grant at the door (its reason journalled): the
+        // delivery is at the door again at once, not stuck at "granted".
+        let (status, body) = cloud
+            .post("/v1/lock/reports", Some(&scene.lock_token), json!({ "seq": 1, "kind": "entry_refused", "delivery_id": id, "at": clock.read().now.0, "detail": { "reason": "the challenge was answered for another door" } }))
+            .await;
+        assert_eq!(status, 204, "{body}");
+        let refused = eventually_json(&cloud, &scene, id, |d| d["state"] == "at_door").await;
+        assert_eq!(refused["state"], "at_door");
+        let door = Door::at(&scene, clock.read().now);
+        beat(&cloud, &scene, &door, true).await;
+        assert_eq!(ask(&cloud, &door, id).await.0, 200);
+        cloud.finish().await;
+    }
+}
+
+/// The courier at `door` asks the cloud to let it in for delivery `id`.
+async fn ask(cloud: &TestCloud, door: &Door<'_>, id: &str) -> (u16, Value) {
+    let body = json!({ "challenge": door.signed_challenge(), "response": door.response(id, &door.scene.courier).to_base64() });
+    cloud
+        .post(&format!("/v1/courier/deliveries/{id}/access"), None, body)
+        .await
+}
+
+/// The delivery once `done` holds for it (the cloud's timers run on their own).
+async fn eventually_json(
+    cloud: &TestCloud,
+    scene: &Scene,
+    id: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    for _ in 0..100 {
+        let (_, delivery) = cloud
+            .get(&format!("/v1/deliveries/{id}"), &scene.kitchen.access)
+            .await;
+        if done(&delivery) {
+            return delivery;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("delivery {id} never reached the expected state");
 }

@@ -224,3 +224,73 @@ on_both_databases! {
         cloud.finish().await;
     }
 }
+
+on_both_databases! {
+    async fn a_guest_id_belongs_to_its_household_and_naming_another_households_objects_is_refused_and_logged(backend: Backend) {
+        let Some(cloud) = TestCloud::start_with_manual_clock(backend).await else { return };
+        let now = cloud.clock.as_ref().unwrap().read().now;
+        let ours = Scene::new(&cloud, "ours@example.org", 0).await;
+        let theirs = Scene::new(&cloud, "theirs@example.org", 0).await;
+        let once = GuestSchedule::Once(TimeWindow::new(now.plus_millis(-3_600_000), now.plus_millis(3_600_000)));
+        let id = uuid::Uuid::new_v4().to_string();
+        let our_guest = GuestAtDoor { key: SigningKey::generate(), id: id.clone() };
+        let their_guest = GuestAtDoor { key: SigningKey::generate(), id: id.clone() };
+
+        // The same id in two households: both are created (a 409 would tell the
+        // second household that the id is taken elsewhere).
+        let (status, body) = cloud.post("/v1/guests", Some(&ours.kitchen.access), json!({ "invitation": invitation(&ours, &our_guest, once.clone(), now) })).await;
+        assert_eq!(status, 201, "{body}");
+        let (status, body) = cloud.post("/v1/guests", Some(&theirs.kitchen.access), json!({ "invitation": invitation(&theirs, &their_guest, once.clone(), now) })).await;
+        assert_eq!(status, 201, "{body}");
+        // Within one household the id is taken.
+        let (status, _) = cloud.post("/v1/guests", Some(&ours.kitchen.access), json!({ "invitation": invitation(&ours, &our_guest, once, now) })).await;
+        assert_eq!(status, 409);
+
+        // Each guest opens its own household's door, and only with its own key.
+        assert_eq!(knock(&cloud, &ours, &our_guest, now).await.0, 200);
+        assert_eq!(knock(&cloud, &theirs, &their_guest, now).await.0, 200);
+        let impostor = GuestAtDoor { key: SigningKey::from_seed(&their_guest.key.to_seed()), id: id.clone() };
+        let (status, body, ..) = knock(&cloud, &ours, &impostor, now).await;
+        assert_eq!(status, 404, "their guest's key at our door: {body}");
+
+        // They revoke their guest: ours still gets in.
+        let revocation = Signed::sign(
+            &Revocation {
+                household: HouseholdId(theirs.kitchen.household_id.clone()),
+                lock: LockId(theirs.lock_id.clone()),
+                target: RevocationTarget::Guest(GuestId(id.clone())),
+                device: DeviceId(theirs.kitchen.device_id.clone()),
+                issued_at: now,
+            },
+            &theirs.household.household_key,
+        );
+        let (status, body) = cloud.post(&format!("/v1/guests/{id}/revoke"), Some(&theirs.kitchen.access), json!({ "revocation": revocation.to_base64() })).await;
+        assert_eq!(status, 204, "{body}");
+        assert_eq!(knock(&cloud, &theirs, &their_guest, now).await.0, 403);
+        assert_eq!(knock(&cloud, &ours, &our_guest, now).await.0, 200);
+        let (_, guests) = cloud.get("/v1/guests", &ours.kitchen.access).await;
+        assert_eq!(guests[0]["revoked"], false);
+
+        // Their device naming our delivery, lock, address and device gets the
+        // 404 an unknown id gets, and our audit log records the attempt.
+        let delivery = ours.announce(&cloud, "JJD-OURS-1").await;
+        let delivery_id = delivery["id"].as_str().unwrap();
+        let (status, body) = cloud.get(&format!("/v1/deliveries/{delivery_id}"), &theirs.kitchen.access).await;
+        assert_eq!((status, body["code"].as_str()), (404, Some("not_found")), "{body}");
+        let (unknown_status, unknown) = cloud.get(&format!("/v1/deliveries/{}", uuid::Uuid::now_v7()), &theirs.kitchen.access).await;
+        assert_eq!((status, &body), (unknown_status, &unknown), "a foreign id answers exactly like an unknown one");
+        let (status, _) = cloud.post(&format!("/v1/deliveries/{delivery_id}/block"), Some(&theirs.kitchen.access), json!({ "revocation": theirs.revocation(&delivery, &theirs.kitchen) })).await;
+        assert_eq!(status, 404);
+        let (status, _) = cloud.delete(&format!("/v1/addresses/{}", ours.address_id), &theirs.kitchen.access).await;
+        assert_eq!(status, 404);
+
+        let (_, audit) = cloud.get("/v1/audit?action_prefix=access.", &ours.kitchen.access).await;
+        let refused: Vec<&str> = audit.as_array().unwrap().iter().map(|e| e["object_id"].as_str().unwrap_or_default()).collect();
+        assert!(refused.contains(&delivery_id), "{audit}");
+        assert!(refused.contains(&ours.address_id.as_str()), "{audit}");
+        assert!(audit.as_array().unwrap().iter().all(|e| e["actor"] == "system" && !e.to_string().contains(&theirs.kitchen.device_id)), "the asker is not named to us: {audit}");
+        let (_, their_audit) = cloud.get("/v1/audit?action_prefix=access.", &theirs.kitchen.access).await;
+        assert_eq!(their_audit, json!([]), "the asker learns nothing from its own log");
+        cloud.finish().await;
+    }
+}
