@@ -10,7 +10,7 @@ help:
 	@echo "make test      run every check: formatting, lints, UI and Rust tests, the app window"
 	@echo "make bindings  regenerate ui/src/lib/bindings.ts from the Rust types"
 	@echo "make icons     regenerate icons/ from icons/doorstep.svg"
-	@echo "make fuzz      fuzz every decoder of the signed formats (FUZZ_SECONDS each, default 30)"
+	@echo "make fuzz      fuzz the signed formats' decoders, the cloud's handlers and its OpenAPI contract, longer than make test does"
 	@echo "make bench     measure SPEC §8 on loopback beside NATS, Mosquitto, an empty Tauri window and Chromium (release build); BENCH_ARGS=--households=N"
 
 run:

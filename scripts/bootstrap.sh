@@ -14,7 +14,7 @@ run_packages=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev li
   dbus-x11 gnome-keyring dunst libnotify-bin)
 # ... and the test harness: WebKitWebDriver, a private D-Bus session, Secret Service tools,
 # and the brokers the bench's smoke run measures beside the cloud.
-test_packages=(webkit2gtk-driver libsecret-tools nats-server mosquitto faketime)
+test_packages=(webkit2gtk-driver libsecret-tools nats-server mosquitto faketime python3-venv)
 # ... and the bench's other reference: the same UI in Chromium's app mode.
 bench_packages=(chromium)
 
@@ -60,6 +60,17 @@ if [ "$mode" = test ] || [ "$mode" = bench ]; then
   if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$cargo_bin/tauri-driver" ]; then
     say "installing tauri-driver"
     cargo install tauri-driver --version 2.1.0 --locked
+  fi
+  # Schemathesis (the API contract test) in its own virtual environment,
+  # reinstalled only when tests/schemathesis/requirements.txt changed.
+  if [ "$mode" = test ]; then
+    venv=${XDG_CACHE_HOME:-$HOME/.cache}/doorstep/schemathesis
+    if [ ! -x "$venv/bin/st" ] || ! cmp -s tests/schemathesis/requirements.txt "$venv/requirements.txt"; then
+      say "installing schemathesis (a minute, once)"
+      python3 -m venv "$venv"
+      "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/schemathesis/requirements.txt
+      cp tests/schemathesis/requirements.txt "$venv/requirements.txt"
+    fi
   fi
   if [ "$mode" = test ] && ! cargo nextest --version >/dev/null 2>&1; then
     say "installing cargo-nextest (a few minutes, once)"

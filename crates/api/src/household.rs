@@ -20,6 +20,10 @@ pub struct HouseholdChange {
     /// New time zone.
     pub time_zone: Option<String>,
     /// New lead time, 1–120 minutes.
+    #[serde(
+        default,
+        deserialize_with = "doorstep_proto::bounded::optional_integer"
+    )]
     pub lead_time_minutes: Option<i64>,
 }
 

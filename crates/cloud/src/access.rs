@@ -1015,10 +1015,10 @@ pub struct LockReport {
     #[serde(deserialize_with = "doorstep_proto::bounded::time")]
     #[schema(minimum = 0, maximum = 253_402_300_799_999_i64)]
     pub at: i64,
-    /// Details.
+    /// Details: an object (what each kind carries is in docs/lock.md).
     #[serde(default)]
     #[schema(value_type = Object)]
-    pub detail: serde_json::Value,
+    pub detail: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Why an entry the lock reports (`grant_used`) is one the household was not
@@ -1061,6 +1061,35 @@ async fn surprise_entry(
     Ok(None)
 }
 
+/// A stored report's details; lines stored before details had to be an object
+/// hold `null` for none.
+fn stored_detail(payload: &str) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::from_str(payload) {
+        Ok(serde_json::Value::Object(detail)) => detail,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// What a lock may report (`LockReport::kind`).
+pub(crate) const REPORT_KINDS: &[&str] = &[
+    "booted",
+    "unlocked",
+    "relocked",
+    "door_opened",
+    "door_closed",
+    "forced",
+    "ajar",
+    "jammed",
+    "grant_used",
+    "entry_refused",
+    "revoked",
+    "policy_seen",
+    "clock_refused",
+    "message_refused",
+    "journal_rewound",
+    "forgotten_before",
+];
+
 /// Ingests a lock report; the same `seq` twice is stored once. A hole in the
 /// numbering raises a `lock.event_gap` event.
 #[utoipa::path(post, path = "/v1/lock/reports", request_body = LockReport, responses((status = 204)), tag = "locks")]
@@ -1069,28 +1098,10 @@ pub async fn report(
     lock: LockAuth,
     ApiJson(report): ApiJson<LockReport>,
 ) -> ApiResult<axum::http::StatusCode> {
-    const KINDS: &[&str] = &[
-        "booted",
-        "unlocked",
-        "relocked",
-        "door_opened",
-        "door_closed",
-        "forced",
-        "ajar",
-        "jammed",
-        "grant_used",
-        "entry_refused",
-        "revoked",
-        "policy_seen",
-        "clock_refused",
-        "message_refused",
-        "journal_rewound",
-        "forgotten_before",
-    ];
-    if !KINDS.contains(&report.kind.as_str()) {
+    if !REPORT_KINDS.contains(&report.kind.as_str()) {
         return Err(ApiError::invalid(format!(
             "field `kind`: must be one of {}",
-            KINDS.join(", ")
+            REPORT_KINDS.join(", ")
         )));
     }
     if report.seq < 1 {
@@ -1112,9 +1123,7 @@ pub async fn report(
         let same = stored.try_get::<String, _>("kind")? == report.kind
             && stored.try_get::<i64, _>("at")? == report.at
             && stored.try_get::<Option<String>, _>("delivery_id")? == report.delivery_id
-            && serde_json::from_str::<serde_json::Value>(&stored.try_get::<String, _>("payload")?)
-                .ok()
-                == Some(report.detail.clone());
+            && stored_detail(&stored.try_get::<String, _>("payload")?) == report.detail;
         if same {
             return Ok(axum::http::StatusCode::NO_CONTENT);
         }
@@ -1147,7 +1156,7 @@ pub async fn report(
     .bind(report.seq)
     .bind(&report.kind)
     .bind(&report.delivery_id)
-    .bind(report.detail.to_string())
+    .bind(serde_json::Value::Object(report.detail.clone()).to_string())
     .bind(report.at)
     .bind(now)
     .execute(&mut *tx)

@@ -61,7 +61,7 @@ async fn add_device(
     device: &NewDevice,
     now: i64,
 ) -> Result<(String, String), ApiError> {
-    let name = validate::text("device.name", &device.name, 64)?;
+    let name = validate::text("device.name", &device.name, validate::NAME_MAX)?;
     let key = validate::public_key("device.public_key", &device.public_key)?;
     let device_id = uuid::Uuid::now_v7().to_string();
     sqlx::query(
@@ -124,19 +124,29 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<SignedIn>)> {
     state.limits.account(ip)?;
     let email = validate::email(&request.email)?;
-    let auth_key = validate::bytes("auth_key", &request.auth_key, 32, 64)?;
-    validate::bytes("kdf_salt", &request.kdf_salt, 16, 64)?;
+    let auth_key = validate::bytes(
+        "auth_key",
+        &request.auth_key,
+        validate::AUTH_KEY_BYTES.0,
+        validate::AUTH_KEY_BYTES.1,
+    )?;
+    validate::bytes(
+        "kdf_salt",
+        &request.kdf_salt,
+        validate::KDF_SALT_BYTES.0,
+        validate::KDF_SALT_BYTES.1,
+    )?;
     let household_key =
         validate::public_key("household_public_key", &request.household_public_key)?;
     validate::bytes(
         "wrapped_household_key",
         &request.wrapped_household_key,
-        16,
-        4096,
+        validate::WRAPPED_KEY_BYTES.0,
+        validate::WRAPPED_KEY_BYTES.1,
     )?;
     let time_zone = validate::time_zone(&request.time_zone)?;
     // Validate the device before the slow hash.
-    validate::text("device.name", &request.device.name, 64)?;
+    validate::text("device.name", &request.device.name, validate::NAME_MAX)?;
     validate::public_key("device.public_key", &request.device.public_key)?;
     let auth_hash = auth::hash_auth_key(&auth_key).await?;
 
@@ -259,6 +269,9 @@ async fn check_credentials(
     auth_key: &[u8],
     totp: Option<&str>,
 ) -> ApiResult<Credentials> {
+    if let Some(code) = totp {
+        validate::totp_code("totp", code)?;
+    }
     let Some((household_id, stored)) = account else {
         let _ = auth::hash_auth_key(auth_key).await;
         return Ok(Credentials::WrongPassword);
@@ -369,7 +382,12 @@ pub async fn confirm(
     session: DeviceSession,
     ApiJson(request): ApiJson<doorstep_api::Confirm>,
 ) -> ApiResult<StatusCode> {
-    let auth_key = validate::bytes("auth_key", &request.auth_key, 32, 64)?;
+    let auth_key = validate::bytes(
+        "auth_key",
+        &request.auth_key,
+        validate::AUTH_KEY_BYTES.0,
+        validate::AUTH_KEY_BYTES.1,
+    )?;
     let now = state.now().0;
     let row = sqlx::query("SELECT email, auth_hash FROM households WHERE id = $1")
         .bind(&session.household_id)
@@ -456,8 +474,13 @@ pub async fn sign_in(
     ApiJson(request): ApiJson<SignIn>,
 ) -> ApiResult<Json<SignedIn>> {
     let email = validate::email(&request.email)?;
-    let auth_key = validate::bytes("auth_key", &request.auth_key, 32, 64)?;
-    validate::text("device.name", &request.device.name, 64)?;
+    let auth_key = validate::bytes(
+        "auth_key",
+        &request.auth_key,
+        validate::AUTH_KEY_BYTES.0,
+        validate::AUTH_KEY_BYTES.1,
+    )?;
+    validate::text("device.name", &request.device.name, validate::NAME_MAX)?;
     validate::public_key("device.public_key", &request.device.public_key)?;
     let now = state.now().0;
 

@@ -66,9 +66,9 @@ pub async fn add(
 ) -> ApiResult<(StatusCode, Json<Address>)> {
     let address = Address {
         id: uuid::Uuid::now_v7().to_string(),
-        label: validate::text("label", &request.label, 80)?,
+        label: validate::text("label", &request.label, validate::LABEL_MAX)?,
         kind: request.kind,
-        address: validate::text("address", &request.address, 300)?,
+        address: validate::text("address", &request.address, validate::ADDRESS_MAX)?,
     };
     let now = state.now().0;
     let mut tx = state.db.pool.begin().await?;

@@ -53,7 +53,11 @@ pub async fn add(
     }
     uuid::Uuid::parse_str(invitation.guest.as_str())
         .map_err(|_| ApiError::invalid("field `invitation.guest`: must be a UUID"))?;
-    crate::validate::text("invitation.name", &invitation.name, 64)?;
+    crate::validate::text(
+        "invitation.name",
+        &invitation.name,
+        crate::validate::NAME_MAX,
+    )?;
     invitation
         .schedule
         .validate()

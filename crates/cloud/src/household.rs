@@ -72,7 +72,7 @@ pub async fn update(
         .map(validate::time_zone)
         .transpose()?;
     if let Some(lead) = change.lead_time_minutes
-        && !(1..=120).contains(&lead)
+        && !(validate::LEAD_TIME_MINUTES.0..=validate::LEAD_TIME_MINUTES.1).contains(&lead)
     {
         return Err(ApiError::invalid(
             "field `lead_time_minutes`: must be 1 to 120",

@@ -32,7 +32,7 @@ pub async fn new_pairing_code(
 ) -> ApiResult<(StatusCode, Json<PairingCode>)> {
     session.require_recent_confirmation(&state).await?;
     state.limits.pairing_code(&session.household_id)?;
-    let name = validate::text("name", &request.name, 64)?;
+    let name = validate::text("name", &request.name, validate::NAME_MAX)?;
     // Unambiguous letters and digits; 10 of 32 symbols is 50 bits.
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut bytes = [0u8; 10];

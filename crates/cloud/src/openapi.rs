@@ -226,6 +226,7 @@ impl Modify for Shared {
             }
         }
 
+        crate::schema_rules::apply(openapi);
         for (path, item) in &mut openapi.paths.paths {
             for (method, operation) in [
                 ("get", item.get.as_mut()),

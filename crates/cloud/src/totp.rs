@@ -112,7 +112,8 @@ pub async fn confirm(
     let pending = pending.ok_or_else(|| {
         ApiError::invalid("no second factor is being set up; start with POST /v1/account/totp")
     })?;
-    let Some(step) = matching_step(&pending, &request.code, now)? else {
+    let code = crate::validate::totp_code("code", &request.code)?;
+    let Some(step) = matching_step(&pending, code, now)? else {
         return Err(ApiError::invalid(
             "field `code`: wrong code; check the authenticator's clock",
         ));

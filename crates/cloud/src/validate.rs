@@ -6,6 +6,23 @@ use doorstep_proto::PublicKey;
 
 use crate::error::ApiError;
 
+/// The longest name (a device, a lock, a guest).
+pub const NAME_MAX: usize = 64;
+/// The longest label of an alternate address.
+pub const LABEL_MAX: usize = 80;
+/// The longest alternate address.
+pub const ADDRESS_MAX: usize = 300;
+/// The longest e-mail address (RFC 5321's path limit).
+pub const EMAIL_MAX: usize = 254;
+/// Bytes of the password-derived sign-in key.
+pub const AUTH_KEY_BYTES: (usize, usize) = (32, 64);
+/// Bytes of the key-derivation salt.
+pub const KDF_SALT_BYTES: (usize, usize) = (16, 64);
+/// Bytes of the password-wrapped household key.
+pub const WRAPPED_KEY_BYTES: (usize, usize) = (16, 4096);
+/// Minutes before arrival for "courier arriving".
+pub const LEAD_TIME_MINUTES: (i64, i64) = (1, 120);
+
 /// Base64url bytes of a length in `min..=max`.
 pub fn bytes(field: &str, value: &str, min: usize, max: usize) -> Result<Vec<u8>, ApiError> {
     let bytes = URL_SAFE_NO_PAD.decode(value).map_err(|_| {
@@ -50,14 +67,29 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
 
 /// An e-mail address, lower-cased.
 pub fn email(value: &str) -> Result<String, ApiError> {
-    let email = text("email", value, 254)?.to_lowercase();
+    let email = text("email", value, EMAIL_MAX)?.to_lowercase();
     let valid = email.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@')
     }) && !email.contains(char::is_whitespace);
     if !valid {
         return Err(ApiError::invalid("field `email`: not an e-mail address"));
     }
     Ok(email)
+}
+
+/// An authenticator code: six digits (the apps' spaces are the client's to drop).
+pub fn totp_code<'a>(field: &str, value: &'a str) -> Result<&'a str, ApiError> {
+    if value.len() == 6 && value.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(value)
+    } else {
+        Err(ApiError::invalid(format!(
+            "field `{field}`: six digits from the authenticator app"
+        )))
+    }
 }
 
 /// An IANA time zone.

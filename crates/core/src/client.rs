@@ -150,7 +150,7 @@ impl Client {
         let request = SignIn {
             email: email.clone(),
             auth_key: keys.auth_key_text().expose_secret().to_owned(),
-            totp: credentials.totp.clone(),
+            totp: credentials.totp.as_deref().and_then(authenticator_code),
             device: NewDevice {
                 name: credentials.device_name.clone(),
                 public_key: device_key.public_key().to_base64(),
@@ -708,7 +708,7 @@ impl Client {
         let keys = derive(password, params).await?;
         let request = doorstep_api::Confirm {
             auth_key: keys.auth_key_text().expose_secret().to_owned(),
-            totp: totp.map(str::to_owned),
+            totp: totp.and_then(authenticator_code),
         };
         match self
             .session()
@@ -940,4 +940,11 @@ pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> CoreResu
         let _ = dir.sync_all();
     }
     Ok(())
+}
+
+/// An authenticator code as the cloud takes it: the digits without the space
+/// the apps show in the middle; nothing when nothing was typed.
+fn authenticator_code(typed: &str) -> Option<String> {
+    let code: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+    (!code.is_empty()).then_some(code)
 }

@@ -33,7 +33,8 @@ pub use objects::{
     Revocation, RevocationTarget, Shipment,
 };
 pub use schedule::{
-    GuestSchedule, ScheduleError, WeeklyHours, is_time_zone, wall_time, window_on_day,
+    GuestSchedule, ScheduleError, WeeklyHours, is_time_zone, time_zone_names, wall_time,
+    window_on_day,
 };
 pub use time::{
     CLOCK_SKEW, Clock, ClockReading, ManualClock, SystemClock, TimeWindow, Timestamp, bounded,

@@ -230,6 +230,11 @@ pub fn wall_time(time_zone: &str, at: Timestamp) -> Option<String> {
     Some(local.format("%Y-%m-%d %H:%M").to_string())
 }
 
+/// Every IANA time zone this build knows, by name.
+pub fn time_zone_names() -> impl Iterator<Item = &'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|zone| zone.name())
+}
+
 /// Whether `name` is an IANA time zone this build knows.
 pub fn is_time_zone(name: &str) -> bool {
     name.parse::<chrono_tz::Tz>().is_ok()

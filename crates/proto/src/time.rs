@@ -21,9 +21,65 @@ impl<'de> Deserialize<'de> for Timestamp {
 /// Range checks for numbers read from outside, for `#[serde(deserialize_with)]`
 /// on plain integer fields (API bodies keep `i64` milliseconds for JSON clients).
 pub mod bounded {
-    use serde::{Deserialize, Deserializer, de::Error};
+    use serde::{Deserialize, Deserializer, de::Error, de::Visitor};
 
     use super::Timestamp;
+
+    /// The largest integer every double holds exactly.
+    const EXACT_IN_A_DOUBLE: f64 = 9_007_199_254_740_992.0;
+
+    struct Integer;
+
+    impl Visitor<'_> for Integer {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an integer")
+        }
+
+        fn visit_i64<E: Error>(self, value: i64) -> Result<i64, E> {
+            Ok(value)
+        }
+
+        fn visit_u64<E: Error>(self, value: u64) -> Result<i64, E> {
+            i64::try_from(value).map_err(|_| E::custom(format!("{value} is too large")))
+        }
+
+        fn visit_f64<E: Error>(self, value: f64) -> Result<i64, E> {
+            if value.fract() == 0.0 && value.abs() <= EXACT_IN_A_DOUBLE {
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    reason = "a whole number within 2^53 converts exactly"
+                )]
+                Ok(value as i64)
+            } else {
+                Err(E::custom(format!("{value} is not a whole number")))
+            }
+        }
+    }
+
+    /// An integer. In JSON (and JSON Schema's `integer`) `1.0` is the integer 1,
+    /// so a number without a fraction that a double holds exactly is read as it;
+    /// `1.5` is refused.
+    pub fn integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+        deserializer.deserialize_i64(Integer)
+    }
+
+    /// An optional [`integer`].
+    pub fn optional_integer<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<i64>, D::Error> {
+        Option::<Whole>::deserialize(deserializer).map(|value| value.map(|w| w.0))
+    }
+
+    /// An [`integer`] as a type, for `Option`.
+    struct Whole(i64);
+
+    impl<'de> Deserialize<'de> for Whole {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            integer(deserializer).map(Whole)
+        }
+    }
 
     fn check_time<E: Error>(millis: i64) -> Result<i64, E> {
         if (0..=Timestamp::LATEST.0).contains(&millis) {
@@ -37,16 +93,14 @@ pub mod bounded {
 
     /// Milliseconds since 1970 in `0..=Timestamp::LATEST`.
     pub fn time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-        check_time(i64::deserialize(deserializer)?)
+        check_time(integer(deserializer)?)
     }
 
     /// An optional [`time`].
     pub fn optional_time<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<i64>, D::Error> {
-        Option::<i64>::deserialize(deserializer)?
-            .map(check_time)
-            .transpose()
+        optional_integer(deserializer)?.map(check_time).transpose()
     }
 
     /// The largest count or sequence number accepted from outside: 2^53 − 1,
@@ -55,7 +109,7 @@ pub mod bounded {
 
     /// A sequence number or count in `0..=MAX_COUNT`.
     pub fn count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-        let value = i64::deserialize(deserializer)?;
+        let value = integer(deserializer)?;
         if (0..=MAX_COUNT).contains(&value) {
             Ok(value)
         } else {

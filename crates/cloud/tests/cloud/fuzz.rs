@@ -148,8 +148,10 @@ on_both_databases! {
         ];
         let mut runner = TestRunner::new(Config { cases: 1, ..Config::default() });
         let bodies = request_body();
+        // `make fuzz` raises the rounds (DOORSTEP_FUZZ_ROUNDS).
+        let rounds: usize = std::env::var("DOORSTEP_FUZZ_ROUNDS").ok().and_then(|n| n.parse().ok()).unwrap_or(40);
         for (method, path, token) in &routes {
-            for _ in 0..40 {
+            for _ in 0..rounds {
                 let body = sample(&mut runner, &bodies);
                 let (status, answer) = cloud.call(method.clone(), path, token.as_deref(), Some(body.clone())).await;
                 assert!(status < 500, "{method} {path} with {body} answered {status}: {answer}");
