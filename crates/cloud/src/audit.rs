@@ -139,6 +139,9 @@ pub async fn not_in_household(
             id,
             "refused a request for another household's object"
         );
+        if !state.limits.foreign_audit(&holder) {
+            continue;
+        }
         let written = async {
             let mut tx = state.db.pool.begin().await?;
             record(

@@ -94,3 +94,27 @@ where
             })
     }
 }
+
+/// Like `axum`'s `WebSocketUpgrade`, with a request that is not an upgrade
+/// answered in the `{code, message}` shape (not axum's plain text).
+#[derive(Debug)]
+pub struct ApiUpgrade(pub axum::extract::ws::WebSocketUpgrade);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ApiUpgrade {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::ws::WebSocketUpgrade::from_request_parts(parts, state)
+            .await
+            .map(ApiUpgrade)
+            .map_err(|rejection| {
+                ApiError::invalid(format!(
+                    "this route takes a WebSocket upgrade: {}",
+                    rejection.body_text()
+                ))
+            })
+    }
+}

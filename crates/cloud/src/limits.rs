@@ -59,6 +59,7 @@ pub struct Limits {
     pairing_codes: Limit<String>,
     access_requests: Limit<IpAddr>,
     clock_alarms: Limit<String>,
+    foreign_audits: Limit<String>,
 }
 
 impl Limits {
@@ -88,6 +89,7 @@ impl Limits {
                 "access requests from this address",
             ),
             clock_alarms: Limit::new(1, Duration::from_secs(600), "clock alarms"),
+            foreign_audits: Limit::new(20, HOUR, "audit entries for requests across households"),
         }
     }
 
@@ -116,6 +118,12 @@ impl Limits {
         self.clock_alarms.check(&lock_id.to_owned()).is_ok()
     }
 
+    /// Whether `household`'s audit log may record another request for one of its
+    /// objects by another household (a flood writes a few rows, not millions).
+    pub fn foreign_audit(&self, household: &str) -> bool {
+        self.foreign_audits.check(&household.to_owned()).is_ok()
+    }
+
     /// Drops the state of keys that are back at their full allowance, so the
     /// maps do not grow with every address ever seen.
     pub fn forget_idle(&self) {
@@ -124,5 +132,6 @@ impl Limits {
         self.pairing_codes.forget_idle();
         self.access_requests.forget_idle();
         self.clock_alarms.forget_idle();
+        self.foreign_audits.forget_idle();
     }
 }

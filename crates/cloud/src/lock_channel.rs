@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket};
 use axum::response::Response;
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -61,7 +61,7 @@ pub async fn connect(
     State(state): State<AppState>,
     lock: LockAuth,
     headers: axum::http::HeaderMap,
-    upgrade: WebSocketUpgrade,
+    crate::json::ApiUpgrade(upgrade): crate::json::ApiUpgrade,
 ) -> Result<Response, crate::error::ApiError> {
     let nonce = match headers.get(TIME_NONCE_HEADER) {
         Some(value) => Some(

@@ -202,6 +202,12 @@ impl Modify for Shared {
             ),
         ];
         for (path, method, mut operation) in extra {
+            if path.starts_with("/v1/") {
+                operation.responses.responses.insert(
+                    "400".to_owned(),
+                    error("Not a WebSocket upgrade request (`{code, message}` says so)."),
+                );
+            }
             if path.contains("{id}") {
                 operation.parameters = Some(vec![
                     utoipa::openapi::path::ParameterBuilder::new()

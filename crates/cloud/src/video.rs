@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -243,7 +243,7 @@ impl std::fmt::Debug for Video {
 pub async fn ingest(
     State(state): State<AppState>,
     lock: LockAuth,
-    upgrade: WebSocketUpgrade,
+    crate::json::ApiUpgrade(upgrade): crate::json::ApiUpgrade,
 ) -> Response {
     upgrade
         .max_message_size(MAX_FRAME_BYTES)
@@ -388,7 +388,7 @@ pub async fn live(
     State(state): State<AppState>,
     session: DeviceSession,
     Path(lock_id): Path<String>,
-    upgrade: WebSocketUpgrade,
+    crate::json::ApiUpgrade(upgrade): crate::json::ApiUpgrade,
 ) -> ApiResult<Response> {
     lock_of_household(&state, &session, &lock_id).await?;
     let now = state.now().0;

@@ -241,3 +241,22 @@ async fn health_metrics_and_openapi_are_served() {
     );
     cloud.finish().await;
 }
+
+on_both_databases! {
+    async fn a_plain_request_to_a_websocket_route_gets_the_json_error_every_route_gives(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = crate::deliveries::Scene::new(&cloud, "upgrade@example.org", 0).await;
+        for (path, token) in [
+            (format!("/v1/locks/{}/live", scene.lock_id), &scene.kitchen.access),
+            ("/v1/lock/connect".to_owned(), &scene.lock_token),
+            ("/v1/lock/video".to_owned(), &scene.lock_token),
+        ] {
+            let response = cloud.http.get(cloud.url(&path)).bearer_auth(token).send().await.unwrap();
+            assert_eq!(response.status(), 400, "{path}");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["code"], "invalid_request", "{path}: {body}");
+            assert!(body["message"].as_str().unwrap().contains("WebSocket upgrade"), "{path}: {body}");
+        }
+        cloud.finish().await;
+    }
+}

@@ -289,6 +289,12 @@ on_both_databases! {
         assert!(refused.contains(&delivery_id), "{audit}");
         assert!(refused.contains(&ours.address_id.as_str()), "{audit}");
         assert!(audit.as_array().unwrap().iter().all(|e| e["actor"] == "system" && !e.to_string().contains(&theirs.kitchen.device_id)), "the asker is not named to us: {audit}");
+        // A flood of such requests writes a bounded number of rows into our log.
+        for _ in 0..40 {
+            assert_eq!(cloud.get(&format!("/v1/deliveries/{delivery_id}"), &theirs.kitchen.access).await.0, 404);
+        }
+        let (_, audit) = cloud.get("/v1/audit?action_prefix=access.&limit=1000", &ours.kitchen.access).await;
+        assert!(audit.as_array().unwrap().len() <= 20, "{}", audit.as_array().unwrap().len());
         let (_, their_audit) = cloud.get("/v1/audit?action_prefix=access.", &theirs.kitchen.access).await;
         assert_eq!(their_audit, json!([]), "the asker learns nothing from its own log");
         cloud.finish().await;
