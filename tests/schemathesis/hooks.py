@@ -5,10 +5,17 @@ refuses the rest, as it must. Loaded through SCHEMATHESIS_HOOKS=hooks.
 """
 
 import base64
+import sys
 
 import schemathesis
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import strategies as st
+
+
+# Hypothesis describes a failing strategy by parsing source; on Python 3.11 the
+# default limit can break that walk with "AST constructor recursion depth
+# mismatch", a tool error rather than a finding.
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
 
 
 def _public_key(seed: bytes) -> str:

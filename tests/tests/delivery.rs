@@ -1109,9 +1109,17 @@ async fn with_the_camera_down_before_unlock_nobody_gets_in() {
     let world = World::start().await;
     let id = world.approved_delivery("JJD-NOCAM").await;
     world.lock_post("/camera/unplug", json!({})).await;
-    // Let the last "recording" heartbeat grow old, but not so old that the cloud,
-    // which hears a lock only through its camera's heartbeats, calls it offline (5 s).
-    tokio::time::sleep(doorstep_proto::CAMERA_HEARTBEAT_MAX_AGE + Duration::from_millis(200)).await;
+    // Longer than a lock stays "online" without a word (5 s): the lock says it is
+    // alive without its camera, so the reason told is the camera, not the lock.
+    tokio::time::sleep(Duration::from_millis(6500)).await;
+    let (_, locks) = world
+        .cloud(reqwest::Method::GET, "/v1/locks", Some(&world.access), None)
+        .await;
+    assert_eq!(
+        (&locks[0]["online"], &locks[0]["camera_recording"]),
+        (&json!(true), &json!(false)),
+        "{locks}"
+    );
     let (envelope, response) = world.answer_challenge(&id).await;
     let (status, body) = world
         .cloud(

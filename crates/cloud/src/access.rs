@@ -127,6 +127,27 @@ pub async fn heartbeat(
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
+/// The lock itself is alive while its camera is not beating (unplugged): so the
+/// household and a courier are told the camera is down, not that the lock is offline.
+#[utoipa::path(post, path = "/v1/lock/alive", responses((status = 204)), tag = "locks")]
+pub async fn alive(
+    State(state): State<AppState>,
+    lock: LockAuth,
+) -> ApiResult<axum::http::StatusCode> {
+    sqlx::query("UPDATE locks SET seen_at = $1 WHERE id = $2")
+        .bind(state.now().0)
+        .bind(&lock.lock_id)
+        .execute(&state.db.pool)
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// When the cloud last heard from a lock: its camera's heartbeat or, while the
+/// camera is down, the lock's own word (`alive`).
+pub(crate) fn last_heard(heartbeat_received: Option<i64>, seen: Option<i64>) -> Option<i64> {
+    heartbeat_received.max(seen)
+}
+
 /// A courier at the door asking to be let in.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -263,13 +284,20 @@ pub async fn request_access(
     // The arrival is written with the grant, in one transaction, when entry is given;
     // on every refusal below it is written first, so the household still hears of it.
     // A lock that has not been heard from cannot be told of a block: fail-secure.
-    let beat = sqlx::query("SELECT heartbeat, received_at FROM lock_status WHERE lock_id = $1")
-        .bind(&lock_id)
-        .fetch_optional(&state.db.pool)
-        .await?;
+    let beat = sqlx::query(
+        "SELECT s.heartbeat, s.received_at, l.seen_at FROM locks l LEFT JOIN lock_status s ON s.lock_id = l.id WHERE l.id = $1",
+    )
+    .bind(&lock_id)
+    .fetch_optional(&state.db.pool)
+    .await?;
     let heard_from = beat
         .as_ref()
-        .and_then(|row| row.try_get::<i64, _>("received_at").ok())
+        .and_then(|row| {
+            last_heard(
+                row.try_get::<Option<i64>, _>("received_at").ok().flatten(),
+                row.try_get::<Option<i64>, _>("seen_at").ok().flatten(),
+            )
+        })
         .is_some_and(|at| now.0 - at <= LOCK_OFFLINE_AFTER_MS);
     if !heard_from {
         arrive(&state, &household_id, &id).await?;

@@ -337,6 +337,7 @@ pub fn router(state: AppState) -> Router {
             get(household::get).patch(household::update),
         )
         .route("/v1/lock/heartbeats", post(access::heartbeat))
+        .route("/v1/lock/alive", post(access::alive))
         .route("/v1/lock/video", get(video::ingest))
         .route("/v1/locks/{id}/live", get(video::live))
         .route("/v1/recordings", get(video::list))

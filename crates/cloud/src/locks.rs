@@ -192,7 +192,7 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<Lock>>> {
     let now = state.now().0;
     let rows = sqlx::query(
-        "SELECT l.id, l.name, l.kind, l.paired_at, s.received_at, s.recording FROM locks l \
+        "SELECT l.id, l.name, l.kind, l.paired_at, l.seen_at, s.received_at, s.recording FROM locks l \
          LEFT JOIN lock_status s ON s.lock_id = l.id WHERE l.household_id = $1 ORDER BY l.paired_at",
     )
     .bind(&session.household_id)
@@ -201,16 +201,23 @@ pub async fn list(
     let locks = rows
         .into_iter()
         .map(|row| {
+            let beat_received: Option<i64> = row.try_get("received_at")?;
+            let heard = crate::access::last_heard(beat_received, row.try_get("seen_at")?);
             Ok(Lock {
                 id: row.try_get("id")?,
                 name: row.try_get("name")?,
                 kind: row.try_get("kind")?,
                 paired_at: row.try_get("paired_at")?,
-                last_seen_at: row.try_get("received_at")?,
-                online: row
-                    .try_get::<Option<i64>, _>("received_at")?
-                    .is_some_and(|at| now - at <= crate::access::LOCK_OFFLINE_AFTER_MS),
-                camera_recording: row.try_get::<Option<i64>, _>("recording")? == Some(1),
+                last_seen_at: heard,
+                online: heard.is_some_and(|at| now - at <= crate::access::LOCK_OFFLINE_AFTER_MS),
+                // A "recording" heartbeat counts only while it is fresh: an
+                // unplugged camera's last word is not a camera recording now.
+                camera_recording: row.try_get::<Option<i64>, _>("recording")? == Some(1)
+                    && beat_received.is_some_and(|at| {
+                        now - at
+                            <= i64::try_from(doorstep_proto::CAMERA_HEARTBEAT_MAX_AGE.as_millis())
+                                .unwrap_or(i64::MAX)
+                    }),
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;

@@ -62,6 +62,7 @@ use crate::openapi::Shared as SharedParts;
         crate::video::list,
         crate::video::frame,
         crate::access::heartbeat,
+        crate::access::alive,
         crate::access::report,
         crate::access::request_access,
     ),

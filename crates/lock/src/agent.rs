@@ -412,9 +412,28 @@ impl Agent {
                 let mut state = self.lock();
                 self.beat(&mut state)
             };
-            if let Some(heartbeat) = heartbeat {
-                self.send_heartbeat(heartbeat).await;
+            match heartbeat {
+                Some(heartbeat) => self.send_heartbeat(heartbeat).await,
+                // No camera, but the lock is here: the household hears "camera
+                // down", not "lock offline".
+                None => self.send_alive().await,
             }
+        }
+    }
+
+    async fn send_alive(&self) {
+        if !self.network_up() {
+            return;
+        }
+        let url = format!("{}/v1/lock/alive", self.paired.identity.cloud);
+        let sent = self
+            .http
+            .post(url)
+            .bearer_auth(&self.paired.token)
+            .send()
+            .await;
+        if let Err(e) = sent {
+            tracing::debug!(error = %e.without_url(), "alive not delivered");
         }
     }
 
