@@ -145,6 +145,9 @@ on_both_databases! {
             (reqwest::Method::POST, format!("/v1/deliveries/{id}/approve"), Some(device.clone())),
             (reqwest::Method::POST, format!("/v1/deliveries/{id}/block"), Some(device.clone())),
             (reqwest::Method::POST, format!("/v1/deliveries/{id}/reroute"), Some(device.clone())),
+            (reqwest::Method::POST, "/v1/sessions/current/confirm".into(), Some(device.clone())),
+            (reqwest::Method::POST, "/v1/guests/someone/revoke".into(), Some(device.clone())),
+            (reqwest::Method::POST, "/v1/lock/alive".into(), Some(scene.lock_token.clone())),
         ];
         let mut runner = TestRunner::new(Config { cases: 1, ..Config::default() });
         let bodies = request_body();
