@@ -106,10 +106,30 @@ where
     F: Fn(AppState) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
+    let stopping = state.stopping.clone();
+    restart_after_panics(
+        name,
+        stopping,
+        std::time::Duration::from_secs(1),
+        move || task(state.clone()),
+    );
+}
+
+/// Runs what `start` makes until it returns or `stopping` turns true, starting
+/// it again `pause` after each panic.
+fn restart_after_panics<F, Fut>(
+    name: &'static str,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+    pause: std::time::Duration,
+    start: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     tokio::spawn(async move {
-        let mut stopping = state.stopping.clone();
         loop {
-            match tokio::spawn(task(state.clone())).await {
+            match tokio::spawn(start()).await {
                 Ok(()) => return,
                 Err(error) => {
                     tracing::error!(task = name, %error, "background task failed; restarting it");
@@ -117,14 +137,67 @@ where
                 }
             }
             tokio::select! {
-                () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                () = tokio::time::sleep(pause) => {}
                 _ = stopping.changed() => return,
             }
             if *stopping.borrow() {
                 return;
             }
         }
-    });
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn a_background_task_that_panics_is_started_again_until_it_finishes() {
+        let (_stop, stopping) = tokio::sync::watch::channel(false);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counted = runs.clone();
+        let task = super::restart_after_panics(
+            "test",
+            stopping,
+            std::time::Duration::from_millis(1),
+            move || {
+                let run = counted.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    // One bad row: the first two passes fall over.
+                    assert!(run >= 2, "pass {run} panics");
+                }
+            },
+        );
+        tokio::time::timeout(std::time::Duration::from_secs(5), task)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_stopping_server_does_not_start_a_failed_task_again() {
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counted = runs.clone();
+        let task = super::restart_after_panics(
+            "test",
+            stopping,
+            std::time::Duration::from_secs(60),
+            move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                async { panic!("always") }
+            },
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        stop.send(true).unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(5), task)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
 }
 
 /// A running server.
