@@ -453,6 +453,31 @@ pub async fn courier(args: &[&str], carrier_key: Option<&str>) -> Result<(i32, S
     Ok((output.status.code().unwrap_or(-1), text))
 }
 
+/// A pairing code for a door lock called "Front door", made by a household
+/// device: the cloud's status and answer.
+#[allow(
+    clippy::expect_used,
+    reason = "a test helper fails its test by panicking"
+)]
+pub async fn pairing_code(
+    http: &reqwest::Client,
+    cloud: &str,
+    access_token: &str,
+) -> (u16, serde_json::Value) {
+    let response = http
+        .post(format!("{cloud}/v1/locks/pairing-codes"))
+        .bearer_auth(access_token)
+        .json(&serde_json::json!({ "name": "Front door", "kind": "door" }))
+        .send()
+        .await
+        .expect("the cloud answers");
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json().await.expect("the cloud answers JSON"),
+    )
+}
+
 /// Creates a household account with its first device; returns the cloud's answer.
 #[allow(
     clippy::expect_used,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use doorstep_proto::SigningKey;
-use harness::system::{CloudProcess, create_account};
+use harness::system::{CloudProcess, create_account, pairing_code};
 use serde_json::json;
 
 /// Where `scripts/bootstrap.sh test` installs schemathesis.
@@ -45,16 +45,7 @@ async fn schemathesis_finds_nothing_the_openapi_document_does_not_say() {
         .unwrap_or_else(|| panic!("no session: {account}"))
         .to_owned();
     let carrier = cloud.add_carrier("Contract Parcel Co.", None).unwrap();
-    let code: serde_json::Value = http
-        .post(format!("{}/v1/locks/pairing-codes", cloud.url))
-        .bearer_auth(&device_token)
-        .json(&json!({ "name": "Front door", "kind": "door" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, code) = pairing_code(&http, &cloud.url, &device_token).await;
     let paired: serde_json::Value = http
         .post(format!("{}/v1/locks/pair", cloud.url))
         .json(&json!({

@@ -13,7 +13,7 @@ use doorstep_proto::*;
 use harness::disk::SmallDisk;
 use harness::system::{
     CloudProcess, LockProcess, WebhookProcess, courier, create_account, eventually, lock_status,
-    with_fingerprint,
+    pairing_code, with_fingerprint,
 };
 use serde_json::{Value, json};
 
@@ -52,16 +52,7 @@ impl World {
             .as_str()
             .unwrap()
             .to_owned();
-        let code: Value = http
-            .post(format!("{}/v1/locks/pairing-codes", cloud.url))
-            .bearer_auth(&access)
-            .json(&json!({ "name": "Front door", "kind": "door" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, code) = pairing_code(&http, &cloud.url, &access).await;
         let lock = LockProcess::pair_and_run(
             &cloud.url,
             &with_fingerprint(&code, &household_key),
@@ -237,8 +228,9 @@ impl World {
         (envelope, response)
     }
 
-    /// The courier at the door: challenge from the lock, grant from the cloud, entry at the lock.
-    async fn courier_enters(&self, id: &str) -> (u16, Value) {
+    /// The courier at the door rings and gets a grant from the cloud: its signed
+    /// answer to the lock's challenge, and the cloud's reply (200 asserted).
+    async fn granted(&self, id: &str) -> (String, Value) {
         let (envelope, response) = self.answer_challenge(id).await;
         let (status, granted) = self
             .cloud(
@@ -249,6 +241,12 @@ impl World {
             )
             .await;
         assert_eq!(status, 200, "{granted}");
+        (response, granted)
+    }
+
+    /// The courier at the door: challenge from the lock, grant from the cloud, entry at the lock.
+    async fn courier_enters(&self, id: &str) -> (u16, Value) {
+        let (response, granted) = self.granted(id).await;
         self.lock_post(
             "/enter",
             json!({ "grant": granted["grant"], "response": response }),
@@ -1243,16 +1241,12 @@ async fn a_lock_pairs_and_keeps_its_channel_over_https() {
         .unwrap();
     let household_key = SigningKey::generate();
     let created = create_account(&http, &url, "tls@example.org", &household_key).await;
-    let code: Value = http
-        .post(format!("{url}/v1/locks/pairing-codes"))
-        .bearer_auth(created["session"]["access_token"].as_str().unwrap())
-        .json(&json!({ "name": "Front door", "kind": "door" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, code) = pairing_code(
+        &http,
+        &url,
+        created["session"]["access_token"].as_str().unwrap(),
+    )
+    .await;
     let lock = LockProcess::pair_and_run_trusting(
         &url,
         &with_fingerprint(&code, &household_key),
@@ -1561,16 +1555,7 @@ async fn a_breached_cloud_opens_nothing_under_a_policy_a_per_delivery_approval_o
 async fn one_approval_opens_the_door_once_whatever_grants_a_breached_cloud_mints() {
     let world = World::start().await;
     let id = world.approved_delivery("JJD-ONCE").await;
-    let (envelope, response) = world.answer_challenge(&id).await;
-    let (status, granted) = world
-        .cloud(
-            reqwest::Method::POST,
-            &format!("/v1/courier/deliveries/{id}/access"),
-            None,
-            Some(json!({ "challenge": envelope, "response": response })),
-        )
-        .await;
-    assert_eq!(status, 200, "{granted}");
+    let (response, granted) = world.granted(&id).await;
     let (status, body) = world
         .lock_post(
             "/enter",
@@ -1622,19 +1607,12 @@ async fn a_lock_refuses_to_pair_with_a_household_key_other_than_the_one_its_code
     let real = SigningKey::generate();
     let swapped = SigningKey::generate();
     let created = create_account(&http, &cloud.url, "swapped@example.org", &swapped).await;
-    let (status, code) = {
-        let response = http
-            .post(format!("{}/v1/locks/pairing-codes", cloud.url))
-            .bearer_auth(created["session"]["access_token"].as_str().unwrap())
-            .json(&json!({ "name": "Front door", "kind": "door" }))
-            .send()
-            .await
-            .unwrap();
-        (
-            response.status().as_u16(),
-            response.json::<Value>().await.unwrap(),
-        )
-    };
+    let (status, code) = pairing_code(
+        &http,
+        &cloud.url,
+        created["session"]["access_token"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(status, 201, "{code}");
     let error = LockProcess::pair_and_run(
         &cloud.url,
@@ -2395,16 +2373,7 @@ async fn a_worn_motor_that_does_not_confirm_the_relock_in_time_is_told_as_not_lo
 async fn a_grant_the_lock_refuses_lapses_at_once_and_the_courier_gets_in_asking_again() {
     let world = World::start().await;
     let id = world.approved_delivery("JJD-REFUSED-GRANT").await;
-    let (envelope, response) = world.answer_challenge(&id).await;
-    let (status, granted) = world
-        .cloud(
-            reqwest::Method::POST,
-            &format!("/v1/courier/deliveries/{id}/access"),
-            None,
-            Some(json!({ "challenge": envelope, "response": response })),
-        )
-        .await;
-    assert_eq!(status, 200, "{granted}");
+    let (_, granted) = world.granted(&id).await;
     assert_eq!(world.delivery_state(&id).await, "granted");
     // The courier rang again before presenting it: the grant answers a challenge
     // the lock no longer holds, so the lock refuses it and journals why.

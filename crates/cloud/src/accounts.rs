@@ -124,12 +124,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<SignedIn>)> {
     state.limits.account(ip)?;
     let email = validate::email(&request.email)?;
-    let auth_key = validate::bytes(
-        "auth_key",
-        &request.auth_key,
-        validate::AUTH_KEY_BYTES.0,
-        validate::AUTH_KEY_BYTES.1,
-    )?;
+    let auth_key = validate::auth_key(&request.auth_key)?;
     validate::bytes(
         "kdf_salt",
         &request.kdf_salt,
@@ -382,12 +377,7 @@ pub async fn confirm(
     session: DeviceSession,
     ApiJson(request): ApiJson<doorstep_api::Confirm>,
 ) -> ApiResult<StatusCode> {
-    let auth_key = validate::bytes(
-        "auth_key",
-        &request.auth_key,
-        validate::AUTH_KEY_BYTES.0,
-        validate::AUTH_KEY_BYTES.1,
-    )?;
+    let auth_key = validate::auth_key(&request.auth_key)?;
     let now = state.now().0;
     let row = sqlx::query("SELECT email, auth_hash FROM households WHERE id = $1")
         .bind(&session.household_id)
@@ -474,12 +464,7 @@ pub async fn sign_in(
     ApiJson(request): ApiJson<SignIn>,
 ) -> ApiResult<Json<SignedIn>> {
     let email = validate::email(&request.email)?;
-    let auth_key = validate::bytes(
-        "auth_key",
-        &request.auth_key,
-        validate::AUTH_KEY_BYTES.0,
-        validate::AUTH_KEY_BYTES.1,
-    )?;
+    let auth_key = validate::auth_key(&request.auth_key)?;
     validate::text("device.name", &request.device.name, validate::NAME_MAX)?;
     validate::public_key("device.public_key", &request.device.public_key)?;
     let now = state.now().0;

@@ -39,6 +39,11 @@ pub fn bytes(field: &str, value: &str, min: usize, max: usize) -> Result<Vec<u8>
     Ok(bytes)
 }
 
+/// The password-derived sign-in key (`auth_key`).
+pub fn auth_key(value: &str) -> Result<Vec<u8>, ApiError> {
+    bytes("auth_key", value, AUTH_KEY_BYTES.0, AUTH_KEY_BYTES.1)
+}
+
 /// An Ed25519 public key.
 pub fn public_key(field: &str, value: &str) -> Result<PublicKey, ApiError> {
     PublicKey::from_base64(value).map_err(|e| ApiError::invalid(format!("field `{field}`: {e}")))
