@@ -179,3 +179,44 @@ async fn a_cloud_on_a_read_only_or_damaged_database_says_so_at_once() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_second_cloud_on_the_same_data_folder_refuses_to_start_and_the_first_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("cloud");
+    let mut first = CloudProcess::start(&data_dir).unwrap();
+    let http = reqwest::Client::new();
+    let household_key = SigningKey::generate();
+    let account = create_account(&http, &first.url, "one-folder@example.org", &household_key).await;
+    assert!(account["session"]["access_token"].is_string(), "{account}");
+
+    let (code, said) =
+        CloudProcess::start_expecting_refusal(&data_dir, Duration::from_secs(10)).unwrap();
+    assert_ne!(code, 0, "{said}");
+    assert!(
+        said.contains("another doorstep-cloud") && said.contains(&data_dir.display().to_string()),
+        "the refusal names the folder and the reason: {said}"
+    );
+    let health = http
+        .get(format!("{}/healthz", first.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    // Once the first has stopped, the folder can be served again, with what it kept.
+    first.stop();
+    let again = CloudProcess::start(&data_dir).unwrap();
+    let (status, _) = {
+        let response = http
+            .get(format!(
+                "{}/v1/accounts/kdf?email=one-folder@example.org",
+                again.url
+            ))
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    };
+    assert_eq!(status, 200);
+}

@@ -212,6 +212,8 @@ pub struct RunningCloud {
     shutdown: Option<oneshot::Sender<()>>,
     stopping: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    /// Held while serving (`take_data_folder`).
+    _data_folder: std::fs::File,
 }
 
 /// How long requests in flight get to finish when the server stops.
@@ -305,6 +307,7 @@ pub async fn start_with_clock(
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
     let db = db::Db::open(settings.database_url.as_deref(), &settings.data_dir).await?;
+    let data_folder = take_data_folder(&settings.data_dir)?;
     let cloud_key = load_signing_key(&settings.data_dir)?;
     let decoy_secret = {
         use sha2::Digest;
@@ -368,7 +371,33 @@ pub async fn start_with_clock(
         shutdown: Some(shutdown_tx),
         stopping: stopping_tx,
         task,
+        _data_folder: data_folder,
     })
+}
+
+/// Takes the data folder for this process alone: a second cloud on it would
+/// append to the same recordings, and each would tell its devices only its own
+/// events. Released when the server stops.
+fn take_data_folder(data_dir: &Path) -> anyhow::Result<std::fs::File> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot create data folder {}: {e}", data_dir.display()))?;
+    let path = data_dir.join("cloud.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another doorstep-cloud is already serving the data folder {}; stop it first (one folder, one cloud)",
+            data_dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            anyhow::bail!("cannot lock {}: {e}", path.display())
+        }
+    }
 }
 
 /// Every route.
