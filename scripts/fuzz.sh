@@ -20,9 +20,10 @@ command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
   done
 )
 echo "==> fuzzing the cloud's handlers, ${FUZZ_ROUNDS:-400} requests per route"
-DOORSTEP_FUZZ_ROUNDS=${FUZZ_ROUNDS:-400} cargo nextest run --locked -p doorstep-cloud -E 'test(arbitrary_bodies)' --no-fail-fast
+DOORSTEP_FUZZ_ROUNDS=${FUZZ_ROUNDS:-400} cargo nextest run --locked --profile fuzz -p doorstep-cloud -E 'test(arbitrary_bodies)'
 seed=${SCHEMATHESIS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "==> schemathesis, ${SCHEMATHESIS_EXAMPLES:-300} examples per operation, seed $seed (SCHEMATHESIS_SEED=$seed to repeat)"
-cargo build --locked -p doorstep-cloud --bins
+# The same set as make test builds, so features unify alike and nothing is rebuilt twice.
+cargo build --locked -p doorstep-app -p doorstep-cloud -p doorstep-lock -p doorstep-courier -p doorstep-cli -p doorstep-bench -p doorstep-empty-window --bins
 DOORSTEP_SCHEMATHESIS_EXAMPLES=${SCHEMATHESIS_EXAMPLES:-300} DOORSTEP_SCHEMATHESIS_SEED=$seed \
-  cargo nextest run --locked -p doorstep-system-tests -E 'test(schemathesis_finds)' --no-capture
+  cargo nextest run --locked --profile fuzz -p doorstep-system-tests -E 'test(schemathesis_finds)'

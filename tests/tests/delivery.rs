@@ -2404,3 +2404,157 @@ async fn a_grant_the_lock_refuses_lapses_at_once_and_the_courier_gets_in_asking_
     world.lock_post("/door/open", json!({})).await;
     world.door_becomes(&id, "open").await;
 }
+
+/// A breached cloud (its data folder and key in an attacker's hands) on the
+/// lock's channel: a valid signed time for the lock's nonce, then forgeries and junk.
+async fn breached_channel(listener: tokio::net::TcpListener, world_lock: String, key: SigningKey) {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            return;
+        };
+        let nonce = std::sync::Arc::new(std::sync::Mutex::new(None::<[u8; 32]>));
+        let seen = nonce.clone();
+        let callback =
+            move |request: &tokio_tungstenite::tungstenite::handshake::server::Request,
+                  response| {
+                let header = request
+                    .headers()
+                    .get("x-doorstep-time-nonce")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| {
+                        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, v)
+                            .ok()
+                    })
+                    .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+                *seen.lock().unwrap() = header;
+                Ok(response)
+            };
+        // The lock's other requests (heartbeats, reports) are not WebSockets: dropped.
+        let Ok(mut socket) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {
+            continue;
+        };
+        let lock = world_lock.clone();
+        let key = SigningKey::from_seed(&key.to_seed());
+        let nonce = nonce.lock().unwrap().unwrap_or_default();
+        tokio::spawn(async move {
+            let time = Signed::sign(
+                &CloudTime {
+                    lock: LockId(lock.clone()),
+                    nonce,
+                    now: Timestamp::now(),
+                },
+                &key,
+            );
+            let forged_policy = Signed::sign(
+                &DeliveryPolicy {
+                    household: HouseholdId("any".into()),
+                    version: 99,
+                    locks: vec![LockId(lock.clone())],
+                    carriers: vec![],
+                    hours: WeeklyHours {
+                        time_zone: "UTC".into(),
+                        days: (1..=7).collect(),
+                        from_minute: 0,
+                        until_minute: 1440,
+                    },
+                    max_window_minutes: 120,
+                    device: DeviceId("attacker".into()),
+                    issued_at: Timestamp::now(),
+                },
+                &key,
+            );
+            let mut messages = vec![
+                Message::text(json!({ "type": "hello", "protocol": 1, "lock_id": lock, "keepalive_secs": 15, "capabilities": [], "time": time.to_base64() }).to_string()),
+                Message::text(json!({ "type": "policy", "policy": forged_policy.to_base64() }).to_string()),
+                Message::text(json!({ "type": "revocation", "revocation": "bm90IGEgcmV2b2NhdGlvbg" }).to_string()),
+                Message::text(json!({ "type": "hello", "keepalive_secs": 0, "time": 7 }).to_string()),
+                Message::text("{\"type\": \"open_the_door\"}"),
+                Message::text("[".repeat(10_000)),
+                Message::text("not json at all"),
+                Message::binary(vec![0u8; 1024]),
+                Message::text(json!({ "type": "synced" }).to_string()),
+            ];
+            // And a flood: it must not fill the lock's disk.
+            messages.extend((0..200).map(|n| Message::text(format!("{{\"type\": \"junk-{n}\"}}"))));
+            for message in messages {
+                if socket.send(message).await.is_err() {
+                    return;
+                }
+            }
+            // A message larger than a lock takes ends only this connection.
+            let _ = socket.send(Message::text("x".repeat(1024 * 1024))).await;
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        });
+    }
+}
+
+#[tokio::test]
+async fn forgeries_and_junk_from_a_breached_cloud_on_the_lock_channel_change_nothing_and_are_told()
+{
+    let mut world = World::start().await;
+    let key = stolen_cloud_key(&world);
+    let address = world.cloud.url.trim_start_matches("http://").to_owned();
+    world.cloud.stop();
+    let listener = tokio::net::TcpListener::bind(&address).await.unwrap();
+    let fake = tokio::spawn(breached_channel(listener, world.lock_id.clone(), key));
+
+    let journal = world.lock.data_dir.join("journal.jsonl");
+    let refused = || {
+        std::fs::read_to_string(&journal)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("message_refused"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let lines = eventually(
+        "the lock to journal the forgeries",
+        Duration::from_secs(20),
+        || async {
+            let lines = refused();
+            (lines.len() >= 5).then_some(lines)
+        },
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let lines = refused().len().max(lines.len());
+    assert!(
+        lines <= 10 + 1,
+        "a flood journals at most ten refusals a minute, not {lines}"
+    );
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        text.contains("a policy not signed by the household"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("policy_seen"),
+        "the forged policy was not taken: {text}"
+    );
+    let status = world.lock_status().await;
+    assert_eq!(status["bolt"], "locked", "{status}");
+
+    // The honest cloud back: the refusals reach the household as alarms.
+    fake.abort();
+    let _ = fake.await;
+    world.cloud = CloudProcess::start_on(&world.cloud.data_dir.clone(), &address).unwrap();
+    let alarms = eventually(
+        "the household to hear of it",
+        Duration::from_secs(30),
+        || async {
+            let alarms = world.events_of("lock.message_refused").await;
+            (!alarms.is_empty()).then_some(alarms)
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        alarms.iter().any(|a| a["data"]["detail"]
+            .to_string()
+            .contains("not signed by the household")),
+        "{alarms:?}"
+    );
+}

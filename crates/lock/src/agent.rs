@@ -61,7 +61,14 @@ struct LockState {
     /// Lines that could not be written (a full or failing disk), oldest first:
     /// retried every tick, so an alarm raised then still reaches the household.
     unwritten: std::collections::VecDeque<Entry>,
+    /// Refused channel messages journalled in the current minute (and since when):
+    /// a breached cloud's flood must not fill the lock's disk.
+    refusals: (std::time::Instant, u32),
 }
+
+/// At most this many refused channel messages are journalled a minute; the
+/// rest are only logged (the household already has the alarm).
+const REFUSALS_JOURNALLED_PER_MINUTE: u32 = 10;
 
 /// At most this many unwritten lines are kept in memory; the oldest go first.
 const UNWRITTEN_MAX: usize = 1000;
@@ -185,6 +192,7 @@ impl Agent {
                 network: true,
                 uploaded_through,
                 unwritten: std::collections::VecDeque::new(),
+                refusals: (std::time::Instant::now(), 0),
             })),
             _folder_lock: Arc::new(folder_lock),
             network_changed: Arc::new(Notify::new()),
@@ -614,7 +622,15 @@ impl Agent {
     fn refuse_message(&self, detail: String) {
         tracing::warn!(%detail, "lock channel message refused");
         let mut state = self.lock();
-        self.record(&mut state, Entry::MessageRefused { detail });
+        let (since, count) = state.refusals;
+        state.refusals = if since.elapsed() >= Duration::from_secs(60) {
+            (std::time::Instant::now(), 1)
+        } else {
+            (since, count.saturating_add(1))
+        };
+        if state.refusals.1 <= REFUSALS_JOURNALLED_PER_MINUTE {
+            self.record(&mut state, Entry::MessageRefused { detail });
+        }
     }
 
     /// Takes the cloud's signed time for our nonce, within the clock's bounds.
@@ -660,7 +676,9 @@ impl Agent {
             .ok()
             .and_then(|s| s.verify(&self.paired.identity.household_public_key))
         else {
-            tracing::warn!("ignored a policy not signed by the household");
+            // Only the household signs policies: this came from a breached or
+            // broken cloud, and the household is told (journalled, uploaded).
+            self.refuse_message("a policy not signed by the household".to_owned());
             return;
         };
         let mut state = self.lock();
@@ -680,7 +698,7 @@ impl Agent {
             .ok()
             .and_then(|s| s.verify(&self.paired.identity.household_public_key))
         else {
-            tracing::warn!("ignored a revocation not signed by the household");
+            self.refuse_message("a revocation not signed by the household".to_owned());
             return;
         };
         if revocation.household.as_str() != self.paired.identity.household_id {
