@@ -2407,6 +2407,10 @@ async fn a_grant_the_lock_refuses_lapses_at_once_and_the_courier_gets_in_asking_
 
 /// A breached cloud (its data folder and key in an attacker's hands) on the
 /// lock's channel: a valid signed time for the lock's nonce, then forgeries and junk.
+#[allow(
+    clippy::result_large_err,
+    reason = "tungstenite fixes the handshake callback's error type"
+)]
 async fn breached_channel(listener: tokio::net::TcpListener, world_lock: String, key: SigningKey) {
     use futures_util::SinkExt;
     use tokio_tungstenite::tungstenite::Message;
