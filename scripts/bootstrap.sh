@@ -51,6 +51,7 @@ node_major=$(node --version | sed -E 's/^v([0-9]+).*/\1/')
 stamp=ui/node_modules/.doorstep-lock-stamp
 if [ ! -f "$stamp" ] || ! cmp -s ui/package-lock.json "$stamp"; then
   say "installing front-end packages (npm ci)"
+  # The audit runs in the test command (scripts/supply-chain.sh), where a finding fails it.
   npm --prefix ui ci --no-audit --no-fund
   cp ui/package-lock.json "$stamp"
 fi
@@ -71,6 +72,10 @@ if [ "$mode" = test ] || [ "$mode" = bench ]; then
       "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/schemathesis/requirements.txt
       cp tests/schemathesis/requirements.txt "$venv/requirements.txt"
     fi
+  fi
+  if [ "$mode" = test ] && ! cargo deny --version 2>/dev/null | grep -q '^cargo-deny 0.20.2$'; then
+    say "installing cargo-deny (a few minutes, once)"
+    cargo install cargo-deny --version 0.20.2 --locked
   fi
   if [ "$mode" = test ] && ! cargo nextest --version >/dev/null 2>&1; then
     say "installing cargo-nextest (a few minutes, once)"

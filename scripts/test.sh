@@ -12,6 +12,9 @@ scripts/bootstrap.sh test
 step "Rust formatting (cargo fmt --check)"
 cargo fmt --all --check
 
+step "Supply chain (cargo deny check, npm audit)"
+scripts/supply-chain.sh
+
 step "UI typecheck, lint and unit tests"
 npm --prefix ui run --silent check
 npm --prefix ui run --silent lint

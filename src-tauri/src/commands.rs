@@ -274,14 +274,12 @@ pub(crate) async fn watch_live(
     let mut view = LiveView::open(&current.client, &lock_id).await?;
     current.live = Some(tauri::async_runtime::spawn(async move {
         while let Ok(Some(update)) = view.next().await {
-            if let doorstep_core::video::LiveUpdate::Frame { frame, .. } = update {
-                let mut message = Vec::with_capacity(16 + frame.jpeg.len());
-                message.extend_from_slice(&frame.seq.to_be_bytes());
-                message.extend_from_slice(&frame.captured_at.to_be_bytes());
-                message.extend_from_slice(&frame.jpeg);
-                if frames.send(InvokeResponseBody::Raw(message)).is_err() {
-                    return;
-                }
+            if let doorstep_core::video::LiveUpdate::Frame { frame, .. } = update
+                && frames
+                    .send(InvokeResponseBody::Raw(frame.to_message()))
+                    .is_err()
+            {
+                return;
             }
         }
     }));

@@ -29,7 +29,7 @@ pub struct NewAddress {
 }
 
 /// An alternate address.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct Address {
     /// Its id.
     pub id: String,

@@ -263,3 +263,29 @@ pub struct ShipmentStatus {
     /// The new destination, when the household rerouted it.
     pub rerouted_to: Option<Address>,
 }
+
+/// A notice the cloud posts to a carrier's webhook (signed with its secret; header
+/// `doorstep-event` repeats `event`, `idempotency-key` names the notice).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event")]
+pub enum CarrierNotice {
+    /// The household sent the parcel to another address.
+    #[serde(rename = "delivery.rerouted")]
+    Rerouted {
+        /// The carrier's tracking id.
+        tracking_id: String,
+        /// The delivery.
+        delivery_id: String,
+        /// Where to take it instead.
+        address: Option<Address>,
+    },
+}
+
+impl CarrierNotice {
+    /// Its `event` name.
+    pub fn event(&self) -> &'static str {
+        match self {
+            Self::Rerouted { .. } => "delivery.rerouted",
+        }
+    }
+}

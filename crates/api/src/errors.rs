@@ -16,6 +16,9 @@ pub enum Code {
     Conflict,
     /// The door stays shut for this courier; the message says what to do instead.
     EntryRefused,
+    /// The lock accepted the grant but its motor did not move (the lock's own
+    /// interface only).
+    Jammed,
     /// Too many attempts; retry later.
     RateLimited,
     /// A sensitive action needs the password (and the code, with two factors)

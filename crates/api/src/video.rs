@@ -16,3 +16,120 @@ pub struct Recording {
     /// How many frames.
     pub frames: i64,
 }
+
+/// Bytes before the JPEG in a frame message.
+pub const FRAME_HEADER_LEN: usize = 16;
+
+/// The largest frame message accepted anywhere.
+pub const MAX_FRAME_BYTES: usize = 512 * 1024;
+
+/// A video frame's header. On the wire a frame is one binary message: `seq`
+/// (u64, big-endian), `captured_at` (i64 ms since the epoch, big-endian), then
+/// the JPEG (`docs/api.md#video`). Every party reads and writes it here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// The camera's frame number: 1, 2, 3 …
+    pub seq: u64,
+    /// Capture time (ms since the epoch, the camera's clock).
+    pub captured_at: i64,
+}
+
+/// Why bytes are not a frame message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameError {
+    /// Shorter than a header and the start of a JPEG.
+    TooShort,
+    /// Larger than [`MAX_FRAME_BYTES`].
+    TooLarge,
+    /// What follows the header is not a JPEG.
+    NotJpeg,
+    /// The capture time is outside years 1970–9999.
+    ImplausibleTime,
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::TooShort => "a video frame shorter than its header",
+            Self::TooLarge => "a video frame larger than 512 KiB",
+            Self::NotJpeg => "a video frame that is not a JPEG",
+            Self::ImplausibleTime => "a video frame with an impossible capture time",
+        })
+    }
+}
+
+impl std::error::Error for FrameError {}
+
+impl FrameHeader {
+    /// The frame message: this header, then `jpeg`.
+    pub fn encode(&self, jpeg: &[u8]) -> Vec<u8> {
+        let mut message = Vec::with_capacity(FRAME_HEADER_LEN + jpeg.len());
+        message.extend_from_slice(&self.seq.to_be_bytes());
+        message.extend_from_slice(&self.captured_at.to_be_bytes());
+        message.extend_from_slice(jpeg);
+        message
+    }
+
+    /// Reads a frame message into its header and JPEG, checking both.
+    pub fn decode(message: &[u8]) -> Result<(Self, &[u8]), FrameError> {
+        if message.len() > MAX_FRAME_BYTES {
+            return Err(FrameError::TooLarge);
+        }
+        // A JPEG has at least its start and end markers.
+        let (Some(seq), Some(captured_at), Some(jpeg)) = (
+            message.get(0..8),
+            message.get(8..FRAME_HEADER_LEN),
+            message
+                .get(FRAME_HEADER_LEN..)
+                .filter(|jpeg| jpeg.len() >= 4),
+        ) else {
+            return Err(FrameError::TooShort);
+        };
+        if jpeg[..2] != [0xFF, 0xD8] {
+            return Err(FrameError::NotJpeg);
+        }
+        let header = Self {
+            seq: u64::from_be_bytes(seq.try_into().map_err(|_| FrameError::TooShort)?),
+            captured_at: i64::from_be_bytes(
+                captured_at.try_into().map_err(|_| FrameError::TooShort)?,
+            ),
+        };
+        // A capture time outside the plausible range would overflow age checks.
+        if !doorstep_proto::Timestamp(header.captured_at).is_plausible() {
+            return Err(FrameError::ImplausibleTime);
+        }
+        Ok((header, jpeg))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_round_trips_and_damage_is_named() {
+        let header = FrameHeader {
+            seq: 7,
+            captured_at: 1_700_000_000_000,
+        };
+        let jpeg = [0xFF, 0xD8, 1, 2, 0xFF, 0xD9];
+        let message = header.encode(&jpeg);
+        assert_eq!(message.len(), FRAME_HEADER_LEN + jpeg.len());
+        assert_eq!(FrameHeader::decode(&message), Ok((header, &jpeg[..])));
+        assert_eq!(
+            FrameHeader::decode(&message[..FRAME_HEADER_LEN + 3]),
+            Err(FrameError::TooShort)
+        );
+        let mut not_jpeg = message.clone();
+        not_jpeg[FRAME_HEADER_LEN] = 0;
+        assert_eq!(FrameHeader::decode(&not_jpeg), Err(FrameError::NotJpeg));
+        let late = FrameHeader {
+            seq: 1,
+            captured_at: i64::MAX,
+        }
+        .encode(&jpeg);
+        assert_eq!(FrameHeader::decode(&late), Err(FrameError::ImplausibleTime));
+        let huge = header.encode(&vec![0xFF; MAX_FRAME_BYTES]);
+        assert_eq!(FrameHeader::decode(&huge), Err(FrameError::TooLarge));
+    }
+}

@@ -135,10 +135,8 @@ pub async fn run(
                     if first {
                         first_frame_ms.push(ms(t0.elapsed()));
                         first = false;
-                    } else if bytes.len() > 16 {
-                        let mut at = [0u8; 8];
-                        at.copy_from_slice(&bytes[8..16]);
-                        frame_age_ms.push((Timestamp::now().0 - i64::from_be_bytes(at)) as f64);
+                    } else if let Ok((header, _)) = doorstep_api::FrameHeader::decode(&bytes) {
+                        frame_age_ms.push((Timestamp::now().0 - header.captured_at) as f64);
                     }
                     frames += 1;
                 }

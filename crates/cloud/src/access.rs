@@ -13,7 +13,6 @@ use doorstep_proto::{
     DeliveryApproval, EntryGrant, GrantId, GrantSubject, HouseholdId, LockChallenge, LockId,
     PolicyEntry, PublicKey, Shipment, Signed, TimeWindow,
 };
-use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::AppState;
@@ -24,7 +23,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::events;
 use crate::json::ApiJson;
 use crate::locks::LOCK_TOKEN_PREFIX;
-use doorstep_api::DoorState;
+pub use doorstep_api::{AccessGranted, AccessRequest, Heartbeat, LockReport};
+use doorstep_api::{BoltPosition, DoorState, ReportDetail, ReportKind};
 
 /// A paired lock, from its `dlk_` token.
 #[derive(Debug, Clone)]
@@ -71,14 +71,6 @@ impl FromRequestParts<AppState> for LockAuth {
             camera_key: key("camera_key")?,
         })
     }
-}
-
-/// A camera heartbeat forwarded by the lock.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Heartbeat {
-    /// A `camera-heartbeat` envelope signed by the paired camera.
-    pub heartbeat: String,
 }
 
 /// Records the camera's newest signed heartbeat.
@@ -146,25 +138,6 @@ pub async fn alive(
 /// camera is down, the lock's own word (`alive`).
 pub(crate) fn last_heard(heartbeat_received: Option<i64>, seen: Option<i64>) -> Option<i64> {
     heartbeat_received.max(seen)
-}
-
-/// A courier at the door asking to be let in.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AccessRequest {
-    /// The lock's `lock-challenge` envelope, as the lock handed it to the courier.
-    pub challenge: String,
-    /// The courier's `courier-response` envelope, signed with its key.
-    pub response: String,
-}
-
-/// The cloud's answer.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct AccessGranted {
-    /// The `entry-grant` envelope to present to the lock with the response.
-    pub grant: String,
-    /// The delivery, now `granted`.
-    pub delivery_id: String,
 }
 
 /// Why the courier may not enter, with what to do.
@@ -578,24 +551,24 @@ async fn guest_visit_report(
     state: &AppState,
     lock: &LockAuth,
     guest_id: &str,
-    kind: &str,
+    kind: ReportKind,
     now: i64,
 ) -> ApiResult<()> {
     let (to, event_kind, from, detail): (&str, &str, &[&str], &str) = match kind {
-        "door_opened" => ("door_open", "guest.door_open", &["granted"], "door opened"),
-        "door_closed" => (
+        ReportKind::DoorOpened => ("door_open", "guest.door_open", &["granted"], "door opened"),
+        ReportKind::DoorClosed => (
             "door_closed",
             "guest.door_closed",
             &["door_open"],
             "door closed, waiting for the lock to relock",
         ),
-        "relocked" => (
+        ReportKind::Relocked => (
             "ended",
             "guest.visit_ended",
             &["door_open", "door_closed"],
             "door locked — confirmed by the lock",
         ),
-        "jammed" => (
+        ReportKind::Jammed => (
             "door_not_locked",
             "guest.door_not_locked",
             &["granted", "door_open", "door_closed"],
@@ -856,14 +829,14 @@ async fn fail(
 pub const RELOCK_CONFIRM_MS: i64 = 5_000;
 
 /// What a lock report says about the door during a delivery's entry.
-fn door_after(kind: &str) -> Option<DoorState> {
+fn door_after(kind: ReportKind) -> Option<DoorState> {
     Some(match kind {
-        "grant_used" => DoorState::Unlocking,
-        "unlocked" => DoorState::Unlocked,
-        "door_opened" => DoorState::Open,
-        "door_closed" => DoorState::Closed,
-        "relocked" => DoorState::Locked,
-        "jammed" => DoorState::Jammed,
+        ReportKind::GrantUsed => DoorState::Unlocking,
+        ReportKind::Unlocked => DoorState::Unlocked,
+        ReportKind::DoorOpened => DoorState::Open,
+        ReportKind::DoorClosed => DoorState::Closed,
+        ReportKind::Relocked => DoorState::Locked,
+        ReportKind::Jammed => DoorState::Jammed,
         _ => return None,
     })
 }
@@ -880,7 +853,7 @@ async fn door_report(
     report: &LockReport,
 ) -> ApiResult<()> {
     let now = state.now().0;
-    if let Some(door) = door_after(&report.kind) {
+    if let Some(door) = door_after(report.kind) {
         set_door(
             state,
             &lock.household_id,
@@ -902,25 +875,25 @@ async fn door_report(
     };
     let data = serde_json::json!({ "lock_id": lock.lock_id });
     let actor = Actor::Lock(&lock.lock_id);
-    let step = match (report.kind.as_str(), current) {
-        ("door_opened", _) => Some((Action::OpenDoor, "delivery.door_open", data)),
-        ("relocked", DeliveryState::DoorOpen) => {
+    let step = match (report.kind, current) {
+        (ReportKind::DoorOpened, _) => Some((Action::OpenDoor, "delivery.door_open", data)),
+        (ReportKind::Relocked, DeliveryState::DoorOpen) => {
             Some((Action::Complete, "delivery.completed", data))
         }
-        ("relocked", DeliveryState::Granted) => Some((
+        (ReportKind::Relocked, DeliveryState::Granted) => Some((
             Action::Fail,
             "delivery.failed",
             serde_json::json!({ "lock_id": lock.lock_id, "reason": "not opened" }),
         )),
-        ("jammed", DeliveryState::Granted | DeliveryState::DoorOpen) => Some((
+        (ReportKind::Jammed, DeliveryState::Granted | DeliveryState::DoorOpen) => Some((
             Action::Fail,
             "delivery.failed",
             serde_json::json!({ "lock_id": lock.lock_id, "reason": "jammed" }),
         )),
-        ("entry_refused", DeliveryState::Granted) => Some((
+        (ReportKind::EntryRefused, DeliveryState::Granted) => Some((
             Action::LapseGrant,
             "delivery.grant_lapsed",
-            serde_json::json!({ "lock_id": lock.lock_id, "reason": report.detail.get("reason") }),
+            serde_json::json!({ "lock_id": lock.lock_id, "reason": report.detail.reason }),
         )),
         _ => None,
     };
@@ -996,7 +969,7 @@ async fn rebooted(state: &AppState, lock: &LockAuth, report: &LockReport) -> Api
     .bind(&lock.lock_id)
     .fetch_all(&state.db.pool)
     .await?;
-    let bolt_home = report.detail.get("bolt").and_then(|b| b.as_str()) == Some("locked");
+    let bolt_home = report.detail.bolt == Some(BoltPosition::Locked);
     for id in interrupted {
         if bolt_home {
             set_door(
@@ -1023,32 +996,6 @@ async fn rebooted(state: &AppState, lock: &LockAuth, report: &LockReport) -> Api
     Ok(())
 }
 
-/// Something the lock reports, numbered by its journal.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LockReport {
-    /// The lock's journal sequence number (1, 2, 3 …, kept across restarts).
-    #[serde(deserialize_with = "doorstep_proto::bounded::count")]
-    #[schema(minimum = 1, maximum = 9_007_199_254_740_991_i64)]
-    pub seq: i64,
-    /// `booted`, `unlocked`, `relocked`, `door_opened`, `door_closed`, `forced`, `ajar`,
-    /// `jammed`, `grant_used`, `entry_refused`, `revoked`, `policy_seen`.
-    pub kind: String,
-    /// The delivery it concerns, if any.
-    pub delivery_id: Option<String>,
-    /// The guest it concerns, if any (added in 0.1; older locks omit it).
-    #[serde(default)]
-    pub guest_id: Option<String>,
-    /// When (lock's clock, ms).
-    #[serde(deserialize_with = "doorstep_proto::bounded::time")]
-    #[schema(minimum = 0, maximum = 253_402_300_799_999_i64)]
-    pub at: i64,
-    /// Details: an object (what each kind carries is in docs/lock.md).
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub detail: serde_json::Map<String, serde_json::Value>,
-}
-
 /// Why an entry the lock reports (`grant_used`) is one the household was not
 /// told of, if it is: a grant this cloud never issued, a delivery unknown to the
 /// household, or one it blocked. Such an entry raises an alarm on every device.
@@ -1057,11 +1004,7 @@ async fn surprise_entry(
     lock: &LockAuth,
     report: &LockReport,
 ) -> Result<Option<&'static str>, sqlx::Error> {
-    let grant_id = report
-        .detail
-        .get("grant")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default();
+    let grant_id = report.detail.grant.as_deref().unwrap_or_default();
     let issued: Option<String> = sqlx::query_scalar(
         "SELECT id FROM grants WHERE id = $1 AND household_id = $2 AND lock_id = $3",
     )
@@ -1089,34 +1032,11 @@ async fn surprise_entry(
     Ok(None)
 }
 
-/// A stored report's details; lines stored before details had to be an object
-/// hold `null` for none.
-fn stored_detail(payload: &str) -> serde_json::Map<String, serde_json::Value> {
-    match serde_json::from_str(payload) {
-        Ok(serde_json::Value::Object(detail)) => detail,
-        _ => serde_json::Map::new(),
-    }
+/// A stored report's details; lines stored before details were typed may hold
+/// `null` or fields no longer read, which count as none.
+fn stored_detail(payload: &str) -> ReportDetail {
+    serde_json::from_str(payload).unwrap_or_default()
 }
-
-/// What a lock may report (`LockReport::kind`).
-pub(crate) const REPORT_KINDS: &[&str] = &[
-    "booted",
-    "unlocked",
-    "relocked",
-    "door_opened",
-    "door_closed",
-    "forced",
-    "ajar",
-    "jammed",
-    "grant_used",
-    "entry_refused",
-    "revoked",
-    "policy_seen",
-    "clock_refused",
-    "message_refused",
-    "journal_rewound",
-    "forgotten_before",
-];
 
 /// Ingests a lock report; the same `seq` twice is stored once. A hole in the
 /// numbering raises a `lock.event_gap` event.
@@ -1126,12 +1046,6 @@ pub async fn report(
     lock: LockAuth,
     ApiJson(report): ApiJson<LockReport>,
 ) -> ApiResult<axum::http::StatusCode> {
-    if !REPORT_KINDS.contains(&report.kind.as_str()) {
-        return Err(ApiError::invalid(format!(
-            "field `kind`: must be one of {}",
-            REPORT_KINDS.join(", ")
-        )));
-    }
     if report.seq < 1 {
         return Err(ApiError::invalid("field `seq`: starts at 1"));
     }
@@ -1148,7 +1062,7 @@ pub async fn report(
         // The same line again (a retried upload) is stored once; a different line
         // under a seq already used means the lock's journal was cut back or
         // replaced: the household is told, and the line is refused.
-        let same = stored.try_get::<String, _>("kind")? == report.kind
+        let same = stored.try_get::<String, _>("kind")? == report.kind.as_str()
             && stored.try_get::<i64, _>("at")? == report.at
             && stored.try_get::<Option<String>, _>("delivery_id")? == report.delivery_id
             && stored_detail(&stored.try_get::<String, _>("payload")?) == report.detail;
@@ -1182,9 +1096,9 @@ pub async fn report(
     )
     .bind(&lock.lock_id)
     .bind(report.seq)
-    .bind(&report.kind)
+    .bind(report.kind.as_str())
     .bind(&report.delivery_id)
-    .bind(serde_json::Value::Object(report.detail.clone()).to_string())
+    .bind(serde_json::to_string(&report.detail).unwrap_or_default())
     .bind(report.at)
     .bind(now)
     .execute(&mut *tx)
@@ -1204,7 +1118,7 @@ pub async fn report(
             .await?,
         );
     }
-    if report.kind == "grant_used"
+    if report.kind == ReportKind::GrantUsed
         && let Some(reason) = surprise_entry(&mut tx, &lock, &report).await?
     {
         tracing::warn!(lock_id = %lock.lock_id, reason, "the lock reports an entry the household was not told of");
@@ -1220,11 +1134,13 @@ pub async fn report(
             .await?,
         );
     }
-    let alarm = match report.kind.as_str() {
-        "clock_refused" => Some("lock.clock_untrusted".to_owned()),
-        "message_refused" => Some("lock.message_refused".to_owned()),
-        "journal_rewound" => Some("lock.journal_rewound".to_owned()),
-        "jammed" | "forced" | "ajar" | "entry_refused" => Some(format!("lock.{}", report.kind)),
+    let alarm = match report.kind {
+        ReportKind::ClockRefused => Some("lock.clock_untrusted".to_owned()),
+        ReportKind::MessageRefused => Some("lock.message_refused".to_owned()),
+        ReportKind::JournalRewound => Some("lock.journal_rewound".to_owned()),
+        ReportKind::Jammed | ReportKind::Forced | ReportKind::Ajar | ReportKind::EntryRefused => {
+            Some(format!("lock.{}", report.kind))
+        }
         _ => None,
     };
     if let Some(alarm) = alarm {
@@ -1244,7 +1160,7 @@ pub async fn report(
     state.hub.publish(published);
 
     if let Some(guest_id) = &report.guest_id {
-        guest_visit_report(&state, &lock, guest_id, &report.kind, now).await?;
+        guest_visit_report(&state, &lock, guest_id, report.kind, now).await?;
     }
     if let Some(delivery_id) = &report.delivery_id {
         // A report for another household's delivery is ignored, not obeyed.
@@ -1252,7 +1168,7 @@ pub async fn report(
             tracing::warn!(lock_id = %lock.lock_id, delivery_id, error = %e, "lock report did not apply");
         }
     }
-    if report.kind == "booted" {
+    if report.kind == ReportKind::Booted {
         rebooted(&state, &lock, &report).await?;
     }
     Ok(axum::http::StatusCode::NO_CONTENT)

@@ -154,8 +154,7 @@ pub async fn enqueue(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     carrier_id: &str,
     idempotency_key: &str,
-    event: &str,
-    payload: &serde_json::Value,
+    notice: &doorstep_api::CarrierNotice,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     // The same key twice is the same notice: keep the first.
@@ -174,8 +173,8 @@ pub async fn enqueue(
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(carrier_id)
     .bind(idempotency_key)
-    .bind(event)
-    .bind(payload.to_string())
+    .bind(notice.event())
+    .bind(serde_json::to_string(notice).unwrap_or_default())
     .bind(now)
     .execute(&mut **tx)
     .await?;

@@ -390,18 +390,16 @@ async fn transition<'a>(
         )
         .await?;
         if action == Some(Action::Reroute) && step.changed {
-            let payload = serde_json::json!({
-                "event": "delivery.rerouted",
-                "tracking_id": after.delivery.tracking_id,
-                "delivery_id": after.delivery.id,
-                "address": after.delivery.rerouted_to,
-            });
+            let notice = doorstep_api::CarrierNotice::Rerouted {
+                tracking_id: after.delivery.tracking_id.clone(),
+                delivery_id: after.delivery.id.clone(),
+                address: after.delivery.rerouted_to.clone(),
+            };
             carriers::enqueue(
                 &mut tx,
                 &after.carrier_id,
                 &format!("reroute:{id}"),
-                "delivery.rerouted",
-                &payload,
+                &notice,
                 now,
             )
             .await?;

@@ -8,53 +8,17 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket};
 use axum::response::Response;
-use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::AppState;
 use crate::access::LockAuth;
 
-/// Protocol version spoken on the channel.
-pub const PROTOCOL: u32 = 1;
+use doorstep_api::{Capability, DEFAULT_KEEPALIVE_SECS, LOCK_PROTOCOL, PROTOCOL_HEADER};
+pub use doorstep_api::{MAX_FROM_LOCK_BYTES, TIME_NONCE_HEADER, ToLock};
+
 /// The server pings this often; a lock that hears nothing for three intervals
 /// reconnects (and gets everything current again).
-pub const KEEPALIVE: Duration = Duration::from_secs(15);
-
-/// What the cloud sends a lock.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ToLock {
-    /// First message: who the cloud thinks the lock is.
-    Hello {
-        /// Protocol version.
-        protocol: u32,
-        /// The lock.
-        lock_id: String,
-        /// Ping interval, seconds.
-        keepalive_secs: u64,
-        /// Optional features this cloud offers.
-        capabilities: Vec<String>,
-        /// A `cloud-time` envelope for the nonce the lock sent (header
-        /// `x-doorstep-time-nonce`), absent when it sent none.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        time: Option<String>,
-    },
-    /// A household-signed `revocation` envelope: obey it now (refuse, or relock).
-    Revocation {
-        /// Base64url envelope.
-        revocation: String,
-    },
-    /// The household's newest signed `delivery-policy`; older versions are void.
-    Policy {
-        /// Base64url envelope.
-        policy: String,
-    },
-    /// Everything current has been sent; what follows is live.
-    Synced,
-}
-
-/// The largest message a lock may send on its channel.
-pub const MAX_FROM_LOCK_BYTES: usize = 16 * 1024;
+pub const KEEPALIVE: Duration = Duration::from_secs(DEFAULT_KEEPALIVE_SECS);
 
 /// Upgrades a paired lock's request to its channel.
 pub async fn connect(
@@ -63,6 +27,15 @@ pub async fn connect(
     headers: axum::http::HeaderMap,
     crate::json::ApiUpgrade(upgrade): crate::json::ApiUpgrade,
 ) -> Result<Response, crate::error::ApiError> {
+    // A lock that speaks another protocol is told so before anything else.
+    if let Some(spoken) = headers.get(PROTOCOL_HEADER) {
+        let spoken = spoken.to_str().unwrap_or_default().trim();
+        if spoken.parse::<u32>().ok() != Some(LOCK_PROTOCOL) {
+            return Err(crate::error::ApiError::invalid(format!(
+                "header `{PROTOCOL_HEADER}`: this cloud speaks lock protocol {LOCK_PROTOCOL}, not {spoken:?}"
+            )));
+        }
+    }
     let nonce = match headers.get(TIME_NONCE_HEADER) {
         Some(value) => Some(
             parse_nonce(value.to_str().unwrap_or_default()).ok_or_else(|| {
@@ -80,9 +53,6 @@ pub async fn connect(
         .max_frame_size(MAX_FROM_LOCK_BYTES)
         .on_upgrade(move |socket| serve(state, lock, nonce, socket)))
 }
-
-/// The header a lock sends its fresh time nonce in.
-pub const TIME_NONCE_HEADER: &str = "x-doorstep-time-nonce";
 
 fn parse_nonce(text: &str) -> Option<[u8; 32]> {
     use base64::Engine;
@@ -213,10 +183,13 @@ async fn serve(state: AppState, lock: LockAuth, nonce: Option<[u8; 32]>, mut soc
     // Subscribe before reading what is current, so nothing falls in between.
     let mut live = state.hub.subscribe(&lock.household_id);
     let hello = ToLock::Hello {
-        protocol: PROTOCOL,
+        protocol: LOCK_PROTOCOL,
         lock_id: lock.lock_id.clone(),
         keepalive_secs: KEEPALIVE.as_secs(),
-        capabilities: vec!["revocations".into(), "policy".into(), "time".into()],
+        capabilities: Capability::ALL
+            .iter()
+            .map(|capability| capability.name().to_owned())
+            .collect(),
         time: nonce.map(|nonce| {
             doorstep_proto::Signed::sign(
                 &doorstep_proto::CloudTime {

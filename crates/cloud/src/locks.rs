@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 pub use doorstep_api::{Lock, NewPairingCode, PairingCode};
 use doorstep_proto::LockKind;
 use rand_core::{OsRng, RngCore};
-use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::AppState;
@@ -73,36 +72,7 @@ fn kind_name(kind: LockKind) -> &'static str {
     }
 }
 
-/// A lock pairing itself.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Pair {
-    /// The code the household created.
-    pub code: String,
-    /// The lock's device key.
-    pub lock_key: String,
-    /// Its camera's device key.
-    pub camera_key: String,
-}
-
-/// What a lock pins.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Paired {
-    /// The lock's id.
-    pub lock_id: String,
-    /// Its household.
-    pub household_id: String,
-    /// Pin: signs approvals, policies, invitations and revocations.
-    pub household_public_key: String,
-    /// Pin: signs grants.
-    pub cloud_public_key: String,
-    /// The lock's own credential for the cloud (`dlk_…`).
-    pub lock_token: String,
-    /// Its name.
-    pub name: String,
-    /// Door or garage.
-    pub kind: String,
-}
+pub use doorstep_api::{Pair, Paired};
 
 /// Pairs a lock with a one-time code.
 #[utoipa::path(post, path = "/v1/locks/pair", request_body = Pair, responses((status = 201, body = Paired), (status = 404, body = crate::error::ErrorBody)), tag = "locks")]

@@ -83,11 +83,6 @@ const FIELDS: &[(&str, &str, Rule)] = &[
     ("Pair", "camera_key", Rule::PublicKey),
     ("Announce", "tracking_id", Rule::TrackingId),
     ("Announce", "courier_key", Rule::PublicKey),
-    (
-        "LockReport",
-        "kind",
-        Rule::OneOf(crate::access::REPORT_KINDS),
-    ),
 ];
 
 /// Query and path parameters, by name.

@@ -29,8 +29,7 @@ use crate::auth::DeviceSession;
 use crate::error::{ApiError, ApiResult};
 use crate::json::ApiQuery;
 
-/// Bytes before the JPEG.
-pub const HEADER_LEN: usize = 16;
+pub use doorstep_api::{FrameHeader, MAX_FRAME_BYTES};
 /// A new recording starts when frames resume after this long a pause.
 pub const NEW_RECORDING_AFTER_MS: i64 = 10_000;
 async fn device_signed_out(db: &crate::db::Db, device_id: &str) -> bool {
@@ -43,38 +42,8 @@ async fn device_signed_out(db: &crate::db::Db, device_id: &str) -> bool {
 
 /// The largest message a live viewer may send.
 pub const MAX_FROM_VIEWER_BYTES: usize = 4 * 1024;
-/// The largest frame accepted.
-pub const MAX_FRAME_BYTES: usize = 512 * 1024;
 /// One index entry: seq, captured_at, offset, length (all 8 bytes BE).
 const INDEX_ENTRY: u64 = 32;
-
-/// A frame's header, read from a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FrameHeader {
-    /// Camera sequence number.
-    pub seq: u64,
-    /// Capture time.
-    pub captured_at: i64,
-}
-
-/// Reads and checks a frame message's header.
-pub fn parse_frame(message: &[u8]) -> Option<FrameHeader> {
-    if message.len() < HEADER_LEN + 4
-        || message.len() > MAX_FRAME_BYTES
-        || message[HEADER_LEN..HEADER_LEN + 2] != [0xFF, 0xD8]
-    {
-        return None;
-    }
-    let captured_at = i64::from_be_bytes(message[8..16].try_into().ok()?);
-    // A capture time outside the plausible range would overflow the age checks.
-    if !doorstep_proto::Timestamp(captured_at).is_plausible() {
-        return None;
-    }
-    Some(FrameHeader {
-        seq: u64::from_be_bytes(message[0..8].try_into().ok()?),
-        captured_at,
-    })
-}
 
 /// Where recordings live: append frames, find the frame at a time.
 pub trait RecordingStore: Send + Sync {
@@ -257,9 +226,12 @@ async fn ingest_frames(state: AppState, lock: LockAuth, mut socket: WebSocket) {
         let Message::Binary(bytes) = message else {
             continue;
         };
-        let Some(header) = parse_frame(&bytes) else {
-            tracing::warn!(lock_id = %lock.lock_id, "dropped a malformed frame");
-            continue;
+        let header = match FrameHeader::decode(&bytes) {
+            Ok((header, _)) => header,
+            Err(e) => {
+                tracing::warn!(lock_id = %lock.lock_id, error = %e, "dropped a malformed frame");
+                continue;
+            }
         };
         let now = state.now().0;
         // Live viewers see only what is fresh; buffered frames go to the recording only.
@@ -547,11 +519,11 @@ pub async fn frame(
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("frame"))?;
-    let header =
-        parse_frame(&message).ok_or_else(|| ApiError::internal("stored frame unreadable"))?;
+    let (header, jpeg) = FrameHeader::decode(&message)
+        .map_err(|e| ApiError::internal(format!("stored frame unreadable: {e}")))?;
     let mut headers = HeaderMap::new();
     headers.insert("content-type", HeaderValue::from_static("image/jpeg"));
     headers.insert("frame-seq", HeaderValue::from(header.seq));
     headers.insert("frame-captured-at", HeaderValue::from(header.captured_at));
-    Ok((StatusCode::OK, headers, message[HEADER_LEN..].to_vec()).into_response())
+    Ok((StatusCode::OK, headers, jpeg.to_vec()).into_response())
 }

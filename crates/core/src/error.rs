@@ -101,7 +101,7 @@ impl CoreError {
             CoreError::Unreachable { .. } => ErrorKind::Unreachable,
             CoreError::Api { code, .. } => match code {
                 Code::NotFound => ErrorKind::NotFound,
-                Code::Conflict | Code::EntryRefused => ErrorKind::Conflict,
+                Code::Conflict | Code::EntryRefused | Code::Jammed => ErrorKind::Conflict,
                 Code::InvalidRequest | Code::PayloadTooLarge => ErrorKind::Invalid,
                 Code::Unauthenticated => ErrorKind::NeedsSignIn,
                 Code::TotpRequired => ErrorKind::Credentials,

@@ -33,20 +33,22 @@ pub struct Frame {
 impl Frame {
     /// Parses a frame message.
     pub fn decode(bytes: &[u8]) -> CoreResult<Self> {
-        if bytes.len() < 16 + 2 || bytes[16..18] != [0xFF, 0xD8] {
-            return Err(CoreError::Protocol(
-                "a video frame that is not a JPEG".into(),
-            ));
-        }
-        let mut seq = [0u8; 8];
-        seq.copy_from_slice(&bytes[..8]);
-        let mut captured_at = [0u8; 8];
-        captured_at.copy_from_slice(&bytes[8..16]);
+        let (header, jpeg) = doorstep_api::FrameHeader::decode(bytes)
+            .map_err(|e| CoreError::Protocol(e.to_string()))?;
         Ok(Self {
-            seq: u64::from_be_bytes(seq),
-            captured_at: i64::from_be_bytes(captured_at),
-            jpeg: bytes[16..].to_vec(),
+            seq: header.seq,
+            captured_at: header.captured_at,
+            jpeg: jpeg.to_vec(),
         })
+    }
+
+    /// The frame message again, as the UI's live view reads it.
+    pub fn to_message(&self) -> Vec<u8> {
+        doorstep_api::FrameHeader {
+            seq: self.seq,
+            captured_at: self.captured_at,
+        }
+        .encode(&self.jpeg)
     }
 
     /// Saves the picture as a JPEG file (atomically).

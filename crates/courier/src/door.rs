@@ -3,8 +3,13 @@
 
 use std::time::Duration;
 
+use doorstep_api::{
+    AccessGranted, AccessRequest, BoltPosition, Challenge, DeliveryState, Enter, ErrorBody,
+    LockStatus, ShipmentStatus,
+};
 use doorstep_proto::{CourierResponse, GrantSubject, LockChallenge, Signed, SigningKey, Timestamp};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// How a visit ended. Each has its own exit code in the CLI.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,23 +90,45 @@ impl std::fmt::Debug for Visit<'_> {
     }
 }
 
+/// What a party answered: its body, or its error's sentence.
+type Answer<T> = Result<T, String>;
+
 impl Visit<'_> {
-    async fn post(
+    /// Posts `body` and reads the answer; `Err` only when `url` cannot be reached.
+    async fn post<T: DeserializeOwned>(
         http: &reqwest::Client,
         url: String,
-        body: Value,
-    ) -> anyhow::Result<(u16, Value)> {
+        body: &impl Serialize,
+    ) -> anyhow::Result<Answer<T>> {
         let response = http
             .post(&url)
-            .json(&body)
+            .json(body)
             .send()
             .await
             .map_err(|e| anyhow::anyhow!("cannot reach {}: {}", url, e.without_url()))?;
-        let status = response.status().as_u16();
-        Ok((status, response.json().await.unwrap_or_default()))
+        Ok(read_answer(response).await)
     }
 
-    async fn shipment(&self, http: &reqwest::Client) -> Option<Value> {
+    /// Presses one of the lock's door switches (the courier's hand on the door).
+    async fn press(http: &reqwest::Client, url: String) -> anyhow::Result<()> {
+        http.post(&url)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot reach {}: {}", url, e.without_url()))?;
+        Ok(())
+    }
+
+    async fn lock_status(&self, http: &reqwest::Client) -> Option<LockStatus> {
+        http.get(format!("{}/status", self.lock))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()
+    }
+
+    async fn shipment(&self, http: &reqwest::Client) -> Option<ShipmentStatus> {
         let Visitor::Courier {
             tracking_id,
             carrier_key,
@@ -125,16 +152,13 @@ impl Visit<'_> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         let mut last = String::from("no answer from the lock");
         while tokio::time::Instant::now() < deadline {
-            if let Ok(response) = http.get(format!("{}/status", self.lock)).send().await
-                && let Ok(status) = response.json::<Value>().await
-            {
-                match (status["bolt"].as_str(), status["motor_jammed"].as_bool()) {
-                    (Some("locked"), _) => return Outcome::Delivered,
-                    (_, Some(true)) | (Some("jammed"), _) => {
+            if let Some(status) = self.lock_status(http).await {
+                match (status.bolt, status.motor_jammed) {
+                    (BoltPosition::Locked, _) => return Outcome::Delivered,
+                    (_, true) | (BoltPosition::Jammed, _) => {
                         return Outcome::NotLocked("the lock's motor is jammed".to_owned());
                     }
-                    (Some(bolt), _) => last = format!("the bolt is {bolt}"),
-                    (None, _) => {}
+                    (bolt, false) => last = format!("the bolt is {}", bolt_words(bolt)),
                 }
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -142,15 +166,14 @@ impl Visit<'_> {
         Outcome::NotLocked(last)
     }
 
-    fn rerouted(status: &Value) -> Option<String> {
-        (status["state"] == "rerouted").then(|| {
-            let to = &status["rerouted_to"];
-            format!(
-                "{} ({})",
-                to["label"].as_str().unwrap_or("?"),
-                to["address"].as_str().unwrap_or("?")
-            )
-        })
+    fn rerouted(status: &ShipmentStatus) -> Option<String> {
+        if status.state != DeliveryState::Rerouted {
+            return None;
+        }
+        Some(status.rerouted_to.as_ref().map_or_else(
+            || "another address (ask the carrier)".to_owned(),
+            |to| format!("{} ({})", to.label, to.address),
+        ))
     }
 
     /// Runs the visit to its end.
@@ -162,19 +185,23 @@ impl Visit<'_> {
             if let Some(to) = Self::rerouted(&status) {
                 return Ok(Outcome::Rerouted(to));
             }
-            if status["state"] == "blocked" {
+            if status.state == DeliveryState::Blocked {
                 return Ok(Outcome::Refused(
                     "the household blocked this delivery: do not enter".into(),
                 ));
             }
         }
         (self.say)("At the door: asking the lock for a challenge");
-        let (status, body) =
-            Self::post(&http, format!("{}/challenge", self.lock), json!({})).await?;
-        if status != 200 {
-            anyhow::bail!("the lock gave no challenge ({status})");
-        }
-        let envelope = body["challenge"].as_str().unwrap_or_default().to_owned();
+        let envelope = match Self::post::<Challenge>(
+            &http,
+            format!("{}/challenge", self.lock),
+            &serde_json::Map::new(),
+        )
+        .await?
+        {
+            Ok(answer) => answer.challenge,
+            Err(reason) => anyhow::bail!("the lock gave no challenge: {reason}"),
+        };
         let challenge = Signed::<LockChallenge>::from_base64(&envelope)
             .ok()
             .and_then(|s| s.peek())
@@ -200,10 +227,13 @@ impl Visit<'_> {
         )
         .to_base64();
         (self.say)("Asking the cloud for entry");
-        let Ok((status, granted)) = Self::post(
+        let Ok(granted) = Self::post::<AccessGranted>(
             &http,
             access_url,
-            json!({ "challenge": envelope, "response": response }),
+            &AccessRequest {
+                challenge: envelope,
+                response: response.clone(),
+            },
         )
         .await
         else {
@@ -212,56 +242,75 @@ impl Visit<'_> {
                 "the Doorstep cloud cannot be reached, so the door stays shut: leave the parcel at the door or take it back".into(),
             ));
         };
-        if status != 200 {
-            let reason = granted["message"]
-                .as_str()
-                .unwrap_or("no reason given")
-                .to_owned();
-            if let Some(to) = self.shipment(&http).await.as_ref().and_then(Self::rerouted) {
-                return Ok(Outcome::Rerouted(to));
+        let granted = match granted {
+            Ok(granted) => granted,
+            Err(reason) => {
+                if let Some(to) = self.shipment(&http).await.as_ref().and_then(Self::rerouted) {
+                    return Ok(Outcome::Rerouted(to));
+                }
+                return Ok(Outcome::Refused(reason));
             }
-            return Ok(Outcome::Refused(reason));
-        }
+        };
         (self.say)("Presenting the grant to the lock");
-        let (status, body) = Self::post(
+        let entered = Self::post::<doorstep_api::Entered>(
             &http,
             format!("{}/enter", self.lock),
-            json!({ "grant": granted["grant"], "response": response }),
+            &Enter {
+                grant: granted.grant,
+                response,
+            },
         )
         .await?;
-        if status != 200 {
-            return Ok(Outcome::Refused(
-                body["message"]
-                    .as_str()
-                    .unwrap_or("the lock stayed shut")
-                    .to_owned(),
-            ));
+        if let Err(reason) = entered {
+            return Ok(Outcome::Refused(reason));
         }
         (self.say)("Unlocked: opening the door and placing the parcel inside");
-        Self::post(&http, format!("{}/door/open", self.lock), json!({})).await?;
+        Self::press(&http, format!("{}/door/open", self.lock)).await?;
         let deadline = tokio::time::Instant::now() + self.inside;
         while tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
             let blocked = self
                 .shipment(&http)
                 .await
-                .is_some_and(|s| s["state"] == "blocked");
+                .is_some_and(|s| s.state == DeliveryState::Blocked);
             // A revocation reaches the lock directly: it throws the bolt while we are inside.
-            let relocking = match http.get(format!("{}/status", self.lock)).send().await {
-                Ok(response) => response
-                    .json::<Value>()
-                    .await
-                    .is_ok_and(|s| matches!(s["bolt"].as_str(), Some("locking" | "locked"))),
-                Err(_) => false,
-            };
+            let relocking = self
+                .lock_status(&http)
+                .await
+                .is_some_and(|s| matches!(s.bolt, BoltPosition::Locking | BoltPosition::Locked));
             if blocked || relocking {
                 (self.say)("The household blocked access: leaving now and closing the door");
-                Self::post(&http, format!("{}/door/close", self.lock), json!({})).await?;
+                Self::press(&http, format!("{}/door/close", self.lock)).await?;
                 return Ok(Outcome::Blocked);
             }
         }
-        Self::post(&http, format!("{}/door/close", self.lock), json!({})).await?;
+        Self::press(&http, format!("{}/door/close", self.lock)).await?;
         (self.say)("Door closed; waiting for the lock to report its bolt thrown");
         Ok(self.confirm_locked(&http).await)
+    }
+}
+
+/// A successful answer's body, or the error's sentence.
+pub async fn read_answer<T: DeserializeOwned>(response: reqwest::Response) -> Answer<T> {
+    let status = response.status();
+    if status.is_success() {
+        return response
+            .json()
+            .await
+            .map_err(|e| format!("an unreadable answer ({status}): {e}"));
+    }
+    Err(response.json::<ErrorBody>().await.map_or_else(
+        |_| format!("no reason given ({status})"),
+        |body| body.message,
+    ))
+}
+
+fn bolt_words(bolt: BoltPosition) -> &'static str {
+    match bolt {
+        BoltPosition::Locked => "locked",
+        BoltPosition::Unlocking => "unlocking",
+        BoltPosition::Unlocked => "unlocked",
+        BoltPosition::Locking => "locking",
+        BoltPosition::Jammed => "jammed",
     }
 }

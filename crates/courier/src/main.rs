@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use doorstep_courier::door::{Outcome, Visit, Visitor};
+use doorstep_courier::door::{Outcome, Visit, Visitor, read_answer};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -170,28 +170,29 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let response = http
                 .post(format!("{cloud}/v1/carrier/shipments"))
                 .bearer_auth(&api_key)
-                .json(&serde_json::json!({
-                    "tracking_id": tracking,
-                    "household_id": household,
-                    "window": { "not_before": now, "not_after": window_end },
-                    "courier_key": key.public_key().to_base64(),
-                    "eta": eta_minutes.map(|m| now.saturating_add(m.saturating_mul(60_000))),
-                    "shipment": shipment,
-                }))
+                .json(&doorstep_api::Announce {
+                    tracking_id: tracking,
+                    household_id: household,
+                    window: doorstep_api::Window {
+                        not_before: now,
+                        not_after: window_end,
+                    },
+                    courier_key: key.public_key().to_base64(),
+                    eta: eta_minutes.map(|m| now.saturating_add(m.saturating_mul(60_000))),
+                    shipment,
+                })
                 .send()
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot reach the cloud: {}", e.without_url()))?;
-            let status = response.status();
-            let body: serde_json::Value = response.json().await.unwrap_or_default();
-            if !status.is_success() {
-                anyhow::bail!(
-                    "announcement refused ({status}): {}",
-                    body["message"].as_str().unwrap_or("?")
-                );
-            }
+            let delivery: doorstep_api::Delivery = read_answer(response)
+                .await
+                .map_err(|reason| anyhow::anyhow!("announcement refused: {reason}"))?;
             println!(
                 "{}",
-                serde_json::json!({ "delivery_id": body["id"], "state": body["state"] })
+                serde_json::to_string(&Announced {
+                    delivery_id: delivery.id,
+                    state: delivery.state,
+                })?
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -202,7 +203,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             while let Some(notice) = notices.recv().await {
                 println!(
                     "{}",
-                    serde_json::json!({ "idempotency_key": notice.key, "notice": notice.body })
+                    serde_json::to_string(&Notice {
+                        idempotency_key: notice.key,
+                        notice: notice.body,
+                    })?
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -216,22 +220,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             inside_secs,
         } => {
             let key = doorstep_courier::read_key(&key)?;
-            let status: serde_json::Value = http
+            let response = http
                 .get(format!("{cloud}/v1/carrier/shipments/{tracking}"))
                 .bearer_auth(&api_key)
                 .send()
-                .await?
-                .json()
-                .await?;
-            let delivery_id = status["delivery_id"]
-                .as_str()
-                .ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "shipment {tracking} is unknown to the cloud: {}",
-                        status["message"]
-                    )
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot reach the cloud: {}", e.without_url()))?;
+            let delivery_id = read_answer::<doorstep_api::ShipmentStatus>(response)
+                .await
+                .map_err(|reason| {
+                    anyhow::anyhow!("shipment {tracking} is unknown to the cloud: {reason}")
                 })?
-                .to_owned();
+                .delivery_id;
             let visit = Visit {
                 cloud,
                 lock,
@@ -293,4 +293,18 @@ fn finish(outcome: Outcome) -> anyhow::Result<ExitCode> {
             ExitCode::from(5)
         }
     })
+}
+
+/// What `announce` prints.
+#[derive(serde::Serialize)]
+struct Announced {
+    delivery_id: String,
+    state: doorstep_api::DeliveryState,
+}
+
+/// What `webhook` prints for each notice.
+#[derive(serde::Serialize)]
+struct Notice {
+    idempotency_key: String,
+    notice: doorstep_api::CarrierNotice,
 }

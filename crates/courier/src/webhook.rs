@@ -19,8 +19,8 @@ pub const MAX_AGE: Duration = Duration::from_secs(300);
 pub struct Notice {
     /// `Idempotency-Key`.
     pub key: String,
-    /// The JSON body.
-    pub body: serde_json::Value,
+    /// What the cloud says.
+    pub body: doorstep_api::CarrierNotice,
 }
 
 #[derive(Clone)]
@@ -79,7 +79,20 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Str
         .unwrap_or_else(|e| e.into_inner())
         .insert(key.clone());
     if fresh {
-        let body = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
+        let body = match serde_json::from_str(&body) {
+            Ok(body) => body,
+            Err(e) => {
+                // Signed by the cloud but not understood: a newer cloud's notice.
+                // Not acknowledged, so it is retried once this client knows it.
+                tracing::warn!(error = %e, "webhook notice not understood");
+                receiver
+                    .seen
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&key);
+                return StatusCode::UNPROCESSABLE_ENTITY;
+            }
+        };
         if receiver.out.send(Notice { key, body }).await.is_err() {
             return StatusCode::SERVICE_UNAVAILABLE;
         }

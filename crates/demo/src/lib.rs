@@ -324,10 +324,15 @@ async fn carrier_webhook(
     let inbox = dir.join(CARRIER_INBOX);
     Ok(tokio::spawn(async move {
         while let Some(notice) = notices.recv().await {
+            let doorstep_api::CarrierNotice::Rerouted {
+                tracking_id,
+                address,
+                ..
+            } = &notice.body;
             tracing::info!(
                 carrier = DEMO_CARRIER,
-                tracking_id = %notice.body["tracking_id"],
-                to = %notice.body["address"]["label"],
+                tracking_id,
+                to = address.as_ref().map_or("?", |a| a.label.as_str()),
                 "the carrier received a reroute"
             );
             let line = serde_json::json!({

@@ -11,14 +11,16 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
+use doorstep_api::{
+    BoltPosition, CameraStatus, CameraSwitch, Challenge, Code, DoorPosition, Enter, Entered,
+    ErrorBody, Heartbeat, LockReport, LockStatus, NetworkSwitch, Reported, SlowMotor, ToLock,
+};
 use doorstep_proto::{
     CameraHeartbeat, Clock, CloudTime, CourierResponse, DeliveryPolicy, EntryGrant, EntryRequest,
     GrantSubject, LockChallenge, LockId, Revocation, Signed, verify_entry,
 };
 use futures_util::StreamExt;
 use rand_core::{OsRng, RngCore};
-use serde::Deserialize;
-use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 use crate::clock::LockClock;
@@ -404,7 +406,9 @@ impl Agent {
             .http
             .post(url)
             .bearer_auth(&self.paired.token)
-            .json(&json!({ "heartbeat": heartbeat.to_base64() }))
+            .json(&Heartbeat {
+                heartbeat: heartbeat.to_base64(),
+            })
             .send()
             .await;
         if let Err(e) = sent {
@@ -554,13 +558,17 @@ impl Agent {
         let mut time_nonce = [0u8; 32];
         OsRng.fill_bytes(&mut time_nonce);
         request.headers_mut().insert(
-            "x-doorstep-time-nonce",
+            doorstep_api::PROTOCOL_HEADER,
+            doorstep_api::LOCK_PROTOCOL.to_string().parse()?,
+        );
+        request.headers_mut().insert(
+            doorstep_api::TIME_NONCE_HEADER,
             base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .encode(time_nonce)
                 .parse()?,
         );
         let (mut socket, _) = self.connect_socket(request).await?;
-        let mut silence = Duration::from_secs(45);
+        let mut silence = keepalive_silence(doorstep_api::DEFAULT_KEEPALIVE_SECS);
         // Three silent keepalive intervals mean the link is dead; a pulled
         // network switch ends the session at once.
         loop {
@@ -580,40 +588,41 @@ impl Agent {
                 }
                 _ => continue,
             };
-            let value: Value = match serde_json::from_str(&text) {
-                Ok(value) => value,
+            let message: ToLock = match serde_json::from_str(&text) {
+                Ok(message) => message,
                 Err(e) => {
-                    self.refuse_message(format!("a lock channel message that is not JSON: {e}"));
+                    self.refuse_message(format!("a lock channel message it cannot read: {e}"));
                     continue;
                 }
             };
-            match value["type"].as_str() {
-                Some("hello") => {
-                    if let Some(secs) = value["keepalive_secs"]
-                        .as_u64()
-                        .filter(|s| (1..=300).contains(s))
-                    {
-                        silence = Duration::from_secs(secs.saturating_mul(3));
+            match message {
+                ToLock::Hello {
+                    protocol,
+                    keepalive_secs,
+                    time,
+                    ..
+                } => {
+                    if protocol != doorstep_api::LOCK_PROTOCOL {
+                        // Obeying a protocol it does not speak could misread a
+                        // revocation; stay offline (fail-secure) and say why.
+                        self.refuse_message(format!(
+                            "the cloud speaks lock protocol {protocol}, this lock {}",
+                            doorstep_api::LOCK_PROTOCOL
+                        ));
+                        anyhow::bail!("the cloud speaks lock protocol {protocol}");
                     }
-                    self.on_time(
-                        value["time"].as_str(),
-                        &time_nonce,
-                        std::time::Instant::now(),
-                    );
+                    if doorstep_api::KEEPALIVE_SECS_RANGE.contains(&keepalive_secs) {
+                        silence = keepalive_silence(keepalive_secs);
+                    }
+                    self.on_time(time.as_deref(), &time_nonce, std::time::Instant::now());
                 }
-                Some("policy") => self.on_policy(value["policy"].as_str().unwrap_or_default()),
-                Some("revocation") => {
-                    self.on_revocation(value["revocation"].as_str().unwrap_or_default())
-                }
-                Some("synced") => {
+                ToLock::Policy { policy } => self.on_policy(&policy),
+                ToLock::Revocation { revocation } => self.on_revocation(&revocation),
+                ToLock::Synced => {
                     self.lock().online = true;
                     self.upload.notify_one();
                     tracing::info!("cloud channel synced");
                 }
-                other => self.refuse_message(format!(
-                    "a lock channel message of unknown type {:?}",
-                    other.unwrap_or("(none)")
-                )),
             }
         }
         Ok(())
@@ -754,60 +763,24 @@ impl Agent {
     }
 
     async fn upload_one(&self, record: &Record) -> bool {
-        let (kind, subject, detail) = match &record.entry {
-            Entry::Booted { door_open } => (
-                "booted",
-                None,
-                json!({ "bolt": "locked", "door": if *door_open { "open" } else { "closed" } }),
-            ),
-            Entry::JournalRewound { found, uploaded } => (
-                "journal_rewound",
-                None,
-                json!({ "found": found, "uploaded": uploaded }),
-            ),
-            Entry::ForgottenBefore { before } => {
-                ("forgotten_before", None, json!({ "before": before }))
-            }
-            Entry::Hardware { output, subject } => {
-                (output_kind(*output), subject.clone(), json!({}))
-            }
-            Entry::GrantUsed {
-                grant,
-                subject,
-                key,
-            } => (
-                "grant_used",
-                Some(subject.clone()),
-                json!({ "grant": grant, "key": key }),
-            ),
-            Entry::ClockRefused { reason } => ("clock_refused", None, json!({ "reason": reason })),
-            Entry::MessageRefused { detail } => {
-                ("message_refused", None, json!({ "detail": detail }))
-            }
-            Entry::EntryRefused {
-                reason,
-                grant,
-                subject,
-            } => (
-                "entry_refused",
-                subject.clone(),
-                json!({ "reason": reason, "grant": grant }),
-            ),
-            Entry::Revoked { .. } => ("revoked", None, json!({})),
-            Entry::PolicySeen { version, .. } => {
-                ("policy_seen", None, json!({ "version": version }))
-            }
-        };
-        let (delivery_id, guest_id) = match subject {
+        let (delivery_id, guest_id) = match record.entry.subject() {
             Some(GrantSubject::Delivery(id)) => (Some(id.to_string()), None),
             Some(GrantSubject::Guest(id)) => (None, Some(id.to_string())),
             None => (None, None),
+        };
+        let report = LockReport {
+            seq: i64::try_from(record.seq).unwrap_or(i64::MAX),
+            kind: record.entry.kind(),
+            delivery_id,
+            guest_id,
+            at: record.at,
+            detail: record.entry.detail(),
         };
         let sent = self
             .http
             .post(format!("{}/v1/lock/reports", self.paired.identity.cloud))
             .bearer_auth(&self.paired.token)
-            .json(&json!({ "seq": record.seq, "kind": kind, "delivery_id": delivery_id, "guest_id": guest_id, "at": record.at, "detail": detail }))
+            .json(&report)
             .send()
             .await;
         match sent {
@@ -833,47 +806,47 @@ impl Agent {
     }
 }
 
-fn output_kind(output: Output) -> &'static str {
-    match output {
-        Output::Unlocked => "unlocked",
-        Output::Relocked => "relocked",
-        Output::DoorOpened => "door_opened",
-        Output::DoorClosed => "door_closed",
-        Output::Forced => "forced",
-        Output::Ajar => "ajar",
-        Output::Jammed => "jammed",
-    }
-}
-
-fn bolt_name(bolt: Bolt) -> &'static str {
+fn bolt_position(bolt: Bolt) -> BoltPosition {
     match bolt {
-        Bolt::Locked => "locked",
-        Bolt::Unlocking { .. } => "unlocking",
-        Bolt::Unlocked { .. } => "unlocked",
-        Bolt::Locking { .. } => "locking",
-        Bolt::Jammed => "jammed",
+        Bolt::Locked => BoltPosition::Locked,
+        Bolt::Unlocking { .. } => BoltPosition::Unlocking,
+        Bolt::Unlocked { .. } => BoltPosition::Unlocked,
+        Bolt::Locking { .. } => BoltPosition::Locking,
+        Bolt::Jammed => BoltPosition::Jammed,
     }
 }
 
-async fn status(State(agent): State<Agent>) -> Json<Value> {
+/// Three silent keepalive intervals mean the link is dead.
+fn keepalive_silence(keepalive_secs: u64) -> Duration {
+    Duration::from_secs(keepalive_secs.saturating_mul(u64::from(doorstep_api::SILENT_INTERVALS)))
+}
+
+async fn status(State(agent): State<Agent>) -> Json<LockStatus> {
     let state = agent.lock();
     let now = agent.now();
-    Json(json!({
-        "lock_id": agent.paired.identity.lock_id,
-        "bolt": bolt_name(state.hw.bolt),
-        "door": if matches!(state.hw.door, Door::Closed) { "closed" } else { "open" },
-        "motor_jammed": state.hw.motor_jammed,
-        "camera": { "plugged": state.camera.plugged, "recording": state.camera.plugged && now < state.camera.recording_until },
-        "online": state.online,
-        "clock_set": agent.clock.is_set(),
-        "network": state.network,
-        "journal_seq": state.journal.records().last().map_or(0, |r| r.seq),
-        "uploaded_through": state.uploaded_through,
-        "journal_unwritten": state.unwritten.len(),
-    }))
+    Json(LockStatus {
+        lock_id: agent.paired.identity.lock_id.clone(),
+        bolt: bolt_position(state.hw.bolt),
+        door: if matches!(state.hw.door, Door::Closed) {
+            DoorPosition::Closed
+        } else {
+            DoorPosition::Open
+        },
+        motor_jammed: state.hw.motor_jammed,
+        camera: CameraStatus {
+            plugged: state.camera.plugged,
+            recording: state.camera.plugged && now < state.camera.recording_until,
+        },
+        online: state.online,
+        clock_set: agent.clock.is_set(),
+        network: state.network,
+        journal_seq: state.journal.records().last().map_or(0, |r| r.seq),
+        uploaded_through: state.uploaded_through,
+        journal_unwritten: state.unwritten.len(),
+    })
 }
 
-async fn press(State(agent): State<Agent>, input: Input) -> Json<Value> {
+async fn press(State(agent): State<Agent>, input: Input) -> Json<Reported> {
     let now = agent.now();
     let input = match input {
         Input::DoorOpened(_) => Input::DoorOpened(now),
@@ -885,21 +858,16 @@ async fn press(State(agent): State<Agent>, input: Input) -> Json<Value> {
     if matches!(input, Input::DoorOpened(_) | Input::DoorClosed(_)) {
         DoorSensor::write(&agent.data_dir, !matches!(state.hw.door, Door::Closed));
     }
-    Json(json!({ "reported": outputs.iter().map(|o| output_kind(*o)).collect::<Vec<_>>() }))
+    Json(Reported {
+        reported: outputs.iter().map(|o| o.report_kind()).collect(),
+    })
 }
 
-/// What `/motor/slow` takes: how long each stroke of the worn motor lasts.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SlowMotor {
-    stroke_ms: u32,
-}
-
-async fn slow_motor(state: State<Agent>, Json(slow): Json<SlowMotor>) -> Json<Value> {
+async fn slow_motor(state: State<Agent>, Json(slow): Json<SlowMotor>) -> Json<Reported> {
     press(state, Input::WearMotor(i64::from(slow.stroke_ms))).await
 }
 
-async fn network(State(agent): State<Agent>, up: bool) -> Json<Value> {
+async fn network(State(agent): State<Agent>, up: bool) -> Json<NetworkSwitch> {
     {
         let mut state = agent.lock();
         state.network = up;
@@ -909,16 +877,16 @@ async fn network(State(agent): State<Agent>, up: bool) -> Json<Value> {
         }
     }
     agent.network_changed.notify_waiters();
-    Json(json!({ "network": up }))
+    Json(NetworkSwitch { network: up })
 }
 
-async fn camera_plug(State(agent): State<Agent>, plugged: bool) -> Json<Value> {
+async fn camera_plug(State(agent): State<Agent>, plugged: bool) -> Json<CameraSwitch> {
     agent.lock().camera.plugged = plugged;
-    Json(json!({ "plugged": plugged }))
+    Json(CameraSwitch { plugged })
 }
 
 /// A courier (or guest) at the door asks for a challenge; the camera starts recording.
-async fn challenge(State(agent): State<Agent>) -> Json<Value> {
+async fn challenge(State(agent): State<Agent>) -> Json<Challenge> {
     let now = agent.now();
     let mut nonce = [0u8; 32];
     OsRng.fill_bytes(&mut nonce);
@@ -938,27 +906,27 @@ async fn challenge(State(agent): State<Agent>) -> Json<Value> {
     if let Some(heartbeat) = heartbeat {
         agent.send_heartbeat(heartbeat).await;
     }
-    Json(json!({ "challenge": signed.to_base64() }))
+    Json(Challenge {
+        challenge: signed.to_base64(),
+    })
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EnterRequest {
-    grant: String,
-    response: String,
+/// An error answer of the control interface.
+fn refusal(status: StatusCode, code: Code, message: impl Into<String>) -> EnterAnswer {
+    Err((
+        status,
+        Json(ErrorBody {
+            code,
+            message: message.into(),
+        }),
+    ))
 }
+
+type EnterAnswer = Result<Json<Entered>, (StatusCode, Json<ErrorBody>)>;
 
 /// The courier presents the cloud's grant and its signed answer to the challenge.
-async fn enter(
-    State(agent): State<Agent>,
-    Json(request): Json<EnterRequest>,
-) -> (StatusCode, Json<Value>) {
-    let bad = |message: String| {
-        (
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "code": "invalid_request", "message": message })),
-        )
-    };
+async fn enter(State(agent): State<Agent>, Json(request): Json<Enter>) -> EnterAnswer {
+    let bad = |message: String| refusal(StatusCode::BAD_REQUEST, Code::InvalidRequest, message);
     // What cannot even be read is journalled too: the household hears of it.
     let unreadable = |field: &str, e: doorstep_proto::DecodeError| {
         let message = format!("field `{field}`: {e}");
@@ -996,17 +964,13 @@ async fn enter(
                     subject: claimed.clone(),
                 },
             );
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "code": "entry_refused", "message": reason })),
-            );
+            return refusal(StatusCode::SERVICE_UNAVAILABLE, Code::EntryRefused, reason);
         }
         let Some((challenge, issued)) = state.challenge.clone() else {
-            return (
+            return refusal(
                 StatusCode::CONFLICT,
-                Json(
-                    json!({ "code": "conflict", "message": "ask the lock for a challenge first" }),
-                ),
+                Code::Conflict,
+                "ask the lock for a challenge first",
             );
         };
         let Some(heartbeat) = state.camera.last_heartbeat.clone() else {
@@ -1024,10 +988,7 @@ async fn enter(
                     subject: claimed.clone(),
                 },
             );
-            return (
-                StatusCode::FORBIDDEN,
-                Json(json!({ "code": "entry_refused", "message": reason })),
-            );
+            return refusal(StatusCode::FORBIDDEN, Code::EntryRefused, reason);
         };
         let verdict = verify_entry(
             &trust,
@@ -1063,11 +1024,10 @@ async fn enter(
                             subject: claimed.clone(),
                         },
                     );
-                    return (
+                    return refusal(
                         StatusCode::SERVICE_UNAVAILABLE,
-                        Json(
-                            json!({ "code": "entry_refused", "message": "the lock could not record the entry (its storage failed), so the door stays shut; leave the parcel at the door" }),
-                        ),
+                        Code::EntryRefused,
+                        "the lock could not record the entry (its storage failed), so the door stays shut; leave the parcel at the door",
                     );
                 }
                 state.challenge = None;
@@ -1096,22 +1056,22 @@ async fn enter(
                 tokio::time::sleep(TICK).await;
                 let state = agent.lock();
                 if state.hw.is_unlocked() {
-                    return (StatusCode::OK, Json(json!({ "unlocked": true })));
+                    return Ok(Json(Entered { unlocked: true }));
                 }
                 if state.hw.bolt == Bolt::Jammed {
                     break;
                 }
             }
-            (
+            refusal(
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(
-                    json!({ "code": "jammed", "message": "the lock accepted the grant but the motor did not move; leave the parcel at the door" }),
-                ),
+                Code::Jammed,
+                "the lock accepted the grant but the motor did not move; leave the parcel at the door",
             )
         }
-        Err(refusal) => (
+        Err(refused) => refusal(
             StatusCode::FORBIDDEN,
-            Json(json!({ "code": "entry_refused", "message": refusal.to_string() })),
+            Code::EntryRefused,
+            refused.to_string(),
         ),
     }
 }

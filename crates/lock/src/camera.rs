@@ -2,10 +2,12 @@
 //! figure walking through it and, burned into the image, the capture time and the
 //! frame number — so people see motion and staleness, and tests can measure both.
 //!
-//! Each frame travels as a small header and a JPEG: `seq` (u64, big-endian),
-//! `captured_at` (i64 ms, big-endian), then the JPEG bytes (`docs/api.md#video`).
+//! Each frame travels as a small header and a JPEG (`doorstep_api::FrameHeader`,
+//! `docs/api.md#video`).
 
 use std::time::Duration;
+
+use doorstep_api::FrameHeader;
 
 /// Frame size.
 pub const WIDTH: u16 = 640;
@@ -15,9 +17,6 @@ pub const HEIGHT: u16 = 480;
 pub const FPS: u32 = 15;
 /// Time between frames.
 pub const FRAME_INTERVAL: Duration = Duration::from_micros(1_000_000 / FPS as u64);
-/// Bytes before the JPEG in a frame message.
-pub const HEADER_LEN: usize = 16;
-
 /// One captured frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
@@ -32,27 +31,19 @@ pub struct Frame {
 impl Frame {
     /// Header + JPEG, as sent.
     pub fn to_message(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(HEADER_LEN + self.jpeg.len());
-        out.extend_from_slice(&self.seq.to_be_bytes());
-        out.extend_from_slice(&self.captured_at.to_be_bytes());
-        out.extend_from_slice(&self.jpeg);
-        out
+        FrameHeader {
+            seq: self.seq,
+            captured_at: self.captured_at,
+        }
+        .encode(&self.jpeg)
     }
 
-    /// Reads a frame message; `None` when it is too short or not a JPEG.
+    /// Reads a frame message; `None` when it is not one.
     pub fn from_message(bytes: &[u8]) -> Option<Self> {
-        if bytes.len() < HEADER_LEN + 4 {
-            return None;
-        }
-        let seq = u64::from_be_bytes(bytes[0..8].try_into().ok()?);
-        let captured_at = i64::from_be_bytes(bytes[8..16].try_into().ok()?);
-        let jpeg = &bytes[HEADER_LEN..];
-        if jpeg[..2] != [0xFF, 0xD8] {
-            return None;
-        }
+        let (header, jpeg) = FrameHeader::decode(bytes).ok()?;
         Some(Self {
-            seq,
-            captured_at,
+            seq: header.seq,
+            captured_at: header.captured_at,
             jpeg: jpeg.to_vec(),
         })
     }

@@ -102,6 +102,22 @@ pub enum Output {
     Jammed,
 }
 
+impl Output {
+    /// The journal line it becomes.
+    pub fn report_kind(self) -> doorstep_api::ReportKind {
+        use doorstep_api::ReportKind;
+        match self {
+            Self::Unlocked => ReportKind::Unlocked,
+            Self::Relocked => ReportKind::Relocked,
+            Self::DoorOpened => ReportKind::DoorOpened,
+            Self::DoorClosed => ReportKind::DoorClosed,
+            Self::Forced => ReportKind::Forced,
+            Self::Ajar => ReportKind::Ajar,
+            Self::Jammed => ReportKind::Jammed,
+        }
+    }
+}
+
 /// The lock and its door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hardware {

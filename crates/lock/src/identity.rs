@@ -130,31 +130,29 @@ impl Paired {
         };
         let response = Self::http_client(ca_cert_pem.as_deref())?
             .post(format!("{cloud}/v1/locks/pair"))
-            .json(&serde_json::json!({
-                "code": code,
-                "lock_key": lock_key.public_key().to_base64(),
-                "camera_key": camera_key.public_key().to_base64(),
-            }))
+            .json(&doorstep_api::Pair {
+                code,
+                lock_key: lock_key.public_key().to_base64(),
+                camera_key: camera_key.public_key().to_base64(),
+            })
             .send()
             .await
             .map_err(|e| {
                 anyhow::anyhow!("cannot reach the cloud at {cloud}: {}", e.without_url())
             })?;
         let status = response.status();
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
         if !status.is_success() {
-            anyhow::bail!(
-                "pairing refused ({status}): {}",
-                body["message"].as_str().unwrap_or("no reason given")
-            );
+            let reason = response
+                .json::<doorstep_api::ErrorBody>()
+                .await
+                .map_or_else(|_| "no reason given".to_owned(), |body| body.message);
+            anyhow::bail!("pairing refused ({status}): {reason}");
         }
-        let text = |field: &str| -> anyhow::Result<String> {
-            body[field]
-                .as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| anyhow::anyhow!("the cloud's answer has no `{field}`"))
-        };
-        let household_public_key = PublicKey::from_base64(&text("household_public_key")?)?;
+        let paired: doorstep_api::Paired = response
+            .json()
+            .await
+            .map_err(|e| anyhow::anyhow!("the cloud's pairing answer is unreadable: {e}"))?;
+        let household_public_key = PublicKey::from_base64(&paired.household_public_key)?;
         if household_public_key.fingerprint() != fingerprint {
             anyhow::bail!(
                 "the household key the cloud sent (fingerprint {}) does not match the fingerprint in the pairing code ({fingerprint}): the cloud may be compromised; the lock was not paired",
@@ -163,15 +161,15 @@ impl Paired {
         }
         let identity = Identity {
             cloud,
-            lock_id: text("lock_id")?,
-            household_id: text("household_id")?,
+            lock_id: paired.lock_id,
+            household_id: paired.household_id,
             household_public_key,
-            cloud_public_key: PublicKey::from_base64(&text("cloud_public_key")?)?,
-            name: text("name")?,
-            kind: text("kind")?,
+            cloud_public_key: PublicKey::from_base64(&paired.cloud_public_key)?,
+            name: paired.name,
+            kind: paired.kind,
             ca_cert_pem,
         };
-        let token = text("lock_token")?;
+        let token = paired.lock_token;
         std::fs::create_dir_all(dir)?;
         write_private(&dir.join("lock.key"), &lock_key.to_seed())?;
         write_private(&dir.join("camera.key"), &camera_key.to_seed())?;

@@ -11,6 +11,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
+use doorstep_api::{BoltPosition, DoorPosition, ReportDetail, ReportKind};
 use doorstep_proto::{
     DeliveryPolicy, EntryGrant, EntryKey, GrantId, GrantSubject, LockLedger, Refusal, Revocation,
     RevocationTarget, Signed, Timestamp,
@@ -94,6 +95,81 @@ pub enum Entry {
         /// The envelope.
         policy: String,
     },
+}
+
+impl Entry {
+    /// Its kind on the wire.
+    pub fn kind(&self) -> ReportKind {
+        match self {
+            Self::Booted { .. } => ReportKind::Booted,
+            Self::JournalRewound { .. } => ReportKind::JournalRewound,
+            Self::ForgottenBefore { .. } => ReportKind::ForgottenBefore,
+            Self::Hardware { output, .. } => output.report_kind(),
+            Self::GrantUsed { .. } => ReportKind::GrantUsed,
+            Self::ClockRefused { .. } => ReportKind::ClockRefused,
+            Self::MessageRefused { .. } => ReportKind::MessageRefused,
+            Self::EntryRefused { .. } => ReportKind::EntryRefused,
+            Self::Revoked { .. } => ReportKind::Revoked,
+            Self::PolicySeen { .. } => ReportKind::PolicySeen,
+        }
+    }
+
+    /// What the entry is for, if anything.
+    pub fn subject(&self) -> Option<&GrantSubject> {
+        match self {
+            Self::Hardware { subject, .. } | Self::EntryRefused { subject, .. } => subject.as_ref(),
+            Self::GrantUsed { subject, .. } => Some(subject),
+            _ => None,
+        }
+    }
+
+    /// What the cloud is told beside the kind.
+    pub fn detail(&self) -> ReportDetail {
+        let none = ReportDetail::default();
+        match self {
+            Self::Booted { door_open } => ReportDetail {
+                bolt: Some(BoltPosition::Locked),
+                door: Some(if *door_open {
+                    DoorPosition::Open
+                } else {
+                    DoorPosition::Closed
+                }),
+                ..none
+            },
+            Self::JournalRewound { found, uploaded } => ReportDetail {
+                found: Some(*found),
+                uploaded: Some(*uploaded),
+                ..none
+            },
+            Self::ForgottenBefore { before } => ReportDetail {
+                before: Some(*before),
+                ..none
+            },
+            Self::GrantUsed { grant, key, .. } => ReportDetail {
+                grant: Some(grant.clone()),
+                key: Some(key.clone()),
+                ..none
+            },
+            Self::ClockRefused { reason } => ReportDetail {
+                reason: Some(reason.clone()),
+                ..none
+            },
+            Self::MessageRefused { detail } => ReportDetail {
+                detail: Some(detail.clone()),
+                ..none
+            },
+            Self::EntryRefused { reason, grant, .. } => ReportDetail {
+                reason: Some(reason.clone()),
+                grant: grant.clone(),
+                ..none
+            },
+            Self::PolicySeen { version, .. } => ReportDetail {
+                version: Some(*version),
+                ..none
+            },
+            Self::Hardware { .. } | Self::Revoked { .. } => none,
+        }
+    }
 }
 
 /// One line of the journal.

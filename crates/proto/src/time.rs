@@ -123,7 +123,17 @@ pub mod bounded {
     pub fn optional_count<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<i64>, D::Error> {
-        count(deserializer).map(Some)
+        optional_integer(deserializer)?
+            .map(|value| {
+                if (0..=MAX_COUNT).contains(&value) {
+                    Ok(value)
+                } else {
+                    Err(D::Error::custom(format!(
+                        "{value} is out of range: 0 to {MAX_COUNT}"
+                    )))
+                }
+            })
+            .transpose()
     }
 }
 

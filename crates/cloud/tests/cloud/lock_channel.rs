@@ -119,3 +119,37 @@ on_both_databases! {
         cloud.finish().await;
     }
 }
+
+on_both_databases! {
+    async fn a_lock_speaking_another_protocol_is_refused_naming_the_header(backend: Backend) {
+        let Some(cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "protocol@example.org", 0).await;
+        for (spoken, accepted) in [("1", true), ("2", false), ("0", false), ("one", false), ("99999999999", false)] {
+            let url = cloud.url("/v1/lock/connect").replacen("http", "ws", 1);
+            let mut request = url.into_client_request().unwrap();
+            let headers = request.headers_mut();
+            headers.insert("authorization", format!("Bearer {}", scene.lock_token).parse().unwrap());
+            headers.insert(doorstep_api::PROTOCOL_HEADER, spoken.parse().unwrap());
+            match tokio_tungstenite::connect_async(request).await {
+                Ok((mut socket, _)) => {
+                    assert!(accepted, "protocol {spoken:?} was accepted");
+                    let hello: doorstep_api::ToLock = serde_json::from_value(next(&mut socket).await).unwrap();
+                    let doorstep_api::ToLock::Hello { protocol, keepalive_secs, capabilities, .. } = hello else {
+                        panic!("the first message is not a hello");
+                    };
+                    assert_eq!(protocol, doorstep_api::LOCK_PROTOCOL);
+                    assert!(doorstep_api::KEEPALIVE_SECS_RANGE.contains(&keepalive_secs));
+                    assert!(capabilities.iter().any(|c| c == "time"), "{capabilities:?}");
+                }
+                Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                    assert!(!accepted, "protocol {spoken:?} was refused");
+                    assert_eq!(response.status(), 400);
+                    let body = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default()).into_owned();
+                    assert!(body.contains("x-doorstep-protocol") && body.contains("lock protocol 1"), "{body}");
+                }
+                Err(e) => panic!("{spoken:?}: {e}"),
+            }
+        }
+        cloud.finish().await;
+    }
+}
