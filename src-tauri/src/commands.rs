@@ -209,13 +209,7 @@ pub(crate) async fn delivery_view(state: State<'_, AppState>, id: String) -> Ans
     let timeline = cache
         .events
         .iter()
-        .filter(|e| {
-            e.data
-                .get("id")
-                .or_else(|| e.data.get("delivery_id"))
-                .and_then(|v| v.as_str())
-                == Some(id.as_str())
-        })
+        .filter(|e| e.delivery_id() == Some(id.as_str()))
         .cloned()
         .collect();
     let addresses = client.addresses().await.unwrap_or_default();

@@ -44,7 +44,7 @@ impl Household {
                 tokio::select! {
                     update = updates.recv() => match update {
                         Ok(FeedUpdate::Event(event)) => {
-                            let _ = app.emit("feed", FeedMessage::Event { event: *event });
+                            let _ = app.emit("feed", FeedMessage::Event { event });
                             crate::tray::update(&app, &cache_deliveries(&app).await);
                         }
                         Ok(FeedUpdate::Connection(state)) => {

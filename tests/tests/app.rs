@@ -156,7 +156,7 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             if let Ok(doorstep_core::FeedUpdate::Event(event)) = second_events.recv().await
-                && event.kind == "delivery.blocked"
+                && matches!(event.what, doorstep_api::EventData::DeliveryBlocked(_))
             {
                 return;
             }

@@ -50,7 +50,7 @@ async fn the_demo_courier_announces_comes_in_and_the_feed_sees_it_all() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while !kinds.iter().any(|k| k == "delivery.completed") {
         match tokio::time::timeout_at(deadline, updates.recv()).await {
-            Ok(Ok(FeedUpdate::Event(event))) => kinds.push(event.kind.clone()),
+            Ok(Ok(FeedUpdate::Event(event))) => kinds.push(event.kind().to_owned()),
             Ok(Ok(FeedUpdate::Connection(state))) => assert!(
                 matches!(state, Connection::Online | Connection::Connecting),
                 "the feed dropped: {state:?} after {kinds:?}"

@@ -172,12 +172,8 @@ async fn next_event(
             .unwrap_or_else(|_| panic!("no {kind} event within {timeout:?}"))
             .unwrap();
         if let FeedUpdate::Event(event) = update {
-            let about = event
-                .data
-                .get("id")
-                .or_else(|| event.data.get("delivery_id"))
-                .and_then(|v| v.as_str());
-            if event.kind == kind && (delivery.is_none() || about == delivery) {
+            let about = event.delivery_id();
+            if event.kind() == kind && (delivery.is_none() || about == delivery) {
                 return *event;
             }
         }
@@ -270,7 +266,7 @@ async fn two_devices_of_one_login_see_each_others_actions_and_are_signed_out_sep
     let log = home.kitchen.audit(Some("delivery."), 20).await.unwrap();
     let who = |action: &str| {
         log.iter()
-            .find(|e| e.action == action)
+            .find(|e| e.action.as_str() == action)
             .and_then(|e| e.device_name.clone())
     };
     assert_eq!(who("delivery.approved").as_deref(), Some("Kitchen laptop"));

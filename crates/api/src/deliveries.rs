@@ -144,7 +144,7 @@ pub struct Window {
 }
 
 /// A delivery as the household sees it.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct Delivery {
     /// Its id.
     pub id: String,

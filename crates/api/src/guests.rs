@@ -11,7 +11,7 @@ pub struct NewGuest {
 }
 
 /// A guest as the household sees it.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct Guest {
     /// Its id.
     pub id: String,
@@ -23,6 +23,7 @@ pub struct Guest {
     pub locks: Vec<String>,
     /// When, as signed.
     #[schema(value_type = Object)]
+    #[ts(type = "unknown")]
     pub schedule: GuestSchedule,
     /// Whether the household revoked it.
     pub revoked: bool,

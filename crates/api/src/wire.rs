@@ -29,6 +29,49 @@ where
     deserializer.deserialize_map(ObjectOnly(PhantomData))
 }
 
+/// A fieldless enum whose variants have names on the wire, each written once:
+/// serde, ts-rs and the OpenAPI document use them, and `as_str`/`from_name`/`ALL`
+/// are generated beside.
+#[macro_export]
+macro_rules! wire_names {
+    (
+        $(#[doc = $enum_doc:literal])*
+        pub enum $name:ident {
+            $( $(#[doc = $doc:literal])* $variant:ident = $text:tt, )*
+        }
+    ) => {
+        $(#[doc = $enum_doc])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema, ts_rs::TS,
+        )]
+        pub enum $name {
+            $( $(#[doc = $doc])* #[serde(rename = $text)] $variant, )*
+        }
+
+        impl $name {
+            /// Every variant.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// Its name on the wire.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text,)* }
+            }
+
+            /// The variant with this name.
+            pub fn from_name(name: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == name)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     #[derive(Debug, serde::Deserialize)]

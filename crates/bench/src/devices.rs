@@ -29,7 +29,8 @@ pub fn wall_ms() -> f64 {
 pub struct Arrival {
     /// Index of the household it belongs to.
     pub household: usize,
-    pub kind: String,
+    /// Its kind (`None` for one this build does not know).
+    pub kind: Option<doorstep_api::EventKind>,
     /// When the cloud committed it (its `at`, ms since the epoch).
     pub committed_at: i64,
     pub received: Instant,
@@ -146,7 +147,7 @@ pub fn listen(
                     .unwrap_or_default();
                 let _ = arrivals.send(Arrival {
                     household,
-                    kind,
+                    kind: doorstep_api::EventKind::from_name(&kind),
                     committed_at,
                     received,
                     received_wall_ms,

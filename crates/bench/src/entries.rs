@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use doorstep_api::EventKind;
 use doorstep_proto::{
     DeviceId, HouseholdId, LockId, Revocation, RevocationTarget, Signed, SigningKey, Timestamp,
 };
@@ -353,7 +354,7 @@ async fn camera_stops(
         if let Ok(Some(arrival)) =
             tokio::time::timeout(Duration::from_millis(200), arrivals.recv()).await
             && arrival.household == 0
-            && arrival.kind == "camera.feed_lost"
+            && arrival.kind == Some(EventKind::CameraFeedLost)
         {
             alerts.push(ms(arrival.received - unplugged));
         }

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
+use doorstep_api::EventKind;
 use doorstep_proto::SigningKey;
 use futures_util::StreamExt;
 use harness::system::{CloudProcess, NO_RATE_LIMITS, binary};
@@ -166,7 +167,7 @@ async fn run(
         let mut got = 0;
         while got < 2 {
             let arrival = next_arrival(&mut arrivals).await?;
-            if arrival.household == n && arrival.kind == "delivery.announced" {
+            if arrival.household == n && arrival.kind == Some(EventKind::DeliveryAnnounced) {
                 fanout.push(ms(arrival.received - t0));
                 got += 1;
             }
@@ -236,7 +237,7 @@ async fn run(
         let mut last = t0;
         while got < 2 * households {
             let arrival = next_arrival(&mut arrivals).await?;
-            if arrival.kind == "delivery.announced" {
+            if arrival.kind == Some(EventKind::DeliveryAnnounced) {
                 burst.push(arrival.received_wall_ms - arrival.committed_at as f64);
                 last = last.max(arrival.received);
                 got += 1;

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use doorstep_api::EventData;
 use doorstep_core::{AppPaths, Client, Connection, Credentials, Feed, FeedOptions, FeedUpdate};
 use doorstep_proto::SigningKey;
 use harness::DesktopSession;
@@ -89,7 +90,7 @@ pub async fn measure(
         tokio::time::timeout(Duration::from_secs(10), async {
             loop {
                 if let FeedUpdate::Event(event) = events.recv().await?
-                    && event.kind == "delivery.announced"
+                    && matches!(event.what, EventData::DeliveryAnnounced(_))
                 {
                     return anyhow::Ok(());
                 }
@@ -112,7 +113,7 @@ pub async fn measure(
         let committed_at = tokio::time::timeout(Duration::from_secs(10), async {
             loop {
                 if let FeedUpdate::Event(event) = events.recv().await?
-                    && event.kind == "delivery.at_door"
+                    && matches!(event.what, EventData::DeliveryAtDoor(_))
                 {
                     return anyhow::Ok(event.at);
                 }

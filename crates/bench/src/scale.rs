@@ -95,9 +95,10 @@ async fn open_stream(
 }
 
 fn memchr_event(bytes: &[u8]) -> bool {
-    bytes
-        .windows(b"delivery.announced".len())
-        .any(|w| w == b"delivery.announced")
+    let announced = doorstep_api::EventKind::DeliveryAnnounced
+        .as_str()
+        .as_bytes();
+    bytes.windows(announced.len()).any(|w| w == announced)
 }
 
 /// The cloud's memory with `connections` streams open, once they have settled.

@@ -142,7 +142,7 @@ impl Out {
                 "{}  #{:<5} {:<24} {}",
                 local_time(event.at),
                 event.seq,
-                event.kind,
+                event.kind(),
                 event_summary(event)
             );
         }
@@ -327,7 +327,7 @@ impl Out {
             println!(
                 "{}  {:<22} {:<40} {}",
                 local_time(e.at),
-                e.action,
+                e.action.as_str(),
                 who,
                 e.detail
             );
@@ -407,36 +407,38 @@ fn lock_line(lock: &Lock) -> String {
 }
 
 fn event_summary(event: &Event) -> String {
-    let field = |name: &str| {
-        event
-            .data
-            .get(name)
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    match event.kind.as_str() {
-        kind if kind.starts_with("delivery.") => {
-            let id = if field("id").is_empty() {
-                field("delivery_id")
-            } else {
-                field("id")
-            };
-            let mut parts = vec![id, field("carrier")];
-            if let Some(minutes) = event.data.get("minutes").and_then(|m| m.as_i64()) {
+    use doorstep_api::EventData as E;
+    match &event.what {
+        E::DeliveryAnnounced(d)
+        | E::DeliveryApproved(d)
+        | E::DeliveryBlocked(d)
+        | E::DeliveryRerouted(d) => {
+            format!("{} {}", d.delivery_id, d.delivery.carrier)
+        }
+        E::DeliveryApproaching(step)
+        | E::DeliveryAtDoor(step)
+        | E::DeliveryDoorOpen(step)
+        | E::DeliveryCompleted(step)
+        | E::DeliveryFailed(step)
+        | E::DeliveryGrantLapsed(step)
+        | E::DeliveryExpired(step) => {
+            let mut parts = vec![step.delivery_id.clone()];
+            if let Some(minutes) = step.minutes {
                 parts.push(format!("in {minutes} min"));
             }
-            if let Some(reason) = event.data.get("reason").and_then(|r| r.as_str()) {
+            if let Some(reason) = &step.reason {
                 parts.push(format!("({reason})"));
             }
-            parts.retain(|p| !p.is_empty());
             parts.join(" ")
         }
-        kind if kind.starts_with("lock.") || kind.starts_with("camera.") => {
-            format!("lock {} {}", field("lock_id"), field("delivery_id"))
-                .trim()
-                .to_owned()
+        E::DeliveryGranted(_) | E::DeliveryDoor(_) => {
+            event.delivery_id().unwrap_or_default().to_owned()
         }
-        _ => String::new(),
+        what => match what.lock_id() {
+            Some(lock_id) => format!("lock {lock_id} {}", what.delivery_id().unwrap_or_default())
+                .trim()
+                .to_owned(),
+            None => String::new(),
+        },
     }
 }

@@ -24,7 +24,7 @@ use crate::events;
 use crate::json::ApiJson;
 use crate::locks::LOCK_TOKEN_PREFIX;
 pub use doorstep_api::{AccessGranted, AccessRequest, Heartbeat, LockReport};
-use doorstep_api::{BoltPosition, DoorState, ReportDetail, ReportKind};
+use doorstep_api::{BoltPosition, DeliveryStep, DoorState, EventData, ReportDetail, ReportKind};
 
 /// A paired lock, from its `dlk_` token.
 #[derive(Debug, Clone)]
@@ -357,7 +357,7 @@ pub async fn request_access(
                 &mut tx,
                 &household_id,
                 &Actor::System,
-                "delivery.at_door",
+                doorstep_api::EventKind::DeliveryAtDoor,
                 Some(&id),
                 &format!("{} → {}", current_state.as_str(), arrival.to.as_str()),
                 now.0,
@@ -367,8 +367,9 @@ pub async fn request_access(
                 events::append(
                     &mut tx,
                     &household_id,
-                    "delivery.at_door",
-                    serde_json::json!({ "delivery_id": id, "state": arrival.to.as_str() }),
+                    doorstep_api::EventData::DeliveryAtDoor(doorstep_api::DeliveryStep::new(
+                        &id, arrival.to,
+                    )),
                     None,
                     now.0,
                 )
@@ -380,7 +381,7 @@ pub async fn request_access(
             &mut tx,
             &household_id,
             &Actor::System,
-            "delivery.grant",
+            crate::audit::AuditVerb::DeliveryGrant,
             Some(&id),
             &format!("grant {}", grant.grant),
             now.0,
@@ -390,8 +391,11 @@ pub async fn request_access(
             events::append(
                 &mut tx,
                 &household_id,
-                "delivery.granted",
-                serde_json::json!({ "delivery_id": id, "grant_id": grant.grant.as_str(), "lock_id": lock_id }),
+                doorstep_api::EventData::DeliveryGranted(doorstep_api::DeliveryGranted {
+                    delivery_id: id.clone(),
+                    grant_id: grant.grant.as_str().to_owned(),
+                    lock_id: lock_id.clone(),
+                }),
                 None,
                 now.0,
             )
@@ -531,8 +535,10 @@ pub async fn clock_off_alarm(
     events::announce(
         state,
         household_id,
-        "lock.clock_off",
-        serde_json::json!({ "lock_id": lock_id, "detail": detail }),
+        doorstep_api::EventData::LockClockOff(doorstep_api::LockClockOff {
+            lock_id: lock_id.to_owned(),
+            detail: detail.to_owned(),
+        }),
     )
     .await?;
     tracing::warn!(
@@ -554,23 +560,29 @@ async fn guest_visit_report(
     kind: ReportKind,
     now: i64,
 ) -> ApiResult<()> {
-    let (to, event_kind, from, detail): (&str, &str, &[&str], &str) = match kind {
-        ReportKind::DoorOpened => ("door_open", "guest.door_open", &["granted"], "door opened"),
+    type Step = fn(doorstep_api::GuestVisitStep) -> doorstep_api::EventData;
+    let (to, event_kind, from, detail): (&str, Step, &[&str], &str) = match kind {
+        ReportKind::DoorOpened => (
+            "door_open",
+            doorstep_api::EventData::GuestDoorOpen,
+            &["granted"],
+            "door opened",
+        ),
         ReportKind::DoorClosed => (
             "door_closed",
-            "guest.door_closed",
+            doorstep_api::EventData::GuestDoorClosed,
             &["door_open"],
             "door closed, waiting for the lock to relock",
         ),
         ReportKind::Relocked => (
             "ended",
-            "guest.visit_ended",
+            doorstep_api::EventData::GuestVisitEnded,
             &["door_open", "door_closed"],
             "door locked — confirmed by the lock",
         ),
         ReportKind::Jammed => (
             "door_not_locked",
-            "guest.door_not_locked",
+            doorstep_api::EventData::GuestDoorNotLocked,
             &["granted", "door_open", "door_closed"],
             "Door NOT locked: the lock's motor is jammed",
         ),
@@ -598,25 +610,25 @@ async fn guest_visit_report(
     .bind(&visit)
     .execute(&mut *tx)
     .await?;
-    audit::record(
-        &mut tx,
-        &lock.household_id,
-        &Actor::Lock(&lock.lock_id),
-        event_kind,
-        Some(guest_id),
-        detail,
-        now,
-    )
-    .await?;
-    let event = events::append(
-        &mut tx,
-        &lock.household_id,
-        event_kind,
-        serde_json::json!({ "guest_id": guest_id, "visit_id": visit, "lock_id": lock.lock_id, "detail": detail }),
-        None,
-        now,
-    )
-    .await?;
+    let what = event_kind(doorstep_api::GuestVisitStep {
+        guest_id: guest_id.to_owned(),
+        visit_id: visit,
+        lock_id: lock.lock_id.clone(),
+        detail: detail.to_owned(),
+    });
+    if let Some(kind) = what.kind() {
+        audit::record(
+            &mut tx,
+            &lock.household_id,
+            &Actor::Lock(&lock.lock_id),
+            kind,
+            Some(guest_id),
+            detail,
+            now,
+        )
+        .await?;
+    }
+    let event = events::append(&mut tx, &lock.household_id, what, None, now).await?;
     state.db.commit(tx).await?;
     state.hub.publish([event]);
     Ok(())
@@ -728,6 +740,38 @@ async fn policy_admits(
     )))
 }
 
+/// What a system-side step says beside the delivery and its new state.
+#[derive(Debug, Clone, Default)]
+pub struct StepFacts {
+    /// The lock involved.
+    pub lock_id: Option<String>,
+    /// Why (failures, lapsed grants).
+    pub reason: Option<String>,
+    /// The expected arrival (approaching).
+    pub eta: Option<i64>,
+    /// Minutes until then (approaching).
+    pub minutes: Option<i64>,
+}
+
+impl StepFacts {
+    /// The lock `lock_id` was involved, for `reason`.
+    pub fn lock(lock_id: &str, reason: Option<&str>) -> Self {
+        Self {
+            lock_id: Some(lock_id.to_owned()),
+            reason: reason.map(str::to_owned),
+            ..Self::default()
+        }
+    }
+
+    /// Only a reason.
+    pub fn reason(reason: &str) -> Self {
+        Self {
+            reason: Some(reason.to_owned()),
+            ..Self::default()
+        }
+    }
+}
+
 /// Moves a delivery by a system-side action (arrival, failure, door reports);
 /// a no-op when it is already there, an error when not allowed.
 pub async fn system_transition(
@@ -735,8 +779,8 @@ pub async fn system_transition(
     household_id: &str,
     id: &str,
     action: Action,
-    kind: &str,
-    data: serde_json::Value,
+    kind: fn(DeliveryStep) -> EventData,
+    facts: StepFacts,
     actor: &Actor<'_>,
 ) -> ApiResult<DeliveryState> {
     for _ in 0..8 {
@@ -767,22 +811,27 @@ pub async fn system_transition(
         if updated.rows_affected() == 0 {
             continue;
         }
-        let mut data = data.clone();
-        if let Some(map) = data.as_object_mut() {
-            map.insert("delivery_id".into(), id.into());
-            map.insert("state".into(), step.to.as_str().into());
+        let what = kind(DeliveryStep {
+            delivery_id: id.to_owned(),
+            state: step.to,
+            lock_id: facts.lock_id.clone(),
+            reason: facts.reason.clone(),
+            eta: facts.eta,
+            minutes: facts.minutes,
+        });
+        if let Some(kind) = what.kind() {
+            audit::record(
+                &mut tx,
+                household_id,
+                actor,
+                kind,
+                Some(id),
+                &format!("{} → {}", from.as_str(), step.to.as_str()),
+                now,
+            )
+            .await?;
         }
-        audit::record(
-            &mut tx,
-            household_id,
-            actor,
-            kind,
-            Some(id),
-            &format!("{} → {}", from.as_str(), step.to.as_str()),
-            now,
-        )
-        .await?;
-        let event = events::append(&mut tx, household_id, kind, data, None, now).await?;
+        let event = events::append(&mut tx, household_id, what, None, now).await?;
         state.db.commit(tx).await?;
         state.hub.publish([event]);
         return Ok(step.to);
@@ -798,8 +847,8 @@ async fn arrive(state: &AppState, household_id: &str, id: &str) -> ApiResult<Del
         household_id,
         id,
         Action::Arrive,
-        "delivery.at_door",
-        serde_json::json!({}),
+        EventData::DeliveryAtDoor,
+        StepFacts::default(),
         &Actor::System,
     )
     .await
@@ -816,8 +865,8 @@ async fn fail(
         household_id,
         id,
         Action::Fail,
-        "delivery.failed",
-        serde_json::json!({ "reason": reason }),
+        EventData::DeliveryFailed,
+        StepFacts::reason(reason),
         &Actor::System,
     )
     .await
@@ -873,27 +922,32 @@ async fn door_report(
     let Some(current) = current.as_deref().and_then(DeliveryState::parse) else {
         return Ok(());
     };
-    let data = serde_json::json!({ "lock_id": lock.lock_id });
+    let by_lock = |reason: Option<&str>| StepFacts::lock(&lock.lock_id, reason);
     let actor = Actor::Lock(&lock.lock_id);
-    let step = match (report.kind, current) {
-        (ReportKind::DoorOpened, _) => Some((Action::OpenDoor, "delivery.door_open", data)),
-        (ReportKind::Relocked, DeliveryState::DoorOpen) => {
-            Some((Action::Complete, "delivery.completed", data))
+    type Kind = fn(DeliveryStep) -> EventData;
+    let step: Option<(Action, Kind, StepFacts)> = match (report.kind, current) {
+        (ReportKind::DoorOpened, _) => {
+            Some((Action::OpenDoor, EventData::DeliveryDoorOpen, by_lock(None)))
         }
+        (ReportKind::Relocked, DeliveryState::DoorOpen) => Some((
+            Action::Complete,
+            EventData::DeliveryCompleted,
+            by_lock(None),
+        )),
         (ReportKind::Relocked, DeliveryState::Granted) => Some((
             Action::Fail,
-            "delivery.failed",
-            serde_json::json!({ "lock_id": lock.lock_id, "reason": "not opened" }),
+            EventData::DeliveryFailed,
+            by_lock(Some("not opened")),
         )),
         (ReportKind::Jammed, DeliveryState::Granted | DeliveryState::DoorOpen) => Some((
             Action::Fail,
-            "delivery.failed",
-            serde_json::json!({ "lock_id": lock.lock_id, "reason": "jammed" }),
+            EventData::DeliveryFailed,
+            by_lock(Some("jammed")),
         )),
         (ReportKind::EntryRefused, DeliveryState::Granted) => Some((
             Action::LapseGrant,
-            "delivery.grant_lapsed",
-            serde_json::json!({ "lock_id": lock.lock_id, "reason": report.detail.reason }),
+            EventData::DeliveryGrantLapsed,
+            by_lock(report.detail.reason.as_deref()),
         )),
         _ => None,
     };
@@ -939,8 +993,11 @@ pub(crate) async fn set_door(
     let event = events::append(
         &mut tx,
         household_id,
-        "delivery.door",
-        serde_json::json!({ "delivery_id": delivery_id, "lock_id": lock_id, "door": door.as_str() }),
+        doorstep_api::EventData::DeliveryDoor(doorstep_api::DeliveryDoor {
+            delivery_id: delivery_id.to_owned(),
+            lock_id: lock_id.to_owned(),
+            door,
+        }),
         None,
         now,
     )
@@ -957,8 +1014,12 @@ async fn rebooted(state: &AppState, lock: &LockAuth, report: &LockReport) -> Api
     events::announce(
         state,
         &lock.household_id,
-        "lock.rebooted",
-        serde_json::json!({ "lock_id": lock.lock_id, "at": report.at, "detail": report.detail }),
+        doorstep_api::EventData::LockRebooted(doorstep_api::LockReported {
+            lock_id: lock.lock_id.clone(),
+            delivery_id: report.delivery_id.clone(),
+            at: report.at,
+            detail: report.detail.clone(),
+        }),
     )
     .await?;
     let interrupted: Vec<String> = sqlx::query_scalar(
@@ -987,8 +1048,8 @@ async fn rebooted(state: &AppState, lock: &LockAuth, report: &LockReport) -> Api
             &lock.household_id,
             &id,
             Action::Fail,
-            "delivery.failed",
-            serde_json::json!({ "lock_id": lock.lock_id, "reason": "lock restarted" }),
+            EventData::DeliveryFailed,
+            StepFacts::lock(&lock.lock_id, Some("lock restarted")),
             &Actor::Lock(&lock.lock_id),
         )
         .await?;
@@ -1072,8 +1133,11 @@ pub async fn report(
         let event = events::append(
             &mut tx,
             &lock.household_id,
-            "lock.journal_conflict",
-            serde_json::json!({ "lock_id": lock.lock_id, "seq": report.seq, "kind": report.kind }),
+            doorstep_api::EventData::LockJournalConflict(doorstep_api::JournalConflict {
+                lock_id: lock.lock_id.clone(),
+                seq: report.seq,
+                kind: report.kind,
+            }),
             None,
             now,
         )
@@ -1110,8 +1174,11 @@ pub async fn report(
             events::append(
                 &mut tx,
                 &lock.household_id,
-                "lock.event_gap",
-                serde_json::json!({ "lock_id": lock.lock_id, "missing_from": expected, "missing_to": report.seq - 1 }),
+                doorstep_api::EventData::LockEventGap(doorstep_api::EventGap {
+                    lock_id: lock.lock_id.clone(),
+                    missing_from: expected,
+                    missing_to: report.seq - 1,
+                }),
                 None,
                 now,
             )
@@ -1126,35 +1193,39 @@ pub async fn report(
             events::append(
                 &mut tx,
                 &lock.household_id,
-                "lock.unexpected_entry",
-                serde_json::json!({ "lock_id": lock.lock_id, "delivery_id": report.delivery_id, "guest_id": report.guest_id, "at": report.at, "reason": reason, "detail": report.detail }),
+                doorstep_api::EventData::LockUnexpectedEntry(doorstep_api::UnexpectedEntry {
+                    lock_id: lock.lock_id.clone(),
+                    delivery_id: report.delivery_id.clone(),
+                    guest_id: report.guest_id.clone(),
+                    at: report.at,
+                    reason: reason.to_string(),
+                    detail: report.detail.clone(),
+                }),
                 None,
                 now,
             )
             .await?,
         );
     }
-    let alarm = match report.kind {
-        ReportKind::ClockRefused => Some("lock.clock_untrusted".to_owned()),
-        ReportKind::MessageRefused => Some("lock.message_refused".to_owned()),
-        ReportKind::JournalRewound => Some("lock.journal_rewound".to_owned()),
-        ReportKind::Jammed | ReportKind::Forced | ReportKind::Ajar | ReportKind::EntryRefused => {
-            Some(format!("lock.{}", report.kind))
-        }
+    type Alarm = fn(doorstep_api::LockReported) -> EventData;
+    let alarm: Option<Alarm> = match report.kind {
+        ReportKind::ClockRefused => Some(EventData::LockClockUntrusted),
+        ReportKind::MessageRefused => Some(EventData::LockMessageRefused),
+        ReportKind::JournalRewound => Some(EventData::LockJournalRewound),
+        ReportKind::Jammed => Some(EventData::LockJammed),
+        ReportKind::Forced => Some(EventData::LockForced),
+        ReportKind::Ajar => Some(EventData::LockAjar),
+        ReportKind::EntryRefused => Some(EventData::LockEntryRefused),
         _ => None,
     };
     if let Some(alarm) = alarm {
-        published.push(
-            events::append(
-                &mut tx,
-                &lock.household_id,
-                &alarm,
-                serde_json::json!({ "lock_id": lock.lock_id, "delivery_id": report.delivery_id, "at": report.at, "detail": report.detail }),
-                None,
-                now,
-            )
-            .await?,
-        );
+        let what = alarm(doorstep_api::LockReported {
+            lock_id: lock.lock_id.clone(),
+            delivery_id: report.delivery_id.clone(),
+            at: report.at,
+            detail: report.detail.clone(),
+        });
+        published.push(events::append(&mut tx, &lock.household_id, what, None, now).await?);
     }
     state.db.commit(tx).await?;
     state.hub.publish(published);

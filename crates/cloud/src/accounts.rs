@@ -99,8 +99,10 @@ async fn sign_in_device(
     let event = events::append(
         tx,
         household_id,
-        "device.signed_in",
-        serde_json::json!({ "device_id": device_id, "name": device_name }),
+        doorstep_api::EventData::DeviceSignedIn(doorstep_api::DeviceSignedIn {
+            device_id: device_id.clone(),
+            name: device_name.clone(),
+        }),
         Some(&device_id),
         now,
     )
@@ -185,7 +187,7 @@ pub async fn create(
         &mut tx,
         &household_id,
         &Actor::Device(&who),
-        "account.create",
+        crate::audit::AuditVerb::AccountCreate,
         Some(&household_id),
         "household created",
         now,
@@ -433,7 +435,7 @@ pub async fn confirm(
         &mut tx,
         &session.household_id,
         &Actor::Device(&session),
-        "device.confirmed",
+        doorstep_api::EventKind::DeviceConfirmed,
         Some(&session.device_id),
         "password confirmed for a sensitive action",
         now,
@@ -443,8 +445,9 @@ pub async fn confirm(
     let event = events::append(
         &mut tx,
         &session.household_id,
-        "device.confirmed",
-        serde_json::json!({ "device_id": session.device_id }),
+        doorstep_api::EventData::DeviceConfirmed(doorstep_api::DeviceRef {
+            device_id: session.device_id.clone(),
+        }),
         Some(&session.device_id),
         now,
     )
@@ -526,7 +529,7 @@ pub async fn sign_in(
         &mut tx,
         &household_id,
         &Actor::Device(&who),
-        "device.sign_in",
+        crate::audit::AuditVerb::DeviceSignIn,
         Some(&device_id),
         &format!("{device_name} signed in"),
         now,
@@ -668,7 +671,7 @@ async fn sign_out_device(
         tx,
         &by.household_id,
         &Actor::Device(by),
-        "device.sign_out",
+        crate::audit::AuditVerb::DeviceSignOut,
         Some(device_id),
         reason,
         now,
@@ -677,8 +680,10 @@ async fn sign_out_device(
     let event = events::append(
         tx,
         &by.household_id,
-        "device.signed_out",
-        serde_json::json!({ "device_id": device_id, "reason": reason }),
+        doorstep_api::EventData::DeviceSignedOut(doorstep_api::DeviceSignedOut {
+            device_id: device_id.to_owned(),
+            reason: reason.to_owned(),
+        }),
         Some(&by.device_id),
         now,
     )

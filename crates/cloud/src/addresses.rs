@@ -85,7 +85,7 @@ pub async fn add(
         &mut tx,
         &session.household_id,
         &Actor::Device(&session),
-        "address.add",
+        crate::audit::AuditVerb::AddressAdd,
         Some(&address.id),
         &address.label,
         now,
@@ -94,8 +94,7 @@ pub async fn add(
     let event = events::append(
         &mut tx,
         &session.household_id,
-        "address.added",
-        serde_json::to_value(&address).unwrap_or_default(),
+        doorstep_api::EventData::AddressAdded(address.clone()),
         Some(&session.device_id),
         now,
     )
@@ -154,7 +153,7 @@ pub async fn remove(
         &mut tx,
         &session.household_id,
         &Actor::Device(&session),
-        "address.remove",
+        crate::audit::AuditVerb::AddressRemove,
         Some(&id),
         "removed",
         now,
@@ -163,8 +162,7 @@ pub async fn remove(
     let event = events::append(
         &mut tx,
         &session.household_id,
-        "address.removed",
-        serde_json::json!({ "id": id }),
+        doorstep_api::EventData::AddressRemoved(doorstep_api::AddressRemoved { id: id.clone() }),
         Some(&session.device_id),
         now,
     )

@@ -3,7 +3,7 @@
 use crate::json::ApiQuery as Query;
 use axum::Json;
 use axum::extract::State;
-pub use doorstep_api::AuditEntry;
+pub use doorstep_api::{AuditAction, AuditEntry, AuditVerb};
 use serde::Deserialize;
 use sqlx::{Any, Row, Transaction};
 
@@ -29,7 +29,7 @@ pub async fn record(
     tx: &mut Transaction<'_, Any>,
     household_id: &str,
     actor: &Actor<'_>,
-    action: &str,
+    action: impl Into<AuditAction>,
     object_id: Option<&str>,
     detail: &str,
     at: i64,
@@ -54,7 +54,7 @@ pub async fn record(
     .bind(actor_name)
     .bind(device)
     .bind(session)
-    .bind(action)
+    .bind(action.into().as_str().to_owned())
     .bind(object_id)
     .bind(detail)
     .execute(&mut **tx)
@@ -148,7 +148,7 @@ pub async fn not_in_household(
                 &mut tx,
                 &holder,
                 &Actor::System,
-                "access.foreign_refused",
+                AuditVerb::AccessForeignRefused,
                 Some(id),
                 &format!(
                     "a device of another household named this {}; refused",
@@ -205,7 +205,7 @@ pub async fn list(
                 actor: row.try_get("actor")?,
                 device_id: row.try_get("device_id")?,
                 device_name: row.try_get("device_name")?,
-                action: row.try_get("action")?,
+                action: AuditAction::from_name(&row.try_get::<String, _>("action")?),
                 object_id: row.try_get("object_id")?,
                 detail: row.try_get("detail")?,
             })

@@ -19,6 +19,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::events;
 use crate::json::ApiJson;
 use crate::validate;
+use doorstep_api::{DeliverySnapshot, EventData};
 
 /// The longest delivery window a carrier may announce.
 pub const MAX_WINDOW_MS: i64 = 24 * 3600 * 1000;
@@ -196,7 +197,7 @@ pub async fn announce(
         &mut tx,
         &request.household_id,
         &Actor::Carrier(&carrier.carrier_id),
-        "delivery.announce",
+        crate::audit::AuditVerb::DeliveryAnnounce,
         Some(&id),
         &format!("{} {tracking_id}", carrier.name),
         now,
@@ -205,8 +206,7 @@ pub async fn announce(
     let event = events::append(
         &mut tx,
         &request.household_id,
-        "delivery.announced",
-        json(&loaded.delivery),
+        EventData::DeliveryAnnounced(loaded.delivery.clone().into()),
         None,
         now,
     )
@@ -249,10 +249,6 @@ async fn check_shipment(
         ));
     }
     Ok(signed.to_base64())
-}
-
-fn json(delivery: &Delivery) -> serde_json::Value {
-    serde_json::to_value(delivery).unwrap_or_default()
 }
 
 /// The household's deliveries, newest window first.
@@ -310,7 +306,7 @@ async fn transition<'a>(
     action: Option<Action>,
     actor: &Actor<'a>,
     check: impl Fn(&Loaded) -> Result<Extra, ApiError>,
-    event_kind: &str,
+    event_kind: fn(DeliverySnapshot) -> EventData,
 ) -> ApiResult<(Delivery, bool)> {
     for _ in 0..RACE_RETRIES {
         let now = state.now().0;
@@ -367,28 +363,25 @@ async fn transition<'a>(
             Actor::Device(s) => Some(s.device_id.as_str()),
             _ => None,
         };
-        audit::record(
-            &mut tx,
-            household_id,
-            actor,
-            event_kind,
-            Some(id),
-            &match action {
-                Some(_) => format!("{} → {}", loaded.delivery.state.as_str(), step.to.as_str()),
-                None => "approved entry".to_owned(),
-            },
-            now,
-        )
-        .await?;
-        let event = events::append(
-            &mut tx,
-            household_id,
-            event_kind,
-            json(&after.delivery),
-            device,
-            now,
-        )
-        .await?;
+        let what = event_kind(after.delivery.clone().into());
+        if let Some(kind) = what.kind() {
+            audit::record(
+                &mut tx,
+                household_id,
+                actor,
+                kind,
+                Some(id),
+                &match action {
+                    Some(_) => {
+                        format!("{} → {}", loaded.delivery.state.as_str(), step.to.as_str())
+                    }
+                    None => "approved entry".to_owned(),
+                },
+                now,
+            )
+            .await?;
+        }
+        let event = events::append(&mut tx, household_id, what, device, now).await?;
         if action == Some(Action::Reroute) && step.changed {
             let notice = doorstep_api::CarrierNotice::Rerouted {
                 tracking_id: after.delivery.tracking_id.clone(),
@@ -494,7 +487,7 @@ pub async fn approve(
         None,
         &Actor::Device(&session),
         check,
-        "delivery.approved",
+        EventData::DeliveryApproved,
     )
     .await?;
     Ok(Json(delivery))
@@ -549,7 +542,7 @@ pub async fn block(
         Some(Action::Block),
         &Actor::Device(&session),
         check,
-        "delivery.blocked",
+        EventData::DeliveryBlocked,
     )
     .await?;
     Ok(Json(delivery))
@@ -593,7 +586,7 @@ pub async fn reroute(
         Some(Action::Reroute),
         &Actor::Device(&session),
         check,
-        "delivery.rerouted",
+        EventData::DeliveryRerouted,
     )
     .await?;
     Ok(Json(delivery))

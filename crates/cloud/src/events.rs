@@ -2,7 +2,7 @@
 //! change it reports (so an acknowledged change always has its event), published
 //! to live subscribers after commit, and replayable from any sequence number.
 
-pub use doorstep_api::Event;
+pub use doorstep_api::{Event, EventData};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -13,8 +13,7 @@ use tokio::sync::broadcast;
 pub async fn append(
     tx: &mut Transaction<'_, Any>,
     household_id: &str,
-    kind: &str,
-    data: serde_json::Value,
+    what: EventData,
     device_id: Option<&str>,
     at: i64,
 ) -> Result<(String, Event), sqlx::Error> {
@@ -29,8 +28,8 @@ pub async fn append(
     )
     .bind(household_id)
     .bind(seq)
-    .bind(kind)
-    .bind(data.to_string())
+    .bind(what.name())
+    .bind(what.payload().to_string())
     .bind(device_id)
     .bind(at)
     .execute(&mut **tx)
@@ -39,10 +38,9 @@ pub async fn append(
         household_id.to_owned(),
         Event {
             seq,
-            kind: kind.to_owned(),
             at,
             device_id: device_id.map(str::to_owned),
-            data,
+            what,
         },
     ))
 }
@@ -52,11 +50,10 @@ pub async fn append(
 pub async fn announce(
     state: &crate::AppState,
     household_id: &str,
-    kind: &str,
-    data: serde_json::Value,
+    what: EventData,
 ) -> Result<(), sqlx::Error> {
     let mut tx = state.db.pool.begin().await?;
-    let event = append(&mut tx, household_id, kind, data, None, state.now().0).await?;
+    let event = append(&mut tx, household_id, what, None, state.now().0).await?;
     state.db.commit(tx).await?;
     state.hub.publish([event]);
     Ok(())
@@ -79,13 +76,13 @@ pub async fn read_after(
     .await?;
     rows.into_iter()
         .map(|row| {
+            let kind: String = row.try_get("kind")?;
             let payload: String = row.try_get("payload")?;
             Ok(Event {
                 seq: row.try_get("seq")?,
-                kind: row.try_get("kind")?,
                 at: row.try_get("created_at")?,
                 device_id: row.try_get("device_id")?,
-                data: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+                what: EventData::from_stored(&kind, &payload),
             })
         })
         .collect()

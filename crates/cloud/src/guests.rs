@@ -98,7 +98,7 @@ pub async fn add(
         &mut tx,
         &session.household_id,
         &Actor::Device(&session),
-        "guest.add",
+        crate::audit::AuditVerb::GuestAdd,
         Some(&guest.id),
         &guest.name,
         now,
@@ -107,8 +107,7 @@ pub async fn add(
     let event = events::append(
         &mut tx,
         &session.household_id,
-        "guest.added",
-        serde_json::to_value(&guest).unwrap_or_default(),
+        doorstep_api::EventData::GuestAdded(guest.clone()),
         Some(&session.device_id),
         now,
     )
@@ -198,7 +197,7 @@ pub async fn revoke(
         &mut tx,
         &session.household_id,
         &Actor::Device(&session),
-        "guest.revoke",
+        crate::audit::AuditVerb::GuestRevoke,
         Some(&id),
         "access revoked",
         now,
@@ -207,8 +206,9 @@ pub async fn revoke(
     let event = events::append(
         &mut tx,
         &session.household_id,
-        "guest.revoked",
-        serde_json::json!({ "guest_id": id }),
+        doorstep_api::EventData::GuestRevoked(doorstep_api::GuestRef {
+            guest_id: id.clone(),
+        }),
         Some(&session.device_id),
         now,
     )
@@ -364,7 +364,7 @@ pub async fn request_access(
         &mut tx,
         &household_id,
         &Actor::System,
-        "guest.grant",
+        crate::audit::AuditVerb::GuestGrant,
         Some(&id),
         &format!("{} let in", invitation.name),
         now.0,
@@ -373,8 +373,13 @@ pub async fn request_access(
     let event = events::append(
         &mut tx,
         &household_id,
-        "guest.granted",
-        serde_json::json!({ "guest_id": id, "name": invitation.name, "lock_id": lock_id, "visit_id": visit_id, "grant_id": grant.grant.as_str() }),
+        doorstep_api::EventData::GuestGranted(doorstep_api::GuestGranted {
+            guest_id: id.clone(),
+            name: invitation.name.clone(),
+            lock_id: lock_id.clone(),
+            visit_id: visit_id.clone(),
+            grant_id: grant.grant.as_str().to_owned(),
+        }),
         None,
         now.0,
     )
@@ -400,7 +405,7 @@ async fn log_visit_refused(
         &mut tx,
         household_id,
         &Actor::System,
-        "guest.refused",
+        doorstep_api::EventKind::GuestRefused,
         Some(guest_id),
         &format!("{name}: {reason}"),
         now,
@@ -409,8 +414,11 @@ async fn log_visit_refused(
     let event = events::append(
         &mut tx,
         household_id,
-        "guest.refused",
-        serde_json::json!({ "guest_id": guest_id, "name": name, "reason": reason }),
+        doorstep_api::EventData::GuestRefused(doorstep_api::GuestRefused {
+            guest_id: guest_id.to_owned(),
+            name: name.to_owned(),
+            reason: reason.to_owned(),
+        }),
         None,
         now,
     )

@@ -96,7 +96,7 @@ pub async fn update(
         &mut tx,
         &session.household_id,
         &Actor::Device(&session),
-        "household.settings",
+        crate::audit::AuditVerb::HouseholdSettings,
         None,
         "settings changed",
         now,
@@ -105,8 +105,10 @@ pub async fn update(
     let event = events::append(
         &mut tx,
         &session.household_id,
-        "household.settings_changed",
-        serde_json::json!({ "time_zone": change.time_zone, "lead_time_minutes": change.lead_time_minutes }),
+        doorstep_api::EventData::HouseholdSettingsChanged(doorstep_api::SettingsChanged {
+            time_zone: change.time_zone.clone(),
+            lead_time_minutes: change.lead_time_minutes,
+        }),
         Some(&session.device_id),
         now,
     )
@@ -121,8 +123,12 @@ pub async fn update(
                 events::append(
                     &mut tx,
                     &session.household_id,
-                    "guests.time_zone_differs",
-                    serde_json::json!({ "time_zone": zone, "guests": behind }),
+                    doorstep_api::EventData::GuestsTimeZoneDiffers(
+                        doorstep_api::GuestsTimeZoneDiffers {
+                            time_zone: zone.clone(),
+                            guests: behind,
+                        },
+                    ),
                     Some(&session.device_id),
                     now,
                 )
@@ -140,7 +146,7 @@ async fn guests_in_other_zones(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     household_id: &str,
     zone: &str,
-) -> Result<Vec<serde_json::Value>, sqlx::Error> {
+) -> Result<Vec<doorstep_api::GuestInZone>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT id, invitation FROM guests WHERE household_id = $1 AND revoked_at IS NULL",
     )
@@ -158,11 +164,11 @@ async fn guests_in_other_zones(
             && let doorstep_proto::GuestSchedule::Weekly(hours) = &invitation.schedule
             && hours.time_zone != zone
         {
-            behind.push(serde_json::json!({
-                "guest_id": row.try_get::<String, _>("id")?,
-                "name": invitation.name,
-                "time_zone": hours.time_zone,
-            }));
+            behind.push(doorstep_api::GuestInZone {
+                guest_id: row.try_get::<String, _>("id")?,
+                name: invitation.name.clone(),
+                time_zone: hours.time_zone.clone(),
+            });
         }
     }
     Ok(behind)
@@ -260,7 +266,7 @@ pub async fn put_policy(
         &mut tx,
         &session.household_id,
         &Actor::Device(&session),
-        "household.policy",
+        crate::audit::AuditVerb::HouseholdPolicy,
         None,
         &format!("policy version {version}"),
         now,
@@ -269,8 +275,11 @@ pub async fn put_policy(
     let event = events::append(
         &mut tx,
         &session.household_id,
-        "household.policy_changed",
-        serde_json::json!({ "version": version, "carriers": policy.carrier_names(), "locks": policy.locks }),
+        doorstep_api::EventData::HouseholdPolicyChanged(doorstep_api::PolicyChanged {
+            version,
+            carriers: policy.carrier_names(),
+            locks: policy.locks.iter().map(|l| l.as_str().to_owned()).collect(),
+        }),
         Some(&session.device_id),
         now,
     )

@@ -13,7 +13,7 @@ use tokio::sync::broadcast;
 use crate::AppState;
 use crate::access::LockAuth;
 
-use doorstep_api::{Capability, DEFAULT_KEEPALIVE_SECS, LOCK_PROTOCOL, PROTOCOL_HEADER};
+use doorstep_api::{Capability, DEFAULT_KEEPALIVE_SECS, EventData, LOCK_PROTOCOL, PROTOCOL_HEADER};
 pub use doorstep_api::{MAX_FROM_LOCK_BYTES, TIME_NONCE_HEADER, ToLock};
 
 /// The server pings this often; a lock that hears nothing for three intervals
@@ -112,12 +112,11 @@ async fn current(state: &AppState, lock: &LockAuth) -> Result<Vec<ToLock>, sqlx:
 async fn for_event(
     state: &AppState,
     lock: &LockAuth,
-    kind: &str,
-    data: &serde_json::Value,
+    what: &EventData,
 ) -> Result<Option<ToLock>, sqlx::Error> {
-    match kind {
-        "delivery.blocked" => {
-            let id = data.get("id").and_then(|v| v.as_str()).unwrap_or_default();
+    match what {
+        EventData::DeliveryBlocked(blocked) => {
+            let id = &blocked.delivery_id;
             let revocation: Option<Option<String>> = sqlx::query_scalar(
                 "SELECT revocation FROM deliveries WHERE id = $1 AND household_id = $2",
             )
@@ -130,11 +129,8 @@ async fn for_event(
                 .filter(|text| names_lock(text, &lock.lock_id))
                 .map(|revocation| ToLock::Revocation { revocation }))
         }
-        "guest.revoked" => {
-            let id = data
-                .get("guest_id")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default();
+        EventData::GuestRevoked(revoked) => {
+            let id = &revoked.guest_id;
             let revocation: Option<Option<String>> = sqlx::query_scalar(
                 "SELECT revocation FROM guests WHERE household_id = $1 AND id = $2",
             )
@@ -146,7 +142,7 @@ async fn for_event(
                 .flatten()
                 .map(|revocation| ToLock::Revocation { revocation }))
         }
-        "household.policy_changed" => {
+        EventData::HouseholdPolicyChanged(_) => {
             let policy: Option<String> =
                 sqlx::query_scalar("SELECT policy FROM households WHERE id = $1")
                     .bind(&lock.household_id)
@@ -214,7 +210,7 @@ async fn serve(state: AppState, lock: LockAuth, nonce: Option<[u8; 32]>, mut soc
     loop {
         tokio::select! {
             received = live.recv() => match received {
-                Ok(event) => match for_event(&state, &lock, &event.kind, &event.data).await {
+                Ok(event) => match for_event(&state, &lock, &event.what).await {
                     Ok(Some(message)) => if !send(&mut socket, &message).await { break },
                     Ok(None) => {}
                     Err(e) => { tracing::warn!(error = %e, "lock channel lookup failed"); break }

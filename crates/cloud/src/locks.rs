@@ -55,7 +55,7 @@ pub async fn new_pairing_code(
         &mut tx,
         &session.household_id,
         &Actor::Device(&session),
-        "lock.pairing_code",
+        crate::audit::AuditVerb::LockPairingCode,
         None,
         &name,
         now,
@@ -123,7 +123,7 @@ pub async fn pair(
         &mut tx,
         &household_id,
         &Actor::Lock(&lock_id),
-        "lock.pair",
+        crate::audit::AuditVerb::LockPair,
         Some(&lock_id),
         &name,
         now,
@@ -132,8 +132,11 @@ pub async fn pair(
     let event = events::append(
         &mut tx,
         &household_id,
-        "lock.paired",
-        serde_json::json!({ "lock_id": lock_id, "name": name, "kind": kind }),
+        doorstep_api::EventData::LockPaired(doorstep_api::LockPaired {
+            lock_id: lock_id.clone(),
+            name: name.clone(),
+            kind: kind.clone(),
+        }),
         None,
         now,
     )

@@ -96,7 +96,7 @@ pub async fn stream(
         let event = events.next().await?;
         let message = SseEvent::default()
             .id(event.seq.to_string())
-            .event(event.kind.clone())
+            .event(event.kind())
             .json_data(&event)
             .unwrap_or_else(|_| SseEvent::default().comment("unserialisable event"));
         Some((Ok(message), events))
@@ -182,6 +182,5 @@ impl Events {
 }
 
 fn signs_out(event: &Event, session: &DeviceSession) -> bool {
-    event.kind == "device.signed_out"
-        && event.data.get("device_id").and_then(|v| v.as_str()) == Some(session.device_id.as_str())
+    event.signs_out(&session.device_id)
 }

@@ -6,10 +6,10 @@ use std::time::Duration;
 use sqlx::Row;
 
 use crate::AppState;
-use crate::access::{RELOCK_CONFIRM_MS, set_door, system_transition};
+use crate::access::{RELOCK_CONFIRM_MS, StepFacts, set_door, system_transition};
 use crate::audit::Actor;
 use crate::delivery_state::Action;
-use doorstep_api::DoorState;
+use doorstep_api::{CameraFeed, DoorState, EventData};
 
 /// How often the timers look; "approaching" is thus at most this late.
 pub const TICK: Duration = Duration::from_millis(250);
@@ -45,14 +45,18 @@ async fn tick(state: &AppState) -> anyhow::Result<()> {
         let eta: i64 = row.try_get("eta")?;
         // Saturating: a row stored before times were range-checked must not stop the timers.
         let minutes = eta.saturating_sub(now).max(0).saturating_add(59_999) / 60_000;
-        let data = serde_json::json!({ "eta": eta, "minutes": minutes });
+        let facts = StepFacts {
+            eta: Some(eta),
+            minutes: Some(minutes),
+            ..StepFacts::default()
+        };
         if let Err(e) = system_transition(
             state,
             &household,
             &id,
             Action::Approach,
-            "delivery.approaching",
-            data,
+            EventData::DeliveryApproaching,
+            facts,
             &Actor::System,
         )
         .await
@@ -76,8 +80,8 @@ async fn tick(state: &AppState) -> anyhow::Result<()> {
             &household,
             &id,
             Action::LapseGrant,
-            "delivery.grant_lapsed",
-            serde_json::json!({ "reason": "not used" }),
+            EventData::DeliveryGrantLapsed,
+            StepFacts::reason("not used"),
             &Actor::System,
         )
         .await
@@ -103,8 +107,8 @@ async fn tick(state: &AppState) -> anyhow::Result<()> {
             &household,
             &id,
             Action::Expire,
-            "delivery.expired",
-            serde_json::json!({}),
+            EventData::DeliveryExpired,
+            StepFacts::default(),
             &Actor::System,
         )
         .await
@@ -155,8 +159,11 @@ async fn unconfirmed_relocks(state: &AppState, now: i64) -> anyhow::Result<()> {
         crate::events::announce(
             state,
             &household,
-            "lock.relock_unconfirmed",
-            serde_json::json!({ "lock_id": lock_id, "delivery_id": id, "last_reported": door }),
+            doorstep_api::EventData::LockRelockUnconfirmed(doorstep_api::RelockUnconfirmed {
+                lock_id: lock_id.clone(),
+                delivery_id: id.clone(),
+                last_reported: door.clone(),
+            }),
         )
         .await?;
         tracing::warn!(
@@ -171,8 +178,8 @@ async fn unconfirmed_relocks(state: &AppState, now: i64) -> anyhow::Result<()> {
                 &household,
                 &id,
                 Action::Fail,
-                "delivery.failed",
-                serde_json::json!({ "lock_id": lock_id, "reason": "relock unconfirmed" }),
+                EventData::DeliveryFailed,
+                StepFacts::lock(&lock_id, Some("relock unconfirmed")),
                 &Actor::System,
             )
             .await
@@ -204,9 +211,10 @@ async fn watch_camera_feeds(state: &AppState, now: i64) -> anyhow::Result<()> {
         let recording: Option<i64> = row.try_get("recording")?;
         let healthy = received.is_some_and(|at| now.saturating_sub(at) <= FEED_LOST_AFTER_MS)
             && recording == Some(1);
-        let (kind, set): (&str, Option<i64>) = match (healthy, lost_at) {
-            (false, None) => ("camera.feed_lost", Some(now)),
-            (true, Some(_)) => ("camera.feed_restored", None),
+        type Feed = fn(CameraFeed) -> EventData;
+        let (kind, set): (Feed, Option<i64>) = match (healthy, lost_at) {
+            (false, None) => (EventData::CameraFeedLost, Some(now)),
+            (true, Some(_)) => (EventData::CameraFeedRestored, None),
             _ => continue,
         };
         let mut tx = state.db.pool.begin().await?;
@@ -224,30 +232,30 @@ async fn watch_camera_feeds(state: &AppState, now: i64) -> anyhow::Result<()> {
         if changed.rows_affected() == 0 {
             continue;
         }
-        crate::audit::record(
-            &mut tx,
-            &household,
-            &Actor::System,
-            kind,
-            Some(&id),
-            &format!("lock {lock_id}"),
-            now,
-        )
-        .await?;
-        let event = crate::events::append(
-            &mut tx,
-            &household,
-            kind,
-            serde_json::json!({ "delivery_id": id, "lock_id": lock_id, "last_heartbeat_at": received }),
-            None,
-            now,
-        )
-        .await?;
+        let what = kind(CameraFeed {
+            delivery_id: id.clone(),
+            lock_id: lock_id.clone(),
+            last_heartbeat_at: received,
+        });
+        if let Some(kind) = what.kind() {
+            crate::audit::record(
+                &mut tx,
+                &household,
+                &Actor::System,
+                kind,
+                Some(&id),
+                &format!("lock {lock_id}"),
+                now,
+            )
+            .await?;
+        }
+        let name = what.name().to_owned();
+        let event = crate::events::append(&mut tx, &household, what, None, now).await?;
         state.db.commit(tx).await?;
         state.hub.publish([event]);
         tracing::warn!(
             delivery_id = id,
-            kind,
+            kind = name,
             "camera feed changed during an entry"
         );
     }

@@ -128,7 +128,7 @@ pub async fn confirm(
         &mut tx,
         &session.household_id,
         &Actor::Device(&session),
-        "account.totp_on",
+        crate::audit::AuditVerb::AccountTotpOn,
         None,
         "second factor turned on",
         now,

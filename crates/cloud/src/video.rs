@@ -369,7 +369,7 @@ pub async fn live(
         &mut tx,
         &session.household_id,
         &Actor::Device(&session),
-        "video.live_view",
+        crate::audit::AuditVerb::VideoLiveView,
         Some(&lock_id),
         "watched live",
         now,
@@ -403,10 +403,7 @@ pub async fn live(
                 incoming = socket.recv() => if matches!(incoming, None | Some(Err(_)) | Some(Ok(Message::Close(_)))) { return },
                 event = household_events.recv() => {
                     let signed_out = match event {
-                        Ok(event) => {
-                            event.kind == "device.signed_out"
-                                && event.data.get("device_id").and_then(|v| v.as_str()) == Some(device_id.as_str())
-                        }
+                        Ok(event) => event.signs_out(&device_id),
                         // Fell behind the household's events: ask the database instead.
                         Err(broadcast::error::RecvError::Lagged(_)) => device_signed_out(&db, &device_id).await,
                         Err(broadcast::error::RecvError::Closed) => false,
@@ -503,7 +500,7 @@ pub async fn frame(
             &mut tx,
             &session.household_id,
             &Actor::Device(&session),
-            "video.playback",
+            crate::audit::AuditVerb::VideoPlayback,
             Some(&id),
             "played a recording",
             state.now().0,

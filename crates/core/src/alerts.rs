@@ -4,7 +4,7 @@
 //! coming back from the notification server turns into something the shell can act
 //! on — navigate, or block — without parsing text.
 
-use doorstep_api::{Delivery, Event};
+use doorstep_api::{Delivery, Event, EventData};
 
 use crate::popup::{Popup, PopupAction, Urgency};
 
@@ -249,8 +249,7 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
     let l = language;
     let delivery_id = delivery
         .map(|d| d.id.clone())
-        .or_else(|| text(event, "delivery_id"))
-        .or_else(|| text(event, "id"));
+        .or_else(|| event.delivery_id().map(str::to_owned));
     let someone = say(l, "The courier", &[]);
     let carrier = delivery.map_or(someone.as_str(), |d| d.carrier.as_str());
     let c = [("carrier", carrier)];
@@ -271,12 +270,9 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
         })
     };
     let id = delivery_id.clone().unwrap_or_default();
-    match event.kind.as_str() {
-        "delivery.approaching" => {
-            let minutes = event
-                .data
-                .get("minutes")
-                .and_then(serde_json::Value::as_i64);
+    match &event.what {
+        EventData::DeliveryApproaching(step) => {
+            let minutes = step.minutes;
             let title = match minutes {
                 Some(1) => say(l, "Courier arriving in 1 min", &[]),
                 Some(m) => say(l, "Courier arriving in {m} min", &[("m", &m.to_string())]),
@@ -291,7 +287,7 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
                 Intent::Open,
             )
         }
-        "delivery.at_door" => for_delivery(
+        EventData::DeliveryAtDoor(_) => for_delivery(
             Popup::new(
                 say(l, "Courier at the door", &[]),
                 say(l, "{carrier} is at your door and asking to come in.", &c),
@@ -307,7 +303,7 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
             ),
             Intent::WatchLive,
         ),
-        "delivery.completed" => for_delivery(
+        EventData::DeliveryCompleted(_) => for_delivery(
             Popup::new(
                 say(l, "Delivered", &[]),
                 say(l, "{carrier} left the parcel inside; the door is locked.", &c),
@@ -318,7 +314,7 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
             ),
             Intent::WatchClip,
         ),
-        "delivery.announced" if delivery.is_some_and(|d| !d.approved) => for_delivery(
+        EventData::DeliveryAnnounced(_) if delivery.is_some_and(|d| !d.approved) => for_delivery(
             Popup::new(
                 say(l, "Delivery announced", &[]),
                 say(l, "{carrier} wants to deliver inside. Let them in?", &c),
@@ -330,18 +326,18 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
             .with_action(Intent::Block(id.clone()).action_id(), say(l, "Decline", &[])),
             Intent::Open,
         ),
-        "delivery.failed" => for_delivery(
+        EventData::DeliveryFailed(failed) => for_delivery(
             Popup::new(
                 say(l, "Delivery could not be made inside", &[]),
                 say(
                     l,
                     "{reason} You can reroute it to an alternate address.",
-                    &[("reason", &failure_sentence(l, event))],
+                    &[("reason", &failure_sentence(l, failed.reason.as_deref()))],
                 ),
             ),
             Intent::Open,
         ),
-        "camera.feed_lost" => for_delivery(
+        EventData::CameraFeedLost(_) => for_delivery(
             Popup::new(
                 say(l, "Camera lost during delivery", &[]),
                 say(
@@ -357,18 +353,18 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
             ),
             Intent::Open,
         ),
-        "lock.jammed" => Some(alarm(
+        EventData::LockJammed(_) => Some(alarm(
             l,
             "Lock jammed",
             "The lock's motor is stuck; check the door.",
         )),
-        "lock.forced" => Some(alarm(
+        EventData::LockForced(_) => Some(alarm(
             l,
             "Door forced open",
             "The door opened while the lock was locked.",
         )),
-        "lock.unexpected_entry" => {
-            let why = match event.data.get("reason").and_then(serde_json::Value::as_str) {
+        EventData::LockUnexpectedEntry(entry) => {
+            let why = match Some(entry.reason.as_str()) {
                 Some(
                     reason @ ("a grant this cloud never issued"
                     | "a delivery the household was never told of"
@@ -390,34 +386,28 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
                 default: Intent::OpenLog,
             })
         }
-        "lock.clock_untrusted" => Some(alarm(
+        EventData::LockClockUntrusted(_) => Some(alarm(
             l,
             "The lock's clock is not set",
             "The lock refused the cloud's time, so it lets nobody in until its clock can be trusted.",
         )),
-        "lock.message_refused" => Some(alarm(
+        EventData::LockMessageRefused(_) => Some(alarm(
             l,
             "The lock received a message it does not understand",
             "It ignored the message and stays as it was. Check for an update.",
         )),
-        "lock.ajar" => Some(alarm(
+        EventData::LockAjar(_) => Some(alarm(
             l,
             "Door left open",
             "The door has been open too long after a visit.",
         )),
-        "guests.time_zone_differs" => {
-            let names = event
-                .data
-                .get("guests")
-                .and_then(serde_json::Value::as_array)
-                .map(|guests| {
-                    guests
-                        .iter()
-                        .filter_map(|g| g.get("name").and_then(serde_json::Value::as_str))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default();
+        EventData::GuestsTimeZoneDiffers(differs) => {
+            let names = differs
+                .guests
+                .iter()
+                .map(|g| g.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             Some(Alert {
                 popup: Popup::new(
                     say(l, "Guests keep their old time zone", &[]),
@@ -431,32 +421,28 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
                 default: Intent::OpenLog,
             })
         }
-        "lock.clock_off" => Some(alarm(
+        EventData::LockClockOff(_) => Some(alarm(
             l,
             "The lock's clock is off",
             "It disagrees with the cloud by more than 30 seconds, so the door stays shut for everyone. Check the lock's network and time.",
         )),
-        "lock.relock_unconfirmed" => Some(alarm(
+        EventData::LockRelockUnconfirmed(_) => Some(alarm(
             l,
             "Door NOT locked",
             "The lock did not confirm that it locked after the visit. Check the door now.",
         )),
-        "lock.journal_rewound" => Some(alarm(
+        EventData::LockJournalRewound(_) => Some(alarm(
             l,
             "The lock lost part of its memory",
             "Entries approved before now must be approved again. Check the lock's storage.",
         )),
-        "lock.journal_conflict" => Some(alarm(
+        EventData::LockJournalConflict(_) => Some(alarm(
             l,
             "The lock's record disagrees with the cloud's",
             "Its journal was replaced or damaged. Check the lock.",
         )),
-        "lock.rebooted" => {
-            let open = event
-                .data
-                .pointer("/detail/door")
-                .and_then(serde_json::Value::as_str)
-                == Some("open");
+        EventData::LockRebooted(rebooted) => {
+            let open = rebooted.detail.door == Some(doorstep_api::DoorPosition::Open);
             let body = if open {
                 "It locked itself as it started; its sensor says the door is open."
             } else {
@@ -468,11 +454,11 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
                 default: Intent::OpenLog,
             })
         }
-        "lock.entry_refused" => {
-            let reason = event
-                .data
-                .pointer("/detail/reason")
-                .and_then(serde_json::Value::as_str)
+        EventData::LockEntryRefused(refused) => {
+            let reason = refused
+                .detail
+                .reason
+                .as_deref()
                 .unwrap_or("no reason given");
             Some(Alert {
                 popup: Popup::new(
@@ -500,8 +486,8 @@ fn alarm(l: Language, title: &str, body: &str) -> Alert {
     }
 }
 
-fn failure_sentence(l: Language, event: &Event) -> String {
-    let known = match event.data.get("reason").and_then(serde_json::Value::as_str) {
+fn failure_sentence(l: Language, reason: Option<&str>) -> String {
+    let known = match reason {
         Some("jammed") => {
             Some("The lock's motor jammed: the door may NOT be locked. Check it now.")
         }
@@ -515,7 +501,7 @@ fn failure_sentence(l: Language, event: &Event) -> String {
     if let Some(sentence) = known {
         return say(l, sentence, &[]);
     }
-    match event.data.get("reason").and_then(serde_json::Value::as_str) {
+    match reason {
         Some(reason) if !reason.is_empty() => {
             let mut sentence = reason.to_owned();
             if let Some(first) = sentence.get(..1) {
@@ -527,35 +513,31 @@ fn failure_sentence(l: Language, event: &Event) -> String {
     }
 }
 
-fn text(event: &Event, field: &str) -> Option<String> {
-    event
-        .data
-        .get(field)
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_owned)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn event(kind: &str, data: serde_json::Value) -> Event {
+    use doorstep_api::{DeliveryState, DeliveryStep};
+
+    fn event(what: EventData) -> Event {
         Event {
             seq: 1,
-            kind: kind.into(),
             at: 0,
             device_id: None,
-            data,
+            what,
         }
+    }
+
+    fn at_door() -> Event {
+        event(EventData::DeliveryAtDoor(DeliveryStep::new(
+            "d1",
+            DeliveryState::AtDoor,
+        )))
     }
 
     #[test]
     fn at_the_door_offers_watching_and_blocking_and_the_clicks_come_back_typed() {
-        let alert = alert_for(
-            &event("delivery.at_door", serde_json::json!({ "id": "d1" })),
-            None,
-        )
-        .unwrap();
+        let alert = alert_for(&at_door(), None).unwrap();
         assert_eq!(alert.popup.title, "Courier at the door");
         let ids: Vec<&str> = alert.popup.actions.iter().map(|a| a.id.as_str()).collect();
         assert_eq!(ids, ["default", "watch:d1", "block:d1"]);
@@ -573,10 +555,10 @@ mod tests {
     #[test]
     fn approaching_says_how_many_minutes() {
         let alert = alert_for(
-            &event(
-                "delivery.approaching",
-                serde_json::json!({ "id": "d1", "minutes": 7 }),
-            ),
+            &event(EventData::DeliveryApproaching(DeliveryStep {
+                minutes: Some(7),
+                ..DeliveryStep::new("d1", DeliveryState::Approaching)
+            })),
             None,
         )
         .unwrap();
@@ -585,12 +567,7 @@ mod tests {
 
     #[test]
     fn popups_speak_german_too() {
-        let alert = alert_in(
-            Language::German,
-            &event("delivery.at_door", serde_json::json!({ "id": "d1" })),
-            None,
-        )
-        .unwrap();
+        let alert = alert_in(Language::German, &at_door(), None).unwrap();
         assert_eq!(alert.popup.title, "Kurier an der Tür");
         assert_eq!(
             alert.popup.body,
@@ -609,8 +586,20 @@ mod tests {
 
     #[test]
     fn quiet_events_make_no_popup() {
-        for kind in ["device.signed_in", "address.added", "delivery.granted"] {
-            assert!(alert_for(&event(kind, serde_json::json!({ "id": "d1" })), None).is_none());
+        let quiet = [
+            EventData::DeviceSignedIn(doorstep_api::DeviceSignedIn {
+                device_id: "k".into(),
+                name: "Kitchen".into(),
+            }),
+            EventData::AddressRemoved(doorstep_api::AddressRemoved { id: "a1".into() }),
+            EventData::DeliveryGranted(doorstep_api::DeliveryGranted {
+                delivery_id: "d1".into(),
+                grant_id: "g1".into(),
+                lock_id: "l1".into(),
+            }),
+        ];
+        for what in quiet {
+            assert!(alert_for(&event(what), None).is_none());
         }
     }
 

@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use doorstep_api::{Delivery, DeliveryState, Event, EventPage};
+use doorstep_api::{Delivery, Event, EventData, EventPage};
 use futures_util::StreamExt;
 use rand_core::RngCore;
 use secrecy::ExposeSecret;
@@ -278,7 +278,7 @@ impl Worker {
             if known.is_none() {
                 self.popup(&event, delivery.as_ref());
             }
-            if event.kind == "delivery.announced"
+            if matches!(event.what, EventData::DeliveryAnnounced(_))
                 && self.options.auto_approve
                 && let Some(delivery) = &delivery
             {
@@ -294,7 +294,7 @@ impl Worker {
 
     /// Fetches the delivery an event concerns (its data names it but is not it).
     async fn delivery_of(&self, event: &Event) -> Option<Delivery> {
-        let id = delivery_id_of(event)?;
+        let id = event.delivery_id()?;
         match self.client.delivery(id).await {
             Ok(delivery) => Some(delivery),
             Err(e) => {
@@ -307,7 +307,7 @@ impl Worker {
     fn popup(&self, event: &Event, delivery: Option<&Delivery>) {
         // An announcement the policy will approve needs no question (if the policy
         // does not admit it, `auto_approve` asks).
-        if event.kind == "delivery.announced" && self.options.auto_approve {
+        if matches!(event.what, EventData::DeliveryAnnounced(_)) && self.options.auto_approve {
             return;
         }
         self.show_alert(event, delivery);
@@ -329,7 +329,7 @@ impl Worker {
             }
         });
         if let Err(e) = shown {
-            tracing::warn!(error = %e, kind = %event.kind, "popup not shown");
+            tracing::warn!(error = %e, kind = event.kind(), "popup not shown");
         }
     }
 
@@ -346,33 +346,15 @@ impl Worker {
     }
 }
 
-/// The id of the delivery an event concerns, if it concerns one.
-fn delivery_id_of(event: &Event) -> Option<&str> {
-    if !event.kind.starts_with("delivery.") && !event.kind.starts_with("camera.") {
-        return None;
-    }
-    event
-        .data
-        .get("delivery_id")
-        .or_else(|| event.data.get("id"))
-        .and_then(serde_json::Value::as_str)
-}
-
 /// The whole delivery, when the event carries it (announcements, blocks, reroutes …).
 fn embedded_delivery(event: &Event) -> Option<Delivery> {
-    delivery_id_of(event)?;
-    serde_json::from_value::<Delivery>(event.data.clone()).ok()
+    event.what.delivery().cloned()
 }
 
 /// The cached delivery an event concerns, moved to the state the event names.
 fn known_delivery(cache: &Cache, event: &Event) -> Option<Delivery> {
-    let mut delivery = cache.deliveries.get(delivery_id_of(event)?)?.clone();
-    if let Some(state) = event
-        .data
-        .get("state")
-        .and_then(serde_json::Value::as_str)
-        .and_then(DeliveryState::parse)
-    {
+    let mut delivery = cache.deliveries.get(event.delivery_id()?)?.clone();
+    if let Some(state) = event.what.delivery_state() {
         delivery.state = state;
     }
     Some(delivery)
@@ -403,24 +385,23 @@ mod tests {
         assert!(samples.len() > 1, "no jitter");
     }
 
-    fn event(kind: &str, data: serde_json::Value) -> Event {
+    use doorstep_api::{DeliveryState, DeliveryStep, DeviceSignedIn};
+
+    fn event(what: EventData) -> Event {
         Event {
             seq: 2,
-            kind: kind.into(),
             at: 0,
             device_id: None,
-            data,
+            what,
         }
     }
 
     #[test]
     fn a_popup_needs_no_fetch_for_a_delivery_already_known() {
         let mut cache = Cache::default();
-        let announcement = event(
-            "delivery.announced",
-            serde_json::to_value(crate::approvals::tests::delivery("DHL", 9, 1))
-                .unwrap_or_default(),
-        );
+        let announcement = event(EventData::DeliveryAnnounced(
+            crate::approvals::tests::delivery("DHL", 9, 1).into(),
+        ));
         // The announcement carries the whole delivery.
         assert_eq!(
             embedded_delivery(&announcement).map(|d| d.carrier),
@@ -428,21 +409,28 @@ mod tests {
         );
         cache.apply(&announcement, embedded_delivery(&announcement));
         // The arrival names it: the known one, moved to the event's state.
-        let at_door = event(
-            "delivery.at_door",
-            serde_json::json!({ "delivery_id": "d1", "state": "at_door" }),
-        );
+        let at_door = event(EventData::DeliveryAtDoor(DeliveryStep::new(
+            "d1",
+            DeliveryState::AtDoor,
+        )));
         assert!(embedded_delivery(&at_door).is_none());
         let known = known_delivery(&cache, &at_door).map(|d| (d.carrier, d.state));
         assert_eq!(known, Some(("DHL".to_owned(), DeliveryState::AtDoor)));
         // Never seen before: it must be fetched.
-        let other = event(
-            "delivery.at_door",
-            serde_json::json!({ "delivery_id": "d2", "state": "at_door" }),
-        );
+        let other = event(EventData::DeliveryAtDoor(DeliveryStep::new(
+            "d2",
+            DeliveryState::AtDoor,
+        )));
         assert!(known_delivery(&cache, &other).is_none());
         assert!(
-            known_delivery(&cache, &event("device.signed_in", serde_json::json!({}))).is_none()
+            known_delivery(
+                &cache,
+                &event(EventData::DeviceSignedIn(DeviceSignedIn {
+                    device_id: "k".into(),
+                    name: "Kitchen".into(),
+                }))
+            )
+            .is_none()
         );
     }
 }

@@ -128,8 +128,8 @@ pub struct DeliveryView {
 pub enum FeedMessage {
     /// A household event, in order.
     Event {
-        /// The event.
-        event: Event,
+        /// The event (boxed: it is much larger than the other variant).
+        event: Box<Event>,
     },
     /// The connection changed.
     Connection {
@@ -489,6 +489,36 @@ pub fn bindings_typescript() -> String {
         AddressKind::decl(&cfg),
         Lock::decl(&cfg),
         Event::decl(&cfg),
+        doorstep_api::EventData::decl(&cfg),
+        doorstep_api::EventKind::decl(&cfg),
+        doorstep_api::DeliverySnapshot::decl(&cfg),
+        doorstep_api::DeliveryStep::decl(&cfg),
+        doorstep_api::DeliveryGranted::decl(&cfg),
+        doorstep_api::DeliveryDoor::decl(&cfg),
+        doorstep_api::CameraFeed::decl(&cfg),
+        doorstep_api::LockPaired::decl(&cfg),
+        doorstep_api::RelockUnconfirmed::decl(&cfg),
+        doorstep_api::LockClockOff::decl(&cfg),
+        doorstep_api::LockReported::decl(&cfg),
+        doorstep_api::UnexpectedEntry::decl(&cfg),
+        doorstep_api::EventGap::decl(&cfg),
+        doorstep_api::JournalConflict::decl(&cfg),
+        doorstep_api::ReportKind::decl(&cfg),
+        doorstep_api::Guest::decl(&cfg),
+        doorstep_api::GuestRef::decl(&cfg),
+        doorstep_api::GuestGranted::decl(&cfg),
+        doorstep_api::GuestRefused::decl(&cfg),
+        doorstep_api::GuestVisitStep::decl(&cfg),
+        doorstep_api::GuestsTimeZoneDiffers::decl(&cfg),
+        doorstep_api::GuestInZone::decl(&cfg),
+        doorstep_api::DeviceSignedIn::decl(&cfg),
+        doorstep_api::DeviceRef::decl(&cfg),
+        doorstep_api::DeviceSignedOut::decl(&cfg),
+        doorstep_api::AddressRemoved::decl(&cfg),
+        doorstep_api::SettingsChanged::decl(&cfg),
+        doorstep_api::PolicyChanged::decl(&cfg),
+        doorstep_api::AuditAction::decl(&cfg),
+        doorstep_api::AuditVerb::decl(&cfg),
         AuditEntry::decl(&cfg),
         Recording::decl(&cfg),
         Device::decl(&cfg),

@@ -114,7 +114,7 @@ addresses: Array<Address>, };
 
 export type FeedMessage = { "type": "event", 
 /**
- * The event.
+ * The event (boxed: it is much larger than the other variant).
  */
 event: Event, } | { "type": "connection", 
 /**
@@ -270,21 +270,439 @@ export type Event = {
  */
 seq: number, 
 /**
- * What happened, e.g. `delivery.announced`.
- */
-kind: string, 
-/**
  * When (ms since the epoch).
  */
 at: number, 
 /**
  * The household device that caused it, if one did.
  */
-device_id: string | null, 
+device_id: string | null, } & ({ "kind": "delivery.announced", "data": DeliverySnapshot } | { "kind": "delivery.approved", "data": DeliverySnapshot } | { "kind": "delivery.blocked", "data": DeliverySnapshot } | { "kind": "delivery.rerouted", "data": DeliverySnapshot } | { "kind": "delivery.approaching", "data": DeliveryStep } | { "kind": "delivery.at_door", "data": DeliveryStep } | { "kind": "delivery.granted", "data": DeliveryGranted } | { "kind": "delivery.door_open", "data": DeliveryStep } | { "kind": "delivery.completed", "data": DeliveryStep } | { "kind": "delivery.failed", "data": DeliveryStep } | { "kind": "delivery.grant_lapsed", "data": DeliveryStep } | { "kind": "delivery.expired", "data": DeliveryStep } | { "kind": "delivery.door", "data": DeliveryDoor } | { "kind": "camera.feed_lost", "data": CameraFeed } | { "kind": "camera.feed_restored", "data": CameraFeed } | { "kind": "lock.paired", "data": LockPaired } | { "kind": "lock.relock_unconfirmed", "data": RelockUnconfirmed } | { "kind": "lock.clock_off", "data": LockClockOff } | { "kind": "lock.rebooted", "data": LockReported } | { "kind": "lock.clock_untrusted", "data": LockReported } | { "kind": "lock.message_refused", "data": LockReported } | { "kind": "lock.journal_rewound", "data": LockReported } | { "kind": "lock.jammed", "data": LockReported } | { "kind": "lock.forced", "data": LockReported } | { "kind": "lock.ajar", "data": LockReported } | { "kind": "lock.entry_refused", "data": LockReported } | { "kind": "lock.unexpected_entry", "data": UnexpectedEntry } | { "kind": "lock.event_gap", "data": EventGap } | { "kind": "lock.journal_conflict", "data": JournalConflict } | { "kind": "guest.added", "data": Guest } | { "kind": "guest.revoked", "data": GuestRef } | { "kind": "guest.granted", "data": GuestGranted } | { "kind": "guest.refused", "data": GuestRefused } | { "kind": "guest.door_open", "data": GuestVisitStep } | { "kind": "guest.door_closed", "data": GuestVisitStep } | { "kind": "guest.visit_ended", "data": GuestVisitStep } | { "kind": "guest.door_not_locked", "data": GuestVisitStep } | { "kind": "guests.time_zone_differs", "data": GuestsTimeZoneDiffers } | { "kind": "device.signed_in", "data": DeviceSignedIn } | { "kind": "device.confirmed", "data": DeviceRef } | { "kind": "device.signed_out", "data": DeviceSignedOut } | { "kind": "address.added", "data": Address } | { "kind": "address.removed", "data": AddressRemoved } | { "kind": "household.settings_changed", "data": SettingsChanged } | { "kind": "household.policy_changed", "data": PolicyChanged });
+
+export type EventData = { "kind": "delivery.announced", "data": DeliverySnapshot } | { "kind": "delivery.approved", "data": DeliverySnapshot } | { "kind": "delivery.blocked", "data": DeliverySnapshot } | { "kind": "delivery.rerouted", "data": DeliverySnapshot } | { "kind": "delivery.approaching", "data": DeliveryStep } | { "kind": "delivery.at_door", "data": DeliveryStep } | { "kind": "delivery.granted", "data": DeliveryGranted } | { "kind": "delivery.door_open", "data": DeliveryStep } | { "kind": "delivery.completed", "data": DeliveryStep } | { "kind": "delivery.failed", "data": DeliveryStep } | { "kind": "delivery.grant_lapsed", "data": DeliveryStep } | { "kind": "delivery.expired", "data": DeliveryStep } | { "kind": "delivery.door", "data": DeliveryDoor } | { "kind": "camera.feed_lost", "data": CameraFeed } | { "kind": "camera.feed_restored", "data": CameraFeed } | { "kind": "lock.paired", "data": LockPaired } | { "kind": "lock.relock_unconfirmed", "data": RelockUnconfirmed } | { "kind": "lock.clock_off", "data": LockClockOff } | { "kind": "lock.rebooted", "data": LockReported } | { "kind": "lock.clock_untrusted", "data": LockReported } | { "kind": "lock.message_refused", "data": LockReported } | { "kind": "lock.journal_rewound", "data": LockReported } | { "kind": "lock.jammed", "data": LockReported } | { "kind": "lock.forced", "data": LockReported } | { "kind": "lock.ajar", "data": LockReported } | { "kind": "lock.entry_refused", "data": LockReported } | { "kind": "lock.unexpected_entry", "data": UnexpectedEntry } | { "kind": "lock.event_gap", "data": EventGap } | { "kind": "lock.journal_conflict", "data": JournalConflict } | { "kind": "guest.added", "data": Guest } | { "kind": "guest.revoked", "data": GuestRef } | { "kind": "guest.granted", "data": GuestGranted } | { "kind": "guest.refused", "data": GuestRefused } | { "kind": "guest.door_open", "data": GuestVisitStep } | { "kind": "guest.door_closed", "data": GuestVisitStep } | { "kind": "guest.visit_ended", "data": GuestVisitStep } | { "kind": "guest.door_not_locked", "data": GuestVisitStep } | { "kind": "guests.time_zone_differs", "data": GuestsTimeZoneDiffers } | { "kind": "device.signed_in", "data": DeviceSignedIn } | { "kind": "device.confirmed", "data": DeviceRef } | { "kind": "device.signed_out", "data": DeviceSignedOut } | { "kind": "address.added", "data": Address } | { "kind": "address.removed", "data": AddressRemoved } | { "kind": "household.settings_changed", "data": SettingsChanged } | { "kind": "household.policy_changed", "data": PolicyChanged };
+
+export type EventKind = "delivery.announced" | "delivery.approved" | "delivery.blocked" | "delivery.rerouted" | "delivery.approaching" | "delivery.at_door" | "delivery.granted" | "delivery.door_open" | "delivery.completed" | "delivery.failed" | "delivery.grant_lapsed" | "delivery.expired" | "delivery.door" | "camera.feed_lost" | "camera.feed_restored" | "lock.paired" | "lock.relock_unconfirmed" | "lock.clock_off" | "lock.rebooted" | "lock.clock_untrusted" | "lock.message_refused" | "lock.journal_rewound" | "lock.jammed" | "lock.forced" | "lock.ajar" | "lock.entry_refused" | "lock.unexpected_entry" | "lock.event_gap" | "lock.journal_conflict" | "guest.added" | "guest.revoked" | "guest.granted" | "guest.refused" | "guest.door_open" | "guest.door_closed" | "guest.visit_ended" | "guest.door_not_locked" | "guests.time_zone_differs" | "device.signed_in" | "device.confirmed" | "device.signed_out" | "address.added" | "address.removed" | "household.settings_changed" | "household.policy_changed";
+
+export type DeliverySnapshot = { 
 /**
- * Details; shape depends on `kind`.
+ * The delivery (also its `id`).
  */
-data: JsonValue, };
+delivery_id: string, 
+/**
+ * Its id.
+ */
+id: string, 
+/**
+ * The carrier's tracking id.
+ */
+tracking_id: string, 
+/**
+ * The carrier's name.
+ */
+carrier: string, 
+/**
+ * Where it is.
+ */
+state: DeliveryState, 
+/**
+ * Whether the household approved entry.
+ */
+approved: boolean, 
+/**
+ * The device that approved.
+ */
+approved_by: string | null, 
+/**
+ * The lock approved for.
+ */
+lock_id: string | null, 
+/**
+ * The announced window.
+ */
+window: Window, 
+/**
+ * Latest ETA (ms), if the carrier sent one.
+ */
+eta: number | null, 
+/**
+ * The assigned courier's public key.
+ */
+courier_key: string, 
+/**
+ * The carrier's signed `shipment` envelope, if it signed one: a device
+ * approves by policy only what a carrier key the household pinned signed.
+ */
+shipment: string | null, 
+/**
+ * Where it was rerouted to.
+ */
+rerouted_to: Address | null, 
+/**
+ * The door during its entry, as the lock reported it; `null` while the
+ * lock has not moved for this delivery.
+ */
+door: DoorState | null, 
+/**
+ * Grows with every change.
+ */
+revision: number, 
+/**
+ * Announced at.
+ */
+created_at: number, 
+/**
+ * Last change.
+ */
+updated_at: number, };
+
+export type DeliveryStep = { 
+/**
+ * The delivery.
+ */
+delivery_id: string, 
+/**
+ * Its state now.
+ */
+state: DeliveryState, 
+/**
+ * The lock, when one was involved.
+ */
+lock_id?: string, 
+/**
+ * Why, for failures and lapsed grants.
+ */
+reason?: string, 
+/**
+ * `delivery.approaching`: the expected arrival (ms).
+ */
+eta?: number, 
+/**
+ * `delivery.approaching`: minutes until then, rounded up.
+ */
+minutes?: number, };
+
+export type DeliveryGranted = { 
+/**
+ * The delivery.
+ */
+delivery_id: string, 
+/**
+ * The grant.
+ */
+grant_id: string, 
+/**
+ * The lock it opens.
+ */
+lock_id: string, };
+
+export type DeliveryDoor = { 
+/**
+ * The delivery.
+ */
+delivery_id: string, 
+/**
+ * The lock.
+ */
+lock_id: string, 
+/**
+ * The door now.
+ */
+door: DoorState, };
+
+export type CameraFeed = { 
+/**
+ * The delivery being entered.
+ */
+delivery_id: string, 
+/**
+ * The lock whose camera it is.
+ */
+lock_id: string, 
+/**
+ * The last heartbeat the cloud received (ms), if any.
+ */
+last_heartbeat_at: number | null, };
+
+export type LockPaired = { 
+/**
+ * The lock.
+ */
+lock_id: string, 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * `door` or `garage`.
+ */
+kind: string, };
+
+export type RelockUnconfirmed = { 
+/**
+ * The lock.
+ */
+lock_id: string, 
+/**
+ * The delivery it was entering.
+ */
+delivery_id: string, 
+/**
+ * The door's last reported state.
+ */
+last_reported: string, };
+
+export type LockClockOff = { 
+/**
+ * The lock.
+ */
+lock_id: string, 
+/**
+ * What was refused, in a sentence.
+ */
+detail: string, };
+
+export type LockReported = { 
+/**
+ * The lock.
+ */
+lock_id: string, 
+/**
+ * The delivery it concerns, if any.
+ */
+delivery_id: string | null, 
+/**
+ * When, by the lock's clock (ms).
+ */
+at: number, 
+/**
+ * What the lock said beside the kind.
+ */
+detail: Record<string, unknown>, };
+
+export type UnexpectedEntry = { 
+/**
+ * The lock.
+ */
+lock_id: string, 
+/**
+ * The delivery the lock named, if any.
+ */
+delivery_id: string | null, 
+/**
+ * The guest the lock named, if any.
+ */
+guest_id: string | null, 
+/**
+ * When, by the lock's clock (ms).
+ */
+at: number, 
+/**
+ * Why it was unexpected, in a sentence.
+ */
+reason: string, 
+/**
+ * What the lock said.
+ */
+detail: Record<string, unknown>, };
+
+export type EventGap = { 
+/**
+ * The lock.
+ */
+lock_id: string, 
+/**
+ * The first missing number.
+ */
+missing_from: number, 
+/**
+ * The last missing number.
+ */
+missing_to: number, };
+
+export type JournalConflict = { 
+/**
+ * The lock.
+ */
+lock_id: string, 
+/**
+ * The number.
+ */
+seq: number, 
+/**
+ * The kind of the new line.
+ */
+kind: ReportKind, };
+
+export type ReportKind = "booted" | "unlocked" | "relocked" | "door_opened" | "door_closed" | "forced" | "ajar" | "jammed" | "grant_used" | "entry_refused" | "revoked" | "policy_seen" | "clock_refused" | "message_refused" | "journal_rewound" | "forgotten_before";
+
+export type Guest = { 
+/**
+ * Its id.
+ */
+id: string, 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * Its public key.
+ */
+public_key: string, 
+/**
+ * Locks it may open.
+ */
+locks: Array<string>, 
+/**
+ * When, as signed.
+ */
+schedule: unknown, 
+/**
+ * Whether the household revoked it.
+ */
+revoked: boolean, };
+
+export type GuestRef = { 
+/**
+ * The guest.
+ */
+guest_id: string, };
+
+export type GuestGranted = { 
+/**
+ * The guest.
+ */
+guest_id: string, 
+/**
+ * Their name.
+ */
+name: string, 
+/**
+ * The lock.
+ */
+lock_id: string, 
+/**
+ * The visit this starts.
+ */
+visit_id: string, 
+/**
+ * The grant.
+ */
+grant_id: string, };
+
+export type GuestRefused = { 
+/**
+ * The guest.
+ */
+guest_id: string, 
+/**
+ * Their name.
+ */
+name: string, 
+/**
+ * Why, in a sentence.
+ */
+reason: string, };
+
+export type GuestVisitStep = { 
+/**
+ * The guest.
+ */
+guest_id: string, 
+/**
+ * The visit.
+ */
+visit_id: string, 
+/**
+ * The lock.
+ */
+lock_id: string, 
+/**
+ * What happened, in a sentence.
+ */
+detail: string, };
+
+export type GuestsTimeZoneDiffers = { 
+/**
+ * The household's zone now.
+ */
+time_zone: string, 
+/**
+ * The guests whose hours stay in their own.
+ */
+guests: Array<GuestInZone>, };
+
+export type GuestInZone = { 
+/**
+ * The guest.
+ */
+guest_id: string, 
+/**
+ * Their name.
+ */
+name: string, 
+/**
+ * The zone their hours are in.
+ */
+time_zone: string, };
+
+export type DeviceSignedIn = { 
+/**
+ * The device.
+ */
+device_id: string, 
+/**
+ * Its name.
+ */
+name: string, };
+
+export type DeviceRef = { 
+/**
+ * The device.
+ */
+device_id: string, };
+
+export type DeviceSignedOut = { 
+/**
+ * The device.
+ */
+device_id: string, 
+/**
+ * Why, in a few words.
+ */
+reason: string, };
+
+export type AddressRemoved = { 
+/**
+ * The address.
+ */
+id: string, };
+
+export type SettingsChanged = { 
+/**
+ * The new time zone.
+ */
+time_zone: string | null, 
+/**
+ * The new lead time.
+ */
+lead_time_minutes: number | null, };
+
+export type PolicyChanged = { 
+/**
+ * Its version.
+ */
+version: number, 
+/**
+ * The carriers it admits.
+ */
+carriers: Array<string>, 
+/**
+ * The locks it covers.
+ */
+locks: Array<string>, };
+
+export type AuditAction = AuditVerb | EventKind;
+
+export type AuditVerb = "access.foreign_refused" | "account.create" | "account.totp_on" | "address.add" | "address.remove" | "delivery.announce" | "delivery.grant" | "device.sign_in" | "device.sign_out" | "guest.add" | "guest.grant" | "guest.revoke" | "household.policy" | "household.settings" | "lock.pair" | "lock.pairing_code" | "video.live_view" | "video.playback";
 
 export type AuditEntry = { 
 /**
@@ -304,9 +722,9 @@ device_id: string | null,
  */
 device_name: string | null, 
 /**
- * What was done, e.g. `delivery.block`.
+ * What was done, e.g. `delivery.announce`, or what happened, e.g. `delivery.blocked`.
  */
-action: string, 
+action: AuditAction, 
 /**
  * What it was done to.
  */

@@ -34,18 +34,17 @@ export function when(ms: number, now: number = Date.now()): string {
 export function eventLabel(event: Event): string {
   // What the lock reported about the door, in its own words per state.
   if (event.kind === "delivery.door") {
-    const door = (event.data as Record<string, unknown> | null)?.["door"];
-    const doorKey = `door.${String(door)}`;
-    if (typeof door === "string" && hasKey(doorKey)) return t(doorKey);
+    const doorKey = `door.${event.data.door}`;
+    if (hasKey(doorKey)) return t(doorKey);
   }
   const key = `event.${event.kind}`;
   return hasKey(key) ? t(key) : event.kind;
 }
 
-/** The delivery an event is about, if any. */
+/** The delivery an event is about, if any: every such payload names it `delivery_id`
+ * (`Event::delivery_id` in Rust). A kind from a newer cloud may carry anything. */
 export function deliveryOf(event: Event): string | null {
-  const data = event.data as Record<string, unknown> | null;
-  if (!data || typeof data !== "object") return null;
-  const id = data["id"] ?? data["delivery_id"];
-  return typeof id === "string" ? id : null;
+  const data: unknown = event.data;
+  if (!data || typeof data !== "object" || !("delivery_id" in data)) return null;
+  return typeof data.delivery_id === "string" ? data.delivery_id : null;
 }
