@@ -105,6 +105,10 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
     }
 }
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "logging is set up before anything else, from its own variables"
+)]
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("DOORSTEP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));

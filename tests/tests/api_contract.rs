@@ -2,13 +2,17 @@
 //! checks, against a running cloud, holding a household's, a carrier's and a
 //! lock's credentials. `tests/schemathesis/schemathesis.toml` says what it is
 //! told and why.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test plays the world: it reads the real clock and its own switches"
+)]
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use doorstep_proto::SigningKey;
-use harness::system::{CloudProcess, create_account, pairing_code};
 use serde_json::json;
+use testkit::system::{CloudProcess, create_account, pairing_code};
 
 /// Where `scripts/bootstrap.sh test` installs schemathesis.
 fn schemathesis() -> Option<PathBuf> {

@@ -1,5 +1,9 @@
 //! The real app window (test configuration) under Xvfb, driven through WebDriver.
 #![allow(
+    clippy::disallowed_methods,
+    reason = "a test plays the world: it reads the real clock and its own switches"
+)]
+#![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "a test fails by panicking"
@@ -7,7 +11,7 @@
 
 use std::time::Duration;
 
-use harness::{AppUnderTest, DesktopSession};
+use testkit::{AppUnderTest, DesktopSession};
 
 #[tokio::test]
 async fn the_computer_check_button_asks_rust_and_shows_its_answer() {
@@ -145,8 +149,8 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
         .await
         .unwrap();
     // The lock really relocked (the courier closed the door and left).
-    harness::system::eventually("the lock relocked", Duration::from_secs(10), || async {
-        let status = harness::system::lock_status(&http, &lock).await?;
+    testkit::system::eventually("the lock relocked", Duration::from_secs(10), || async {
+        let status = testkit::system::lock_status(&http, &lock).await?;
         (status["bolt"] == "locked" && status["door"] == "closed").then_some(())
     })
     .await
@@ -178,7 +182,7 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     // The carrier's webhook received the new address, signed, for this parcel.
     let title = app.text("#delivery-title").await.unwrap();
     let inbox = demo_file(&desktop, doorstep_demo::CARRIER_INBOX);
-    let notice = harness::system::eventually(
+    let notice = testkit::system::eventually(
         "the carrier's webhook to receive the reroute",
         Duration::from_secs(15),
         || async {

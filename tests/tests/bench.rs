@@ -1,12 +1,16 @@
 //! The bench's smoke mode: every measurement runs end to end and the table and its
 //! JSON come out. It judges no speed (that is `make bench`'s job).
 #![allow(
+    clippy::disallowed_methods,
+    reason = "a test plays the world: it reads the real clock and its own switches"
+)]
+#![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "a test fails by panicking"
 )]
 
-use harness::system::binary;
+use testkit::system::binary;
 
 #[test]
 fn the_bench_runs_every_measurement_in_smoke_mode() {

@@ -2,6 +2,10 @@
 //! lock, watch a delivery arrive, approve, block, reroute — and clear errors with
 //! documented exit codes when something is wrong.
 #![allow(
+    clippy::disallowed_methods,
+    reason = "a test plays the world: it reads the real clock and its own switches"
+)]
+#![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "a test fails by panicking"
@@ -13,9 +17,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use doorstep_proto::SigningKey;
-use harness::DesktopSession;
-use harness::system::{CloudProcess, LockProcess, binary, courier, eventually};
 use serde_json::Value;
+use testkit::DesktopSession;
+use testkit::system::{CloudProcess, LockProcess, binary, courier, eventually};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -65,7 +69,7 @@ impl Cli<'_> {
 
 /// `doorstep watch --json` in the background, its lines arriving on a channel.
 struct Watch {
-    _child: harness::Guarded,
+    _child: testkit::Guarded,
     lines: mpsc::Receiver<Value>,
 }
 
@@ -80,7 +84,7 @@ impl Watch {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        let mut child = harness::Guarded::spawn("doorstep watch", command).unwrap();
+        let mut child = testkit::Guarded::spawn("doorstep watch", command).unwrap();
         let stdout = child.take_stdout().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {

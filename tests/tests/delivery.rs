@@ -2,6 +2,10 @@
 //! agent, and this test playing the household (over the API) and the courier
 //! (at the lock's control interface and the cloud).
 #![allow(
+    clippy::disallowed_methods,
+    reason = "a test plays the world: it reads the real clock and its own switches"
+)]
+#![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "a test fails by panicking"
@@ -10,12 +14,12 @@
 use std::time::Duration;
 
 use doorstep_proto::*;
-use harness::disk::SmallDisk;
-use harness::system::{
+use serde_json::{Value, json};
+use testkit::disk::SmallDisk;
+use testkit::system::{
     CloudProcess, LockProcess, WebhookProcess, courier, create_account, eventually, lock_status,
     pairing_code, with_fingerprint,
 };
-use serde_json::{Value, json};
 
 struct World {
     _dir: tempfile::TempDir,
@@ -1705,7 +1709,7 @@ async fn a_block_reaches_the_lock_for_a_delivery_a_policy_admitted_online_and_af
 /// Restarts the World's lock under libfaketime with `faketime` (its FAKETIME
 /// setting); the monotonic clock is left alone, as a real clock step leaves it.
 fn restart_lock_with_faketime(world: &mut World, faketime: &str) -> bool {
-    let Some(library) = harness::system::libfaketime() else {
+    let Some(library) = testkit::system::libfaketime() else {
         eprintln!(
             "skipped: libfaketime is not installed (Debian package `faketime`; `make test` installs it)"
         );
@@ -1798,7 +1802,7 @@ async fn a_lock_whose_clock_steps_back_two_hours_while_running_and_across_a_rest
  {
     let mut world = World::start().await;
     let cloud_key = stolen_cloud_key(&world);
-    let Some(library) = harness::system::libfaketime() else {
+    let Some(library) = testkit::system::libfaketime() else {
         eprintln!("skipped: libfaketime is not installed (Debian package `faketime`)");
         return;
     };

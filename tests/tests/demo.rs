@@ -1,6 +1,10 @@
 //! The demo home as the app starts it: a local cloud, lock, camera and courier in
 //! this process, and the household's feed receiving a whole delivery.
 #![allow(
+    clippy::disallowed_methods,
+    reason = "a test plays the world: it reads the real clock and its own switches"
+)]
+#![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "a test fails by panicking"
@@ -10,7 +14,7 @@ use std::time::Duration;
 
 use doorstep_core::{AppPaths, Connection, Feed, FeedOptions, FeedUpdate};
 use doorstep_demo::{DemoHome, Pace};
-use harness::DesktopSession;
+use testkit::DesktopSession;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_courier_announces_comes_in_and_the_feed_sees_it_all() {

@@ -1,13 +1,17 @@
 //! The desktop services the app relies on, for real: the Secret Service keyring
 //! and a notification server, in a private session per test.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a test plays the world: it reads the real clock and its own switches"
+)]
 
 use std::process::Command;
 use std::time::Duration;
 
 use doorstep_core::popup::{Notifier, Popup};
 use doorstep_core::secrets::SecretStore;
-use harness::DesktopSession;
 use secrecy::{ExposeSecret, SecretString};
+use testkit::DesktopSession;
 
 #[test]
 fn a_secret_is_stored_read_and_deleted_in_the_real_keyring() {

@@ -2,6 +2,10 @@
 //! read-only, a database file that is not one. What a client is told must be
 //! true: an acknowledged write is on disk, a refused one says so.
 #![allow(
+    clippy::disallowed_methods,
+    reason = "a test plays the world: it reads the real clock and its own switches"
+)]
+#![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "a test fails by panicking"
@@ -10,9 +14,9 @@
 use std::time::Duration;
 
 use doorstep_proto::SigningKey;
-use harness::disk::{ReadOnlyView, SmallDisk};
-use harness::system::{CloudProcess, create_account, eventually};
 use serde_json::{Value, json};
+use testkit::disk::{ReadOnlyView, SmallDisk};
+use testkit::system::{CloudProcess, create_account, eventually};
 
 async fn add_address(
     http: &reqwest::Client,

@@ -2,6 +2,10 @@
 //! keyring namespaces in a private Secret Service), the real cloud and lock
 //! binaries, the courier client, and a real notification server receiving popups.
 #![allow(
+    clippy::disallowed_methods,
+    reason = "a test plays the world: it reads the real clock and its own switches"
+)]
+#![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::print_stderr,
@@ -18,10 +22,10 @@ use doorstep_core::{
     AppPaths, Client, Connection, CoreError, Credentials, ErrorKind, Feed, FeedOptions, FeedUpdate,
 };
 use doorstep_proto::{LockKind, SigningKey, Timestamp};
-use harness::DesktopSession;
-use harness::system::{CloudProcess, LockProcess, courier, eventually, lock_status};
 use secrecy::SecretString;
 use serde_json::json;
+use testkit::DesktopSession;
+use testkit::system::{CloudProcess, LockProcess, courier, eventually, lock_status};
 use tokio::sync::broadcast;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -45,7 +49,7 @@ struct Home {
     kitchen: Client,
     laptop: Client,
     carrier_key: String,
-    carrier: harness::system::Carrier,
+    carrier: testkit::system::Carrier,
     courier_key_file: std::path::PathBuf,
     courier: SigningKey,
 }

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use harness::{AppUnderTest, DesktopSession};
+use testkit::{AppUnderTest, DesktopSession};
 
 /// What the window measured.
 #[derive(Debug, Default)]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use futures_util::StreamExt;
-use harness::{Guarded, free_port};
+use testkit::{Guarded, free_port};
 use tokio::sync::mpsc;
 
 /// How many subscribers connect at once (a broker's listen backlog is small).

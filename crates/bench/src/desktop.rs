@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use harness::{DesktopSession, Guarded};
+use testkit::{DesktopSession, Guarded};
 
 /// How long an app sits untouched before its memory is read.
 const SETTLE: Duration = Duration::from_secs(5);

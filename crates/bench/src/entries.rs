@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use crate::devices::{Arrival, Household, announce, approve, wait_until};
 use crate::ms;
 use crate::table::{Goal, Row};
-use harness::system::lock_status;
+use testkit::system::lock_status;
 
 /// Entries with `home`'s two devices listening on `arrivals` (household index 0).
 pub async fn run(
@@ -33,7 +33,7 @@ pub async fn run(
     let entries = if smoke { 1 } else { 10 };
     let code = crate::devices::pairing_code(http, cloud, home, "Front door").await?;
     let lock_dir = dir.join("lock");
-    let mut agent = harness::system::LockProcess::pair_and_run(cloud, &code, &lock_dir)?;
+    let mut agent = testkit::system::LockProcess::pair_and_run(cloud, &code, &lock_dir)?;
     let lock = agent.control.clone();
     let lock_id: String = doorstep_lock::identity::Paired::load(&lock_dir)?
         .identity

@@ -7,6 +7,10 @@
 //! (NATS, Mosquitto, an empty Tauri window, Chromium's app mode) are started by the
 //! bench itself. Every number printed comes from this run.
 #![allow(clippy::print_stdout, reason = "a bench prints its table")]
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the bench plays the world and measures wall time: it reads the real clock and its switches"
+)]
 
 mod access;
 mod appwindow;
@@ -25,8 +29,8 @@ use clap::Parser;
 use doorstep_api::EventKind;
 use doorstep_proto::SigningKey;
 use futures_util::StreamExt;
-use harness::system::{CloudProcess, NO_RATE_LIMITS, binary};
 use serde_json::json;
+use testkit::system::{CloudProcess, NO_RATE_LIMITS, binary};
 use tokio::sync::mpsc;
 
 use devices::{Arrival, announce, create_household, listen, second_device};
@@ -82,7 +86,7 @@ fn main() -> anyhow::Result<()> {
     let desktop = if args.no_desktop {
         Err(anyhow::anyhow!("skipped (--no-desktop)"))
     } else {
-        harness::DesktopSession::start().inspect(harness::DesktopSession::enter)
+        testkit::DesktopSession::start().inspect(testkit::DesktopSession::enter)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -97,7 +101,7 @@ fn progress(what: &str) {
 async fn run(
     args: Args,
     fd_limit: u64,
-    desktop: Result<&harness::DesktopSession, &anyhow::Error>,
+    desktop: Result<&testkit::DesktopSession, &anyhow::Error>,
 ) -> anyhow::Result<()> {
     let smoke = args.smoke;
     let households = args.households.unwrap_or(if smoke { 3 } else { 1000 });
@@ -563,7 +567,7 @@ async fn scale_run(
     Ok((run, vec![held_row, memory_row]))
 }
 
-async fn window_video_rows(desktop: &harness::DesktopSession, opens: usize) -> Vec<Row> {
+async fn window_video_rows(desktop: &testkit::DesktopSession, opens: usize) -> Vec<Row> {
     let first_metric = "live view in the app window: open → first frame drawn";
     let age_metric = "frame age when drawn in the app window (capture → canvas)";
     match appwindow::measure(desktop, opens).await {
@@ -605,7 +609,7 @@ fn marginal_kib(steps: &[scale::Step]) -> Option<f64> {
     (streams > 0).then(|| (last.rss_kib as f64 - before.rss_kib as f64) / streams as f64)
 }
 
-async fn desktop_rows(desktop: &harness::DesktopSession, launches: usize) -> Vec<Row> {
+async fn desktop_rows(desktop: &testkit::DesktopSession, launches: usize) -> Vec<Row> {
     let pss_metric = "desktop app idle memory, all processes (PSS)";
     let start_metric = "desktop app start → first screen";
     let measure = |name: &str, marker: &str| {
@@ -613,7 +617,7 @@ async fn desktop_rows(desktop: &harness::DesktopSession, launches: usize) -> Vec
     };
     let app = measure("doorstep-app", "first screen shown");
     let empty = measure("doorstep-empty-window", "first paint");
-    let ui_dist = harness::target_dir()
+    let ui_dist = testkit::target_dir()
         .map(|t| t.parent().map(|p| p.join("ui/dist")).unwrap_or_default())
         .unwrap_or_default();
     let chromium = desktop::measure_chromium(desktop, &ui_dist).await;

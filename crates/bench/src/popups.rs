@@ -10,8 +10,8 @@ use anyhow::{Context, bail};
 use doorstep_api::EventData;
 use doorstep_core::{AppPaths, Client, Connection, Credentials, Feed, FeedOptions, FeedUpdate};
 use doorstep_proto::SigningKey;
-use harness::DesktopSession;
 use secrecy::SecretString;
+use testkit::DesktopSession;
 
 use crate::devices::announce;
 

@@ -603,6 +603,10 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
     Ok(())
 }
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "popups speak the terminal's locale (LC_ALL, LANG), read only here"
+)]
 async fn watch(
     client: &Client,
     out: &Out,

@@ -1,6 +1,10 @@
 //! Settings in layers: built-in defaults, then an optional TOML file, then
 //! `DOORSTEP_*` environment variables (and plain `DATABASE_URL`); secrets may also
 //! come from a file named by `*_FILE`. See `doorstep-cloud.example.toml`.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "this module is where the environment is read"
+)]
 
 use std::path::{Path, PathBuf};
 

@@ -189,7 +189,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 &name,
                 webhook.as_deref(),
                 allow_private,
-                doorstep_proto::Timestamp::now().0,
+                doorstep_proto::Clock::read(&doorstep_proto::SystemClock)
+                    .now
+                    .0,
             )
             .await?;
             #[allow(clippy::print_stdout, reason = "the operator copies these once")]
@@ -198,7 +200,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("api_key={}", carrier.api_key);
                 println!("webhook_secret={}", carrier.webhook_secret);
             }
-            let now = doorstep_proto::Timestamp::now().0;
+            let now = doorstep_proto::Clock::read(&doorstep_proto::SystemClock)
+                .now
+                .0;
             doorstep_cloud::carriers::add_key(&db, &name, &public, now).await?;
             print_carrier_key(&public, private.as_ref());
             Ok(())
@@ -211,7 +215,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let (public, private) = carrier_key(public_key.as_deref())?;
             let db = open_db(config.as_deref(), data_dir).await?;
-            let now = doorstep_proto::Timestamp::now().0;
+            let now = doorstep_proto::Clock::read(&doorstep_proto::SystemClock)
+                .now
+                .0;
             doorstep_cloud::carriers::add_key(&db, &name, &public, now).await?;
             print_carrier_key(&public, private.as_ref());
             Ok(())

@@ -19,9 +19,9 @@ use doorstep_api::{
     PairingCode, Policy, SignIn, SignedIn,
 };
 use doorstep_proto::{
-    DeliveryApproval, DeliveryPolicy, DeviceId, GuestInvitation, GuestSchedule, HouseholdId,
+    Clock, DeliveryApproval, DeliveryPolicy, DeviceId, GuestInvitation, GuestSchedule, HouseholdId,
     LockId, LockKind, PinnedCarrier, PublicKey, Revocation, RevocationTarget, Signed, SigningKey,
-    TimeWindow, Timestamp, WeeklyHours,
+    SystemClock, TimeWindow, Timestamp, WeeklyHours,
 };
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
@@ -74,6 +74,18 @@ pub struct Credentials {
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    clock: SharedClock,
+}
+
+/// The clock the client's rules read (what it signs, which popups are fresh):
+/// the system's unless a test or simulation sets another with [`Client::with_clock`].
+#[derive(Clone)]
+struct SharedClock(Arc<dyn Clock>);
+
+impl std::fmt::Debug for SharedClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedClock")
+    }
 }
 
 #[derive(Debug)]
@@ -306,7 +318,21 @@ impl Client {
                 household_key,
                 household_public,
             }),
+            clock: SharedClock(Arc::new(SystemClock)),
         })
+    }
+
+    /// This client reading `clock` instead of the system's.
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock: SharedClock(clock),
+            ..self
+        }
+    }
+
+    /// Now, by the client's clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.0.read().now
     }
 
     /// Signs this device out: the cloud ends its session and this computer forgets
@@ -437,7 +463,7 @@ impl Client {
             courier,
             window,
             device: self.device(),
-            approved_at: Timestamp::now(),
+            approved_at: self.now(),
         };
         self.post_signed(
             Method::POST,
@@ -569,7 +595,7 @@ impl Client {
             locks,
             schedule,
             device: self.device(),
-            issued_at: Timestamp::now(),
+            issued_at: self.now(),
         };
         self.post_signed(Method::POST, "/v1/guests", "invitation", &invitation)
             .await
@@ -631,7 +657,7 @@ impl Client {
             hours,
             max_window_minutes,
             device: self.device(),
-            issued_at: Timestamp::now(),
+            issued_at: self.now(),
         };
         let _: Policy = self
             .post_signed(Method::PUT, "/v1/household/policy", "policy", &policy)
@@ -779,7 +805,7 @@ impl Client {
             lock,
             target,
             device: self.device(),
-            issued_at: Timestamp::now(),
+            issued_at: self.now(),
         };
         self.post_signed(Method::POST, path, "revocation", &revocation)
             .await

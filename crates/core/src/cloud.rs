@@ -341,6 +341,11 @@ fn lock_exclusive(path: &std::path::Path) -> CoreResult<std::fs::File> {
     Ok(file)
 }
 
+/// The wall clock, for what is judged against another party's wall clock: a token's
+/// expiry the cloud stamped, a frame's capture time the camera stamped. The client's
+/// own rules read [`crate::Client::now`].
 pub(crate) fn now_ms() -> i64 {
-    doorstep_proto::Timestamp::now().0
+    doorstep_proto::Clock::read(&doorstep_proto::SystemClock)
+        .now
+        .0
 }

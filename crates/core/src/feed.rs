@@ -261,7 +261,7 @@ impl Worker {
             // Already processed (the stream can repeat across a reconnect).
             return Ok(());
         }
-        let fresh = crate::cloud::now_ms() - event.at < POPUP_FRESHNESS_MS;
+        let fresh = self.client.now().0 - event.at < POPUP_FRESHNESS_MS;
         // The popup goes out the instant the event is here (SPEC §9): from the
         // delivery the event carries or the one already known, moved to the event's
         // state. Only a delivery never seen before is fetched first.

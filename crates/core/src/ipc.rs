@@ -551,6 +551,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::disallowed_methods, reason = "`make bindings` sets the switch")]
     fn committed_typescript_bindings_match_the_rust_types() {
         let generated = bindings_typescript();
         let path = committed_path();

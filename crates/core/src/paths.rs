@@ -3,6 +3,10 @@
 //! Tests, the demo home and side-by-side installs point all of them somewhere else
 //! with a single variable, `DOORSTEP_HOME`, so nothing they do touches the user's
 //! real configuration or data.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "this module is where the environment is read"
+)]
 
 use std::path::{Path, PathBuf};
 

@@ -7,7 +7,9 @@ use doorstep_api::{
     AccessGranted, AccessRequest, BoltPosition, Challenge, DeliveryState, Enter, ErrorBody,
     LockStatus, ShipmentStatus,
 };
-use doorstep_proto::{CourierResponse, GrantSubject, LockChallenge, Signed, SigningKey, Timestamp};
+use doorstep_proto::{
+    Clock, CourierResponse, GrantSubject, LockChallenge, Signed, SigningKey, SystemClock,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -221,7 +223,8 @@ impl Visit<'_> {
                 lock: challenge.lock,
                 nonce: challenge.nonce,
                 subject,
-                responded_at: Timestamp::now(),
+                // The courier's own device clock: the lock judges it against its own.
+                responded_at: SystemClock.read().now,
             },
             self.key,
         )

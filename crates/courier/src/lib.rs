@@ -55,14 +55,16 @@ pub struct ShipmentFacts<'a> {
 /// The carrier's signed `shipment` envelope (base64url) for an announcement:
 /// under a household's standing policy, only this lets the courier in.
 pub fn sign_shipment(facts: &ShipmentFacts<'_>, carrier_key: &SigningKey) -> String {
-    use doorstep_proto::{HouseholdId, Shipment, Signed, TimeWindow, Timestamp};
+    use doorstep_proto::{
+        Clock, HouseholdId, Shipment, Signed, SystemClock, TimeWindow, Timestamp,
+    };
     let shipment = Shipment {
         carrier: facts.carrier.to_owned(),
         household: HouseholdId(facts.household_id.to_owned()),
         tracking: facts.tracking_id.to_owned(),
         courier: facts.courier,
         window: TimeWindow::new(Timestamp(facts.not_before), Timestamp(facts.not_after)),
-        issued_at: Timestamp::now(),
+        issued_at: SystemClock.read().now,
     };
     Signed::sign(&shipment, carrier_key).to_base64()
 }

@@ -148,7 +148,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             carrier,
         } => {
             let key = doorstep_courier::read_key(&courier_key)?;
-            let now = doorstep_proto::Timestamp::now().0;
+            let now = doorstep_proto::Clock::read(&doorstep_proto::SystemClock)
+                .now
+                .0;
             let window_end = window_minutes
                 .checked_mul(60_000)
                 .and_then(|ms| now.checked_add(ms))

@@ -67,7 +67,9 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Str
         &receiver.secret,
         &header("doorstep-signature"),
         &body,
-        doorstep_proto::Timestamp::now().0,
+        doorstep_proto::Clock::read(&doorstep_proto::SystemClock)
+            .now
+            .0,
     ) {
         tracing::warn!(reason, "webhook refused");
         return StatusCode::UNAUTHORIZED;

@@ -15,7 +15,7 @@ use std::time::Duration;
 use anyhow::Context;
 use doorstep_core::{AppPaths, Client, Credentials, schedule_text};
 use doorstep_courier::door::{Outcome, Visit, Visitor};
-use doorstep_proto::{LockKind, SigningKey, Timestamp};
+use doorstep_proto::{Clock, LockKind, SigningKey, SystemClock};
 use rand_core::RngCore;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -54,6 +54,10 @@ impl Default for Pace {
 impl Pace {
     /// `DOORSTEP_DEMO_PACE=arrival,inside,every` (seconds) overrides the default;
     /// tests use it to make a delivery take seconds.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the demo's one setting, read here"
+    )]
     pub fn from_env() -> Self {
         let Ok(text) = std::env::var("DOORSTEP_DEMO_PACE") else {
             return Self::default();
@@ -193,7 +197,10 @@ impl DemoHome {
                 )
                 .await?;
         }
-        let agent = doorstep_lock::agent::Agent::open(&lock_dir)?;
+        let agent = doorstep_lock::agent::Agent::open(
+            &lock_dir,
+            std::sync::Arc::new(doorstep_lock::clock::LockClock::open(&lock_dir)),
+        )?;
         let control = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let lock_control = format!("http://{}", control.local_addr()?);
         demo.lock_control = Some(lock_control.clone());
@@ -211,7 +218,7 @@ impl DemoHome {
                     DEMO_CARRIER,
                     None,
                     false,
-                    Timestamp::now().0,
+                    SystemClock.read().now.0,
                 )
                 .await?;
                 demo.carrier_key = Some(carrier.api_key.clone());
@@ -301,8 +308,13 @@ async fn demo_shipment_key(
             key
         }
     };
-    doorstep_cloud::carriers::add_key(db, DEMO_CARRIER, &key.public_key(), Timestamp::now().0)
-        .await?;
+    doorstep_cloud::carriers::add_key(
+        db,
+        DEMO_CARRIER,
+        &key.public_key(),
+        SystemClock.read().now.0,
+    )
+    .await?;
     Ok(key)
 }
 
@@ -336,7 +348,7 @@ async fn carrier_webhook(
                 "the carrier received a reroute"
             );
             let line = serde_json::json!({
-                "received_at": Timestamp::now().0,
+                "received_at": SystemClock.read().now.0,
                 "idempotency_key": notice.key,
                 "notice": notice.body,
             });
@@ -383,7 +395,7 @@ impl Courier {
     async fn one_parcel(&self, http: &reqwest::Client, parcel: u32) -> anyhow::Result<()> {
         let key = SigningKey::generate();
         let tracking_id = format!("DEMO-{}-{parcel:03}", random_hex(3).to_uppercase());
-        let now = Timestamp::now().0;
+        let now = SystemClock.read().now.0;
         let arrival = now + i64::try_from(self.pace.arrival_after.as_millis()).unwrap_or(0);
         let window = (now - 60_000, now + 90 * 60_000);
         let shipment = doorstep_courier::sign_shipment(

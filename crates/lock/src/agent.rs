@@ -151,7 +151,9 @@ fn ms(d: Duration) -> i64 {
 
 impl Agent {
     /// Opens a paired lock's folder; after a restart the bolt is home (fail-secure).
-    pub fn open(data_dir: &std::path::Path) -> anyhow::Result<Self> {
+    /// `clock` is what every decision reads: [`LockClock::open`] on the same folder
+    /// for the real agent (untrusted until the cloud's signed time arrives).
+    pub fn open(data_dir: &std::path::Path, clock: Arc<LockClock>) -> anyhow::Result<Self> {
         let folder_lock = lock_folder(data_dir)?;
         let paired = Paired::load(data_dir)?;
         let uploaded_through = std::fs::read_to_string(data_dir.join("uploaded"))
@@ -160,8 +162,6 @@ impl Agent {
             .unwrap_or(0);
         // Numbering continues above what was uploaded even if journal lines were lost.
         let mut journal = Journal::open(data_dir, uploaded_through)?;
-        // Untrusted until the cloud's signed time arrives on the channel.
-        let clock = Arc::new(LockClock::open(data_dir));
         let now = clock.read().now.0;
         // The door is whatever its sensor says, also after a power cut with the door open.
         let door = match DoorSensor::read(data_dir) {

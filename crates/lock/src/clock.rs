@@ -196,7 +196,7 @@ impl Clock for LockClock {
             },
             // Stamps only (journal lines): decisions refuse an untrusted reading.
             None => ClockReading {
-                now: Timestamp::now(),
+                now: doorstep_proto::SystemClock.read().now,
                 trusted: false,
             },
         }

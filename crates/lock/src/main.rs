@@ -89,7 +89,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if !listener.local_addr()?.ip().is_loopback() {
                 anyhow::bail!("the control interface must listen on loopback, not {control}");
             }
-            let agent = doorstep_lock::agent::Agent::open(&data_dir)?;
+            let agent = doorstep_lock::agent::Agent::open(
+                &data_dir,
+                std::sync::Arc::new(doorstep_lock::clock::LockClock::open(&data_dir)),
+            )?;
             println!("control on http://{}", listener.local_addr()?);
             agent.run(listener).await
         }

@@ -227,6 +227,7 @@ pub trait Clock: Send + Sync {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods, reason = "this is the clock")]
     fn read(&self) -> ClockReading {
         ClockReading {
             now: Timestamp::now(),

@@ -13,6 +13,10 @@
     clippy::print_stderr,
     reason = "test harness reports to the test's output"
 )]
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the harness plays the world: it reads the real clock and the test run's switches"
+)]
 
 mod app;
 mod desktop;
