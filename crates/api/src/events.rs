@@ -249,24 +249,34 @@ impl EventData {
         }
     }
 
-    /// The delivery this is about, if it is about one.
-    pub fn delivery_id(&self) -> Option<&str> {
+    /// The delivery after a household's or carrier's action, when the event carries it.
+    pub fn snapshot(&self) -> Option<&DeliverySnapshot> {
         match self {
             Self::DeliveryAnnounced(d)
             | Self::DeliveryApproved(d)
             | Self::DeliveryBlocked(d)
-            | Self::DeliveryRerouted(d) => Some(&d.delivery_id),
+            | Self::DeliveryRerouted(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The step, when the event moved a delivery on (timers, lock reports).
+    pub fn step(&self) -> Option<&DeliveryStep> {
+        match self {
             Self::DeliveryApproaching(s)
             | Self::DeliveryAtDoor(s)
             | Self::DeliveryDoorOpen(s)
             | Self::DeliveryCompleted(s)
             | Self::DeliveryFailed(s)
             | Self::DeliveryGrantLapsed(s)
-            | Self::DeliveryExpired(s) => Some(&s.delivery_id),
-            Self::DeliveryGranted(g) => Some(&g.delivery_id),
-            Self::DeliveryDoor(d) => Some(&d.delivery_id),
-            Self::CameraFeedLost(f) | Self::CameraFeedRestored(f) => Some(&f.delivery_id),
-            Self::LockRelockUnconfirmed(r) => Some(&r.delivery_id),
+            | Self::DeliveryExpired(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The journal line, when the event reports one the household hears of.
+    pub fn lock_report(&self) -> Option<&LockReported> {
+        match self {
             Self::LockRebooted(r)
             | Self::LockClockUntrusted(r)
             | Self::LockMessageRefused(r)
@@ -274,7 +284,27 @@ impl EventData {
             | Self::LockJammed(r)
             | Self::LockForced(r)
             | Self::LockAjar(r)
-            | Self::LockEntryRefused(r) => r.delivery_id.as_deref(),
+            | Self::LockEntryRefused(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The delivery this is about, if it is about one.
+    pub fn delivery_id(&self) -> Option<&str> {
+        if let Some(snapshot) = self.snapshot() {
+            return Some(&snapshot.delivery_id);
+        }
+        if let Some(step) = self.step() {
+            return Some(&step.delivery_id);
+        }
+        if let Some(report) = self.lock_report() {
+            return report.delivery_id.as_deref();
+        }
+        match self {
+            Self::DeliveryGranted(g) => Some(&g.delivery_id),
+            Self::DeliveryDoor(d) => Some(&d.delivery_id),
+            Self::CameraFeedLost(f) | Self::CameraFeedRestored(f) => Some(&f.delivery_id),
+            Self::LockRelockUnconfirmed(r) => Some(&r.delivery_id),
             Self::LockUnexpectedEntry(e) => e.delivery_id.as_deref(),
             _ => None,
         }
@@ -282,31 +312,27 @@ impl EventData {
 
     /// The whole delivery, when the event carries it.
     pub fn delivery(&self) -> Option<&Delivery> {
-        match self {
-            Self::DeliveryAnnounced(d)
-            | Self::DeliveryApproved(d)
-            | Self::DeliveryBlocked(d)
-            | Self::DeliveryRerouted(d) => Some(&d.delivery),
-            _ => None,
-        }
+        self.snapshot().map(|snapshot| &snapshot.delivery)
     }
 
     /// The state the delivery moved to, when the event says.
     pub fn delivery_state(&self) -> Option<DeliveryState> {
-        match self {
-            Self::DeliveryApproaching(s)
-            | Self::DeliveryAtDoor(s)
-            | Self::DeliveryDoorOpen(s)
-            | Self::DeliveryCompleted(s)
-            | Self::DeliveryFailed(s)
-            | Self::DeliveryGrantLapsed(s)
-            | Self::DeliveryExpired(s) => Some(s.state),
-            _ => self.delivery().map(|d| d.state),
-        }
+        self.step()
+            .map(|step| step.state)
+            .or_else(|| self.delivery().map(|d| d.state))
     }
 
     /// The lock this is about, if it is about one.
     pub fn lock_id(&self) -> Option<&str> {
+        if let Some(snapshot) = self.snapshot() {
+            return snapshot.delivery.lock_id.as_deref();
+        }
+        if let Some(step) = self.step() {
+            return step.lock_id.as_deref();
+        }
+        if let Some(report) = self.lock_report() {
+            return Some(&report.lock_id);
+        }
         match self {
             Self::DeliveryGranted(g) => Some(&g.lock_id),
             Self::DeliveryDoor(d) => Some(&d.lock_id),
@@ -314,14 +340,6 @@ impl EventData {
             Self::LockPaired(p) => Some(&p.lock_id),
             Self::LockRelockUnconfirmed(r) => Some(&r.lock_id),
             Self::LockClockOff(c) => Some(&c.lock_id),
-            Self::LockRebooted(r)
-            | Self::LockClockUntrusted(r)
-            | Self::LockMessageRefused(r)
-            | Self::LockJournalRewound(r)
-            | Self::LockJammed(r)
-            | Self::LockForced(r)
-            | Self::LockAjar(r)
-            | Self::LockEntryRefused(r) => Some(&r.lock_id),
             Self::LockUnexpectedEntry(e) => Some(&e.lock_id),
             Self::LockEventGap(g) => Some(&g.lock_id),
             Self::LockJournalConflict(c) => Some(&c.lock_id),
@@ -330,17 +348,6 @@ impl EventData {
             | Self::GuestDoorClosed(v)
             | Self::GuestVisitEnded(v)
             | Self::GuestDoorNotLocked(v) => Some(&v.lock_id),
-            Self::DeliveryApproaching(s)
-            | Self::DeliveryAtDoor(s)
-            | Self::DeliveryDoorOpen(s)
-            | Self::DeliveryCompleted(s)
-            | Self::DeliveryFailed(s)
-            | Self::DeliveryGrantLapsed(s)
-            | Self::DeliveryExpired(s) => s.lock_id.as_deref(),
-            Self::DeliveryAnnounced(d)
-            | Self::DeliveryApproved(d)
-            | Self::DeliveryBlocked(d)
-            | Self::DeliveryRerouted(d) => d.delivery.lock_id.as_deref(),
             _ => None,
         }
     }

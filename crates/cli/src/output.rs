@@ -407,38 +407,30 @@ fn lock_line(lock: &Lock) -> String {
 }
 
 fn event_summary(event: &Event) -> String {
-    use doorstep_api::EventData as E;
-    match &event.what {
-        E::DeliveryAnnounced(d)
-        | E::DeliveryApproved(d)
-        | E::DeliveryBlocked(d)
-        | E::DeliveryRerouted(d) => {
-            format!("{} {}", d.delivery_id, d.delivery.carrier)
+    let what = &event.what;
+    if let Some(snapshot) = what.snapshot() {
+        return format!("{} {}", snapshot.delivery_id, snapshot.delivery.carrier);
+    }
+    if let Some(step) = what.step() {
+        let mut parts = vec![step.delivery_id.clone()];
+        if let Some(minutes) = step.minutes {
+            parts.push(format!("in {minutes} min"));
         }
-        E::DeliveryApproaching(step)
-        | E::DeliveryAtDoor(step)
-        | E::DeliveryDoorOpen(step)
-        | E::DeliveryCompleted(step)
-        | E::DeliveryFailed(step)
-        | E::DeliveryGrantLapsed(step)
-        | E::DeliveryExpired(step) => {
-            let mut parts = vec![step.delivery_id.clone()];
-            if let Some(minutes) = step.minutes {
-                parts.push(format!("in {minutes} min"));
-            }
-            if let Some(reason) = &step.reason {
-                parts.push(format!("({reason})"));
-            }
-            parts.join(" ")
+        if let Some(reason) = &step.reason {
+            parts.push(format!("({reason})"));
         }
-        E::DeliveryGranted(_) | E::DeliveryDoor(_) => {
-            event.delivery_id().unwrap_or_default().to_owned()
-        }
-        what => match what.lock_id() {
-            Some(lock_id) => format!("lock {lock_id} {}", what.delivery_id().unwrap_or_default())
-                .trim()
-                .to_owned(),
-            None => String::new(),
-        },
+        return parts.join(" ");
+    }
+    if let doorstep_api::EventData::DeliveryGranted(_) | doorstep_api::EventData::DeliveryDoor(_) =
+        what
+    {
+        return what.delivery_id().unwrap_or_default().to_owned();
+    }
+    match (what.lock_id(), what.delivery_id()) {
+        (Some(lock_id), delivery) => format!("lock {lock_id} {}", delivery.unwrap_or_default())
+            .trim()
+            .to_owned(),
+        (None, Some(delivery)) => delivery.to_owned(),
+        (None, None) => String::new(),
     }
 }

@@ -16,7 +16,7 @@ use doorstep_proto::{
 use sqlx::Row;
 
 use crate::AppState;
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, AuditLine};
 use crate::auth;
 use crate::delivery_state::{self, Action, State as DeliveryState};
 use crate::error::{ApiError, ApiResult};
@@ -353,24 +353,20 @@ pub async fn request_access(
         }
         let mut committed = Vec::with_capacity(2);
         if arrival.changed {
-            audit::record(
-                &mut tx,
-                &household_id,
-                &Actor::System,
-                doorstep_api::EventKind::DeliveryAtDoor,
-                Some(&id),
-                &format!("{} → {}", current_state.as_str(), arrival.to.as_str()),
-                now.0,
-            )
-            .await?;
+            let detail = format!("{} → {}", current_state.as_str(), arrival.to.as_str());
+            let line = AuditLine {
+                object_id: Some(&id),
+                detail: &detail,
+            };
+            let what = EventData::DeliveryAtDoor(DeliveryStep::new(&id, arrival.to));
             committed.push(
-                events::append(
+                audit::happened(
                     &mut tx,
                     &household_id,
-                    doorstep_api::EventData::DeliveryAtDoor(doorstep_api::DeliveryStep::new(
-                        &id, arrival.to,
-                    )),
+                    &Actor::System,
+                    what,
                     None,
+                    line,
                     now.0,
                 )
                 .await?,
@@ -401,8 +397,7 @@ pub async fn request_access(
             )
             .await?,
         );
-        state.db.commit(tx).await?;
-        state.hub.publish(committed);
+        state.commit_and_publish(tx, committed).await?;
         return Ok(Json(AccessGranted {
             grant: signed.to_base64(),
             delivery_id: id,
@@ -616,21 +611,13 @@ async fn guest_visit_report(
         lock_id: lock.lock_id.clone(),
         detail: detail.to_owned(),
     });
-    if let Some(kind) = what.kind() {
-        audit::record(
-            &mut tx,
-            &lock.household_id,
-            &Actor::Lock(&lock.lock_id),
-            kind,
-            Some(guest_id),
-            detail,
-            now,
-        )
-        .await?;
-    }
-    let event = events::append(&mut tx, &lock.household_id, what, None, now).await?;
-    state.db.commit(tx).await?;
-    state.hub.publish([event]);
+    let line = AuditLine {
+        object_id: Some(guest_id),
+        detail,
+    };
+    let actor = Actor::Lock(&lock.lock_id);
+    let event = audit::happened(&mut tx, &lock.household_id, &actor, what, None, line, now).await?;
+    state.commit_and_publish(tx, [event]).await?;
     Ok(())
 }
 
@@ -819,21 +806,13 @@ pub async fn system_transition(
             eta: facts.eta,
             minutes: facts.minutes,
         });
-        if let Some(kind) = what.kind() {
-            audit::record(
-                &mut tx,
-                household_id,
-                actor,
-                kind,
-                Some(id),
-                &format!("{} → {}", from.as_str(), step.to.as_str()),
-                now,
-            )
-            .await?;
-        }
-        let event = events::append(&mut tx, household_id, what, None, now).await?;
-        state.db.commit(tx).await?;
-        state.hub.publish([event]);
+        let detail = format!("{} → {}", from.as_str(), step.to.as_str());
+        let line = AuditLine {
+            object_id: Some(id),
+            detail: &detail,
+        };
+        let event = audit::happened(&mut tx, household_id, actor, what, None, line, now).await?;
+        state.commit_and_publish(tx, [event]).await?;
         return Ok(step.to);
     }
     Err(ApiError::conflict(
@@ -1002,8 +981,7 @@ pub(crate) async fn set_door(
         now,
     )
     .await?;
-    state.db.commit(tx).await?;
-    state.hub.publish([event]);
+    state.commit_and_publish(tx, [event]).await?;
     Ok(true)
 }
 
@@ -1142,8 +1120,7 @@ pub async fn report(
             now,
         )
         .await?;
-        state.db.commit(tx).await?;
-        state.hub.publish([event]);
+        state.commit_and_publish(tx, [event]).await?;
         tracing::warn!(lock_id = %lock.lock_id, seq = report.seq, "a lock reused a journal seq for a different line");
         return Err(ApiError::conflict(format!(
             "field `seq`: {} was already reported with a different line",
@@ -1227,8 +1204,7 @@ pub async fn report(
         });
         published.push(events::append(&mut tx, &lock.household_id, what, None, now).await?);
     }
-    state.db.commit(tx).await?;
-    state.hub.publish(published);
+    state.commit_and_publish(tx, published).await?;
 
     if let Some(guest_id) = &report.guest_id {
         guest_visit_report(&state, &lock, guest_id, report.kind, now).await?;

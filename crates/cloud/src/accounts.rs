@@ -193,8 +193,7 @@ pub async fn create(
         now,
     )
     .await?;
-    state.db.commit(tx).await?;
-    state.hub.publish([event]);
+    state.commit_and_publish(tx, [event]).await?;
     tracing::info!(household_id, device_id, "account created");
     Ok((
         StatusCode::CREATED,
@@ -431,29 +430,27 @@ pub async fn confirm(
         .bind(&session.session_id)
         .execute(&mut *tx)
         .await?;
-    audit::record(
-        &mut tx,
-        &session.household_id,
-        &Actor::Device(&session),
-        doorstep_api::EventKind::DeviceConfirmed,
-        Some(&session.device_id),
-        "password confirmed for a sensitive action",
-        now,
-    )
-    .await?;
     // Every device hears of it: a confirmation nobody at home made is a warning.
-    let event = events::append(
+    let what = doorstep_api::EventData::DeviceConfirmed(doorstep_api::DeviceRef {
+        device_id: session.device_id.clone(),
+    });
+    let line = audit::AuditLine {
+        object_id: Some(&session.device_id),
+        detail: "password confirmed for a sensitive action",
+    };
+    let actor = Actor::Device(&session);
+    let device = Some(session.device_id.as_str());
+    let event = audit::happened(
         &mut tx,
         &session.household_id,
-        doorstep_api::EventData::DeviceConfirmed(doorstep_api::DeviceRef {
-            device_id: session.device_id.clone(),
-        }),
-        Some(&session.device_id),
+        &actor,
+        what,
+        device,
+        line,
         now,
     )
     .await?;
-    state.db.commit(tx).await?;
-    state.hub.publish([event]);
+    state.commit_and_publish(tx, [event]).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -535,8 +532,7 @@ pub async fn sign_in(
         now,
     )
     .await?;
-    state.db.commit(tx).await?;
-    state.hub.publish([event]);
+    state.commit_and_publish(tx, [event]).await?;
     Ok(Json(SignedIn {
         household_id,
         device_id,
@@ -637,8 +633,7 @@ pub async fn refresh(
         };
         let event =
             sign_out_device(&mut tx, &who, &who.device_id, "refresh token reused", now).await?;
-        state.db.commit(tx).await?;
-        state.hub.publish(event);
+        state.commit_and_publish(tx, event).await?;
         tracing::warn!(device_id = %who.device_id, "refresh token reuse: device signed out");
     }
     Err(ApiError::unauthenticated(
@@ -707,8 +702,7 @@ pub async fn sign_out(
         now,
     )
     .await?;
-    state.db.commit(tx).await?;
-    state.hub.publish(event);
+    state.commit_and_publish(tx, event).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -770,7 +764,6 @@ pub async fn sign_out_other(
         now,
     )
     .await?;
-    state.db.commit(tx).await?;
-    state.hub.publish(event);
+    state.commit_and_publish(tx, event).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -99,8 +99,7 @@ pub async fn add(
         now,
     )
     .await?;
-    state.db.commit(tx).await?;
-    state.hub.publish([event]);
+    state.commit_and_publish(tx, [event]).await?;
     Ok((StatusCode::CREATED, Json(address)))
 }
 
@@ -167,7 +166,6 @@ pub async fn remove(
         now,
     )
     .await?;
-    state.db.commit(tx).await?;
-    state.hub.publish([event]);
+    state.commit_and_publish(tx, [event]).await?;
     Ok(StatusCode::NO_CONTENT)
 }

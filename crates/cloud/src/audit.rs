@@ -62,6 +62,41 @@ pub async fn record(
     Ok(())
 }
 
+/// What an audit line says about its object.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditLine<'a> {
+    /// The object acted on.
+    pub object_id: Option<&'a str>,
+    /// A sentence.
+    pub detail: &'a str,
+}
+
+/// Appends the event `what` in `tx` with its audit line, logged under the event's
+/// kind: the pair every state change the cloud reports writes together.
+pub async fn happened(
+    tx: &mut Transaction<'_, Any>,
+    household_id: &str,
+    actor: &Actor<'_>,
+    what: crate::events::EventData,
+    device_id: Option<&str>,
+    line: AuditLine<'_>,
+    at: i64,
+) -> Result<(String, crate::events::Event), sqlx::Error> {
+    if let Some(kind) = what.kind() {
+        record(
+            tx,
+            household_id,
+            actor,
+            kind,
+            line.object_id,
+            line.detail,
+            at,
+        )
+        .await?;
+    }
+    crate::events::append(tx, household_id, what, device_id, at).await
+}
+
 /// What a household's device names by id in a request.
 #[derive(Debug, Clone, Copy)]
 pub enum Owned {

@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use crate::AppState;
 use crate::addresses::{self};
-use crate::audit::{self, Actor, Owned};
+use crate::audit::{self, Actor, AuditLine, Owned};
 use crate::auth::{CarrierAuth, DeviceSession};
 use crate::carriers;
 use crate::delivery_state::{self, Action, State as DeliveryState};
@@ -211,8 +211,7 @@ pub async fn announce(
         now,
     )
     .await?;
-    state.db.commit(tx).await?;
-    state.hub.publish([event]);
+    state.commit_and_publish(tx, [event]).await?;
     Ok((StatusCode::CREATED, Json(loaded.delivery)))
 }
 
@@ -364,24 +363,15 @@ async fn transition<'a>(
             _ => None,
         };
         let what = event_kind(after.delivery.clone().into());
-        if let Some(kind) = what.kind() {
-            audit::record(
-                &mut tx,
-                household_id,
-                actor,
-                kind,
-                Some(id),
-                &match action {
-                    Some(_) => {
-                        format!("{} → {}", loaded.delivery.state.as_str(), step.to.as_str())
-                    }
-                    None => "approved entry".to_owned(),
-                },
-                now,
-            )
-            .await?;
-        }
-        let event = events::append(&mut tx, household_id, what, device, now).await?;
+        let detail = match action {
+            Some(_) => format!("{} → {}", loaded.delivery.state.as_str(), step.to.as_str()),
+            None => "approved entry".to_owned(),
+        };
+        let line = AuditLine {
+            object_id: Some(id),
+            detail: &detail,
+        };
+        let event = audit::happened(&mut tx, household_id, actor, what, device, line, now).await?;
         if action == Some(Action::Reroute) && step.changed {
             let notice = doorstep_api::CarrierNotice::Rerouted {
                 tracking_id: after.delivery.tracking_id.clone(),
@@ -397,8 +387,7 @@ async fn transition<'a>(
             )
             .await?;
         }
-        state.db.commit(tx).await?;
-        state.hub.publish([event]);
+        state.commit_and_publish(tx, [event]).await?;
         return Ok((after.delivery, true));
     }
     Err(ApiError::conflict(

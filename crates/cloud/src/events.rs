@@ -54,8 +54,7 @@ pub async fn announce(
 ) -> Result<(), sqlx::Error> {
     let mut tx = state.db.pool.begin().await?;
     let event = append(&mut tx, household_id, what, None, state.now().0).await?;
-    state.db.commit(tx).await?;
-    state.hub.publish([event]);
+    state.commit_and_publish(tx, [event]).await?;
     Ok(())
 }
 

@@ -112,8 +112,7 @@ pub async fn add(
         now,
     )
     .await?;
-    state.db.commit(tx).await?;
-    state.hub.publish([event]);
+    state.commit_and_publish(tx, [event]).await?;
     Ok((StatusCode::CREATED, Json(guest)))
 }
 
@@ -213,8 +212,7 @@ pub async fn revoke(
         now,
     )
     .await?;
-    state.db.commit(tx).await?;
-    state.hub.publish([event]);
+    state.commit_and_publish(tx, [event]).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -384,8 +382,7 @@ pub async fn request_access(
         now.0,
     )
     .await?;
-    state.db.commit(tx).await?;
-    state.hub.publish([event]);
+    state.commit_and_publish(tx, [event]).await?;
     Ok(Json(crate::access::AccessGranted {
         grant: signed.to_base64(),
         delivery_id: String::new(),
@@ -401,29 +398,18 @@ async fn log_visit_refused(
 ) -> ApiResult<()> {
     let now = state.now().0;
     let mut tx = state.db.pool.begin().await?;
-    audit::record(
-        &mut tx,
-        household_id,
-        &Actor::System,
-        doorstep_api::EventKind::GuestRefused,
-        Some(guest_id),
-        &format!("{name}: {reason}"),
-        now,
-    )
-    .await?;
-    let event = events::append(
-        &mut tx,
-        household_id,
-        doorstep_api::EventData::GuestRefused(doorstep_api::GuestRefused {
-            guest_id: guest_id.to_owned(),
-            name: name.to_owned(),
-            reason: reason.to_owned(),
-        }),
-        None,
-        now,
-    )
-    .await?;
-    state.db.commit(tx).await?;
-    state.hub.publish([event]);
+    let what = doorstep_api::EventData::GuestRefused(doorstep_api::GuestRefused {
+        guest_id: guest_id.to_owned(),
+        name: name.to_owned(),
+        reason: reason.to_owned(),
+    });
+    let detail = format!("{name}: {reason}");
+    let line = audit::AuditLine {
+        object_id: Some(guest_id),
+        detail: &detail,
+    };
+    let event =
+        audit::happened(&mut tx, household_id, &Actor::System, what, None, line, now).await?;
+    state.commit_and_publish(tx, [event]).await?;
     Ok(())
 }

@@ -136,8 +136,7 @@ pub async fn update(
             );
         }
     }
-    state.db.commit(tx).await?;
-    state.hub.publish(published);
+    state.commit_and_publish(tx, published).await?;
     Ok(Json(read(&state, &session.household_id).await?))
 }
 
@@ -284,8 +283,7 @@ pub async fn put_policy(
         now,
     )
     .await?;
-    state.db.commit(tx).await?;
-    state.hub.publish([event]);
+    state.commit_and_publish(tx, [event]).await?;
     Ok(Json(Policy {
         policy: Some(signed.to_base64()),
     }))

@@ -97,6 +97,18 @@ impl AppState {
     pub fn now(&self) -> Timestamp {
         self.clock.read().now
     }
+
+    /// Commits a change with the events it appended, then tells live subscribers:
+    /// the one order in which an event is never seen for a change that was lost.
+    pub async fn commit_and_publish(
+        &self,
+        tx: sqlx::Transaction<'_, sqlx::Any>,
+        events: impl IntoIterator<Item = (String, events::Event)>,
+    ) -> Result<(), sqlx::Error> {
+        self.db.commit(tx).await?;
+        self.hub.publish(events);
+        Ok(())
+    }
 }
 
 /// Runs a background task for every household, restarting it a second after a

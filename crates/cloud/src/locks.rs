@@ -141,8 +141,7 @@ pub async fn pair(
         now,
     )
     .await?;
-    state.db.commit(tx).await?;
-    state.hub.publish([event]);
+    state.commit_and_publish(tx, [event]).await?;
     Ok((
         StatusCode::CREATED,
         Json(Paired {

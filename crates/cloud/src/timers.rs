@@ -237,22 +237,16 @@ async fn watch_camera_feeds(state: &AppState, now: i64) -> anyhow::Result<()> {
             lock_id: lock_id.clone(),
             last_heartbeat_at: received,
         });
-        if let Some(kind) = what.kind() {
-            crate::audit::record(
-                &mut tx,
-                &household,
-                &Actor::System,
-                kind,
-                Some(&id),
-                &format!("lock {lock_id}"),
-                now,
-            )
-            .await?;
-        }
         let name = what.name().to_owned();
-        let event = crate::events::append(&mut tx, &household, what, None, now).await?;
-        state.db.commit(tx).await?;
-        state.hub.publish([event]);
+        let detail = format!("lock {lock_id}");
+        let line = crate::audit::AuditLine {
+            object_id: Some(&id),
+            detail: &detail,
+        };
+        let event =
+            crate::audit::happened(&mut tx, &household, &Actor::System, what, None, line, now)
+                .await?;
+        state.commit_and_publish(tx, [event]).await?;
         tracing::warn!(
             delivery_id = id,
             kind = name,
