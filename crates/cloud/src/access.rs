@@ -23,6 +23,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::events;
 use crate::json::ApiJson;
 use crate::locks::LOCK_TOKEN_PREFIX;
+use crate::race::{self, Attempt};
 pub use doorstep_api::{AccessGranted, AccessRequest, Heartbeat, LockReport};
 use doorstep_api::{BoltPosition, DeliveryStep, DoorState, EventData, ReportDetail, ReportKind};
 
@@ -313,10 +314,12 @@ pub async fn request_access(
     };
     let signed = Signed::sign(&grant, &state.cloud_key);
 
-    for _ in 0..8 {
+    let (state, id, lock_id, household_id) = (&state, &id, &lock_id, &household_id);
+    let (grant, signed) = (&grant, &signed);
+    let granted = race::until_uncontended(move || async move {
         let mut tx = state.db.pool.begin().await?;
         let current = sqlx::query("SELECT state, revision, door FROM deliveries WHERE id = $1")
-            .bind(&id)
+            .bind(id)
             .fetch_one(&mut *tx)
             .await?;
         let current_state = DeliveryState::parse(&current.try_get::<String, _>("state")?)
@@ -343,26 +346,26 @@ pub async fn request_access(
         let updated = sqlx::query("UPDATE deliveries SET state = $1, revision = revision + 1, updated_at = $2, lock_id = COALESCE(lock_id, $5) WHERE id = $3 AND revision = $4")
             .bind(step.to.as_str())
             .bind(now.0)
-            .bind(&id)
+            .bind(id)
             .bind(current.try_get::<i64, _>("revision")?)
-            .bind(&lock_id)
+            .bind(lock_id)
             .execute(&mut *tx)
             .await?;
         if updated.rows_affected() == 0 {
-            continue;
+            return Ok(Attempt::Raced);
         }
         let mut committed = Vec::with_capacity(2);
         if arrival.changed {
             let detail = format!("{} → {}", current_state.as_str(), arrival.to.as_str());
             let line = AuditLine {
-                object_id: Some(&id),
+                object_id: Some(id),
                 detail: &detail,
             };
-            let what = EventData::DeliveryAtDoor(DeliveryStep::new(&id, arrival.to));
+            let what = EventData::DeliveryAtDoor(DeliveryStep::new(id.as_str(), arrival.to));
             committed.push(
                 audit::happened(
                     &mut tx,
-                    &household_id,
+                    household_id,
                     &Actor::System,
                     what,
                     None,
@@ -372,13 +375,13 @@ pub async fn request_access(
                 .await?,
             );
         }
-        store_grant(&mut tx, &grant, &signed).await?;
+        store_grant(&mut tx, grant, signed).await?;
         audit::record(
             &mut tx,
-            &household_id,
+            household_id,
             &Actor::System,
             crate::audit::AuditVerb::DeliveryGrant,
-            Some(&id),
+            Some(id),
             &format!("grant {}", grant.grant),
             now.0,
         )
@@ -386,7 +389,7 @@ pub async fn request_access(
         committed.push(
             events::append(
                 &mut tx,
-                &household_id,
+                household_id,
                 doorstep_api::EventData::DeliveryGranted(doorstep_api::DeliveryGranted {
                     delivery_id: id.clone(),
                     grant_id: grant.grant.as_str().to_owned(),
@@ -398,14 +401,14 @@ pub async fn request_access(
             .await?,
         );
         state.commit_and_publish(tx, committed).await?;
-        return Ok(Json(AccessGranted {
-            grant: signed.to_base64(),
-            delivery_id: id,
-        }));
-    }
-    Err(ApiError::conflict(
-        "the delivery is changing too fast; try again",
-    ))
+        Ok(Attempt::Done(()))
+    })
+    .await;
+    granted?;
+    Ok(Json(AccessGranted {
+        grant: signed.to_base64(),
+        delivery_id: id.clone(),
+    }))
 }
 
 /// [`check_answer`], telling the household when the lock's clock is the reason.
@@ -770,7 +773,8 @@ pub async fn system_transition(
     facts: StepFacts,
     actor: &Actor<'_>,
 ) -> ApiResult<DeliveryState> {
-    for _ in 0..8 {
+    let facts = &facts;
+    race::until_uncontended(move || async move {
         let now = state.now().0;
         let mut tx = state.db.pool.begin().await?;
         let current = sqlx::query(
@@ -786,7 +790,7 @@ pub async fn system_transition(
         let step =
             delivery_state::apply(from, action).map_err(|e| ApiError::conflict(e.to_string()))?;
         if !step.changed {
-            return Ok(step.to);
+            return Ok(Attempt::Done(step.to));
         }
         let updated = sqlx::query("UPDATE deliveries SET state = $1, revision = revision + 1, updated_at = $2 WHERE id = $3 AND revision = $4")
             .bind(step.to.as_str())
@@ -796,7 +800,7 @@ pub async fn system_transition(
             .execute(&mut *tx)
             .await?;
         if updated.rows_affected() == 0 {
-            continue;
+            return Ok(Attempt::Raced);
         }
         let what = kind(DeliveryStep {
             delivery_id: id.to_owned(),
@@ -813,11 +817,9 @@ pub async fn system_transition(
         };
         let event = audit::happened(&mut tx, household_id, actor, what, None, line, now).await?;
         state.commit_and_publish(tx, [event]).await?;
-        return Ok(step.to);
-    }
-    Err(ApiError::conflict(
-        "the delivery is changing too fast; try again",
-    ))
+        Ok(Attempt::Done(step.to))
+    })
+    .await
 }
 
 async fn arrive(state: &AppState, household_id: &str, id: &str) -> ApiResult<DeliveryState> {

@@ -18,6 +18,7 @@ use crate::delivery_state::{self, Action, State as DeliveryState};
 use crate::error::{ApiError, ApiResult};
 use crate::events;
 use crate::json::ApiJson;
+use crate::race::{self, Attempt};
 use crate::validate;
 use doorstep_api::{DeliverySnapshot, EventData};
 
@@ -25,8 +26,6 @@ use doorstep_api::{DeliverySnapshot, EventData};
 pub const MAX_WINDOW_MS: i64 = 24 * 3600 * 1000;
 /// How far ahead a carrier may announce.
 pub const MAX_ANNOUNCE_AHEAD_MS: i64 = 90 * 24 * 3600 * 1000;
-/// How often an optimistic update is retried when another request won the race.
-const RACE_RETRIES: usize = 8;
 
 struct Loaded {
     delivery: Delivery,
@@ -307,7 +306,8 @@ async fn transition<'a>(
     check: impl Fn(&Loaded) -> Result<Extra, ApiError>,
     event_kind: fn(DeliverySnapshot) -> EventData,
 ) -> ApiResult<(Delivery, bool)> {
-    for _ in 0..RACE_RETRIES {
+    let check = &check;
+    race::until_uncontended(move || async move {
         let now = state.now().0;
         let mut tx = state.db.pool.begin().await?;
         let Some(loaded) = load(&mut tx, household_id, id).await? else {
@@ -331,7 +331,7 @@ async fn transition<'a>(
         let extra = check(&loaded)?;
         let extra_changes = extra.approval.is_some() && !loaded.delivery.approved;
         if !step.changed && !extra_changes {
-            return Ok((loaded.delivery, false));
+            return Ok(Attempt::Done((loaded.delivery, false)));
         }
         let (approval, approved_by, lock_id) = extra.approval.clone().unzip3();
         let updated = sqlx::query(
@@ -353,7 +353,7 @@ async fn transition<'a>(
         .await?;
         if updated.rows_affected() == 0 {
             // Someone else changed it first; look again.
-            continue;
+            return Ok(Attempt::Raced);
         }
         let after = load(&mut tx, household_id, id)
             .await?
@@ -388,11 +388,9 @@ async fn transition<'a>(
             .await?;
         }
         state.commit_and_publish(tx, [event]).await?;
-        return Ok((after.delivery, true));
-    }
-    Err(ApiError::conflict(
-        "the delivery is changing too fast; try again",
-    ))
+        Ok(Attempt::Done((after.delivery, true)))
+    })
+    .await
 }
 
 trait Unzip3<A, B, C> {

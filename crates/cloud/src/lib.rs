@@ -22,6 +22,7 @@ pub mod lock_channel;
 pub mod locks;
 mod openapi;
 mod ops;
+mod race;
 mod schema_rules;
 mod serve;
 pub use serve::ClientIp;
