@@ -7,7 +7,9 @@ pub mod accounts;
 pub mod addresses;
 pub mod audit;
 pub mod auth;
-pub mod carriers;
+mod carriers;
+/// How the cloud signs a carrier webhook's notice (receivers recompute it).
+pub use carriers::signature as webhook_signature;
 pub mod config;
 pub mod db;
 pub mod deliveries;
@@ -21,6 +23,7 @@ pub mod limits;
 pub mod lock_channel;
 pub mod locks;
 mod openapi;
+pub mod operator;
 mod ops;
 mod race;
 mod schema_rules;
@@ -233,6 +236,11 @@ pub struct RunningCloud {
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl RunningCloud {
+    /// The operator's interface to this cloud (carriers and their keys).
+    pub fn operator(&self) -> operator::Operator<'_> {
+        operator::Operator::new(&self.state.db)
+    }
+
     /// `http://addr` or `https://addr`.
     pub fn url(&self) -> String {
         format!("{}://{}", self.scheme, self.addr)

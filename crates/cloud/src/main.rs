@@ -184,16 +184,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let allow_private =
                 doorstep_cloud::Settings::load(config.as_deref())?.webhooks_allow_private;
             let db = open_db(config.as_deref(), data_dir).await?;
-            let carrier = doorstep_cloud::carriers::create(
-                &db,
-                &name,
-                webhook.as_deref(),
-                allow_private,
-                doorstep_proto::Clock::read(&doorstep_proto::SystemClock)
-                    .now
-                    .0,
-            )
-            .await?;
+            let operator = doorstep_cloud::operator::Operator::new(&db);
+            let carrier = operator
+                .add_carrier(
+                    &name,
+                    webhook.as_deref(),
+                    allow_private,
+                    doorstep_proto::Clock::read(&doorstep_proto::SystemClock)
+                        .now
+                        .0,
+                )
+                .await?;
             #[allow(clippy::print_stdout, reason = "the operator copies these once")]
             {
                 println!("carrier_id={}", carrier.id);
@@ -203,7 +204,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let now = doorstep_proto::Clock::read(&doorstep_proto::SystemClock)
                 .now
                 .0;
-            doorstep_cloud::carriers::add_key(&db, &name, &public, now).await?;
+            operator.add_carrier_key(&name, &public, now).await?;
             print_carrier_key(&public, private.as_ref());
             Ok(())
         }
@@ -218,7 +219,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let now = doorstep_proto::Clock::read(&doorstep_proto::SystemClock)
                 .now
                 .0;
-            doorstep_cloud::carriers::add_key(&db, &name, &public, now).await?;
+            doorstep_cloud::operator::Operator::new(&db)
+                .add_carrier_key(&name, &public, now)
+                .await?;
             print_carrier_key(&public, private.as_ref());
             Ok(())
         }

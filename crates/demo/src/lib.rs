@@ -213,20 +213,16 @@ impl DemoHome {
         let carrier_key = match demo.carrier_key.clone() {
             Some(key) => key,
             None => {
-                let carrier = doorstep_cloud::carriers::create(
-                    &cloud.state.db,
-                    DEMO_CARRIER,
-                    None,
-                    false,
-                    SystemClock.read().now.0,
-                )
-                .await?;
+                let carrier = cloud
+                    .operator()
+                    .add_carrier(DEMO_CARRIER, None, false, SystemClock.read().now.0)
+                    .await?;
                 demo.carrier_key = Some(carrier.api_key.clone());
                 carrier.api_key
             }
         };
-        let shipment_key = demo_shipment_key(paths, &cloud.state.db).await?;
-        tasks.push(carrier_webhook(&cloud.state.db, &dir).await?);
+        let shipment_key = demo_shipment_key(paths, cloud.operator()).await?;
+        tasks.push(carrier_webhook(cloud.operator(), &dir).await?);
         if client.policy().await?.is_none() {
             client
                 .set_policy(
@@ -284,7 +280,7 @@ impl DemoHome {
 /// the cloud (again, harmlessly, on every start).
 async fn demo_shipment_key(
     paths: &doorstep_core::AppPaths,
-    db: &doorstep_cloud::db::Db,
+    operator: doorstep_cloud::operator::Operator<'_>,
 ) -> anyhow::Result<SigningKey> {
     use base64::Engine;
     use secrecy::ExposeSecret;
@@ -308,13 +304,9 @@ async fn demo_shipment_key(
             key
         }
     };
-    doorstep_cloud::carriers::add_key(
-        db,
-        DEMO_CARRIER,
-        &key.public_key(),
-        SystemClock.read().now.0,
-    )
-    .await?;
+    operator
+        .add_carrier_key(DEMO_CARRIER, &key.public_key(), SystemClock.read().now.0)
+        .await?;
     Ok(key)
 }
 
@@ -326,12 +318,12 @@ pub const CARRIER_INBOX: &str = "carrier-inbox.jsonl";
 /// `doorstep-courier` runs), pointed at by the carrier's record on every start since
 /// its port changes.
 async fn carrier_webhook(
-    db: &doorstep_cloud::db::Db,
+    operator: doorstep_cloud::operator::Operator<'_>,
     dir: &std::path::Path,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/hook", listener.local_addr()?);
-    let secret = doorstep_cloud::carriers::set_webhook(db, DEMO_CARRIER, &url).await?;
+    let secret = operator.set_carrier_webhook(DEMO_CARRIER, &url).await?;
     let mut notices = doorstep_courier::webhook::serve(listener, secret);
     let inbox = dir.join(CARRIER_INBOX);
     Ok(tokio::spawn(async move {

@@ -131,24 +131,19 @@ impl Scene {
         );
         let webhook = WebhookReceiver::start(fail_webhooks).await;
         let carrier_name = format!("DHL-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
-        let carrier = doorstep_cloud::carriers::create(
-            &cloud.state().db,
-            &carrier_name,
-            Some(&webhook.url),
-            true,
-            Timestamp::now().0,
-        )
-        .await
-        .unwrap();
+        let carrier = doorstep_cloud::operator::Operator::new(&cloud.state().db)
+            .add_carrier(&carrier_name, Some(&webhook.url), true, Timestamp::now().0)
+            .await
+            .unwrap();
         let shipment_key = SigningKey::generate();
-        doorstep_cloud::carriers::add_key(
-            &cloud.state().db,
-            &carrier_name,
-            &shipment_key.public_key(),
-            Timestamp::now().0,
-        )
-        .await
-        .unwrap();
+        doorstep_cloud::operator::Operator::new(&cloud.state().db)
+            .add_carrier_key(
+                &carrier_name,
+                &shipment_key.public_key(),
+                Timestamp::now().0,
+            )
+            .await
+            .unwrap();
         let (status, address) = cloud
             .post("/v1/addresses", Some(&kitchen.access), json!({ "label": "Mrs Weber next door", "kind": "neighbour", "address": "Lindenstr. 3" }))
             .await;
@@ -398,7 +393,7 @@ on_both_databases! {
         assert_eq!(body["address"]["address"], "Lindenstr. 3");
         // The signature checks out with the carrier's secret.
         let t: i64 = last.signature.split(',').next().unwrap().trim_start_matches("t=").parse().unwrap();
-        assert_eq!(last.signature, doorstep_cloud::carriers::signature(&scene.carrier_secret, t, &last.body));
+        assert_eq!(last.signature, doorstep_cloud::webhook_signature(&scene.carrier_secret, t, &last.body));
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(scene.webhook.received.lock().unwrap().len(), 3, "no further calls once accepted");
         cloud.finish().await;
@@ -584,7 +579,7 @@ on_both_databases! {
             "http://10.0.0.7/hook",
             "http://192.168.1.20/hook",
         ] {
-            let refused = doorstep_cloud::carriers::create(&cloud.state().db, "Inside", Some(inside), false, Timestamp::now().0).await;
+            let refused = doorstep_cloud::operator::Operator::new(&cloud.state().db).add_carrier("Inside", Some(inside), false, Timestamp::now().0).await;
             let message = refused.expect_err(inside).to_string();
             assert!(message.contains("not a public address"), "{inside}: {message}");
         }
