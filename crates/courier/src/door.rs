@@ -121,13 +121,7 @@ impl Visit<'_> {
     }
 
     async fn lock_status(&self, http: &reqwest::Client) -> Option<LockStatus> {
-        http.get(format!("{}/status", self.lock))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()
+        answer_if_any(http.get(format!("{}/status", self.lock))).await
     }
 
     async fn shipment(&self, http: &reqwest::Client) -> Option<ShipmentStatus> {
@@ -139,14 +133,10 @@ impl Visit<'_> {
         else {
             return None;
         };
-        http.get(format!("{}/v1/carrier/shipments/{tracking_id}", self.cloud))
-            .bearer_auth(carrier_key)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()
+        let request = http
+            .get(format!("{}/v1/carrier/shipments/{tracking_id}", self.cloud))
+            .bearer_auth(carrier_key);
+        answer_if_any(request).await
     }
 
     /// Delivered only once the lock itself says the bolt is thrown.
@@ -316,4 +306,12 @@ fn bolt_words(bolt: BoltPosition) -> &'static str {
         BoltPosition::Locking => "locking",
         BoltPosition::Jammed => "jammed",
     }
+}
+
+/// The answer to `request`, when one came and reads as `T`: for status polls, where
+/// "no answer" means "look again later".
+async fn answer_if_any<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+) -> Option<T> {
+    request.send().await.ok()?.json().await.ok()
 }
