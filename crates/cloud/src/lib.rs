@@ -21,6 +21,7 @@ pub mod household;
 mod json;
 pub mod limits;
 pub mod lock_channel;
+pub mod lock_reports;
 pub mod locks;
 mod openapi;
 pub mod operator;
@@ -33,6 +34,7 @@ pub mod stream;
 pub mod timers;
 pub mod tls;
 pub mod totp;
+pub mod transitions;
 mod validate;
 pub mod video;
 pub mod webhook_target;
@@ -466,7 +468,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/recordings", get(video::list))
         .route("/v1/recordings/{id}/frame", get(video::frame))
         .route("/v1/lock/connect", get(lock_channel::connect))
-        .route("/v1/lock/reports", post(access::report))
+        .route("/v1/lock/reports", post(lock_reports::report))
         .route(
             "/v1/courier/deliveries/{id}/access",
             post(access::request_access),

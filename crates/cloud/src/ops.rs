@@ -63,7 +63,7 @@ use crate::openapi::Shared as SharedParts;
         crate::video::frame,
         crate::access::heartbeat,
         crate::access::alive,
-        crate::access::report,
+        crate::lock_reports::report,
         crate::access::request_access,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::Code)),

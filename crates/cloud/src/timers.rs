@@ -6,9 +6,10 @@ use std::time::Duration;
 use sqlx::Row;
 
 use crate::AppState;
-use crate::access::{RELOCK_CONFIRM_MS, StepFacts, set_door, system_transition};
 use crate::audit::Actor;
 use crate::delivery_state::Action;
+use crate::lock_reports::set_door;
+use crate::transitions::{RELOCK_CONFIRM_MS, StepFacts, system_transition};
 use doorstep_api::{CameraFeed, DoorState, EventData};
 
 /// How often the timers look; "approaching" is thus at most this late.
