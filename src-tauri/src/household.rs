@@ -44,11 +44,11 @@ impl Household {
                 tokio::select! {
                     update = updates.recv() => match update {
                         Ok(FeedUpdate::Event(event)) => {
-                            let _ = app.emit("feed", FeedMessage::Event { event });
+                            let _ = app.emit(doorstep_core::ipc::FEED_EVENT, FeedMessage::Event { event });
                             crate::tray::update(&app, &cache_deliveries(&app).await);
                         }
                         Ok(FeedUpdate::Connection(state)) => {
-                            let _ = app.emit("feed", FeedMessage::Connection { connection: ConnectionView::from(&state) });
+                            let _ = app.emit(doorstep_core::ipc::FEED_EVENT, FeedMessage::Connection { connection: ConnectionView::from(&state) });
                         }
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
@@ -108,5 +108,5 @@ async fn on_intent(app: &AppHandle, client: &Client, intent: &Intent) {
         tracing::warn!(error = %e, "Block from a popup failed");
     }
     crate::tray::show_window(app);
-    let _ = app.emit("intent", Navigate::from(intent));
+    let _ = app.emit(doorstep_core::ipc::INTENT_EVENT, Navigate::from(intent));
 }

@@ -302,8 +302,31 @@ impl GuestView {
     }
 }
 
-/// Events the shell emits to the UI: `(name, payload type)`.
-pub const EVENT_NAMES: &[(&str, &str)] = &[("feed", "FeedMessage"), ("intent", "Navigate")];
+/// The event carrying [`FeedMessage`]s.
+pub const FEED_EVENT: &str = "feed";
+/// The event carrying [`Navigate`] (a popup click).
+pub const INTENT_EVENT: &str = "intent";
+
+/// Events the shell emits to the UI: `(name, payload type)`; the UI's `events`
+/// constant and `EventPayloads` type are generated from this list.
+pub const EVENT_NAMES: &[(&str, &str)] = &[(FEED_EVENT, "FeedMessage"), (INTENT_EVENT, "Navigate")];
+
+fn events_typescript() -> String {
+    let names: Vec<String> = EVENT_NAMES
+        .iter()
+        .map(|(name, _)| format!("  {name}: \"{name}\","))
+        .collect();
+    let payloads: Vec<String> = EVENT_NAMES
+        .iter()
+        .map(|(name, payload)| format!("  {name}: {payload};"))
+        .collect();
+    format!(
+        "/** The events the shell emits, by name. */\nexport const events = {{\n{}\n}} as const;\n\n\
+         /** What each event carries. */\nexport type EventPayloads = {{\n{}\n}};\n\n",
+        names.join("\n"),
+        payloads.join("\n")
+    )
+}
 
 /// Commands that carry raw bytes and so have hand-written wrappers in the UI
 /// (`ui/src/lib/live.ts`): `watch_live(lock_id, frames)` streams frame messages
@@ -537,6 +560,7 @@ pub fn bindings_typescript() -> String {
         out.push_str(&decl);
         out.push_str("\n\n");
     }
+    out.push_str(&events_typescript());
     out.push_str(&commands_typescript(&cfg));
     out
 }

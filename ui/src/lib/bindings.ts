@@ -859,6 +859,18 @@ hours: string,
  */
 maxWindowMinutes: number, };
 
+/** The events the shell emits, by name. */
+export const events = {
+  feed: "feed",
+  intent: "intent",
+} as const;
+
+/** What each event carries. */
+export type EventPayloads = {
+  feed: FeedMessage;
+  intent: Navigate;
+};
+
 export const commands = {
   /**
    * Checks the keyring and the notification service this app needs.
