@@ -26,6 +26,13 @@ npm --prefix ui run --silent build
 step "Rust lints (cargo clippy -D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "Boundaries: the app without its demo feature builds and links no cloud server"
+cargo clippy -p doorstep-app --no-default-features --all-targets --locked -- -D warnings
+if cargo tree -p doorstep-app --no-default-features --locked -e normal,build --prefix none | grep -q '^doorstep-cloud '; then
+  echo "error: doorstep-app without the demo feature depends on doorstep-cloud" >&2
+  exit 1
+fi
+
 step "Build the binaries the whole-system tests start (app with both identifiers, cloud, lock, courier, CLI, bench and its empty Tauri window)"
 cargo build -p doorstep-app -p doorstep-cloud -p doorstep-lock -p doorstep-courier -p doorstep-cli -p doorstep-bench -p doorstep-empty-window --bins --locked
 

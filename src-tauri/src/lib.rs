@@ -1,28 +1,19 @@
 //! The desktop shell: opens the window and forwards the UI's commands to
 //! `doorstep-core`. Logic belongs in the core, not here.
 
-mod commands;
-mod household;
+mod invoke;
 mod tray;
 
+use std::sync::Arc;
+
 use doorstep_core::AppPaths;
-use tauri::{Manager, WebviewUrl, WebviewWindowBuilder};
-
-/// State every command can read.
-#[derive(Debug)]
-pub(crate) struct AppState {
-    pub(crate) paths: AppPaths,
-    pub(crate) household: tokio::sync::Mutex<Option<household::Household>>,
-    /// The popups' language, set by the page from its language setting.
-    pub(crate) language: doorstep_core::alerts::SharedLanguage,
-}
-
-/// When this process started running the app (for the first-screen log line).
-pub(crate) static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+use doorstep_core::ipc::{FeedMessage, Navigate};
+use doorstep_core::session::{DemoHomes, HouseholdSession, Shell};
+use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 
 /// Runs the app with the given Tauri context until the user quits.
 pub fn run(context: tauri::Context<tauri::Wry>) {
-    STARTED.get_or_init(std::time::Instant::now);
+    let started = std::time::Instant::now();
     init_logging();
     let app_id = context.config().identifier.clone();
     let paths = match AppPaths::resolve(&app_id) {
@@ -39,45 +30,16 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
 
     let webview_dir = paths.webview_dir();
     let result = tauri::Builder::default()
-        .manage(AppState {
-            paths,
-            household: tokio::sync::Mutex::new(None),
-            language: doorstep_core::alerts::SharedLanguage::default(),
-        })
-        .invoke_handler(tauri::generate_handler![
-            commands::system_check,
-            commands::session,
-            commands::start_demo,
-            commands::sign_in,
-            commands::create_account,
-            commands::sign_out,
-            commands::home,
-            commands::delivery_view,
-            commands::block,
-            commands::reroute,
-            commands::approve,
-            commands::activity,
-            commands::recordings,
-            commands::recording_frame,
-            commands::devices,
-            commands::sign_out_device,
-            commands::confirm_password,
-            commands::settings,
-            commands::set_lead_time,
-            commands::add_address,
-            commands::remove_address,
-            commands::test_popup,
-            commands::policy,
-            commands::set_policy,
-            commands::set_language,
-            commands::guests,
-            commands::add_guest,
-            commands::revoke_guest,
-            commands::watch_live,
-            commands::stop_live,
-            commands::first_screen_shown,
-        ])
+        .invoke_handler(invoke::handle)
         .setup(move |app| {
+            let session = HouseholdSession::new(
+                paths,
+                app.package_info().version.to_string(),
+                started,
+                Arc::new(WindowShell(app.handle().clone())),
+                demo_homes(),
+            );
+            app.manage(Arc::new(session));
             WebviewWindowBuilder::new(app, "main", WebviewUrl::default())
                 .title("Doorstep")
                 .inner_size(1100.0, 720.0)
@@ -102,6 +64,36 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
         .run(context);
     if let Err(e) = result {
         fail(&format!("Doorstep stopped with an error: {e}"));
+    }
+}
+
+/// The demo home, in a build with the `demo` feature (the default).
+fn demo_homes() -> Option<Arc<dyn DemoHomes>> {
+    #[cfg(feature = "demo")]
+    {
+        Some(Arc::new(doorstep_demo::DemoHomes))
+    }
+    #[cfg(not(feature = "demo"))]
+    {
+        None
+    }
+}
+
+/// The window and tray, as the household session reaches them.
+struct WindowShell(AppHandle);
+
+impl Shell for WindowShell {
+    fn feed(&self, message: FeedMessage) {
+        let _ = self.0.emit(doorstep_core::ipc::FEED_EVENT, message);
+    }
+
+    fn navigate(&self, to: Navigate) {
+        tray::show_window(&self.0);
+        let _ = self.0.emit(doorstep_core::ipc::INTENT_EVENT, to);
+    }
+
+    fn deliveries_changed(&self, deliveries: &[doorstep_api::Delivery]) {
+        tray::update(&self.0, deliveries);
     }
 }
 

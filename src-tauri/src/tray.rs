@@ -121,14 +121,8 @@ fn block_entry(app: &AppHandle) {
     };
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let state = app.state::<crate::AppState>();
-        let client = state
-            .household
-            .lock()
-            .await
-            .as_ref()
-            .map(|h| h.client.clone());
-        if let Some(client) = client
+        let session = app.state::<std::sync::Arc<doorstep_core::session::HouseholdSession>>();
+        if let Ok(client) = session.client().await
             && let Err(e) = client.block(&id).await
         {
             tracing::warn!(error = %e, "Block from the tray failed");

@@ -137,6 +137,23 @@ impl Feed {
     pub async fn snapshot(&self) -> Cache {
         self.cache.lock().await.clone()
     }
+
+    /// A handle that reads the cache in place (no copy of all of it).
+    pub fn reader(&self) -> CacheReader {
+        CacheReader(self.cache.clone())
+    }
+}
+
+/// Reads a running feed's cache in place; outlives nothing (the feed's worker keeps
+/// writing it).
+#[derive(Debug, Clone)]
+pub struct CacheReader(Arc<Mutex<Cache>>);
+
+impl CacheReader {
+    /// What `read` takes from the cache as it is now.
+    pub async fn read<T>(&self, read: impl FnOnce(&Cache) -> T) -> T {
+        read(&*self.0.lock().await)
+    }
 }
 
 struct Worker {

@@ -6,7 +6,7 @@ use doorstep_api::{
     Address, AddressKind, AuditEntry, Delivery, DeliveryState, Device, DoorState, Event, Lock,
     Recording, Window,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{CoreError, ErrorKind};
@@ -69,6 +69,18 @@ pub struct SessionInfo {
     pub email: Option<String>,
     /// This device's name.
     pub device_name: Option<String>,
+}
+
+impl SessionInfo {
+    /// Nobody is signed in.
+    pub fn signed_out() -> Self {
+        Self {
+            signed_in: false,
+            demo: false,
+            email: None,
+            device_name: None,
+        }
+    }
 }
 
 /// The connection to the cloud, for the status line.
@@ -328,16 +340,37 @@ fn events_typescript() -> String {
     )
 }
 
-/// Commands that carry raw bytes and so have hand-written wrappers in the UI
+/// The one command that carries raw bytes, with a hand-written wrapper in the UI
 /// (`ui/src/lib/live.ts`): `watch_live(lock_id, frames)` streams frame messages
-/// (`seq u64 BE ‖ captured_at i64 BE ‖ JPEG`) to a Tauri channel; `stop_live()`.
-pub const RAW_COMMAND_NAMES: &[&str] = &["watch_live", "stop_live"];
+/// (`seq u64 BE ‖ captured_at i64 BE ‖ JPEG`) to a Tauri channel; `stop_live()`
+/// ends it. The shell builds the channel and calls [`HouseholdSession::watch_live`].
+///
+/// [`HouseholdSession::watch_live`]: crate::session::HouseholdSession::watch_live
+pub const WATCH_LIVE: &str = "watch_live";
+
+/// `watch_live`'s arguments; `Frames` is the shell's channel id.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchLive<Frames> {
+    /// The lock whose camera to show.
+    pub lock_id: String,
+    /// Where the frames go.
+    pub frames: Frames,
+}
 
 impl IpcError {
     /// An internal error carrying `message`.
     pub fn internal(message: impl Into<String>) -> Self {
         Self {
             code: ErrorCode::Internal,
+            message: message.into(),
+        }
+    }
+
+    /// What was asked for is not acceptable; `message` says what.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::Invalid,
             message: message.into(),
         }
     }
@@ -372,15 +405,81 @@ pub struct SystemCheck {
     pub notifications: Probe,
 }
 
-/// Declares the UI's commands once: the Rust name the shell registers and the
-/// TypeScript wrapper the UI calls are both derived from this list. The wrappers
-/// send arguments by their Rust (snake_case) names, so every shell command is
-/// `#[tauri::command(rename_all = "snake_case")]`: under Tauri's camelCase default
-/// an optional `once_on` would arrive as `None` without a word.
+/// Declares the UI's commands once. Each line names the command, its request (the
+/// arguments, as a struct in [`request`]) and its answer; from that list come the
+/// [`Command`] the shell parses an invoke into, [`HouseholdSession::call`] which runs
+/// it (a method of the same name on [`HouseholdSession`], so a declared command
+/// without a body, or a body of another shape, does not compile), and the
+/// TypeScript `commands` object the UI calls. The wrappers send arguments by their
+/// Rust (snake_case) names, which is what the request structs read.
+///
+/// [`HouseholdSession`]: crate::session::HouseholdSession
+/// [`HouseholdSession::call`]: crate::session::HouseholdSession::call
 macro_rules! ipc_commands {
-    ($( $(#[doc = $doc:literal])* $name:ident ( $($arg:ident : $arg_ty:ty),* ) -> $ret:ty; )*) => {
-        /// The name of every command, as the shell registers it.
+    ($( $(#[doc = $doc:literal])* $name:ident => $request:ident { $($arg:ident : $arg_ty:ty),* $(,)? } -> $ret:ty; )*) => {
+        /// The arguments of each command, as the UI sends them.
+        pub mod request {
+            $(
+                #[doc = concat!("The arguments of `", stringify!($name), "`.")]
+                #[derive(serde::Deserialize)]
+                #[serde(deny_unknown_fields)]
+                #[allow(missing_docs, reason = "the fields are the command's documented arguments")]
+                pub struct $request { $(pub $arg: $arg_ty),* }
+
+                // The arguments may hold a password: only the name is shown.
+                impl std::fmt::Debug for $request {
+                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.debug_struct(stringify!($request)).finish_non_exhaustive()
+                    }
+                }
+            )*
+        }
+
+        /// One call from the UI, parsed.
+        #[allow(missing_docs, reason = "each variant is the command of its name")]
+        pub enum Command {
+            $($request(request::$request)),*
+        }
+
+        impl std::fmt::Debug for Command {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        /// The name of every command, as the UI invokes it.
         pub const COMMAND_NAMES: &[&str] = &[$(stringify!($name)),*];
+
+        impl Command {
+            /// Parses an invoke of `name` with `args`; `None` when no such command is
+            /// declared, an error naming the command when its arguments are not right.
+            pub fn parse(name: &str, args: &serde_json::Value) -> Option<Result<Self, IpcError>> {
+                match name {
+                    $(stringify!($name) => Some(
+                        <request::$request as serde::Deserialize>::deserialize(args)
+                            .map(Self::$request)
+                            .map_err(|e| IpcError::invalid(format!("{}: {e}", stringify!($name)))),
+                    ),)*
+                    _ => None,
+                }
+            }
+
+            /// The command's name.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Self::$request(_) => stringify!($name)),*
+                }
+            }
+        }
+
+        impl crate::session::HouseholdSession {
+            /// Runs `command`; answers its result as JSON.
+            pub async fn call(&self, command: Command) -> Result<String, IpcError> {
+                match command {
+                    $(Command::$request(request) => to_json(self.$name(request).await?)),*
+                }
+            }
+        }
 
         /// TypeScript for the `commands` object the UI calls.
         pub fn commands_typescript(cfg: &ts_rs::Config) -> String {
@@ -409,68 +508,75 @@ macro_rules! ipc_commands {
     };
 }
 
+fn to_json(answer: impl Serialize) -> Result<String, IpcError> {
+    serde_json::to_string(&answer)
+        .map_err(|e| IpcError::internal(format!("the answer could not be written: {e}")))
+}
+
 ipc_commands! {
     /// Checks the keyring and the notification service this app needs.
-    system_check() -> SystemCheck;
+    system_check => SystemCheck {} -> SystemCheck;
     /// Who is signed in on this device.
-    session() -> SessionInfo;
+    session => Session {} -> SessionInfo;
     /// Starts the demo home (a local cloud, lock, camera and courier) and signs in to it.
-    start_demo() -> SessionInfo;
+    start_demo => StartDemo {} -> SessionInfo;
     /// Signs this device in to a household login.
-    sign_in(cloud: String, email: String, password: String, totp: Option<String>) -> SessionInfo;
+    sign_in => SignIn { cloud: String, email: String, password: String, totp: Option<String> } -> SessionInfo;
     /// Creates a household login with this device as its first.
-    create_account(cloud: String, email: String, password: String) -> SessionInfo;
+    create_account => CreateAccount { cloud: String, email: String, password: String } -> SessionInfo;
     /// Signs this device out.
-    sign_out() -> ();
+    sign_out => SignOut {} -> ();
     /// The home screen: locks, deliveries, connection.
-    home() -> HomeView;
+    home => Home {} -> HomeView;
     /// One delivery with its timeline and the addresses it can go to.
-    delivery_view(id: String) -> DeliveryView;
+    delivery_view => DeliveryView { id: String } -> DeliveryView;
     /// Block access (signed with the household key).
-    block(id: String) -> Delivery;
+    block => Block { id: String } -> Delivery;
     /// Reroute to an alternate address.
-    reroute(id: String, address_id: String) -> Delivery;
+    reroute => Reroute { id: String, address_id: String } -> Delivery;
     /// Approve entry.
-    approve(id: String) -> Delivery;
+    approve => Approve { id: String } -> Delivery;
     /// Who did what, newest first; `prefix` filters by action (`delivery.`, `video.` …).
-    activity(prefix: Option<String>) -> Vec<AuditEntry>;
+    activity => Activity { prefix: Option<String> } -> Vec<AuditEntry>;
     /// Recordings, newest first.
-    recordings() -> Vec<Recording>;
+    recordings => Recordings {} -> Vec<Recording>;
     /// Seeks a recording: the first frame at or after `at` (ms).
-    recording_frame(id: String, at: Option<i64>) -> RecordingFrame;
+    recording_frame => RecordingFrame { id: String, at: Option<i64> } -> RecordingFrame;
     /// Devices signed in to this login.
-    devices() -> Vec<Device>;
+    devices => Devices {} -> Vec<Device>;
     /// Signs another device out.
-    sign_out_device(id: String) -> ();
+    sign_out_device => SignOutDevice { id: String } -> ();
     /// Confirms the password (and code) for the sensitive actions of the next minutes.
-    confirm_password(password: String, totp: Option<String>) -> ();
+    confirm_password => ConfirmPassword { password: String, totp: Option<String> } -> ();
     /// The settings page.
-    settings() -> SettingsView;
+    settings => Settings {} -> SettingsView;
     /// Minutes before arrival for "courier arriving".
-    set_lead_time(minutes: i64) -> ();
+    set_lead_time => SetLeadTime { minutes: i64 } -> ();
     /// Adds an alternate address (a neighbour).
-    add_address(label: String, address: String) -> Address;
+    add_address => AddAddress { label: String, address: String } -> Address;
     /// Removes an alternate address.
-    remove_address(id: String) -> ();
+    remove_address => RemoveAddress { id: String } -> ();
     /// Shows a test popup.
-    test_popup() -> ();
+    test_popup => TestPopup {} -> ();
     /// The standing delivery policy.
-    policy() -> PolicyView;
+    policy => Policy {} -> PolicyView;
     /// Signs and saves a new delivery policy (`days` like `mon-fri`, `hours` like `08:00-18:00`).
-    set_policy(carriers: Vec<String>, days: String, hours: String, max_window_minutes: u32) -> PolicyView;
+    set_policy => SetPolicy { carriers: Vec<String>, days: String, hours: String, max_window_minutes: u32 } -> PolicyView;
     /// The language popups are written in (`en` or `de`), from the page's setting.
-    set_language(language: String) -> ();
+    set_language => SetLanguage { language: String } -> ();
     /// Guests.
-    guests() -> Vec<GuestView>;
+    guests => Guests {} -> Vec<GuestView>;
     /// Invites a guest: every week on `days` (`mon-fri`) during `hours`
     /// (`08:00-12:00`), or, when `once_on` names a day (`2026-12-24`), once that
     /// day during `hours`; wall times in the household's time zone.
-    add_guest(name: String, key: String, days: String, hours: String, once_on: Option<String>) -> GuestView;
+    add_guest => AddGuest { name: String, key: String, days: String, hours: String, once_on: Option<String> } -> GuestView;
     /// Revokes a guest.
-    revoke_guest(id: String) -> ();
+    revoke_guest => RevokeGuest { id: String } -> ();
+    /// Stops the live view `watch_live` started.
+    stop_live => StopLive {} -> ();
     /// The page has drawn its first screen; the shell logs the time since it started
     /// (what the bench's cold-start measurement waits for).
-    first_screen_shown() -> ();
+    first_screen_shown => FirstScreenShown {} -> ();
 }
 
 fn snake_to_camel(name: &str) -> String {
@@ -607,5 +713,54 @@ mod tests {
             "{ts}"
         );
         assert_eq!(COMMAND_NAMES[0], "system_check");
+    }
+
+    #[test]
+    fn every_declared_command_parses_by_its_name_and_nothing_else_does() {
+        for name in COMMAND_NAMES {
+            // With no arguments: a command that takes none parses, one that does
+            // answers an error naming itself; neither is unknown.
+            match Command::parse(name, &serde_json::json!({})) {
+                Some(Ok(command)) => assert_eq!(command.name(), *name),
+                Some(Err(e)) => {
+                    assert_eq!(e.code, ErrorCode::Invalid);
+                    assert!(
+                        e.message.starts_with(&format!("{name}: missing field")),
+                        "{e}"
+                    );
+                }
+                None => panic!("{name} is declared but does not parse"),
+            }
+        }
+        assert!(Command::parse("no_such_command", &serde_json::json!({})).is_none());
+        assert!(
+            Command::parse(WATCH_LIVE, &serde_json::json!({})).is_none(),
+            "the shell streams it"
+        );
+        let ts = commands_typescript(&ts_rs::Config::default());
+        assert_eq!(ts.matches("=> invoke<").count(), COMMAND_NAMES.len());
+    }
+
+    #[test]
+    fn arguments_are_read_by_their_snake_case_names_and_strangers_are_refused() {
+        let args = serde_json::json!({
+            "name": "Anna", "key": "k", "days": "mon", "hours": "08:00-09:00", "once_on": "2026-12-24"
+        });
+        let Some(Ok(Command::AddGuest(guest))) = Command::parse("add_guest", &args) else {
+            panic!("add_guest did not parse");
+        };
+        assert_eq!(guest.once_on.as_deref(), Some("2026-12-24"));
+        // Tauri's camelCase default would send `onceOn`: refused, not read as None.
+        let camel = serde_json::json!({
+            "name": "Anna", "key": "k", "days": "mon", "hours": "08:00-09:00", "onceOn": "2026-12-24"
+        });
+        let Some(Err(e)) = Command::parse("add_guest", &camel) else {
+            panic!("a camelCase argument was accepted");
+        };
+        assert!(e.message.contains("onceOn"), "{e}");
+        let Some(Err(e)) = Command::parse("block", &serde_json::json!({"id": 7})) else {
+            panic!("a number for an id was accepted");
+        };
+        assert!(e.message.starts_with("block: invalid type"), "{e}");
     }
 }

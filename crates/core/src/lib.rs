@@ -18,6 +18,7 @@ pub mod paths;
 pub mod popup;
 pub mod schedule_text;
 pub mod secrets;
+pub mod session;
 pub mod system;
 pub mod video;
 

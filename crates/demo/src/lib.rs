@@ -110,7 +110,7 @@ impl DemoHome {
     pub async fn start(paths: &AppPaths, pace: Pace) -> anyhow::Result<(Self, Client)> {
         let dir = paths.data_dir().join("demo");
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let state_file = dir.join("demo.json");
+        let state_file = DemoHomes::state_file(paths);
         let mut state: Option<DemoState> = std::fs::read(&state_file)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok());
@@ -273,6 +273,51 @@ impl DemoHome {
         if let Some(cloud) = self.cloud.take() {
             cloud.stop().await;
         }
+    }
+}
+
+/// The app's way to the demo home (`doorstep_core::session::DemoHomes`), at the
+/// pace `DOORSTEP_DEMO_PACE` sets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DemoHomes;
+
+impl DemoHomes {
+    fn state_file(paths: &AppPaths) -> std::path::PathBuf {
+        paths.data_dir().join("demo").join("demo.json")
+    }
+}
+
+impl doorstep_core::session::DemoHomes for DemoHomes {
+    fn start<'a>(&'a self, paths: &'a AppPaths) -> doorstep_core::session::DemoStart<'a> {
+        Box::pin(async move {
+            let (demo, client) = DemoHome::start(paths, Pace::from_env())
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+            Ok((
+                Box::new(demo) as Box<dyn doorstep_core::session::RunningDemo>,
+                client,
+            ))
+        })
+    }
+
+    fn remembered(&self, paths: &AppPaths) -> bool {
+        Self::state_file(paths).exists()
+    }
+
+    fn forget(&self, paths: &AppPaths) -> Result<(), doorstep_core::CoreError> {
+        let _ = std::fs::remove_file(Self::state_file(paths));
+        doorstep_core::secrets::SecretStore::new(paths.app_id()).delete(DEMO_PASSWORD_ENTRY)?;
+        Ok(())
+    }
+}
+
+impl doorstep_core::session::RunningDemo for DemoHome {
+    fn start_courier(&mut self) {
+        DemoHome::start_courier(self);
+    }
+
+    fn stop(self: Box<Self>) -> futures_util::future::BoxFuture<'static, ()> {
+        Box::pin(DemoHome::stop(*self))
     }
 }
 

@@ -987,6 +987,10 @@ export const commands = {
    */
   revokeGuest: (id: string): Promise<null> => invoke<null>("revoke_guest", { id }),
   /**
+   * Stops the live view `watch_live` started.
+   */
+  stopLive: (): Promise<null> => invoke<null>("stop_live"),
+  /**
    * The page has drawn its first screen; the shell logs the time since it started
    * (what the bench's cold-start measurement waits for).
    */

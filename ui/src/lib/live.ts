@@ -1,4 +1,5 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
+import { commands } from "./bindings";
 
 /** One camera frame as the shell streams it: `seq u64 BE ‖ captured_at i64 BE ‖ JPEG`. */
 export interface LiveFrame {
@@ -33,7 +34,7 @@ export async function watchLive(lockId: string, onFrame: (frame: LiveFrame) => v
 }
 
 export async function stopLive(): Promise<void> {
-  await invoke("stop_live");
+  await commands.stopLive();
 }
 
 /**

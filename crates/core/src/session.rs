@@ -1,0 +1,682 @@
+//! The desktop app's side of a household: who is signed in on this computer, the
+//! live feed that runs for them (pushing events to the window and showing popups),
+//! the demo home when that is what it is, the live video view, and the body of
+//! every command the window may call ([`crate::ipc`] declares them; its
+//! [`HouseholdSession::call`] dispatches to the methods here).
+//!
+//! The shell (Tauri) is wiring only: it hands each invoke to [`HouseholdSession`]
+//! and implements [`Shell`] to reach the window and the tray.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use doorstep_api::{Address, AuditEntry, Delivery, Device, Recording};
+use futures_util::future::BoxFuture;
+use secrecy::SecretString;
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+
+use crate::alerts::{Intent, Language, SharedLanguage};
+use crate::feed::CacheReader;
+use crate::ipc::{
+    ConnectionView, DeliveryView, FeedMessage, GuestView, HomeView, IpcError, Navigate, PolicyView,
+    RecordingFrame, SessionInfo, SettingsView, SystemCheck, request,
+};
+use crate::popup::{Notifier, Popup};
+use crate::video::{LiveUpdate, LiveView};
+use crate::{AppPaths, Client, Connection, CoreError, Credentials, Feed, FeedOptions, FeedUpdate};
+
+/// The name popups are shown under.
+const APP_NAME: &str = "Doorstep";
+
+/// What the session needs from the window system.
+pub trait Shell: Send + Sync + 'static {
+    /// Pushes a feed message to the window (the `feed` event).
+    fn feed(&self, message: FeedMessage);
+    /// A popup was clicked: bring the window up on `to` (the `intent` event).
+    fn navigate(&self, to: Navigate);
+    /// The deliveries changed, newest first (the tray follows the current one).
+    fn deliveries_changed(&self, deliveries: &[Delivery]);
+}
+
+/// Starts the demo home: a local cloud, lock, camera and courier. Implemented by
+/// `doorstep-demo`; an app built without it has none.
+pub trait DemoHomes: Send + Sync + 'static {
+    /// Starts the demo home in `paths` and signs its household in.
+    fn start<'a>(&'a self, paths: &'a AppPaths) -> DemoStart<'a>;
+    /// Whether the last run of the app ran the demo (it starts again with the app).
+    fn remembered(&self, paths: &AppPaths) -> bool;
+    /// Forgets the demo: the next start of the app does not bring it back.
+    fn forget(&self, paths: &AppPaths) -> Result<(), CoreError>;
+}
+
+/// The demo home starting: running with its household's client, or why not.
+pub type DemoStart<'a> = BoxFuture<'a, Result<(Box<dyn RunningDemo>, Client), String>>;
+
+/// A running demo home.
+pub trait RunningDemo: Send + Sync + std::fmt::Debug {
+    /// Sends the courier on its rounds (once the household's feed is live).
+    fn start_courier(&mut self);
+    /// Stops it.
+    fn stop(self: Box<Self>) -> BoxFuture<'static, ()>;
+}
+
+/// Where live frames go: called with each frame message (`seq u64 BE ‖
+/// captured_at i64 BE ‖ JPEG`); answers `false` once nobody is listening.
+pub type FrameSink = Box<dyn FnMut(Vec<u8>) -> bool + Send>;
+
+/// This computer's household session and everything that runs for it.
+pub struct HouseholdSession {
+    paths: AppPaths,
+    app_version: String,
+    started: Instant,
+    language: SharedLanguage,
+    shell: Arc<dyn Shell>,
+    demos: Option<Arc<dyn DemoHomes>>,
+    household: Mutex<Option<Household>>,
+    first_screen: std::sync::Once,
+}
+
+impl std::fmt::Debug for HouseholdSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HouseholdSession")
+            .field("paths", &self.paths)
+            .field("demo", &self.demos.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A signed-in household and what runs for it.
+struct Household {
+    client: Client,
+    feed: Feed,
+    demo: Option<Box<dyn RunningDemo>>,
+    live: Option<JoinHandle<()>>,
+    forwarder: JoinHandle<()>,
+}
+
+type Answer<T> = Result<T, IpcError>;
+
+fn not_signed_in() -> IpcError {
+    IpcError::from(CoreError::NotSignedIn)
+}
+
+impl HouseholdSession {
+    /// A session with nobody signed in yet. `started` is when the app started (for
+    /// the first-screen log line); `demos`, when the app can run the demo home.
+    pub fn new(
+        paths: AppPaths,
+        app_version: impl Into<String>,
+        started: Instant,
+        shell: Arc<dyn Shell>,
+        demos: Option<Arc<dyn DemoHomes>>,
+    ) -> Self {
+        Self {
+            paths,
+            app_version: app_version.into(),
+            started,
+            language: SharedLanguage::default(),
+            shell,
+            demos,
+            household: Mutex::new(None),
+            first_screen: std::sync::Once::new(),
+        }
+    }
+
+    /// The signed-in household's client.
+    pub async fn client(&self) -> Answer<Client> {
+        self.household
+            .lock()
+            .await
+            .as_ref()
+            .map(|h| h.client.clone())
+            .ok_or_else(not_signed_in)
+    }
+
+    /// The client, the connection and a reader of the feed's cache.
+    async fn with_cache(&self) -> Answer<(Client, ConnectionView, CacheReader)> {
+        let household = self.household.lock().await;
+        let current = household.as_ref().ok_or_else(not_signed_in)?;
+        let connection = ConnectionView::from(&*current.feed.connection().borrow());
+        Ok((current.client.clone(), connection, current.feed.reader()))
+    }
+
+    fn start_household(&self, client: Client, demo: Option<Box<dyn RunningDemo>>) -> Household {
+        let mut feed = Feed::start(
+            &client,
+            FeedOptions {
+                popups: Some(Notifier::new(APP_NAME)),
+                auto_approve: true,
+                language: self.language.clone(),
+            },
+        );
+        let mut updates = feed.subscribe();
+        let mut intents = feed.take_intents();
+        let cache = feed.reader();
+        let shell = self.shell.clone();
+        let acting = client.clone();
+        let forwarder = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    update = updates.recv() => match update {
+                        Ok(FeedUpdate::Event(event)) => {
+                            shell.feed(FeedMessage::Event { event });
+                            shell.deliveries_changed(&cache.read(crate::cache::Cache::deliveries_newest_first).await);
+                        }
+                        Ok(FeedUpdate::Connection(state)) => {
+                            shell.feed(FeedMessage::Connection { connection: ConnectionView::from(&state) });
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    },
+                    Some(intent) = async { match intents.as_mut() { Some(rx) => rx.recv().await, None => None } } => {
+                        on_intent(shell.as_ref(), &acting, &intent).await;
+                    }
+                }
+            }
+        });
+        Household {
+            client,
+            feed,
+            demo,
+            live: None,
+            forwarder,
+        }
+    }
+
+    /// Signs `client` in as this computer's household, stopping the previous one.
+    async fn replace(&self, client: Client) -> Answer<SessionInfo> {
+        let mut household = self.household.lock().await;
+        if let Some(previous) = household.take() {
+            previous.stop().await;
+        }
+        if let Some(demos) = &self.demos {
+            demos.forget(&self.paths)?;
+        }
+        let started = self.start_household(client, None);
+        let info = started.info();
+        *household = Some(started);
+        Ok(info)
+    }
+
+    /// Checks the keyring and the notification service this app needs.
+    pub async fn system_check(&self, _: request::SystemCheck) -> Answer<SystemCheck> {
+        let paths = self.paths.clone();
+        let version = self.app_version.clone();
+        // The keyring and notification probes block on D-Bus.
+        tokio::task::spawn_blocking(move || crate::system::check(&paths, &version))
+            .await
+            .map_err(|e| {
+                IpcError::internal(format!("the computer check stopped unexpectedly: {e}"))
+            })
+    }
+
+    /// Who is signed in; restores the sign-in of an earlier run (the demo restarts
+    /// with the app).
+    pub async fn session(&self, _: request::Session) -> Answer<SessionInfo> {
+        let mut household = self.household.lock().await;
+        if household.is_none()
+            && let Some(client) = Client::restore(&self.paths)?
+        {
+            if self
+                .demos
+                .as_ref()
+                .is_some_and(|demos| demos.remembered(&self.paths))
+            {
+                drop(household);
+                return self.start_demo(request::StartDemo {}).await;
+            }
+            *household = Some(self.start_household(client, None));
+        }
+        Ok(household
+            .as_ref()
+            .map_or_else(SessionInfo::signed_out, Household::info))
+    }
+
+    /// Starts the demo home and signs in to it.
+    pub async fn start_demo(&self, _: request::StartDemo) -> Answer<SessionInfo> {
+        let Some(demos) = self.demos.clone() else {
+            return Err(IpcError::invalid(
+                "This build of Doorstep has no demo home; sign in to your household instead.",
+            ));
+        };
+        let mut household = self.household.lock().await;
+        if let Some(current) = household.as_ref()
+            && current.demo.is_some()
+        {
+            return Ok(current.info());
+        }
+        if let Some(previous) = household.take() {
+            previous.stop().await;
+        }
+        let (mut demo, client) = demos
+            .start(&self.paths)
+            .await
+            .map_err(|e| IpcError::internal(format!("the demo home could not start: {e}")))?;
+        let mut started = self.start_household(client, None);
+        // The courier sets off once the feed is live, so its first parcel is news
+        // (with a popup) rather than history absorbed by the first sync.
+        let mut connection = started.feed.connection();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while *connection.borrow_and_update() != Connection::Online {
+                if connection.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+        demo.start_courier();
+        started.demo = Some(demo);
+        let info = started.info();
+        *household = Some(started);
+        Ok(info)
+    }
+
+    /// Signs this computer in to a household login.
+    pub async fn sign_in(
+        &self,
+        request::SignIn {
+            cloud,
+            email,
+            password,
+            totp,
+        }: request::SignIn,
+    ) -> Answer<SessionInfo> {
+        let client = Client::sign_in(
+            &self.paths,
+            Credentials {
+                cloud,
+                email,
+                password: SecretString::from(password),
+                totp: totp.filter(|t| !t.trim().is_empty()),
+                device_name: crate::client::default_device_name("Doorstep app"),
+            },
+        )
+        .await?;
+        self.replace(client).await
+    }
+
+    /// Creates a household login with this computer as its first device.
+    pub async fn create_account(
+        &self,
+        request::CreateAccount {
+            cloud,
+            email,
+            password,
+        }: request::CreateAccount,
+    ) -> Answer<SessionInfo> {
+        let client = Client::create_account(
+            &self.paths,
+            Credentials {
+                cloud,
+                email,
+                password: SecretString::from(password),
+                totp: None,
+                device_name: crate::client::default_device_name("Doorstep app"),
+            },
+            "Europe/Berlin",
+        )
+        .await?;
+        self.replace(client).await
+    }
+
+    /// Signs this computer out (and forgets the demo).
+    pub async fn sign_out(&self, _: request::SignOut) -> Answer<()> {
+        let mut household = self.household.lock().await;
+        if let Some(current) = household.take() {
+            let client = current.client.clone();
+            current.stop().await;
+            client.sign_out().await?;
+        }
+        if let Some(demos) = &self.demos {
+            demos.forget(&self.paths)?;
+        }
+        Ok(())
+    }
+
+    /// The home screen.
+    pub async fn home(&self, _: request::Home) -> Answer<HomeView> {
+        let (client, connection, cache) = self.with_cache().await?;
+        // Offline, the cache is what there is; the locks need the cloud.
+        let locks = client.locks().await.unwrap_or_default();
+        Ok(HomeView {
+            locks,
+            deliveries: cache
+                .read(crate::cache::Cache::deliveries_newest_first)
+                .await,
+            connection,
+        })
+    }
+
+    /// One delivery's page.
+    pub async fn delivery_view(
+        &self,
+        request::DeliveryView { id }: request::DeliveryView,
+    ) -> Answer<DeliveryView> {
+        let (client, _, cache) = self.with_cache().await?;
+        let delivery = match client.delivery(&id).await {
+            Ok(delivery) => delivery,
+            Err(e) => cache
+                .read(|c| c.deliveries.get(&id).cloned())
+                .await
+                .ok_or(e)?,
+        };
+        let timeline = cache
+            .read(|c| {
+                c.events
+                    .iter()
+                    .filter(|e| e.delivery_id() == Some(id.as_str()))
+                    .cloned()
+                    .collect()
+            })
+            .await;
+        let addresses = client.addresses().await.unwrap_or_default();
+        // A delivery the policy let in names no lock until the lock reports; with
+        // one lock, that is the one the camera belongs to.
+        let lock_id = match &delivery.lock_id {
+            Some(lock) => Some(lock.clone()),
+            None => match client.locks().await.unwrap_or_default().as_slice() {
+                [only] => Some(only.id.clone()),
+                _ => None,
+            },
+        };
+        Ok(DeliveryView {
+            delivery,
+            lock_id,
+            timeline,
+            addresses,
+        })
+    }
+
+    /// Blocks access.
+    pub async fn block(&self, request::Block { id }: request::Block) -> Answer<Delivery> {
+        Ok(self.client().await?.block(&id).await?)
+    }
+
+    /// Reroutes to an alternate address.
+    pub async fn reroute(
+        &self,
+        request::Reroute { id, address_id }: request::Reroute,
+    ) -> Answer<Delivery> {
+        Ok(self.client().await?.reroute(&id, &address_id).await?)
+    }
+
+    /// Approves entry.
+    pub async fn approve(&self, request::Approve { id }: request::Approve) -> Answer<Delivery> {
+        Ok(self.client().await?.approve(&id, None).await?)
+    }
+
+    /// Streams the lock's live frames to `sink` until it stops listening or
+    /// [`Self::stop_live`]; one live view at a time.
+    pub async fn watch_live(&self, lock_id: &str, mut sink: FrameSink) -> Answer<()> {
+        let mut household = self.household.lock().await;
+        let current = household.as_mut().ok_or_else(not_signed_in)?;
+        if let Some(previous) = current.live.take() {
+            previous.abort();
+        }
+        let mut view = LiveView::open(&current.client, lock_id).await?;
+        current.live = Some(tokio::spawn(async move {
+            while let Ok(Some(update)) = view.next().await {
+                if let LiveUpdate::Frame { frame, .. } = update
+                    && !sink(frame.to_message())
+                {
+                    return;
+                }
+            }
+        }));
+        Ok(())
+    }
+
+    /// Stops the live view.
+    pub async fn stop_live(&self, _: request::StopLive) -> Answer<()> {
+        if let Some(current) = self.household.lock().await.as_mut()
+            && let Some(live) = current.live.take()
+        {
+            live.abort();
+        }
+        Ok(())
+    }
+
+    /// Who did what, newest first.
+    pub async fn activity(
+        &self,
+        request::Activity { prefix }: request::Activity,
+    ) -> Answer<Vec<AuditEntry>> {
+        Ok(self.client().await?.audit(prefix.as_deref(), 200).await?)
+    }
+
+    /// Recordings, newest first.
+    pub async fn recordings(&self, _: request::Recordings) -> Answer<Vec<Recording>> {
+        Ok(self.client().await?.recordings(None).await?)
+    }
+
+    /// One frame of a recording.
+    pub async fn recording_frame(
+        &self,
+        request::RecordingFrame { id, at }: request::RecordingFrame,
+    ) -> Answer<RecordingFrame> {
+        use base64::Engine;
+        let frame = self.client().await?.recording_frame(&id, at).await?;
+        Ok(RecordingFrame {
+            seq: frame.seq,
+            captured_at: frame.captured_at,
+            data_url: format!(
+                "data:image/jpeg;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(&frame.jpeg)
+            ),
+        })
+    }
+
+    /// Devices signed in to this login.
+    pub async fn devices(&self, _: request::Devices) -> Answer<Vec<Device>> {
+        Ok(self.client().await?.devices().await?)
+    }
+
+    /// Signs another device out.
+    pub async fn sign_out_device(
+        &self,
+        request::SignOutDevice { id }: request::SignOutDevice,
+    ) -> Answer<()> {
+        Ok(self.client().await?.sign_out_device(&id).await?)
+    }
+
+    /// Confirms the password for the sensitive actions of the next minutes.
+    pub async fn confirm_password(
+        &self,
+        request::ConfirmPassword { password, totp }: request::ConfirmPassword,
+    ) -> Answer<()> {
+        let password = SecretString::from(password);
+        Ok(self
+            .client()
+            .await?
+            .confirm_password(&password, totp.as_deref().filter(|t| !t.is_empty()))
+            .await?)
+    }
+
+    /// The settings page.
+    pub async fn settings(&self, _: request::Settings) -> Answer<SettingsView> {
+        let client = self.client().await?;
+        Ok(SettingsView {
+            lead_time_minutes: client.household_settings().await?.lead_time_minutes,
+            addresses: client.addresses().await?,
+        })
+    }
+
+    /// Minutes before arrival for "courier arriving".
+    pub async fn set_lead_time(
+        &self,
+        request::SetLeadTime { minutes }: request::SetLeadTime,
+    ) -> Answer<()> {
+        self.client().await?.set_lead_time(minutes).await?;
+        Ok(())
+    }
+
+    /// Adds a neighbour's address.
+    pub async fn add_address(
+        &self,
+        request::AddAddress { label, address }: request::AddAddress,
+    ) -> Answer<Address> {
+        Ok(self
+            .client()
+            .await?
+            .add_address(&label, doorstep_api::AddressKind::Neighbour, &address)
+            .await?)
+    }
+
+    /// Removes an alternate address.
+    pub async fn remove_address(
+        &self,
+        request::RemoveAddress { id }: request::RemoveAddress,
+    ) -> Answer<()> {
+        Ok(self.client().await?.remove_address(&id).await?)
+    }
+
+    /// Shows a test popup in the popups' language.
+    pub async fn test_popup(&self, _: request::TestPopup) -> Answer<()> {
+        let popup = match self.language.get() {
+            Language::German => Popup::new(
+                "Doorstep-Testhinweis",
+                "Hinweise funktionieren: Sie sehen einen, wenn ein Kurier unterwegs oder an der Tür ist.",
+            ),
+            Language::English => Popup::new(
+                "Doorstep test popup",
+                "Popups work: you will see one when a courier is on the way or at the door.",
+            ),
+        };
+        tokio::task::spawn_blocking(move || Notifier::new(APP_NAME).show(&popup))
+            .await
+            .map_err(|e| IpcError::internal(e.to_string()))?
+            .map_err(|e| IpcError::internal(e.to_string()))?;
+        Ok(())
+    }
+
+    /// The standing delivery policy.
+    pub async fn policy(&self, _: request::Policy) -> Answer<PolicyView> {
+        Ok(PolicyView::from(
+            self.client().await?.policy().await?.as_ref(),
+        ))
+    }
+
+    /// Signs and saves a new delivery policy.
+    pub async fn set_policy(
+        &self,
+        request::SetPolicy {
+            carriers,
+            days,
+            hours,
+            max_window_minutes,
+        }: request::SetPolicy,
+    ) -> Answer<PolicyView> {
+        let client = self.client().await?;
+        let zone = client.household_settings().await?.time_zone;
+        let weekly = crate::schedule_text::weekly(&days, &hours, &zone)?;
+        let carriers: Vec<String> = carriers
+            .into_iter()
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty())
+            .collect();
+        let policy = client
+            .set_policy(carriers, Vec::new(), weekly, max_window_minutes)
+            .await?;
+        Ok(PolicyView::from(Some(&policy)))
+    }
+
+    /// The language popups are written in.
+    pub async fn set_language(
+        &self,
+        request::SetLanguage { language }: request::SetLanguage,
+    ) -> Answer<()> {
+        self.language.set(Language::from_tag(&language));
+        Ok(())
+    }
+
+    /// Guests.
+    pub async fn guests(&self, _: request::Guests) -> Answer<Vec<GuestView>> {
+        let client = self.client().await?;
+        let zone = client.household_settings().await?.time_zone;
+        Ok(client
+            .guests()
+            .await?
+            .iter()
+            .map(|guest| GuestView::new(guest, &zone))
+            .collect())
+    }
+
+    /// Invites a guest.
+    pub async fn add_guest(
+        &self,
+        request::AddGuest {
+            name,
+            key,
+            days,
+            hours,
+            once_on,
+        }: request::AddGuest,
+    ) -> Answer<GuestView> {
+        let client = self.client().await?;
+        let zone = client.household_settings().await?.time_zone;
+        let schedule = match once_on {
+            Some(day) => doorstep_proto::GuestSchedule::Once(crate::schedule_text::once_on_day(
+                &day, &hours, &zone,
+            )?),
+            None => doorstep_proto::GuestSchedule::Weekly(crate::schedule_text::weekly(
+                &days, &hours, &zone,
+            )?),
+        };
+        let guest = client.add_guest(&name, &key, schedule, &[]).await?;
+        Ok(GuestView::new(&guest, &zone))
+    }
+
+    /// Revokes a guest.
+    pub async fn revoke_guest(
+        &self,
+        request::RevokeGuest { id }: request::RevokeGuest,
+    ) -> Answer<()> {
+        Ok(self.client().await?.revoke_guest(&id).await?)
+    }
+
+    /// The page drew its first screen: logs the time since the app started, once
+    /// (what the bench's cold-start measurement waits for).
+    pub async fn first_screen_shown(&self, _: request::FirstScreenShown) -> Answer<()> {
+        self.first_screen.call_once(|| {
+            tracing::info!(
+                since_start_ms = self.started.elapsed().as_millis(),
+                "first screen shown"
+            );
+        });
+        Ok(())
+    }
+}
+
+impl Household {
+    fn info(&self) -> SessionInfo {
+        SessionInfo {
+            signed_in: true,
+            demo: self.demo.is_some(),
+            email: Some(self.client.account().email.clone()),
+            device_name: Some(self.client.account().device_name.clone()),
+        }
+    }
+
+    async fn stop(mut self) {
+        if let Some(live) = self.live.take() {
+            live.abort();
+        }
+        self.forwarder.abort();
+        drop(self.feed);
+        if let Some(demo) = self.demo.take() {
+            demo.stop().await;
+        }
+    }
+}
+
+/// A popup was clicked: Block acts at once; everything else brings the window up
+/// on the right page.
+async fn on_intent(shell: &dyn Shell, client: &Client, intent: &Intent) {
+    if let Intent::Block(id) = intent
+        && let Err(e) = client.block(id).await
+    {
+        tracing::warn!(error = %e, "Block from a popup failed");
+    }
+    shell.navigate(Navigate::from(intent));
+}
