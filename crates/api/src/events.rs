@@ -92,28 +92,30 @@ macro_rules! event_kinds {
             }
         }
 
-        /// The kinds of [`EventData`], without payloads.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
-        pub enum EventKind {
-            $( $(#[doc = $doc])* #[serde(rename = $name)] $variant, )*
-        }
-
-        impl EventKind {
-            /// Every kind.
-            pub const ALL: &'static [EventKind] = &[$(Self::$variant),*];
-
-            /// Its name on the wire.
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $name,)* }
-            }
-
-            /// The kind with this name.
-            pub fn from_name(name: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|kind| kind.as_str() == name)
+        crate::wire_names! {
+            /// The kinds of [`EventData`], without payloads.
+            pub enum EventKind {
+                $( $(#[doc = $doc])* $variant = $name, )*
             }
         }
 
         impl EventData {
+            /// Reads a stored event: its kind and payload as written by
+            /// [`Self::payload`]; a kind this build does not know, or a payload not
+            /// in its shape, is kept as [`Self::Unknown`].
+            pub fn from_stored(kind: &str, payload: &str) -> Self {
+                let known = match kind {
+                    $($name => serde_json::from_str(payload).ok().map(Self::$variant),)*
+                    _ => None,
+                };
+                known.unwrap_or_else(|| {
+                    Self::Unknown(UnknownEvent {
+                        kind: kind.to_owned(),
+                        data: serde_json::from_str(payload).unwrap_or_default(),
+                    })
+                })
+            }
+
             /// Its kind, when this build knows it.
             pub fn kind(&self) -> Option<EventKind> {
                 match self {
@@ -226,19 +228,6 @@ impl EventData {
             (None, Self::Unknown(unknown)) => &unknown.kind,
             (None, _) => "",
         }
-    }
-
-    /// Reads a stored event: its kind and payload as written by [`Self::payload`].
-    pub fn from_stored(kind: &str, payload: &str) -> Self {
-        let data: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
-        serde_json::from_value(serde_json::json!({ "kind": kind, "data": data })).unwrap_or_else(
-            |_| {
-                Self::Unknown(UnknownEvent {
-                    kind: kind.to_owned(),
-                    data,
-                })
-            },
-        )
     }
 
     /// Its payload, as stored and sent under `data`.

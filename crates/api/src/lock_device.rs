@@ -42,98 +42,41 @@ pub struct Heartbeat {
     pub heartbeat: String,
 }
 
-/// What happened at the lock, as its journal names it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportKind {
-    /// The agent started (detail: `bolt`, `door`).
-    Booted,
-    /// The bolt is drawn.
-    Unlocked,
-    /// The bolt is thrown again.
-    Relocked,
-    /// The door opened.
-    DoorOpened,
-    /// The door closed.
-    DoorClosed,
-    /// The door opened with the bolt thrown.
-    Forced,
-    /// The door stayed open too long.
-    Ajar,
-    /// The motor did not move.
-    Jammed,
-    /// A grant opened the door (detail: `grant`, `key`).
-    GrantUsed,
-    /// The lock refused an entry (detail: `reason`, `grant`).
-    EntryRefused,
-    /// A revocation was obeyed.
-    Revoked,
-    /// A newer delivery policy took effect (detail: `version`).
-    PolicySeen,
-    /// The lock refused the cloud's time (detail: `reason`).
-    ClockRefused,
-    /// The lock refused a channel message (detail: `detail`).
-    MessageRefused,
-    /// The journal on disk was older than what was uploaded (detail: `found`, `uploaded`).
-    JournalRewound,
-    /// After a rewind: nothing authorised before `before` opens again.
-    ForgottenBefore,
-}
-
-impl ReportKind {
-    /// Every kind, in journal order of appearance.
-    pub const ALL: [Self; 16] = [
-        Self::Booted,
-        Self::Unlocked,
-        Self::Relocked,
-        Self::DoorOpened,
-        Self::DoorClosed,
-        Self::Forced,
-        Self::Ajar,
-        Self::Jammed,
-        Self::GrantUsed,
-        Self::EntryRefused,
-        Self::Revoked,
-        Self::PolicySeen,
-        Self::ClockRefused,
-        Self::MessageRefused,
-        Self::JournalRewound,
-        Self::ForgottenBefore,
-    ];
-
-    /// Its name on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Booted => "booted",
-            Self::Unlocked => "unlocked",
-            Self::Relocked => "relocked",
-            Self::DoorOpened => "door_opened",
-            Self::DoorClosed => "door_closed",
-            Self::Forced => "forced",
-            Self::Ajar => "ajar",
-            Self::Jammed => "jammed",
-            Self::GrantUsed => "grant_used",
-            Self::EntryRefused => "entry_refused",
-            Self::Revoked => "revoked",
-            Self::PolicySeen => "policy_seen",
-            Self::ClockRefused => "clock_refused",
-            Self::MessageRefused => "message_refused",
-            Self::JournalRewound => "journal_rewound",
-            Self::ForgottenBefore => "forgotten_before",
-        }
-    }
-
-    /// The kind with this wire name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
-    }
-}
-
-impl std::fmt::Display for ReportKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+crate::wire_names! {
+    /// What happened at the lock, as its journal names it.
+    pub enum ReportKind {
+        /// The agent started (detail: `bolt`, `door`).
+        Booted = "booted",
+        /// The bolt is drawn.
+        Unlocked = "unlocked",
+        /// The bolt is thrown again.
+        Relocked = "relocked",
+        /// The door opened.
+        DoorOpened = "door_opened",
+        /// The door closed.
+        DoorClosed = "door_closed",
+        /// The door opened with the bolt thrown.
+        Forced = "forced",
+        /// The door stayed open too long.
+        Ajar = "ajar",
+        /// The motor did not move.
+        Jammed = "jammed",
+        /// A grant opened the door (detail: `grant`, `key`).
+        GrantUsed = "grant_used",
+        /// The lock refused an entry (detail: `reason`, `grant`).
+        EntryRefused = "entry_refused",
+        /// A revocation was obeyed.
+        Revoked = "revoked",
+        /// A newer delivery policy took effect (detail: `version`).
+        PolicySeen = "policy_seen",
+        /// The lock refused the cloud's time (detail: `reason`).
+        ClockRefused = "clock_refused",
+        /// The lock refused a channel message (detail: `detail`).
+        MessageRefused = "message_refused",
+        /// The journal on disk was older than what was uploaded (detail: `found`, `uploaded`).
+        JournalRewound = "journal_rewound",
+        /// After a rewind: nothing authorised before `before` opens again.
+        ForgottenBefore = "forgotten_before",
     }
 }
 

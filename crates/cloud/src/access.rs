@@ -13,7 +13,6 @@ use doorstep_proto::{
     DeliveryApproval, EntryGrant, GrantId, GrantSubject, HouseholdId, LockChallenge, LockId,
     PolicyEntry, PublicKey, Shipment, Signed, TimeWindow,
 };
-use sqlx::Row;
 
 use crate::AppState;
 use crate::audit::{self, Actor, AuditLine};
@@ -24,6 +23,7 @@ use crate::events;
 use crate::json::ApiJson;
 use crate::locks::LOCK_TOKEN_PREFIX;
 use crate::race::{self, Attempt};
+use crate::store::{deliveries, locks};
 use crate::transitions::{arrive, fail};
 pub use doorstep_api::{AccessGranted, AccessRequest, Heartbeat, LockReport};
 use doorstep_api::{DeliveryStep, EventData};
@@ -55,22 +55,18 @@ impl FromRequestParts<AppState> for LockAuth {
             .and_then(|v| v.strip_prefix("Bearer "))
             .filter(|t| t.starts_with(LOCK_TOKEN_PREFIX))
             .ok_or_else(|| ApiError::unauthenticated("a lock token (Bearer dlk_…) is required"))?;
-        let row = sqlx::query(
-            "SELECT id, household_id, lock_key, camera_key FROM locks WHERE token_hash = $1",
+        let lock = locks::by_token(
+            &mut *state.db.pool.acquire().await?,
+            &auth::token_hash(value),
         )
-        .bind(auth::token_hash(value))
-        .fetch_optional(&state.db.pool)
         .await?
         .ok_or_else(|| ApiError::unauthenticated("the lock token is not valid"))?;
-        let key = |column: &str| -> Result<PublicKey, ApiError> {
-            let text: String = row.try_get(column)?;
-            PublicKey::from_base64(&text).map_err(ApiError::internal)
-        };
+        let key = |text: &str| PublicKey::from_base64(text).map_err(ApiError::internal);
         Ok(Self {
-            lock_id: row.try_get("id")?,
-            household_id: row.try_get("household_id")?,
-            lock_key: key("lock_key")?,
-            camera_key: key("camera_key")?,
+            lock_key: key(&lock.lock_key)?,
+            camera_key: key(&lock.camera_key)?,
+            lock_id: lock.id,
+            household_id: lock.household_id,
         })
     }
 }
@@ -106,17 +102,14 @@ pub async fn heartbeat(
     }
     // The newest to arrive counts (not the largest stamp: after the lock's
     // clock stepped back, a larger old stamp would shadow every honest beat).
-    sqlx::query(
-        "INSERT INTO lock_status (lock_id, heartbeat, recording, captured_at, received_at) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (lock_id) DO UPDATE SET heartbeat = excluded.heartbeat, recording = excluded.recording, \
-         captured_at = excluded.captured_at, received_at = excluded.received_at",
+    locks::record_heartbeat(
+        &mut *state.db.pool.acquire().await?,
+        &lock.lock_id,
+        &signed.to_base64(),
+        beat.recording,
+        beat.captured_at.0,
+        state.now().0,
     )
-    .bind(&lock.lock_id)
-    .bind(signed.to_base64())
-    .bind(i64::from(beat.recording))
-    .bind(beat.captured_at.0)
-    .bind(state.now().0)
-    .execute(&state.db.pool)
     .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
@@ -128,11 +121,12 @@ pub async fn alive(
     State(state): State<AppState>,
     lock: LockAuth,
 ) -> ApiResult<axum::http::StatusCode> {
-    sqlx::query("UPDATE locks SET seen_at = $1 WHERE id = $2")
-        .bind(state.now().0)
-        .bind(&lock.lock_id)
-        .execute(&state.db.pool)
-        .await?;
+    locks::mark_seen(
+        &mut *state.db.pool.acquire().await?,
+        &lock.lock_id,
+        state.now().0,
+    )
+    .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
@@ -168,26 +162,22 @@ pub async fn request_access(
         .map_err(|e| ApiError::invalid(format!("field `response`: {e}")))?;
     let now = state.now();
 
-    let row = sqlx::query(
-        "SELECT d.household_id, d.courier_key, d.approval, d.lock_id, d.state, d.revision, d.shipment, c.name AS carrier, \
-                l.lock_key, l.camera_key \
-         FROM deliveries d JOIN carriers c ON c.id = d.carrier_id LEFT JOIN locks l ON l.id = d.lock_id WHERE d.id = $1",
-    )
-    .bind(&id)
-    .fetch_optional(&state.db.pool)
-    .await?
-    .ok_or_else(|| ApiError::not_found("delivery"))?;
-    let courier_key = PublicKey::from_base64(&row.try_get::<String, _>("courier_key")?)
-        .map_err(ApiError::internal)?;
+    let delivery = deliveries::for_entry(&mut *state.db.pool.acquire().await?, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("delivery"))?;
+    let courier_key = PublicKey::from_base64(&delivery.courier_key).map_err(ApiError::internal)?;
     // A courier asking for a delivery not assigned to it learns nothing more.
     let response = response_env
         .verify(&courier_key)
         .ok_or_else(|| ApiError::not_found("delivery"))?;
-    let household_id: String = row.try_get("household_id")?;
-    let carrier: String = row.try_get("carrier")?;
-    let approved_lock: Option<String> = row.try_get("lock_id")?;
-    let approval_text: Option<String> = row.try_get("approval")?;
-    let shipment_text: Option<String> = row.try_get("shipment")?;
+    let deliveries::ForEntry {
+        household_id,
+        carrier,
+        lock_id: approved_lock,
+        approval: approval_text,
+        shipment: shipment_text,
+        ..
+    } = delivery;
 
     // The household's authorisation: its approval of this delivery, or else its
     // standing policy, if it admits this carrier at the lock the courier stands at.
@@ -231,19 +221,15 @@ pub async fn request_access(
             }
         },
     };
-    let lock =
-        sqlx::query("SELECT lock_key, camera_key FROM locks WHERE id = $1 AND household_id = $2")
-            .bind(&lock_id)
-            .bind(&household_id)
-            .fetch_optional(&state.db.pool)
-            .await?
-            .ok_or_else(|| {
-                ApiError::invalid("field `response`: names a lock of another household")
-            })?;
-    let lock_key = PublicKey::from_base64(&lock.try_get::<String, _>("lock_key")?)
-        .map_err(ApiError::internal)?;
-    let camera_key = PublicKey::from_base64(&lock.try_get::<String, _>("camera_key")?)
-        .map_err(ApiError::internal)?;
+    let keys = locks::keys(
+        &mut *state.db.pool.acquire().await?,
+        &household_id,
+        &lock_id,
+    )
+    .await?
+    .ok_or_else(|| ApiError::invalid("field `response`: names a lock of another household"))?;
+    let lock_key = PublicKey::from_base64(&keys.lock_key).map_err(ApiError::internal)?;
+    let camera_key = PublicKey::from_base64(&keys.camera_key).map_err(ApiError::internal)?;
     answer_or_alarm(
         &state,
         &household_id,
@@ -259,20 +245,8 @@ pub async fn request_access(
     // The arrival is written with the grant, in one transaction, when entry is given;
     // on every refusal below it is written first, so the household still hears of it.
     // A lock that has not been heard from cannot be told of a block: fail-secure.
-    let beat = sqlx::query(
-        "SELECT s.heartbeat, s.received_at, l.seen_at FROM locks l LEFT JOIN lock_status s ON s.lock_id = l.id WHERE l.id = $1",
-    )
-    .bind(&lock_id)
-    .fetch_optional(&state.db.pool)
-    .await?;
-    let heard_from = beat
-        .as_ref()
-        .and_then(|row| {
-            last_heard(
-                row.try_get::<Option<i64>, _>("received_at").ok().flatten(),
-                row.try_get::<Option<i64>, _>("seen_at").ok().flatten(),
-            )
-        })
+    let heard = locks::heard(&mut *state.db.pool.acquire().await?, &lock_id).await?;
+    let heard_from = last_heard(heard.heartbeat_at, heard.seen_at)
         .is_some_and(|at| now.0 - at <= LOCK_OFFLINE_AFTER_MS);
     if !heard_from {
         arrive(&state, &household_id, &id).await?;
@@ -282,14 +256,7 @@ pub async fn request_access(
         ));
     }
     // No live camera, no entry (SPEC §3.5).
-    let camera_ok = recording_heartbeat(
-        beat.as_ref()
-            .and_then(|row| row.try_get::<String, _>("heartbeat").ok()),
-        beat.as_ref()
-            .and_then(|row| row.try_get::<i64, _>("received_at").ok()),
-        &camera_key,
-        now,
-    );
+    let camera_ok = recording_heartbeat(heard.heartbeat, heard.heartbeat_at, &camera_key, now);
     if !camera_ok {
         arrive(&state, &household_id, &id).await?;
         fail(&state, &household_id, &id, "camera not recording").await?;
@@ -319,17 +286,13 @@ pub async fn request_access(
     let (grant, signed) = (&grant, &signed);
     let granted = race::until_uncontended(move || async move {
         let mut tx = state.db.pool.begin().await?;
-        let current = sqlx::query("SELECT state, revision, door FROM deliveries WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let current_state = DeliveryState::parse(&current.try_get::<String, _>("state")?)
-            .unwrap_or(DeliveryState::Failed);
+        let current = deliveries::progress(&mut tx, household_id, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("delivery"))?;
+        let current_state = current.state;
         // Asking again while granted is a new grant only if the lock never moved
         // for the first (the courier's app lost it, the challenge went stale).
-        if current_state == DeliveryState::Granted
-            && current.try_get::<Option<String>, _>("door")?.is_some()
-        {
+        if current_state == DeliveryState::Granted && current.door.is_some() {
             return Err(refuse(
                 "the lock already opened for this delivery; it opens once",
             ));
@@ -344,15 +307,16 @@ pub async fn request_access(
         })?;
         // Whatever admitted it, the delivery now names its lock, so that a Block and
         // the camera watch reach that lock.
-        let updated = sqlx::query("UPDATE deliveries SET state = $1, revision = revision + 1, updated_at = $2, lock_id = COALESCE(lock_id, $5) WHERE id = $3 AND revision = $4")
-            .bind(step.to.as_str())
-            .bind(now.0)
-            .bind(id)
-            .bind(current.try_get::<i64, _>("revision")?)
-            .bind(lock_id)
-            .execute(&mut *tx)
-            .await?;
-        if updated.rows_affected() == 0 {
+        let moved = deliveries::move_if_unchanged(
+            &mut tx,
+            id,
+            current.revision,
+            step.to,
+            Some(lock_id.as_str()),
+            now.0,
+        )
+        .await?;
+        if !moved {
             return Ok(Attempt::Raced);
         }
         let mut committed = Vec::with_capacity(2);
@@ -558,22 +522,21 @@ pub async fn store_grant(
         GrantSubject::Delivery(id) => Some(id.to_string()),
         GrantSubject::Guest(_) => None,
     };
-    sqlx::query(
-        "INSERT INTO grants (id, household_id, delivery_id, lock_id, holder_key, window_start, window_end, signed, issued_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    locks::insert_grant(
+        tx,
+        &locks::Issued {
+            id: grant.grant.as_str(),
+            household_id: grant.household.as_str(),
+            delivery_id: delivery_id.as_deref(),
+            lock_id: grant.lock.as_str(),
+            holder_key: &grant.holder.to_base64(),
+            window_start: grant.window.not_before.0,
+            window_end: grant.window.not_after.0,
+            signed: &signed.to_base64(),
+            issued_at: grant.issued_at.0,
+        },
     )
-    .bind(grant.grant.as_str())
-    .bind(grant.household.as_str())
-    .bind(delivery_id)
-    .bind(grant.lock.as_str())
-    .bind(grant.holder.to_base64())
-    .bind(grant.window.not_before.0)
-    .bind(grant.window.not_after.0)
-    .bind(signed.to_base64())
-    .bind(grant.issued_at.0)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// A lock whose last heartbeat is older than this is treated as offline.
@@ -600,9 +563,7 @@ async fn policy_admits(
     else {
         return Ok(None);
     };
-    let text: Option<String> = sqlx::query_scalar("SELECT policy FROM households WHERE id = $1")
-        .bind(household_id)
-        .fetch_one(&state.db.pool)
+    let text = crate::store::households::policy(&mut *state.db.pool.acquire().await?, household_id)
         .await?;
     let household_key = crate::household::public_key(state, household_id).await?;
     let Some(policy_env) =

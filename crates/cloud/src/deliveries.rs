@@ -7,7 +7,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 pub use doorstep_api::{Announce, Approve, Block, Delivery, Eta, Reroute, ShipmentStatus, Window};
 use doorstep_proto::{DeliveryApproval, Revocation, RevocationTarget, Signed};
-use sqlx::Row;
 
 use crate::AppState;
 use crate::addresses::{self};
@@ -19,6 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::events;
 use crate::json::ApiJson;
 use crate::race::{self, Attempt};
+use crate::store::deliveries as store;
 use crate::validate;
 use doorstep_api::{DeliverySnapshot, EventData};
 
@@ -26,63 +26,6 @@ use doorstep_api::{DeliverySnapshot, EventData};
 pub const MAX_WINDOW_MS: i64 = 24 * 3600 * 1000;
 /// How far ahead a carrier may announce.
 pub const MAX_ANNOUNCE_AHEAD_MS: i64 = 90 * 24 * 3600 * 1000;
-
-struct Loaded {
-    delivery: Delivery,
-    carrier_id: String,
-}
-
-async fn load(
-    conn: &mut sqlx::AnyConnection,
-    household_id: &str,
-    id: &str,
-) -> Result<Option<Loaded>, ApiError> {
-    let row = sqlx::query(
-        "SELECT d.id, d.tracking_id, c.name AS carrier, d.carrier_id, d.state, d.approval, d.approved_by, d.lock_id, \
-                d.window_start, d.window_end, d.eta, d.courier_key, d.shipment, d.reroute_address_id, d.door, d.revision, d.created_at, d.updated_at \
-         FROM deliveries d JOIN carriers c ON c.id = d.carrier_id WHERE d.id = $1 AND d.household_id = $2",
-    )
-    .bind(id)
-    .bind(household_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let reroute: Option<String> = row.try_get("reroute_address_id")?;
-    let rerouted_to = match reroute {
-        Some(address_id) => addresses::find(conn, household_id, &address_id).await?,
-        None => None,
-    };
-    let state_text: String = row.try_get("state")?;
-    let state = DeliveryState::parse(&state_text)
-        .ok_or_else(|| ApiError::internal(format!("unknown delivery state {state_text:?}")))?;
-    Ok(Some(Loaded {
-        carrier_id: row.try_get("carrier_id")?,
-        delivery: Delivery {
-            id: row.try_get("id")?,
-            tracking_id: row.try_get("tracking_id")?,
-            carrier: row.try_get("carrier")?,
-            state,
-            approved: row.try_get::<Option<String>, _>("approval")?.is_some(),
-            approved_by: row.try_get("approved_by")?,
-            lock_id: row.try_get("lock_id")?,
-            window: Window {
-                not_before: row.try_get("window_start")?,
-                not_after: row.try_get("window_end")?,
-            },
-            eta: row.try_get("eta")?,
-            courier_key: row.try_get("courier_key")?,
-            shipment: row.try_get("shipment")?,
-            rerouted_to,
-            door: row
-                .try_get::<Option<String>, _>("door")?
-                .as_deref()
-                .and_then(doorstep_api::DoorState::parse),
-            revision: row.try_get("revision")?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
-        },
-    }))
-}
 
 /// Announces a shipment. Announcing the same one again is harmless.
 #[utoipa::path(post, path = "/v1/carrier/shipments", request_body = Announce,
@@ -132,64 +75,47 @@ pub async fn announce(
         ),
         None => None,
     };
-    let known: Option<String> = sqlx::query_scalar("SELECT id FROM households WHERE id = $1")
-        .bind(&request.household_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if known.is_none() {
+    if !crate::store::households::exists(&mut tx, &request.household_id).await? {
         return Err(ApiError::not_found("household"));
     }
-    let existing = sqlx::query(
-        "SELECT id, household_id, courier_key, window_start, window_end FROM deliveries WHERE carrier_id = $1 AND tracking_id = $2",
-    )
-    .bind(&carrier.carrier_id)
-    .bind(&tracking_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(row) = existing {
-        let same = row.try_get::<String, _>("household_id")? == request.household_id
-            && row.try_get::<String, _>("courier_key")? == courier_key.to_base64()
-            && row.try_get::<i64, _>("window_start")? == window.not_before
-            && row.try_get::<i64, _>("window_end")? == window.not_after;
+    let existing = store::shipment(&mut tx, &carrier.carrier_id, &tracking_id).await?;
+    if let Some(known) = existing {
+        let same = known.household_id == request.household_id
+            && known.courier_key == courier_key.to_base64()
+            && known.window == window;
         if !same {
             return Err(ApiError::conflict(format!(
                 "shipment {tracking_id} was already announced with other details"
             )));
         }
-        let id: String = row.try_get("id")?;
+        let id = known.id;
         if let Some(shipment) = &shipment {
             // A carrier that signs only now (or signs again) adds its signature.
-            sqlx::query("UPDATE deliveries SET shipment = COALESCE(shipment, $1) WHERE id = $2")
-                .bind(shipment)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
+            store::add_shipment_signature(&mut tx, &id, shipment).await?;
         }
-        let loaded = load(&mut tx, &request.household_id, &id)
+        let loaded = store::load(&mut tx, &request.household_id, &id)
             .await?
             .ok_or_else(|| ApiError::not_found("delivery"))?;
         state.db.commit(tx).await?;
         return Ok((StatusCode::OK, Json(loaded.delivery)));
     }
     let id = uuid::Uuid::now_v7().to_string();
-    sqlx::query(
-        "INSERT INTO deliveries (id, household_id, carrier_id, tracking_id, courier_key, window_start, window_end, eta, state, revision, created_at, updated_at, shipment) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10, $11)",
+    store::insert(
+        &mut tx,
+        &store::Announced {
+            id: &id,
+            household_id: &request.household_id,
+            carrier_id: &carrier.carrier_id,
+            tracking_id: &tracking_id,
+            courier_key: &courier_key.to_base64(),
+            window,
+            eta: request.eta,
+            shipment: shipment.as_deref(),
+            at: now,
+        },
     )
-    .bind(&id)
-    .bind(&request.household_id)
-    .bind(&carrier.carrier_id)
-    .bind(&tracking_id)
-    .bind(courier_key.to_base64())
-    .bind(window.not_before)
-    .bind(window.not_after)
-    .bind(request.eta)
-    .bind(DeliveryState::Announced.as_str())
-    .bind(now)
-    .bind(&shipment)
-    .execute(&mut *tx)
     .await?;
-    let loaded = load(&mut tx, &request.household_id, &id)
+    let loaded = store::load(&mut tx, &request.household_id, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("delivery"))?;
     audit::record(
@@ -256,19 +182,9 @@ pub async fn list(
     session: DeviceSession,
 ) -> ApiResult<Json<Vec<Delivery>>> {
     let mut conn = state.db.pool.acquire().await?;
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM deliveries WHERE household_id = $1 ORDER BY window_start DESC LIMIT 200",
-    )
-    .bind(&session.household_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut list = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(loaded) = load(&mut conn, &session.household_id, &id).await? {
-            list.push(loaded.delivery);
-        }
-    }
-    Ok(Json(list))
+    Ok(Json(
+        store::list(&mut conn, &session.household_id, 200).await?,
+    ))
 }
 
 /// One delivery.
@@ -279,7 +195,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Delivery>> {
     let mut conn = state.db.pool.acquire().await?;
-    let Some(loaded) = load(&mut conn, &session.household_id, &id).await? else {
+    let Some(loaded) = store::load(&mut conn, &session.household_id, &id).await? else {
         drop(conn);
         return Err(audit::not_in_household(&state, &session, Owned::Delivery, &id).await);
     };
@@ -303,14 +219,14 @@ async fn transition<'a>(
     id: &str,
     action: Option<Action>,
     actor: &Actor<'a>,
-    check: impl Fn(&Loaded) -> Result<Extra, ApiError>,
+    check: impl Fn(&store::Loaded) -> Result<Extra, ApiError>,
     event_kind: fn(DeliverySnapshot) -> EventData,
 ) -> ApiResult<(Delivery, bool)> {
     let check = &check;
     race::until_uncontended(move || async move {
         let now = state.now().0;
         let mut tx = state.db.pool.begin().await?;
-        let Some(loaded) = load(&mut tx, household_id, id).await? else {
+        let Some(loaded) = store::load(&mut tx, household_id, id).await? else {
             drop(tx);
             return Err(match actor {
                 Actor::Device(session) => {
@@ -334,28 +250,19 @@ async fn transition<'a>(
             return Ok(Attempt::Done((loaded.delivery, false)));
         }
         let (approval, approved_by, lock_id) = extra.approval.clone().unzip3();
-        let updated = sqlx::query(
-            "UPDATE deliveries SET state = $1, revision = revision + 1, updated_at = $2, \
-                 approval = COALESCE($3, approval), approved_by = COALESCE($4, approved_by), lock_id = COALESCE($5, lock_id), \
-                 revocation = COALESCE($6, revocation), reroute_address_id = COALESCE($7, reroute_address_id) \
-             WHERE id = $8 AND revision = $9",
-        )
-        .bind(step.to.as_str())
-        .bind(now)
-        .bind(approval)
-        .bind(approved_by)
-        .bind(lock_id)
-        .bind(extra.revocation.clone())
-        .bind(extra.reroute_address_id.clone())
-        .bind(id)
-        .bind(loaded.delivery.revision)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
+        let written = store::Written {
+            approval,
+            approved_by,
+            lock_id,
+            revocation: extra.revocation.clone(),
+            reroute_address_id: extra.reroute_address_id.clone(),
+        };
+        let revision = loaded.delivery.revision;
+        if !store::update_if_unchanged(&mut tx, id, revision, step.to, &written, now).await? {
             // Someone else changed it first; look again.
             return Ok(Attempt::Raced);
         }
-        let after = load(&mut tx, household_id, id)
+        let after = store::load(&mut tx, household_id, id)
             .await?
             .ok_or_else(|| ApiError::not_found("delivery"))?;
         let device = match actor {
@@ -422,7 +329,7 @@ pub async fn approve(
     })?;
     let locks = crate::household::lock_ids(&state, &session.household_id).await?;
     let text = signed.to_base64();
-    let check = |loaded: &Loaded| {
+    let check = |loaded: &store::Loaded| {
         let d = &loaded.delivery;
         let mismatch = |what: &str| {
             Err(ApiError::invalid(format!(
@@ -498,7 +405,7 @@ pub async fn block(
     })?;
     let locks = crate::household::lock_ids(&state, &session.household_id).await?;
     let text = signed.to_base64();
-    let check = |loaded: &Loaded| {
+    let check = |loaded: &store::Loaded| {
         if revocation.household.as_str() != session.household_id
             || revocation.target != RevocationTarget::Delivery(loaded.delivery.id.as_str().into())
         {
@@ -552,7 +459,7 @@ pub async fn reroute(
             audit::not_in_household(&state, &session, Owned::Address, &request.address_id).await,
         );
     };
-    let check = |loaded: &Loaded| {
+    let check = |loaded: &store::Loaded| {
         if let Some(current) = &loaded.delivery.rerouted_to
             && current.id != address.id
         {
@@ -588,32 +495,21 @@ pub async fn update_eta(
     Path(tracking_id): Path<String>,
     ApiJson(request): ApiJson<Eta>,
 ) -> ApiResult<StatusCode> {
-    let window = sqlx::query(
-        "SELECT window_start, window_end FROM deliveries WHERE carrier_id = $1 AND tracking_id = $2",
+    let mut conn = state.db.pool.acquire().await?;
+    let shipment = store::shipment(&mut conn, &carrier.carrier_id, &tracking_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("open shipment with this tracking id"))?;
+    validate::eta(request.eta, &shipment.window)?;
+    let now = state.now().0;
+    if !store::set_eta_while_on_the_way(
+        &mut conn,
+        &carrier.carrier_id,
+        &tracking_id,
+        request.eta,
+        now,
     )
-    .bind(&carrier.carrier_id)
-    .bind(&tracking_id)
-    .fetch_optional(&state.db.pool)
     .await?
-    .map(|row| -> Result<Window, sqlx::Error> {
-        Ok(Window {
-            not_before: row.try_get("window_start")?,
-            not_after: row.try_get("window_end")?,
-        })
-    })
-    .transpose()?
-    .ok_or_else(|| ApiError::not_found("open shipment with this tracking id"))?;
-    validate::eta(request.eta, &window)?;
-    let updated = sqlx::query(
-        "UPDATE deliveries SET eta = $1, revision = revision + 1, updated_at = $2 WHERE carrier_id = $3 AND tracking_id = $4 AND state IN ('announced', 'approaching')",
-    )
-    .bind(request.eta)
-    .bind(state.now().0)
-    .bind(&carrier.carrier_id)
-    .bind(&tracking_id)
-    .execute(&state.db.pool)
-    .await?;
-    if updated.rows_affected() == 0 {
+    {
         return Err(ApiError::not_found("open shipment with this tracking id"));
     }
     Ok(StatusCode::NO_CONTENT)
@@ -628,17 +524,10 @@ pub async fn shipment_status(
     Path(tracking_id): Path<String>,
 ) -> ApiResult<Json<ShipmentStatus>> {
     let mut conn = state.db.pool.acquire().await?;
-    let row = sqlx::query(
-        "SELECT id, household_id FROM deliveries WHERE carrier_id = $1 AND tracking_id = $2",
-    )
-    .bind(&carrier.carrier_id)
-    .bind(&tracking_id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| ApiError::not_found("shipment"))?;
-    let id: String = row.try_get("id")?;
-    let household: String = row.try_get("household_id")?;
-    let loaded = load(&mut conn, &household, &id)
+    let shipment = store::shipment(&mut conn, &carrier.carrier_id, &tracking_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("shipment"))?;
+    let loaded = store::load(&mut conn, &shipment.household_id, &shipment.id)
         .await?
         .ok_or_else(|| ApiError::not_found("shipment"))?;
     Ok(Json(ShipmentStatus {

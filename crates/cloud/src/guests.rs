@@ -9,7 +9,6 @@ use doorstep_proto::{
     Authorization, CourierResponse, EntryGrant, GrantId, GrantSubject, GuestInvitation,
     HouseholdId, LockChallenge, LockId, PublicKey, Revocation, RevocationTarget, Signed,
 };
-use sqlx::Row;
 
 use crate::AppState;
 use crate::access::AccessRequest;
@@ -18,6 +17,8 @@ use crate::auth::DeviceSession;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::events;
 use crate::json::ApiJson;
+use crate::store::guests as store;
+use crate::store::locks;
 
 fn view(id: String, invitation: &GuestInvitation, revoked: bool) -> Guest {
     Guest {
@@ -75,24 +76,18 @@ pub async fn add(
     }
     let now = state.now().0;
     let mut tx = state.db.pool.begin().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO guests (id, household_id, name, guest_key, invitation, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(invitation.guest.as_str())
-    .bind(&session.household_id)
-    .bind(&invitation.name)
-    .bind(invitation.guest_key.to_base64())
-    .bind(signed.to_base64())
-    .bind(&session.device_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await;
-    if let Err(sqlx::Error::Database(e)) = &inserted
-        && e.is_unique_violation()
-    {
+    let invited = store::Invited {
+        id: invitation.guest.as_str(),
+        household_id: &session.household_id,
+        name: &invitation.name,
+        guest_key: &invitation.guest_key.to_base64(),
+        invitation: &signed.to_base64(),
+        created_by: &session.device_id,
+        at: now,
+    };
+    if !store::insert(&mut tx, &invited).await? {
         return Err(ApiError::conflict("a guest with this id exists"));
     }
-    inserted?;
     let guest = view(invitation.guest.to_string(), &invitation, false);
     audit::record(
         &mut tx,
@@ -122,26 +117,21 @@ pub async fn list(
     State(state): State<AppState>,
     session: DeviceSession,
 ) -> ApiResult<Json<Vec<Guest>>> {
-    let rows = sqlx::query(
-        "SELECT id, invitation, revoked_at FROM guests WHERE household_id = $1 ORDER BY created_at",
+    let stored = store::list(
+        &mut *state.db.pool.acquire().await?,
+        &session.household_id,
+        false,
     )
-    .bind(&session.household_id)
-    .fetch_all(&state.db.pool)
     .await?;
     let mut guests = Vec::new();
-    for row in rows {
-        let text: String = row.try_get("invitation")?;
-        let Some(invitation) = Signed::<GuestInvitation>::from_base64(&text)
+    for guest in stored {
+        let Some(invitation) = Signed::<GuestInvitation>::from_base64(&guest.invitation)
             .ok()
             .and_then(|s| s.peek())
         else {
             continue;
         };
-        guests.push(view(
-            row.try_get("id")?,
-            &invitation,
-            row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
-        ));
+        guests.push(view(guest.id, &invitation, guest.revoked));
     }
     Ok(Json(guests))
 }
@@ -163,13 +153,7 @@ pub async fn revoke(
     })?;
     let now = state.now().0;
     let mut tx = state.db.pool.begin().await?;
-    let exists: Option<Option<i64>> =
-        sqlx::query_scalar("SELECT revoked_at FROM guests WHERE id = $1 AND household_id = $2")
-            .bind(&id)
-            .bind(&session.household_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some(revoked_at) = exists else {
+    let Some(revoked) = store::revoked(&mut tx, &session.household_id, &id).await? else {
         drop(tx);
         return Err(audit::not_in_household(&state, &session, Owned::Guest, &id).await);
     };
@@ -180,17 +164,16 @@ pub async fn revoke(
             "field `revocation`: it is not for this guest",
         ));
     }
-    if revoked_at.is_some() {
+    if revoked {
         return Ok(StatusCode::NO_CONTENT);
     }
-    sqlx::query(
-        "UPDATE guests SET revoked_at = $1, revocation = $2 WHERE household_id = $3 AND id = $4 AND revoked_at IS NULL",
+    store::revoke(
+        &mut tx,
+        &session.household_id,
+        &id,
+        &signed.to_base64(),
+        now,
     )
-    .bind(now)
-    .bind(signed.to_base64())
-    .bind(&session.household_id)
-    .bind(&id)
-    .execute(&mut *tx)
     .await?;
     audit::record(
         &mut tx,
@@ -245,27 +228,23 @@ pub async fn request_access(
         .peek()
         .ok_or_else(|| ApiError::invalid("field `response`: unreadable"))?
         .lock;
-    let row = sqlx::query(
-        "SELECT g.household_id, g.guest_key, g.invitation, g.revoked_at FROM guests g \
-         JOIN locks l ON l.household_id = g.household_id WHERE l.id = $1 AND g.id = $2",
+    let guest = store::at_lock(
+        &mut *state.db.pool.acquire().await?,
+        named_lock.as_str(),
+        &id,
     )
-    .bind(named_lock.as_str())
-    .bind(&id)
-    .fetch_optional(&state.db.pool)
     .await?
     .ok_or_else(|| ApiError::not_found("guest"))?;
-    let guest_key = PublicKey::from_base64(&row.try_get::<String, _>("guest_key")?)
-        .map_err(ApiError::internal)?;
+    let guest_key = PublicKey::from_base64(&guest.guest_key).map_err(ApiError::internal)?;
     let response = response_env
         .verify(&guest_key)
         .ok_or_else(|| ApiError::not_found("guest"))?;
-    let household_id: String = row.try_get("household_id")?;
-    if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+    let household_id = guest.household_id;
+    if guest.revoked {
         return Err(refused("the household revoked this invitation"));
     }
     let invitation_env =
-        Signed::<GuestInvitation>::from_base64(&row.try_get::<String, _>("invitation")?)
-            .map_err(ApiError::internal)?;
+        Signed::<GuestInvitation>::from_base64(&guest.invitation).map_err(ApiError::internal)?;
     let invitation = invitation_env
         .peek()
         .ok_or_else(|| ApiError::internal("stored invitation unreadable"))?;
@@ -273,17 +252,15 @@ pub async fn request_access(
     if !invitation.locks.contains(&response.lock) {
         return Err(refused("this invitation does not open that lock"));
     }
-    let lock =
-        sqlx::query("SELECT lock_key, camera_key FROM locks WHERE id = $1 AND household_id = $2")
-            .bind(&lock_id)
-            .bind(&household_id)
-            .fetch_optional(&state.db.pool)
-            .await?
-            .ok_or_else(|| ApiError::not_found("lock"))?;
-    let lock_key = PublicKey::from_base64(&lock.try_get::<String, _>("lock_key")?)
-        .map_err(ApiError::internal)?;
-    let camera_key = PublicKey::from_base64(&lock.try_get::<String, _>("camera_key")?)
-        .map_err(ApiError::internal)?;
+    let keys = locks::keys(
+        &mut *state.db.pool.acquire().await?,
+        &household_id,
+        &lock_id,
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("lock"))?;
+    let lock_key = PublicKey::from_base64(&keys.lock_key).map_err(ApiError::internal)?;
+    let camera_key = PublicKey::from_base64(&keys.camera_key).map_err(ApiError::internal)?;
     crate::access::answer_or_alarm(
         &state,
         &household_id,
@@ -308,18 +285,9 @@ pub async fn request_access(
             "outside your hours: the door opens only in the windows the household set",
         ));
     };
-    let beat = sqlx::query("SELECT heartbeat, received_at FROM lock_status WHERE lock_id = $1")
-        .bind(&lock_id)
-        .fetch_optional(&state.db.pool)
-        .await?;
-    let camera_ok = crate::access::recording_heartbeat(
-        beat.as_ref()
-            .and_then(|row| row.try_get::<String, _>("heartbeat").ok()),
-        beat.as_ref()
-            .and_then(|row| row.try_get::<i64, _>("received_at").ok()),
-        &camera_key,
-        now,
-    );
+    let heard = locks::heard(&mut *state.db.pool.acquire().await?, &lock_id).await?;
+    let camera_ok =
+        crate::access::recording_heartbeat(heard.heartbeat, heard.heartbeat_at, &camera_key, now);
     if !camera_ok {
         log_visit_refused(
             &state,
@@ -349,15 +317,15 @@ pub async fn request_access(
     let mut tx = state.db.pool.begin().await?;
     crate::access::store_grant(&mut tx, &grant, &signed).await?;
     let visit_id = uuid::Uuid::now_v7().to_string();
-    sqlx::query("INSERT INTO guest_visits (id, household_id, guest_id, lock_id, grant_id, state, started_at) VALUES ($1, $2, $3, $4, $5, 'granted', $6)")
-        .bind(&visit_id)
-        .bind(&household_id)
-        .bind(&id)
-        .bind(&lock_id)
-        .bind(grant.grant.as_str())
-        .bind(now.0)
-        .execute(&mut *tx)
-        .await?;
+    let visit = store::Visit {
+        id: &visit_id,
+        household_id: &household_id,
+        guest_id: &id,
+        lock_id: &lock_id,
+        grant_id: grant.grant.as_str(),
+        at: now.0,
+    };
+    store::start_visit(&mut tx, &visit).await?;
     audit::record(
         &mut tx,
         &household_id,

@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::State;
 pub use doorstep_api::{Household, HouseholdChange, Policy};
-use sqlx::Row;
 
 use crate::AppState;
 use crate::audit::{self, Actor};
@@ -11,6 +10,7 @@ use crate::auth::DeviceSession;
 use crate::error::{ApiError, ApiResult};
 use crate::events;
 use crate::json::ApiJson;
+use crate::store::households;
 use crate::validate;
 
 /// The household's public key: what every household signature is checked with.
@@ -18,36 +18,17 @@ pub async fn public_key(
     state: &AppState,
     household_id: &str,
 ) -> ApiResult<doorstep_proto::PublicKey> {
-    let text: String =
-        sqlx::query_scalar("SELECT household_public_key FROM households WHERE id = $1")
-            .bind(household_id)
-            .fetch_one(&state.db.pool)
-            .await?;
+    let text = households::public_key(&mut *state.db.pool.acquire().await?, household_id).await?;
     doorstep_proto::PublicKey::from_base64(&text).map_err(ApiError::internal)
 }
 
 /// The ids of the household's locks.
 pub async fn lock_ids(state: &AppState, household_id: &str) -> ApiResult<Vec<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM locks WHERE household_id = $1")
-            .bind(household_id)
-            .fetch_all(&state.db.pool)
-            .await?,
-    )
+    Ok(crate::store::locks::ids(&mut *state.db.pool.acquire().await?, household_id).await?)
 }
 
 async fn read(state: &AppState, id: &str) -> ApiResult<Household> {
-    let row =
-        sqlx::query("SELECT id, email, time_zone, lead_time_minutes FROM households WHERE id = $1")
-            .bind(id)
-            .fetch_one(&state.db.pool)
-            .await?;
-    Ok(Household {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        time_zone: row.try_get("time_zone")?,
-        lead_time_minutes: row.try_get("lead_time_minutes")?,
-    })
+    Ok(households::settings(&mut *state.db.pool.acquire().await?, id).await?)
 }
 
 /// The household's settings.
@@ -84,13 +65,12 @@ pub async fn update(
     }
     let now = state.now().0;
     let mut tx = state.db.pool.begin().await?;
-    sqlx::query(
-        "UPDATE households SET time_zone = COALESCE($1, time_zone), lead_time_minutes = COALESCE($2, lead_time_minutes) WHERE id = $3",
+    households::change_settings(
+        &mut tx,
+        &session.household_id,
+        time_zone.as_deref(),
+        change.lead_time_minutes,
     )
-    .bind(time_zone.clone())
-    .bind(change.lead_time_minutes)
-    .bind(&session.household_id)
-    .execute(&mut *tx)
     .await?;
     audit::record(
         &mut tx,
@@ -146,25 +126,20 @@ async fn guests_in_other_zones(
     household_id: &str,
     zone: &str,
 ) -> Result<Vec<doorstep_api::GuestInZone>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, invitation FROM guests WHERE household_id = $1 AND revoked_at IS NULL",
-    )
-    .bind(household_id)
-    .fetch_all(&mut **tx)
-    .await?;
+    let active = crate::store::guests::list(tx, household_id, true).await?;
     let mut behind = Vec::new();
-    for row in rows {
-        let text: String = row.try_get("invitation")?;
-        let invitation =
-            doorstep_proto::Signed::<doorstep_proto::GuestInvitation>::from_base64(&text)
-                .ok()
-                .and_then(|s| s.peek());
+    for guest in active {
+        let invitation = doorstep_proto::Signed::<doorstep_proto::GuestInvitation>::from_base64(
+            &guest.invitation,
+        )
+        .ok()
+        .and_then(|s| s.peek());
         if let Some(invitation) = invitation
             && let doorstep_proto::GuestSchedule::Weekly(hours) = &invitation.schedule
             && hours.time_zone != zone
         {
             behind.push(doorstep_api::GuestInZone {
-                guest_id: row.try_get::<String, _>("id")?,
+                guest_id: guest.id.clone(),
                 name: invitation.name.clone(),
                 time_zone: hours.time_zone.clone(),
             });
@@ -179,10 +154,8 @@ pub async fn get_policy(
     State(state): State<AppState>,
     session: DeviceSession,
 ) -> ApiResult<Json<Policy>> {
-    let policy: Option<String> = sqlx::query_scalar("SELECT policy FROM households WHERE id = $1")
-        .bind(&session.household_id)
-        .fetch_one(&state.db.pool)
-        .await?;
+    let policy =
+        households::policy(&mut *state.db.pool.acquire().await?, &session.household_id).await?;
     Ok(Json(Policy { policy }))
 }
 
@@ -201,13 +174,12 @@ pub async fn put_policy(
         .ok_or_else(|| ApiError::invalid("field `policy`: required"))?;
     let signed = Signed::<DeliveryPolicy>::from_base64(&text)
         .map_err(|e| ApiError::invalid(format!("field `policy`: {e}")))?;
-    let row =
-        sqlx::query("SELECT household_public_key, policy_version FROM households WHERE id = $1")
-            .bind(&session.household_id)
-            .fetch_one(&state.db.pool)
-            .await?;
-    let key = PublicKey::from_base64(&row.try_get::<String, _>("household_public_key")?)
-        .map_err(ApiError::internal)?;
+    let mut conn = state.db.pool.acquire().await?;
+    let key =
+        PublicKey::from_base64(&households::public_key(&mut conn, &session.household_id).await?)
+            .map_err(ApiError::internal)?;
+    let current = households::policy_version(&mut conn, &session.household_id).await?;
+    drop(conn);
     let policy = signed
         .verify(&key)
         .ok_or_else(|| ApiError::invalid("field `policy`: not signed with this household's key"))?;
@@ -228,7 +200,6 @@ pub async fn put_policy(
             carrier.name
         )));
     }
-    let current: Option<i64> = row.try_get("policy_version")?;
     let version = i64::try_from(policy.version)
         .map_err(|_| ApiError::invalid("field `policy.version`: too large"))?;
     if current.is_some_and(|c| version <= c) {
@@ -248,15 +219,14 @@ pub async fn put_policy(
     }
     let now = state.now().0;
     let mut tx = state.db.pool.begin().await?;
-    let updated = sqlx::query(
-        "UPDATE households SET policy = $1, policy_version = $2 WHERE id = $3 AND (policy_version IS NULL OR policy_version < $2)",
+    if !households::set_policy_if_newer(
+        &mut tx,
+        &session.household_id,
+        &signed.to_base64(),
+        version,
     )
-    .bind(signed.to_base64())
-    .bind(version)
-    .bind(&session.household_id)
-    .execute(&mut *tx)
-    .await?;
-    if updated.rows_affected() == 0 {
+    .await?
+    {
         return Err(ApiError::conflict(
             "field `policy.version`: a newer policy was saved meanwhile",
         ));

@@ -29,6 +29,7 @@ mod ops;
 mod race;
 mod schema_rules;
 mod serve;
+mod store;
 pub use serve::ClientIp;
 pub mod stream;
 pub mod timers;

@@ -73,33 +73,28 @@ fn names_lock(text: &str, lock_id: &str) -> bool {
 
 async fn current(state: &AppState, lock: &LockAuth) -> Result<Vec<ToLock>, sqlx::Error> {
     let mut out = Vec::new();
-    let policy: Option<String> = sqlx::query_scalar("SELECT policy FROM households WHERE id = $1")
-        .bind(&lock.household_id)
-        .fetch_one(&state.db.pool)
-        .await?;
+    let policy =
+        crate::store::households::policy(&mut *state.db.pool.acquire().await?, &lock.household_id)
+            .await?;
     if let Some(policy) = policy {
         out.push(ToLock::Policy { policy });
     }
     let now = state.now().0;
     // Revocations of deliveries still worth refusing (window not long over) that
     // name this lock.
-    let revocations: Vec<String> = sqlx::query_scalar(
-        "SELECT revocation FROM deliveries WHERE household_id = $1 AND revocation IS NOT NULL AND window_end > $2",
+    let mut conn = state.db.pool.acquire().await?;
+    let revocations = crate::store::deliveries::revocations_since(
+        &mut conn,
+        &lock.household_id,
+        now - 24 * 3600 * 1000,
     )
-    .bind(&lock.household_id)
-    .bind(now - 24 * 3600 * 1000)
-    .fetch_all(&state.db.pool)
     .await?;
     let revocations: Vec<String> = revocations
         .into_iter()
         .filter(|text| names_lock(text, &lock.lock_id))
         .collect();
-    let guest_revocations: Vec<String> = sqlx::query_scalar(
-        "SELECT revocation FROM guests WHERE household_id = $1 AND revocation IS NOT NULL",
-    )
-    .bind(&lock.household_id)
-    .fetch_all(&state.db.pool)
-    .await?;
+    let guest_revocations =
+        crate::store::guests::revocations(&mut conn, &lock.household_id).await?;
     out.extend(
         revocations
             .into_iter()
@@ -117,37 +112,26 @@ async fn for_event(
     match what {
         EventData::DeliveryBlocked(blocked) => {
             let id = &blocked.delivery_id;
-            let revocation: Option<Option<String>> = sqlx::query_scalar(
-                "SELECT revocation FROM deliveries WHERE id = $1 AND household_id = $2",
-            )
-            .bind(id)
-            .bind(&lock.household_id)
-            .fetch_optional(&state.db.pool)
-            .await?;
+            let mut conn = state.db.pool.acquire().await?;
+            let revocation =
+                crate::store::deliveries::revocation(&mut conn, &lock.household_id, id).await?;
             Ok(revocation
-                .flatten()
                 .filter(|text| names_lock(text, &lock.lock_id))
                 .map(|revocation| ToLock::Revocation { revocation }))
         }
         EventData::GuestRevoked(revoked) => {
             let id = &revoked.guest_id;
-            let revocation: Option<Option<String>> = sqlx::query_scalar(
-                "SELECT revocation FROM guests WHERE household_id = $1 AND id = $2",
-            )
-            .bind(&lock.household_id)
-            .bind(id)
-            .fetch_optional(&state.db.pool)
-            .await?;
-            Ok(revocation
-                .flatten()
-                .map(|revocation| ToLock::Revocation { revocation }))
+            let mut conn = state.db.pool.acquire().await?;
+            let revocation =
+                crate::store::guests::revocation(&mut conn, &lock.household_id, id).await?;
+            Ok(revocation.map(|revocation| ToLock::Revocation { revocation }))
         }
         EventData::HouseholdPolicyChanged(_) => {
-            let policy: Option<String> =
-                sqlx::query_scalar("SELECT policy FROM households WHERE id = $1")
-                    .bind(&lock.household_id)
-                    .fetch_one(&state.db.pool)
-                    .await?;
+            let policy = crate::store::households::policy(
+                &mut *state.db.pool.acquire().await?,
+                &lock.household_id,
+            )
+            .await?;
             Ok(policy.map(|policy| ToLock::Policy { policy }))
         }
         _ => Ok(None),

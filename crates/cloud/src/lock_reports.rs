@@ -3,7 +3,6 @@
 //! each line is about moved on.
 
 use axum::extract::State;
-use sqlx::Row;
 
 use crate::AppState;
 use crate::access::LockAuth;
@@ -12,6 +11,7 @@ use crate::delivery_state::{Action, State as DeliveryState};
 use crate::error::{ApiError, ApiResult};
 use crate::events;
 use crate::json::ApiJson;
+use crate::store::{deliveries, locks};
 use crate::transitions::{StepFacts, system_transition};
 use doorstep_api::{
     BoltPosition, DeliveryStep, DoorState, EventData, LockReport, ReportDetail, ReportKind,
@@ -57,27 +57,12 @@ async fn guest_visit_report(
         _ => return Ok(()),
     };
     let mut tx = state.db.pool.begin().await?;
-    let visit: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM guest_visits WHERE household_id = $1 AND guest_id = $2 AND lock_id = $3 AND state IN ($4, $5, $6) ORDER BY started_at DESC LIMIT 1",
-    )
-    .bind(&lock.household_id)
-    .bind(guest_id)
-    .bind(&lock.lock_id)
-    .bind(from[0])
-    .bind(from.get(1).copied().unwrap_or(from[0]))
-    .bind(from.get(2).copied().unwrap_or(from[0]))
-    .fetch_optional(&mut *tx)
-    .await?;
+    let visit =
+        crate::store::guests::visit_in(&mut tx, &lock.household_id, guest_id, &lock.lock_id, from)
+            .await?;
     let Some(visit) = visit else { return Ok(()) };
     let ended_at = matches!(to, "ended" | "door_not_locked").then_some(now);
-    sqlx::query(
-        "UPDATE guest_visits SET state = $1, ended_at = COALESCE($2, ended_at) WHERE id = $3",
-    )
-    .bind(to)
-    .bind(ended_at)
-    .bind(&visit)
-    .execute(&mut *tx)
-    .await?;
+    crate::store::guests::move_visit(&mut tx, &visit, to, ended_at).await?;
     let what = event_kind(doorstep_api::GuestVisitStep {
         guest_id: guest_id.to_owned(),
         visit_id: visit,
@@ -130,12 +115,12 @@ async fn door_report(
         )
         .await?;
     }
-    let current: Option<String> =
-        sqlx::query_scalar("SELECT state FROM deliveries WHERE id = $1 AND household_id = $2")
-            .bind(delivery_id)
-            .bind(&lock.household_id)
-            .fetch_optional(&state.db.pool)
-            .await?;
+    let current = deliveries::state(
+        &mut *state.db.pool.acquire().await?,
+        &lock.household_id,
+        delivery_id,
+    )
+    .await?;
     let Some(current) = current.as_deref().and_then(DeliveryState::parse) else {
         return Ok(());
     };
@@ -194,17 +179,7 @@ pub(crate) async fn set_door(
     now: i64,
 ) -> ApiResult<bool> {
     let mut tx = state.db.pool.begin().await?;
-    let updated = sqlx::query(
-        "UPDATE deliveries SET door = $1, door_at = $2, revision = revision + 1, updated_at = $2 \
-         WHERE id = $3 AND household_id = $4 AND (door IS NULL OR door <> $1)",
-    )
-    .bind(door.as_str())
-    .bind(now)
-    .bind(delivery_id)
-    .bind(household_id)
-    .execute(&mut *tx)
-    .await?;
-    if updated.rows_affected() == 0 {
+    if !deliveries::set_door_if_changed(&mut tx, household_id, delivery_id, door, now).await? {
         return Ok(false);
     }
     let event = events::append(
@@ -238,13 +213,11 @@ async fn rebooted(state: &AppState, lock: &LockAuth, report: &LockReport) -> Api
         }),
     )
     .await?;
-    let interrupted: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM deliveries WHERE household_id = $1 AND lock_id = $2 \
-         AND state IN ('granted', 'door_open') AND door IS NOT NULL",
+    let interrupted = deliveries::entries_under_way(
+        &mut *state.db.pool.acquire().await?,
+        &lock.household_id,
+        &lock.lock_id,
     )
-    .bind(&lock.household_id)
-    .bind(&lock.lock_id)
-    .fetch_all(&state.db.pool)
     .await?;
     let bolt_home = report.detail.bolt == Some(BoltPosition::Locked);
     for id in interrupted {
@@ -282,24 +255,11 @@ async fn surprise_entry(
     report: &LockReport,
 ) -> Result<Option<&'static str>, sqlx::Error> {
     let grant_id = report.detail.grant.as_deref().unwrap_or_default();
-    let issued: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM grants WHERE id = $1 AND household_id = $2 AND lock_id = $3",
-    )
-    .bind(grant_id)
-    .bind(&lock.household_id)
-    .bind(&lock.lock_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    if issued.is_none() {
+    if !locks::grant_issued(tx, &lock.household_id, &lock.lock_id, grant_id).await? {
         return Ok(Some("a grant this cloud never issued"));
     }
     if let Some(delivery_id) = &report.delivery_id {
-        let state: Option<String> =
-            sqlx::query_scalar("SELECT state FROM deliveries WHERE id = $1 AND household_id = $2")
-                .bind(delivery_id)
-                .bind(&lock.household_id)
-                .fetch_optional(&mut **tx)
-                .await?;
+        let state = deliveries::state(tx, &lock.household_id, delivery_id).await?;
         match state.as_deref() {
             None => return Ok(Some("a delivery the household was never told of")),
             Some("blocked") => return Ok(Some("a delivery the household blocked")),
@@ -328,21 +288,15 @@ pub async fn report(
     }
     let now = state.now().0;
     let mut tx = state.db.pool.begin().await?;
-    let exists = sqlx::query(
-        "SELECT kind, delivery_id, payload, at FROM lock_journal WHERE lock_id = $1 AND seq = $2",
-    )
-    .bind(&lock.lock_id)
-    .bind(report.seq)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let exists = locks::journal_line(&mut tx, &lock.lock_id, report.seq).await?;
     if let Some(stored) = exists {
         // The same line again (a retried upload) is stored once; a different line
         // under a seq already used means the lock's journal was cut back or
         // replaced: the household is told, and the line is refused.
-        let same = stored.try_get::<String, _>("kind")? == report.kind.as_str()
-            && stored.try_get::<i64, _>("at")? == report.at
-            && stored.try_get::<Option<String>, _>("delivery_id")? == report.delivery_id
-            && stored_detail(&stored.try_get::<String, _>("payload")?) == report.detail;
+        let same = stored.kind == report.kind.as_str()
+            && stored.at == report.at
+            && stored.delivery_id == report.delivery_id
+            && stored_detail(&stored.payload) == report.detail;
         if same {
             return Ok(axum::http::StatusCode::NO_CONTENT);
         }
@@ -365,23 +319,14 @@ pub async fn report(
             report.seq
         )));
     }
-    let highest: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(seq) FROM lock_journal WHERE lock_id = $1")
-            .bind(&lock.lock_id)
-            .fetch_one(&mut *tx)
-            .await?;
-    sqlx::query(
-        "INSERT INTO lock_journal (lock_id, seq, kind, delivery_id, payload, at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&lock.lock_id)
-    .bind(report.seq)
-    .bind(report.kind.as_str())
-    .bind(&report.delivery_id)
-    .bind(serde_json::to_string(&report.detail).unwrap_or_default())
-    .bind(report.at)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let highest = locks::journal_highest(&mut tx, &lock.lock_id).await?;
+    let line = locks::JournalLine {
+        kind: report.kind.as_str().to_owned(),
+        delivery_id: report.delivery_id.clone(),
+        payload: serde_json::to_string(&report.detail).unwrap_or_default(),
+        at: report.at,
+    };
+    locks::append_journal(&mut tx, &lock.lock_id, report.seq, &line, now).await?;
     let mut published = Vec::new();
     let expected = highest.unwrap_or(0) + 1;
     if report.seq > expected {

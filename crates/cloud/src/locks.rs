@@ -1,13 +1,13 @@
 //! Pairing a lock (with its camera) to a household by a one-time code. At pairing
 //! the lock learns — and pins — the household's and the cloud's public keys.
 
+use crate::store::locks as store;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 pub use doorstep_api::{Lock, NewPairingCode, PairingCode};
 use doorstep_proto::LockKind;
 use rand_core::{OsRng, RngCore};
-use sqlx::Row;
 
 use crate::AppState;
 use crate::audit::{self, Actor};
@@ -43,14 +43,14 @@ pub async fn new_pairing_code(
     let now = state.now().0;
     let expires_at = now + PAIRING_CODE_TTL_MS;
     let mut tx = state.db.pool.begin().await?;
-    sqlx::query("INSERT INTO pairing_codes (code_hash, household_id, name, kind, expires_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(auth::token_hash(&code))
-        .bind(&session.household_id)
-        .bind(&name)
-        .bind(kind_name(request.kind))
-        .bind(expires_at)
-        .execute(&mut *tx)
-        .await?;
+    let pairing = store::Pairing {
+        code_hash: &auth::token_hash(&code),
+        household_id: &session.household_id,
+        name: &name,
+        kind: kind_name(request.kind),
+        expires_at,
+    };
+    store::add_pairing_code(&mut tx, &pairing).await?;
     audit::record(
         &mut tx,
         &session.household_id,
@@ -87,38 +87,27 @@ pub async fn pair(
     let code = request.code.trim().to_uppercase();
     let now = state.now().0;
     let mut tx = state.db.pool.begin().await?;
-    let used = sqlx::query(
-        "UPDATE pairing_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 \
-         RETURNING household_id, name, kind",
-    )
-    .bind(now)
-    .bind(auth::token_hash(&code))
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| ApiError::not_found("pairing code (or it expired, or was used)"))?;
-    let household_id: String = used.try_get("household_id")?;
-    let name: String = used.try_get("name")?;
-    let kind: String = used.try_get("kind")?;
-    let household_key: String =
-        sqlx::query_scalar("SELECT household_public_key FROM households WHERE id = $1")
-            .bind(&household_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let store::Paired {
+        household_id,
+        name,
+        kind,
+    } = store::use_pairing_code(&mut tx, &auth::token_hash(&code), now)
+        .await?
+        .ok_or_else(|| ApiError::not_found("pairing code (or it expired, or was used)"))?;
+    let household_key = crate::store::households::public_key(&mut tx, &household_id).await?;
     let lock_id = uuid::Uuid::now_v7().to_string();
     let lock_token = auth::new_token(LOCK_TOKEN_PREFIX);
-    sqlx::query(
-        "INSERT INTO locks (id, household_id, name, kind, lock_key, camera_key, token_hash, paired_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&lock_id)
-    .bind(&household_id)
-    .bind(&name)
-    .bind(&kind)
-    .bind(lock_key.to_base64())
-    .bind(camera_key.to_base64())
-    .bind(auth::token_hash(&lock_token))
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let new = store::NewLock {
+        id: &lock_id,
+        household_id: &household_id,
+        name: &name,
+        kind: &kind,
+        lock_key: &lock_key.to_base64(),
+        camera_key: &camera_key.to_base64(),
+        token_hash: &auth::token_hash(&lock_token),
+        paired_at: now,
+    };
+    store::insert(&mut tx, &new).await?;
     audit::record(
         &mut tx,
         &household_id,
@@ -163,35 +152,28 @@ pub async fn list(
     session: DeviceSession,
 ) -> ApiResult<Json<Vec<Lock>>> {
     let now = state.now().0;
-    let rows = sqlx::query(
-        "SELECT l.id, l.name, l.kind, l.paired_at, l.seen_at, s.received_at, s.recording FROM locks l \
-         LEFT JOIN lock_status s ON s.lock_id = l.id WHERE l.household_id = $1 ORDER BY l.paired_at",
-    )
-    .bind(&session.household_id)
-    .fetch_all(&state.db.pool)
-    .await?;
-    let locks = rows
+    let listed = store::list(&mut *state.db.pool.acquire().await?, &session.household_id).await?;
+    let locks = listed
         .into_iter()
-        .map(|row| {
-            let beat_received: Option<i64> = row.try_get("received_at")?;
-            let heard = crate::access::last_heard(beat_received, row.try_get("seen_at")?);
-            Ok(Lock {
-                id: row.try_get("id")?,
-                name: row.try_get("name")?,
-                kind: row.try_get("kind")?,
-                paired_at: row.try_get("paired_at")?,
+        .map(|lock| {
+            let heard = crate::access::last_heard(lock.heartbeat_at, lock.seen_at);
+            Lock {
+                id: lock.id,
+                name: lock.name,
+                kind: lock.kind,
+                paired_at: lock.paired_at,
                 last_seen_at: heard,
                 online: heard.is_some_and(|at| now - at <= crate::access::LOCK_OFFLINE_AFTER_MS),
                 // A "recording" heartbeat counts only while it is fresh: an
                 // unplugged camera's last word is not a camera recording now.
-                camera_recording: row.try_get::<Option<i64>, _>("recording")? == Some(1)
-                    && beat_received.is_some_and(|at| {
+                camera_recording: lock.recording
+                    && lock.heartbeat_at.is_some_and(|at| {
                         now - at
                             <= i64::try_from(doorstep_proto::CAMERA_HEARTBEAT_MAX_AGE.as_millis())
                                 .unwrap_or(i64::MAX)
                     }),
-            })
+            }
         })
-        .collect::<Result<_, sqlx::Error>>()?;
+        .collect();
     Ok(Json(locks))
 }

@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use sqlx::Row;
-
 use crate::AppState;
 use crate::audit::Actor;
 use crate::delivery_state::Action;
 use crate::lock_reports::set_door;
+use crate::store::deliveries::{self, Due};
 use crate::transitions::{RELOCK_CONFIRM_MS, StepFacts, system_transition};
 use doorstep_api::{CameraFeed, DoorState, EventData};
 
@@ -31,19 +30,17 @@ pub async fn run(state: AppState) {
 
 async fn tick(state: &AppState) -> anyhow::Result<()> {
     let now = state.now().0;
-    // `eta <= now + lead`, not `eta - lead <= now`: the sum of two bounded
-    // values cannot overflow, whatever a stored eta holds.
-    let approaching = sqlx::query(
-        "SELECT d.id, d.household_id, d.eta FROM deliveries d JOIN households h ON h.id = d.household_id \
-         WHERE d.state = 'announced' AND d.eta IS NOT NULL AND d.eta <= $1 + h.lead_time_minutes * 60000 LIMIT 200",
-    )
-    .bind(now)
-    .fetch_all(&state.db.pool)
-    .await?;
-    for row in approaching {
-        let id: String = row.try_get("id")?;
-        let household: String = row.try_get("household_id")?;
-        let eta: i64 = row.try_get("eta")?;
+    let mut conn = state.db.pool.acquire().await?;
+    let approaching = deliveries::approaching(&mut conn, now).await?;
+    drop(conn);
+    for (
+        Due {
+            id,
+            household_id: household,
+        },
+        eta,
+    ) in approaching
+    {
         // Saturating: a row stored before times were range-checked must not stop the timers.
         let minutes = eta.saturating_sub(now).max(0).saturating_add(59_999) / 60_000;
         let facts = StepFacts {
@@ -67,15 +64,15 @@ async fn tick(state: &AppState) -> anyhow::Result<()> {
     }
     // A grant the lock never moved for is over once its challenge is stale:
     // the courier left, or the lock refused it; they may ask again.
-    let lapsed = sqlx::query(
-        "SELECT id, household_id FROM deliveries WHERE state = 'granted' AND door IS NULL AND updated_at < $1 LIMIT 200",
-    )
-    .bind(now.saturating_sub(GRANT_LAPSES_AFTER_MS))
-    .fetch_all(&state.db.pool)
-    .await?;
-    for row in lapsed {
-        let id: String = row.try_get("id")?;
-        let household: String = row.try_get("household_id")?;
+    let mut conn = state.db.pool.acquire().await?;
+    let lapsed =
+        deliveries::unused_grants(&mut conn, now.saturating_sub(GRANT_LAPSES_AFTER_MS)).await?;
+    drop(conn);
+    for Due {
+        id,
+        household_id: household,
+    } in lapsed
+    {
         if let Err(e) = system_transition(
             state,
             &household,
@@ -93,16 +90,14 @@ async fn tick(state: &AppState) -> anyhow::Result<()> {
     unconfirmed_relocks(state, now).await?;
     // The window is over and nobody is inside: at the door, or granted but the
     // lock never moved.
-    let expired = sqlx::query(
-        "SELECT id, household_id FROM deliveries WHERE window_end < $1 \
-         AND (state IN ('announced', 'approaching', 'at_door') OR (state = 'granted' AND door IS NULL)) LIMIT 200",
-    )
-    .bind(now)
-    .fetch_all(&state.db.pool)
-    .await?;
-    for row in expired {
-        let id: String = row.try_get("id")?;
-        let household: String = row.try_get("household_id")?;
+    let mut conn = state.db.pool.acquire().await?;
+    let expired = deliveries::window_over(&mut conn, now).await?;
+    drop(conn);
+    for Due {
+        id,
+        household_id: household,
+    } in expired
+    {
         if let Err(e) = system_transition(
             state,
             &household,
@@ -130,21 +125,17 @@ pub const GRANT_LAPSES_AFTER_MS: i64 = 90_000;
 /// in progress fails.
 async fn unconfirmed_relocks(state: &AppState, now: i64) -> anyhow::Result<()> {
     let late = now.saturating_sub(RELOCK_CONFIRM_MS);
-    let rows = sqlx::query(
-        "SELECT id, household_id, lock_id, state, door FROM deliveries \
-         WHERE door_at < $1 AND lock_id IS NOT NULL AND ( \
-             door = 'closed' \
-          OR (door = 'unlocking' AND state = 'granted') \
-          OR (door IN ('unlocking', 'unlocked', 'open') AND state = 'blocked' AND updated_at < $1)) LIMIT 200",
-    )
-    .bind(late)
-    .fetch_all(&state.db.pool)
-    .await?;
-    for row in rows {
-        let id: String = row.try_get("id")?;
-        let household: String = row.try_get("household_id")?;
-        let lock_id: String = row.try_get("lock_id")?;
-        let door: String = row.try_get("door")?;
+    let mut conn = state.db.pool.acquire().await?;
+    let pending = deliveries::relock_pending(&mut conn, late).await?;
+    drop(conn);
+    for deliveries::RelockPending {
+        id,
+        household_id: household,
+        lock_id,
+        state: entering,
+        door,
+    } in pending
+    {
         if !set_door(
             state,
             &household,
@@ -172,7 +163,6 @@ async fn unconfirmed_relocks(state: &AppState, now: i64) -> anyhow::Result<()> {
             lock_id,
             "the lock did not confirm the bolt thrown"
         );
-        let entering: String = row.try_get("state")?;
         if matches!(entering.as_str(), "granted" | "door_open")
             && let Err(e) = system_transition(
                 state,
@@ -198,18 +188,18 @@ pub const FEED_LOST_AFTER_MS: i64 = 1500;
 /// Raises `camera.feed_lost` once when an entry's camera goes silent (or stops
 /// recording), and `camera.feed_restored` when it is back.
 async fn watch_camera_feeds(state: &AppState, now: i64) -> anyhow::Result<()> {
-    let entries = sqlx::query(
-        "SELECT d.id, d.household_id, d.lock_id, d.feed_lost_at, s.received_at, s.recording          FROM deliveries d LEFT JOIN lock_status s ON s.lock_id = d.lock_id          WHERE d.state IN ('granted', 'door_open') AND d.lock_id IS NOT NULL",
-    )
-    .fetch_all(&state.db.pool)
-    .await?;
-    for row in entries {
-        let id: String = row.try_get("id")?;
-        let household: String = row.try_get("household_id")?;
-        let lock_id: String = row.try_get("lock_id")?;
-        let lost_at: Option<i64> = row.try_get("feed_lost_at")?;
-        let received: Option<i64> = row.try_get("received_at")?;
-        let recording: Option<i64> = row.try_get("recording")?;
+    let mut conn = state.db.pool.acquire().await?;
+    let entries = deliveries::entry_cameras(&mut conn).await?;
+    drop(conn);
+    for deliveries::EntryCamera {
+        id,
+        household_id: household,
+        lock_id,
+        feed_lost_at: lost_at,
+        heartbeat_at: received,
+        recording,
+    } in entries
+    {
         let healthy = received.is_some_and(|at| now.saturating_sub(at) <= FEED_LOST_AFTER_MS)
             && recording == Some(1);
         type Feed = fn(CameraFeed) -> EventData;
@@ -219,18 +209,7 @@ async fn watch_camera_feeds(state: &AppState, now: i64) -> anyhow::Result<()> {
             _ => continue,
         };
         let mut tx = state.db.pool.begin().await?;
-        let changed = match set {
-            Some(at) => sqlx::query("UPDATE deliveries SET feed_lost_at = $1 WHERE id = $2 AND feed_lost_at IS NULL")
-                .bind(at)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?,
-            None => sqlx::query("UPDATE deliveries SET feed_lost_at = NULL WHERE id = $1 AND feed_lost_at IS NOT NULL")
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?,
-        };
-        if changed.rows_affected() == 0 {
+        if !deliveries::mark_feed(&mut tx, &id, set).await? {
             continue;
         }
         let what = kind(CameraFeed {

@@ -1,13 +1,12 @@
 //! Deliveries moved on by the system rather than the household: arrival, failure,
 //! what the lock reports about the door, and the unconfirmed relock.
 
-use sqlx::Row;
-
 use crate::AppState;
 use crate::audit::{self, Actor, AuditLine};
 use crate::delivery_state::{self, Action, State as DeliveryState};
 use crate::error::{ApiError, ApiResult};
 use crate::race::{self, Attempt};
+use crate::store::deliveries;
 use doorstep_api::{DeliveryStep, EventData};
 
 /// What a system-side step says beside the delivery and its new state.
@@ -57,29 +56,17 @@ pub async fn system_transition(
     race::until_uncontended(move || async move {
         let now = state.now().0;
         let mut tx = state.db.pool.begin().await?;
-        let current = sqlx::query(
-            "SELECT state, revision FROM deliveries WHERE id = $1 AND household_id = $2",
-        )
-        .bind(id)
-        .bind(household_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| ApiError::not_found("delivery"))?;
-        let from = DeliveryState::parse(&current.try_get::<String, _>("state")?)
-            .unwrap_or(DeliveryState::Failed);
+        let current = deliveries::progress(&mut tx, household_id, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("delivery"))?;
+        let from = current.state;
         let step =
             delivery_state::apply(from, action).map_err(|e| ApiError::conflict(e.to_string()))?;
         if !step.changed {
             return Ok(Attempt::Done(step.to));
         }
-        let updated = sqlx::query("UPDATE deliveries SET state = $1, revision = revision + 1, updated_at = $2 WHERE id = $3 AND revision = $4")
-            .bind(step.to.as_str())
-            .bind(now)
-            .bind(id)
-            .bind(current.try_get::<i64, _>("revision")?)
-            .execute(&mut *tx)
-            .await?;
-        if updated.rows_affected() == 0 {
+        if !deliveries::move_if_unchanged(&mut tx, id, current.revision, step.to, None, now).await?
+        {
             return Ok(Attempt::Raced);
         }
         let what = kind(DeliveryStep {

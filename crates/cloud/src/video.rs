@@ -265,14 +265,8 @@ async fn visit_now(
     lock_id: &str,
     now: i64,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT id FROM deliveries WHERE lock_id = $1 AND (state IN ('at_door', 'granted', 'door_open') \
-         OR (state IN ('blocked', 'completed', 'failed') AND updated_at >= $2)) ORDER BY updated_at DESC LIMIT 1",
-    )
-    .bind(lock_id)
-    .bind(now.saturating_sub(VISIT_TAIL_MS))
-    .fetch_optional(&state.db.pool)
-    .await
+    let mut conn = state.db.pool.acquire().await?;
+    crate::store::deliveries::visit_at(&mut conn, lock_id, now.saturating_sub(VISIT_TAIL_MS)).await
 }
 
 async fn record(
@@ -343,10 +337,7 @@ async fn lock_of_household(
     session: &DeviceSession,
     lock_id: &str,
 ) -> ApiResult<()> {
-    let owner: Option<String> = sqlx::query_scalar("SELECT household_id FROM locks WHERE id = $1")
-        .bind(lock_id)
-        .fetch_optional(&state.db.pool)
-        .await?;
+    let owner = crate::store::locks::owner(&mut *state.db.pool.acquire().await?, lock_id).await?;
     if owner.as_deref() == Some(session.household_id.as_str()) {
         Ok(())
     } else {

@@ -1,0 +1,397 @@
+//! Locks and what they report: every statement on the locks, lock_status,
+//! lock_journal, pairing_codes and grants tables.
+
+use sqlx::{AnyConnection, Row};
+
+/// A lock as its bearer token finds it.
+pub(crate) struct ByToken {
+    pub(crate) id: String,
+    pub(crate) household_id: String,
+    pub(crate) lock_key: String,
+    pub(crate) camera_key: String,
+}
+
+/// The lock whose token hashes to `token_hash`.
+pub(crate) async fn by_token(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> Result<Option<ByToken>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT id, household_id, lock_key, camera_key FROM locks WHERE token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        Ok(ByToken {
+            id: row.try_get("id")?,
+            household_id: row.try_get("household_id")?,
+            lock_key: row.try_get("lock_key")?,
+            camera_key: row.try_get("camera_key")?,
+        })
+    })
+    .transpose()
+}
+
+/// A lock's two public keys (base64url).
+pub(crate) struct Keys {
+    pub(crate) lock_key: String,
+    pub(crate) camera_key: String,
+}
+
+/// The household's lock `id`'s keys; `None` when it has no such lock.
+pub(crate) async fn keys(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    id: &str,
+) -> Result<Option<Keys>, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT lock_key, camera_key FROM locks WHERE id = $1 AND household_id = $2")
+            .bind(id)
+            .bind(household_id)
+            .fetch_optional(conn)
+            .await?;
+    row.map(|row| {
+        Ok(Keys {
+            lock_key: row.try_get("lock_key")?,
+            camera_key: row.try_get("camera_key")?,
+        })
+    })
+    .transpose()
+}
+
+/// The household that owns lock `id`.
+pub(crate) async fn owner(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT household_id FROM locks WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The ids of the household's locks.
+pub(crate) async fn ids(
+    conn: &mut AnyConnection,
+    household_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM locks WHERE household_id = $1")
+        .bind(household_id)
+        .fetch_all(conn)
+        .await
+}
+
+/// Keeps the camera's newest signed heartbeat (the newest to arrive counts).
+pub(crate) async fn record_heartbeat(
+    conn: &mut AnyConnection,
+    lock_id: &str,
+    heartbeat: &str,
+    recording: bool,
+    captured_at: i64,
+    received_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO lock_status (lock_id, heartbeat, recording, captured_at, received_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (lock_id) DO UPDATE SET heartbeat = excluded.heartbeat, recording = excluded.recording, \
+         captured_at = excluded.captured_at, received_at = excluded.received_at",
+    )
+    .bind(lock_id)
+    .bind(heartbeat)
+    .bind(i64::from(recording))
+    .bind(captured_at)
+    .bind(received_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The lock said it is alive (its camera may be silent).
+pub(crate) async fn mark_seen(
+    conn: &mut AnyConnection,
+    id: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE locks SET seen_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// When the cloud last heard from a lock, and its camera's last heartbeat.
+#[derive(Default)]
+pub(crate) struct Heard {
+    pub(crate) heartbeat: Option<String>,
+    pub(crate) heartbeat_at: Option<i64>,
+    pub(crate) seen_at: Option<i64>,
+}
+
+/// What the cloud last heard from lock `id` (all `None` when nothing, or no lock).
+pub(crate) async fn heard(conn: &mut AnyConnection, id: &str) -> Result<Heard, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT s.heartbeat, s.received_at, l.seen_at FROM locks l LEFT JOIN lock_status s ON s.lock_id = l.id WHERE l.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        Ok(Heard {
+            heartbeat: row.try_get("heartbeat")?,
+            heartbeat_at: row.try_get("received_at")?,
+            seen_at: row.try_get("seen_at")?,
+        })
+    })
+    .transpose()
+    .map(Option::unwrap_or_default)
+}
+
+/// A lock as the household's list shows it.
+pub(crate) struct Listed {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) kind: String,
+    pub(crate) paired_at: i64,
+    pub(crate) seen_at: Option<i64>,
+    pub(crate) heartbeat_at: Option<i64>,
+    pub(crate) recording: bool,
+}
+
+/// The household's locks, oldest pairing first.
+pub(crate) async fn list(
+    conn: &mut AnyConnection,
+    household_id: &str,
+) -> Result<Vec<Listed>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT l.id, l.name, l.kind, l.paired_at, l.seen_at, s.received_at, s.recording FROM locks l \
+         LEFT JOIN lock_status s ON s.lock_id = l.id WHERE l.household_id = $1 ORDER BY l.paired_at",
+    )
+    .bind(household_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Listed {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                kind: row.try_get("kind")?,
+                paired_at: row.try_get("paired_at")?,
+                seen_at: row.try_get("seen_at")?,
+                heartbeat_at: row.try_get("received_at")?,
+                recording: row.try_get::<Option<i64>, _>("recording")? == Some(1),
+            })
+        })
+        .collect()
+}
+
+/// A lock about to be paired, as the household named it.
+pub(crate) struct Pairing<'a> {
+    pub(crate) code_hash: &'a str,
+    pub(crate) household_id: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) expires_at: i64,
+}
+
+/// Stores a one-time pairing code (its hash).
+pub(crate) async fn add_pairing_code(
+    conn: &mut AnyConnection,
+    pairing: &Pairing<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO pairing_codes (code_hash, household_id, name, kind, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(pairing.code_hash)
+    .bind(pairing.household_id)
+    .bind(pairing.name)
+    .bind(pairing.kind)
+    .bind(pairing.expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// What a used pairing code was for.
+pub(crate) struct Paired {
+    pub(crate) household_id: String,
+    pub(crate) name: String,
+    pub(crate) kind: String,
+}
+
+/// Uses the pairing code hashing to `code_hash`, if unused and not expired at `now`.
+pub(crate) async fn use_pairing_code(
+    conn: &mut AnyConnection,
+    code_hash: &str,
+    now: i64,
+) -> Result<Option<Paired>, sqlx::Error> {
+    let row = sqlx::query(
+        "UPDATE pairing_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+         RETURNING household_id, name, kind",
+    )
+    .bind(now)
+    .bind(code_hash)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        Ok(Paired {
+            household_id: row.try_get("household_id")?,
+            name: row.try_get("name")?,
+            kind: row.try_get("kind")?,
+        })
+    })
+    .transpose()
+}
+
+/// A newly paired lock.
+pub(crate) struct NewLock<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) household_id: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) lock_key: &'a str,
+    pub(crate) camera_key: &'a str,
+    pub(crate) token_hash: &'a str,
+    pub(crate) paired_at: i64,
+}
+
+/// Stores a newly paired lock.
+pub(crate) async fn insert(
+    conn: &mut AnyConnection,
+    lock: &NewLock<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO locks (id, household_id, name, kind, lock_key, camera_key, token_hash, paired_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(lock.id)
+    .bind(lock.household_id)
+    .bind(lock.name)
+    .bind(lock.kind)
+    .bind(lock.lock_key)
+    .bind(lock.camera_key)
+    .bind(lock.token_hash)
+    .bind(lock.paired_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An entry grant the cloud issued.
+pub(crate) struct Issued<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) household_id: &'a str,
+    pub(crate) delivery_id: Option<&'a str>,
+    pub(crate) lock_id: &'a str,
+    pub(crate) holder_key: &'a str,
+    pub(crate) window_start: i64,
+    pub(crate) window_end: i64,
+    pub(crate) signed: &'a str,
+    pub(crate) issued_at: i64,
+}
+
+/// Records an issued grant.
+pub(crate) async fn insert_grant(
+    conn: &mut AnyConnection,
+    grant: &Issued<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO grants (id, household_id, delivery_id, lock_id, holder_key, window_start, window_end, signed, issued_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(grant.id)
+    .bind(grant.household_id)
+    .bind(grant.delivery_id)
+    .bind(grant.lock_id)
+    .bind(grant.holder_key)
+    .bind(grant.window_start)
+    .bind(grant.window_end)
+    .bind(grant.signed)
+    .bind(grant.issued_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether the cloud issued grant `id` for the household's lock `lock_id`.
+pub(crate) async fn grant_issued(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    lock_id: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM grants WHERE id = $1 AND household_id = $2 AND lock_id = $3",
+    )
+    .bind(id)
+    .bind(household_id)
+    .bind(lock_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// A line of a lock's journal as stored.
+pub(crate) struct JournalLine {
+    pub(crate) kind: String,
+    pub(crate) delivery_id: Option<String>,
+    pub(crate) payload: String,
+    pub(crate) at: i64,
+}
+
+/// Line `seq` of lock `lock_id`'s journal.
+pub(crate) async fn journal_line(
+    conn: &mut AnyConnection,
+    lock_id: &str,
+    seq: i64,
+) -> Result<Option<JournalLine>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT kind, delivery_id, payload, at FROM lock_journal WHERE lock_id = $1 AND seq = $2",
+    )
+    .bind(lock_id)
+    .bind(seq)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        Ok(JournalLine {
+            kind: row.try_get("kind")?,
+            delivery_id: row.try_get("delivery_id")?,
+            payload: row.try_get("payload")?,
+            at: row.try_get("at")?,
+        })
+    })
+    .transpose()
+}
+
+/// The highest line number stored of lock `lock_id`'s journal.
+pub(crate) async fn journal_highest(
+    conn: &mut AnyConnection,
+    lock_id: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT MAX(seq) FROM lock_journal WHERE lock_id = $1")
+        .bind(lock_id)
+        .fetch_one(conn)
+        .await
+}
+
+/// Stores line `seq` of lock `lock_id`'s journal, received at `received_at`.
+pub(crate) async fn append_journal(
+    conn: &mut AnyConnection,
+    lock_id: &str,
+    seq: i64,
+    line: &JournalLine,
+    received_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO lock_journal (lock_id, seq, kind, delivery_id, payload, at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(lock_id)
+    .bind(seq)
+    .bind(&line.kind)
+    .bind(&line.delivery_id)
+    .bind(&line.payload)
+    .bind(line.at)
+    .bind(received_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! The cloud's storage, one module per aggregate: the only place SQL about that
+//! aggregate is written. Handlers parse, authorise and decide; they call these
+//! functions inside the transaction they commit with `AppState::commit_and_publish`.
+//!
+//! Moved here so far: deliveries, the households' settings and policy, guests,
+//! locks (with their status, journal, pairing codes and grants). The other aggregates' statements are still in
+//! their handler modules (see ARCHITECTURE.md, "Store").
+
+pub(crate) mod deliveries;
+pub(crate) mod guests;
+pub(crate) mod households;
+pub(crate) mod locks;
