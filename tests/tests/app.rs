@@ -114,6 +114,29 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     app.screenshot("delivery-live").await.unwrap();
     assert_eq!(app.unnamed_controls().await.unwrap(), Vec::<String>::new());
 
+    // In a small window (800×600) Block is on screen while the video plays, without
+    // scrolling, and stays there when the page is scrolled to its end.
+    app.set_window_size(800, 600).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for scroll in ["0", "document.documentElement.scrollHeight"] {
+        app.script(&format!("window.scrollTo(0, {scroll});"))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let [top, bottom, width, height] = app.geometry("[data-testid=block]").await.unwrap();
+        assert!(
+            width <= 820.0 && height <= 620.0,
+            "the window did not shrink: {width}×{height}"
+        );
+        assert!(
+            top >= 0.0 && bottom <= height,
+            "Block is off screen at 800×600 (scrolled to {scroll}): top {top}, bottom {bottom}, viewport height {height}"
+        );
+    }
+    app.screenshot("delivery-live-800x600").await.unwrap();
+    app.script("window.scrollTo(0, 0);").await.unwrap();
+    app.set_window_size(1100, 720).await.unwrap();
+
     // A second device joins the demo household with its login.
     let second = second_device(&desktop).await;
     let second_feed = doorstep_core::Feed::start(&second, doorstep_core::FeedOptions::default());
@@ -324,6 +347,19 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     desktop
         .wait_for_notification("Doorstep-Testhinweis", Duration::from_secs(5))
         .unwrap();
+
+    // Signing out comes back to the welcome screen at once (it used to leave a blank
+    // window until the app restarted), and the demo's login leaves the keyring.
+    app.click("[data-testid=sign-out]").await.unwrap();
+    app.wait_for("[data-testid=try-demo]").await.unwrap();
+    app.screenshot("signed-out-de").await.unwrap();
+    assert!(
+        doorstep_core::secrets::SecretStore::new("dev.doorstep.app.e2e")
+            .get(doorstep_demo::DEMO_PASSWORD_ENTRY)
+            .unwrap()
+            .is_none(),
+        "the demo password outlived the sign-out"
+    );
 
     app.close().await.unwrap();
 }

@@ -10,7 +10,6 @@ pub use doorstep_api::{
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use crate::AppState;
 use crate::audit::{self, Actor, Owned};
@@ -18,6 +17,7 @@ use crate::auth::{self, DeviceSession};
 use crate::error::{ApiError, ApiResult};
 use crate::events;
 use crate::json::ApiJson;
+use crate::store::accounts as store;
 use crate::validate;
 
 async fn issue_session(
@@ -34,20 +34,17 @@ async fn issue_session(
         refresh_token: auth::new_token(auth::REFRESH_PREFIX),
         refresh_expires_at: now + ms(state.settings.refresh_token_ttl_secs),
     };
-    sqlx::query(
-        "INSERT INTO sessions (id, household_id, device_id, access_hash, access_expires_at, refresh_hash, refresh_expires_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&session_id)
-    .bind(household_id)
-    .bind(device_id)
-    .bind(auth::token_hash(&tokens.access_token))
-    .bind(tokens.access_expires_at)
-    .bind(auth::token_hash(&tokens.refresh_token))
-    .bind(tokens.refresh_expires_at)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    let new = store::NewSession {
+        id: &session_id,
+        household_id,
+        device_id,
+        access_hash: &auth::token_hash(&tokens.access_token),
+        access_expires_at: tokens.access_expires_at,
+        refresh_hash: &auth::token_hash(&tokens.refresh_token),
+        refresh_expires_at: tokens.refresh_expires_at,
+        at: now,
+    };
+    store::insert_session(tx, &new).await?;
     Ok((session_id, tokens))
 }
 
@@ -64,16 +61,7 @@ async fn add_device(
     let name = validate::text("device.name", &device.name, validate::NAME_MAX)?;
     let key = validate::public_key("device.public_key", &device.public_key)?;
     let device_id = uuid::Uuid::now_v7().to_string();
-    sqlx::query(
-        "INSERT INTO devices (id, household_id, name, device_key, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)",
-    )
-    .bind(&device_id)
-    .bind(household_id)
-    .bind(&name)
-    .bind(key.to_base64())
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    store::insert_device(tx, &device_id, household_id, &name, &key.to_base64(), now).await?;
     Ok((device_id, name))
 }
 
@@ -150,36 +138,27 @@ pub async fn create(
     let now = state.now().0;
     let household_id = uuid::Uuid::now_v7().to_string();
     let mut tx = state.db.pool.begin().await?;
-    let taken: Option<String> = sqlx::query_scalar("SELECT id FROM households WHERE email = $1")
-        .bind(&email)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if taken.is_some() {
+    if store::email_taken(&mut tx, &email).await? {
         return Err(ApiError::conflict(
             "an account with this e-mail address exists; sign in instead",
         ));
     }
-    sqlx::query(
-        "INSERT INTO households (id, email, auth_hash, kdf_salt, household_public_key, wrapped_household_key, time_zone, lead_time_minutes, event_seq, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
-    )
-    .bind(&household_id)
-    .bind(&email)
-    .bind(&auth_hash)
-    .bind(&request.kdf_salt)
-    .bind(household_key.to_base64())
-    .bind(&request.wrapped_household_key)
-    .bind(&time_zone)
-    .bind(i64::from(state.settings.default_lead_time_minutes))
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| match e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            ApiError::conflict("an account with this e-mail address exists; sign in instead")
-        }
-        other => other.into(),
-    })?;
+    let login = store::NewLogin {
+        household_id: &household_id,
+        email: &email,
+        auth_hash: &auth_hash,
+        kdf_salt: &request.kdf_salt,
+        household_public_key: &household_key.to_base64(),
+        wrapped_household_key: &request.wrapped_household_key,
+        time_zone: &time_zone,
+        lead_time_minutes: i64::from(state.settings.default_lead_time_minutes),
+        at: now,
+    };
+    if !store::insert_login(&mut tx, &login).await? {
+        return Err(ApiError::conflict(
+            "an account with this e-mail address exists; sign in instead",
+        ));
+    }
     let (who, _, session, event) =
         sign_in_device(&mut tx, &state, &household_id, &request.device, now).await?;
     let device_id = who.device_id.clone();
@@ -224,11 +203,7 @@ pub async fn kdf(
     Query(query): Query<KdfQuery>,
 ) -> ApiResult<Json<KdfParams>> {
     let email = validate::email(&query.email)?;
-    let salt: Option<String> =
-        sqlx::query_scalar("SELECT kdf_salt FROM households WHERE email = $1")
-            .bind(&email)
-            .fetch_optional(&state.db.pool)
-            .await?;
+    let salt = store::kdf_salt(&mut *state.db.pool.acquire().await?, &email).await?;
     let salt = salt.unwrap_or_else(|| {
         use base64::Engine;
         let digest = Sha256::new()
@@ -292,12 +267,7 @@ async fn record_sign_in_failure(
     ip: &str,
     now: i64,
 ) -> ApiResult<()> {
-    sqlx::query("INSERT INTO sign_in_failures (email, at, ip) VALUES ($1, $2, $3)")
-        .bind(email)
-        .bind(now)
-        .bind(ip)
-        .execute(&state.db.pool)
-        .await?;
+    store::record_failure(&mut *state.db.pool.acquire().await?, email, ip, now).await?;
     Ok(())
 }
 
@@ -315,54 +285,24 @@ async fn check_sign_in_failures(
 ) -> ApiResult<()> {
     let since = now.saturating_sub(ms(state.settings.sign_in_window_secs));
     let minutes = state.settings.sign_in_window_secs.div_ceil(60);
-    let count = |sql: &'static str, key: &str| {
-        sqlx::query_scalar::<_, i64>(sql)
-            .bind(key.to_owned())
-            .bind(since)
-            .fetch_one(&state.db.pool)
-    };
-    let here: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sign_in_failures WHERE email = $1 AND ip = $2 AND at > $3",
-    )
-    .bind(email)
-    .bind(ip)
-    .bind(since)
-    .fetch_one(&state.db.pool)
-    .await?;
+    let mut conn = state.db.pool.acquire().await?;
+    let failures = store::failures(&mut conn, email, ip, since).await?;
     let limited = |what: &str| {
         tracing::warn!(email_hash = %auth::token_hash(email), what, "sign-in rate limited");
         Err(ApiError::rate_limited(format!(
             "too many failed sign-ins {what}; try again in {minutes} minutes"
         )))
     };
-    if here >= i64::from(state.settings.sign_in_max_failures) {
+    if failures.here >= i64::from(state.settings.sign_in_max_failures) {
         return limited("for this account from this address");
     }
-    let from_address = count(
-        "SELECT COUNT(*) FROM sign_in_failures WHERE ip = $1 AND at > $2",
-        ip,
-    )
-    .await?;
-    if from_address >= i64::from(state.settings.sign_in_max_failures_per_address) {
+    if failures.from_address >= i64::from(state.settings.sign_in_max_failures_per_address) {
         return limited("from this address");
     }
-    let for_account = count(
-        "SELECT COUNT(*) FROM sign_in_failures WHERE email = $1 AND at > $2",
-        email,
-    )
-    .await?;
-    if for_account >= i64::from(state.settings.sign_in_max_failures_per_account) {
-        let known: Option<String> = sqlx::query_scalar(
-            "SELECT d.id FROM devices d JOIN households h ON h.id = d.household_id \
-             WHERE h.email = $1 AND d.device_key = $2 LIMIT 1",
-        )
-        .bind(email)
-        .bind(device_key)
-        .fetch_optional(&state.db.pool)
-        .await?;
-        if known.is_none() {
-            return limited("for this account from new devices");
-        }
+    if failures.for_account >= i64::from(state.settings.sign_in_max_failures_per_account)
+        && !store::known_device(&mut conn, email, device_key).await?
+    {
+        return limited("for this account from new devices");
     }
     Ok(())
 }
@@ -380,18 +320,12 @@ pub async fn confirm(
 ) -> ApiResult<StatusCode> {
     let auth_key = validate::auth_key(&request.auth_key)?;
     let now = state.now().0;
-    let row = sqlx::query("SELECT email, auth_hash FROM households WHERE id = $1")
-        .bind(&session.household_id)
-        .fetch_one(&state.db.pool)
-        .await?;
-    let email: String = row.try_get("email")?;
-    let device_key: String = sqlx::query_scalar("SELECT device_key FROM devices WHERE id = $1")
-        .bind(&session.device_id)
-        .fetch_one(&state.db.pool)
-        .await?;
+    let mut conn = state.db.pool.acquire().await?;
+    let (email, stored) = store::credentials(&mut conn, &session.household_id).await?;
+    let device_key = store::device_key(&mut conn, &session.device_id).await?;
+    drop(conn);
     let ip = ip.to_string();
     check_sign_in_failures(&state, &email, &ip, &device_key, now).await?;
-    let stored: String = row.try_get("auth_hash")?;
     let verdict = check_credentials(
         &state,
         Some((session.household_id.as_str(), stored.as_str())),
@@ -425,11 +359,7 @@ pub async fn confirm(
         }
     }
     let mut tx = state.db.pool.begin().await?;
-    sqlx::query("UPDATE sessions SET confirmed_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(&session.session_id)
-        .execute(&mut *tx)
-        .await?;
+    store::confirm(&mut tx, &session.session_id, now).await?;
     // Every device hears of it: a confirmation nobody at home made is a warning.
     let what = doorstep_api::EventData::DeviceConfirmed(doorstep_api::DeviceRef {
         device_id: session.device_id.clone(),
@@ -472,24 +402,12 @@ pub async fn sign_in(
     let ip = ip.to_string();
     check_sign_in_failures(&state, &email, &ip, &request.device.public_key, now).await?;
 
-    let row = sqlx::query(
-        "SELECT id, auth_hash, household_public_key, wrapped_household_key FROM households WHERE email = $1",
-    )
-    .bind(&email)
-    .fetch_optional(&state.db.pool)
-    .await?;
-    let account = match &row {
-        Some(row) => Some((
-            row.try_get::<String, _>("id")?,
-            row.try_get::<String, _>("auth_hash")?,
-        )),
-        None => None,
-    };
+    let login = store::login(&mut *state.db.pool.acquire().await?, &email).await?;
     let verdict = check_credentials(
         &state,
-        account
+        login
             .as_ref()
-            .map(|(id, hash)| (id.as_str(), hash.as_str())),
+            .map(|l| (l.household_id.as_str(), l.auth_hash.as_str())),
         &auth_key,
         request.totp.as_deref(),
     )
@@ -513,10 +431,10 @@ pub async fn sign_in(
             return Err(refused("wrong e-mail address or password"));
         }
     }
-    let Some(row) = row else {
+    let Some(login) = login else {
         return Err(refused("wrong e-mail address or password"));
     };
-    let household_id: String = row.try_get("id")?;
+    let household_id = login.household_id;
 
     let mut tx = state.db.pool.begin().await?;
     let (who, device_name, session, event) =
@@ -536,8 +454,8 @@ pub async fn sign_in(
     Ok(Json(SignedIn {
         household_id,
         device_id,
-        household_public_key: row.try_get("household_public_key")?,
-        wrapped_household_key: row.try_get("wrapped_household_key")?,
+        household_public_key: login.household_public_key,
+        wrapped_household_key: login.wrapped_household_key,
         session,
     }))
 }
@@ -553,83 +471,51 @@ pub async fn refresh(
     let now = state.now().0;
     let presented = auth::token_hash(&request.refresh_token);
     let mut tx = state.db.pool.begin().await?;
-    let current = sqlx::query(
-        "SELECT id, household_id, device_id, refresh_expires_at, revoked_at FROM sessions WHERE refresh_hash = $1",
-    )
-    .bind(&presented)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(row) = current {
-        let revoked: Option<i64> = row.try_get("revoked_at")?;
-        let expires: i64 = row.try_get("refresh_expires_at")?;
-        if revoked.is_some() {
+    let current = store::by_refresh_token(&mut tx, &presented).await?;
+    if let Some(current) = current {
+        if current.revoked {
             return Err(ApiError::unauthenticated(
                 "this device was signed out; sign in again",
             ));
         }
-        if expires <= now {
+        if current.expires_at <= now {
             return Err(ApiError::unauthenticated(
                 "the session expired; sign in again",
             ));
         }
-        let session_id: String = row.try_get("id")?;
         let tokens = SessionTokens {
             access_token: auth::new_token(auth::ACCESS_PREFIX),
             access_expires_at: now + ms(state.settings.access_token_ttl_secs),
             refresh_token: auth::new_token(auth::REFRESH_PREFIX),
             refresh_expires_at: now + ms(state.settings.refresh_token_ttl_secs),
         };
-        sqlx::query(
-            "INSERT INTO retired_refresh_tokens (hash, session_id, retired_at) VALUES ($1, $2, $3)",
-        )
-        .bind(&presented)
-        .bind(&session_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let updated = sqlx::query(
-            "UPDATE sessions SET access_hash = $1, access_expires_at = $2, refresh_hash = $3, refresh_expires_at = $4 \
-             WHERE id = $5 AND refresh_hash = $6 AND revoked_at IS NULL",
-        )
-        .bind(auth::token_hash(&tokens.access_token))
-        .bind(tokens.access_expires_at)
-        .bind(auth::token_hash(&tokens.refresh_token))
-        .bind(tokens.refresh_expires_at)
-        .bind(&session_id)
-        .bind(&presented)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() != 1 {
+        let rotation = store::Rotation {
+            access_hash: &auth::token_hash(&tokens.access_token),
+            access_expires_at: tokens.access_expires_at,
+            refresh_hash: &auth::token_hash(&tokens.refresh_token),
+            refresh_expires_at: tokens.refresh_expires_at,
+        };
+        if !store::rotate(&mut tx, &current.id, &presented, &rotation, now).await? {
             return Err(ApiError::unauthenticated(
                 "the refresh token was just used; sign in again",
             ));
         }
-        sqlx::query("UPDATE devices SET last_seen_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(row.try_get::<String, _>("device_id")?)
-            .execute(&mut *tx)
-            .await?;
+        store::device_seen(&mut tx, &current.device_id, now).await?;
         state.db.commit(tx).await?;
         return Ok(Json(tokens));
     }
 
-    let reused = sqlx::query(
-        "SELECT s.id, s.household_id, s.device_id, s.revoked_at FROM retired_refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE r.hash = $1",
-    )
-    .bind(&presented)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(row) = reused else {
+    let reused = store::by_retired_refresh_token(&mut tx, &presented).await?;
+    let Some(reused) = reused else {
         return Err(ApiError::unauthenticated(
             "the refresh token is not valid; sign in again",
         ));
     };
-    let revoked: Option<i64> = row.try_get("revoked_at")?;
-    if revoked.is_none() {
+    if !reused.revoked {
         let who = DeviceSession {
-            household_id: row.try_get("household_id")?,
-            device_id: row.try_get("device_id")?,
-            session_id: row.try_get("id")?,
+            household_id: reused.household_id,
+            device_id: reused.device_id,
+            session_id: reused.id,
         };
         let event =
             sign_out_device(&mut tx, &who, &who.device_id, "refresh token reused", now).await?;
@@ -648,18 +534,7 @@ async fn sign_out_device(
     reason: &str,
     now: i64,
 ) -> Result<Option<(String, events::Event)>, ApiError> {
-    let revoked = sqlx::query("UPDATE sessions SET revoked_at = $1, revoked_reason = $2 WHERE device_id = $3 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(reason)
-        .bind(device_id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("UPDATE devices SET signed_out_at = $1 WHERE id = $2 AND signed_out_at IS NULL")
-        .bind(now)
-        .bind(device_id)
-        .execute(&mut **tx)
-        .await?;
-    if revoked.rows_affected() == 0 {
+    if !store::sign_out_device(tx, device_id, reason, now).await? {
         return Ok(None);
     }
     audit::record(
@@ -712,27 +587,20 @@ pub async fn devices(
     State(state): State<AppState>,
     session: DeviceSession,
 ) -> ApiResult<Json<Vec<Device>>> {
-    let rows = sqlx::query(
-        "SELECT id, name, device_key, created_at, last_seen_at, signed_out_at FROM devices WHERE household_id = $1 ORDER BY created_at",
-    )
-    .bind(&session.household_id)
-    .fetch_all(&state.db.pool)
-    .await?;
-    let devices = rows
+    let listed =
+        store::devices(&mut *state.db.pool.acquire().await?, &session.household_id).await?;
+    let devices = listed
         .into_iter()
-        .map(|row| {
-            let id: String = row.try_get("id")?;
-            Ok(Device {
-                this_device: id == session.device_id,
-                name: row.try_get("name")?,
-                public_key: row.try_get("device_key")?,
-                created_at: row.try_get("created_at")?,
-                last_seen_at: row.try_get("last_seen_at")?,
-                signed_in: row.try_get::<Option<i64>, _>("signed_out_at")?.is_none(),
-                id,
-            })
+        .map(|device| Device {
+            this_device: device.id == session.device_id,
+            name: device.name,
+            public_key: device.device_key,
+            created_at: device.created_at,
+            last_seen_at: device.last_seen_at,
+            signed_in: device.signed_in,
+            id: device.id,
         })
-        .collect::<Result<_, sqlx::Error>>()?;
+        .collect();
     Ok(Json(devices))
 }
 
@@ -747,11 +615,7 @@ pub async fn sign_out_other(
     session.require_recent_confirmation(&state).await?;
     let now = state.now().0;
     let mut tx = state.db.pool.begin().await?;
-    let owner: Option<String> =
-        sqlx::query_scalar("SELECT household_id FROM devices WHERE id = $1")
-            .bind(&device_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let owner = store::device_owner(&mut tx, &device_id).await?;
     if owner.as_deref() != Some(session.household_id.as_str()) {
         drop(tx);
         return Err(audit::not_in_household(&state, &session, Owned::Device, &device_id).await);

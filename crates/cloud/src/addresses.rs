@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 pub use doorstep_api::{Address, AddressKind, NewAddress};
-use sqlx::Row;
 
 use crate::AppState;
 use crate::audit::{self, Actor, Owned};
@@ -13,49 +12,8 @@ use crate::auth::DeviceSession;
 use crate::error::ApiResult;
 use crate::events;
 use crate::json::ApiJson;
+use crate::store::addresses as store;
 use crate::validate;
-
-fn kind_name(kind: AddressKind) -> &'static str {
-    match kind {
-        AddressKind::Neighbour => "neighbour",
-        AddressKind::PickupPoint => "pickup_point",
-        AddressKind::Locker => "locker",
-        AddressKind::Other => "other",
-    }
-}
-
-fn parse_kind(text: &str) -> AddressKind {
-    match text {
-        "neighbour" => AddressKind::Neighbour,
-        "pickup_point" => AddressKind::PickupPoint,
-        "locker" => AddressKind::Locker,
-        _ => AddressKind::Other,
-    }
-}
-
-/// Reads one live address of the household.
-pub async fn find(
-    conn: &mut sqlx::AnyConnection,
-    household_id: &str,
-    id: &str,
-) -> Result<Option<Address>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT id, label, kind, address FROM addresses WHERE id = $1 AND household_id = $2 AND deleted_at IS NULL",
-    )
-    .bind(id)
-    .bind(household_id)
-    .fetch_optional(conn)
-    .await?;
-    row.map(|row| {
-        Ok(Address {
-            id: row.try_get("id")?,
-            label: row.try_get("label")?,
-            kind: parse_kind(&row.try_get::<String, _>("kind")?),
-            address: row.try_get("address")?,
-        })
-    })
-    .transpose()
-}
 
 /// Adds an alternate address.
 #[utoipa::path(post, path = "/v1/addresses", request_body = NewAddress, responses((status = 201, body = Address)), tag = "household")]
@@ -72,15 +30,7 @@ pub async fn add(
     };
     let now = state.now().0;
     let mut tx = state.db.pool.begin().await?;
-    sqlx::query("INSERT INTO addresses (id, household_id, label, kind, address, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(&address.id)
-        .bind(&session.household_id)
-        .bind(&address.label)
-        .bind(kind_name(address.kind))
-        .bind(&address.address)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    store::insert(&mut tx, &session.household_id, &address, now).await?;
     audit::record(
         &mut tx,
         &session.household_id,
@@ -109,23 +59,7 @@ pub async fn list(
     State(state): State<AppState>,
     session: DeviceSession,
 ) -> ApiResult<Json<Vec<Address>>> {
-    let rows = sqlx::query(
-        "SELECT id, label, kind, address FROM addresses WHERE household_id = $1 AND deleted_at IS NULL ORDER BY created_at",
-    )
-    .bind(&session.household_id)
-    .fetch_all(&state.db.pool)
-    .await?;
-    let list = rows
-        .into_iter()
-        .map(|row| {
-            Ok(Address {
-                id: row.try_get("id")?,
-                label: row.try_get("label")?,
-                kind: parse_kind(&row.try_get::<String, _>("kind")?),
-                address: row.try_get("address")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
+    let list = store::list(&mut *state.db.pool.acquire().await?, &session.household_id).await?;
     Ok(Json(list))
 }
 
@@ -138,13 +72,7 @@ pub async fn remove(
 ) -> ApiResult<StatusCode> {
     let now = state.now().0;
     let mut tx = state.db.pool.begin().await?;
-    let done = sqlx::query("UPDATE addresses SET deleted_at = $1 WHERE id = $2 AND household_id = $3 AND deleted_at IS NULL")
-        .bind(now)
-        .bind(&id)
-        .bind(&session.household_id)
-        .execute(&mut *tx)
-        .await?;
-    if done.rows_affected() == 0 {
+    if !store::remove(&mut tx, &session.household_id, &id, now).await? {
         drop(tx);
         return Err(audit::not_in_household(&state, &session, Owned::Address, &id).await);
     }

@@ -9,7 +9,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -101,12 +100,11 @@ impl DeviceSession {
     /// codes, guests, the policy) need the password confirmed recently on this
     /// device: a stolen access token alone cannot take over the login.
     pub async fn require_recent_confirmation(&self, state: &AppState) -> Result<(), ApiError> {
-        let row = sqlx::query("SELECT created_at, confirmed_at FROM sessions WHERE id = $1")
-            .bind(&self.session_id)
-            .fetch_one(&state.db.pool)
-            .await?;
-        let created: i64 = row.try_get("created_at")?;
-        let confirmed: Option<i64> = row.try_get("confirmed_at")?;
+        let (created, confirmed) = crate::store::accounts::confirmation(
+            &mut *state.db.pool.acquire().await?,
+            &self.session_id,
+        )
+        .await?;
         let last = confirmed.unwrap_or(created).max(created);
         if state.now().0.saturating_sub(last) <= CONFIRMATION_LASTS_MS {
             return Ok(());
@@ -128,29 +126,26 @@ impl FromRequestParts<AppState> for DeviceSession {
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts, ACCESS_PREFIX)?;
         let now = state.now().0;
-        let row = sqlx::query(
-            "SELECT id, household_id, device_id, access_expires_at, revoked_at FROM sessions WHERE access_hash = $1",
+        let session = crate::store::accounts::by_access_token(
+            &mut *state.db.pool.acquire().await?,
+            &token_hash(token),
         )
-        .bind(token_hash(token))
-        .fetch_optional(&state.db.pool)
         .await?
         .ok_or_else(|| ApiError::unauthenticated("the access token is not valid; sign in again"))?;
-        let revoked_at: Option<i64> = row.try_get("revoked_at")?;
-        if revoked_at.is_some() {
+        if session.revoked {
             return Err(ApiError::unauthenticated(
                 "this device was signed out; sign in again",
             ));
         }
-        let expires: i64 = row.try_get("access_expires_at")?;
-        if expires <= now {
+        if session.expires_at <= now {
             return Err(ApiError::unauthenticated(
                 "the access token expired; refresh it",
             ));
         }
         Ok(Self {
-            household_id: row.try_get("household_id")?,
-            device_id: row.try_get("device_id")?,
-            session_id: row.try_get("id")?,
+            household_id: session.household_id,
+            device_id: session.device_id,
+            session_id: session.id,
         })
     }
 }
@@ -172,14 +167,12 @@ impl FromRequestParts<AppState> for CarrierAuth {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts, CARRIER_KEY_PREFIX)?;
-        let row = sqlx::query("SELECT id, name FROM carriers WHERE api_key_hash = $1")
-            .bind(token_hash(token))
-            .fetch_optional(&state.db.pool)
-            .await?
-            .ok_or_else(|| ApiError::unauthenticated("the carrier API key is not valid"))?;
-        Ok(Self {
-            carrier_id: row.try_get("id")?,
-            name: row.try_get("name")?,
-        })
+        let (carrier_id, name) = crate::store::carriers::by_api_key(
+            &mut *state.db.pool.acquire().await?,
+            &token_hash(token),
+        )
+        .await?
+        .ok_or_else(|| ApiError::unauthenticated("the carrier API key is not valid"))?;
+        Ok(Self { carrier_id, name })
     }
 }

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use sqlx::Row;
 
 use crate::auth;
 use crate::db::Db;
+use crate::store::carriers as store;
 
 /// A new carrier's credentials, shown once.
 #[derive(Debug)]
@@ -45,21 +45,17 @@ pub async fn create(
         api_key: auth::new_token(auth::CARRIER_KEY_PREFIX),
         webhook_secret: auth::new_token("whsec_"),
     };
-    sqlx::query(
-        "INSERT INTO carriers (id, name, api_key_hash, webhook_url, webhook_secret, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&carrier.id)
-    .bind(name)
-    .bind(auth::token_hash(&carrier.api_key))
-    .bind(webhook_url)
-    .bind(&carrier.webhook_secret)
-    .bind(now)
-    .execute(&db.pool)
-    .await
-    .map_err(|e| match e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => anyhow::anyhow!("a carrier named {name:?} exists"),
-        other => other.into(),
-    })?;
+    let new = store::NewCarrier {
+        id: &carrier.id,
+        name,
+        api_key_hash: &auth::token_hash(&carrier.api_key),
+        webhook_url,
+        webhook_secret: &carrier.webhook_secret,
+        at: now,
+    };
+    if !store::insert(&mut *db.pool.acquire().await?, &new).await? {
+        anyhow::bail!("a carrier named {name:?} exists");
+    }
     Ok(carrier)
 }
 
@@ -72,20 +68,11 @@ pub async fn add_key(
     key: &doorstep_proto::PublicKey,
     now: i64,
 ) -> anyhow::Result<()> {
-    let id: Option<String> = sqlx::query_scalar("SELECT id FROM carriers WHERE name = $1")
-        .bind(name.trim())
-        .fetch_optional(&db.pool)
-        .await?;
-    let id = id.ok_or_else(|| anyhow::anyhow!("no carrier named {:?}", name.trim()))?;
-    sqlx::query(
-        "INSERT INTO carrier_keys (carrier_id, public_key, added_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (carrier_id, public_key) DO NOTHING",
-    )
-    .bind(&id)
-    .bind(key.to_base64())
-    .bind(now)
-    .execute(&db.pool)
-    .await?;
+    let mut conn = db.pool.acquire().await?;
+    let id = store::id_by_name(&mut conn, name.trim())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no carrier named {:?}", name.trim()))?;
+    store::add_key(&mut conn, &id, &key.to_base64(), now).await?;
     Ok(())
 }
 
@@ -94,13 +81,8 @@ pub async fn keys(
     conn: &mut sqlx::AnyConnection,
     carrier_id: &str,
 ) -> Result<Vec<doorstep_proto::PublicKey>, sqlx::Error> {
-    let rows: Vec<String> = sqlx::query_scalar(
-        "SELECT public_key FROM carrier_keys WHERE carrier_id = $1 ORDER BY added_at, public_key",
-    )
-    .bind(carrier_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
+    Ok(store::keys(conn, carrier_id)
+        .await?
         .iter()
         .filter_map(|text| doorstep_proto::PublicKey::from_base64(text).ok())
         .collect())
@@ -114,15 +96,12 @@ pub async fn list(
     _session: crate::auth::DeviceSession,
 ) -> crate::error::ApiResult<axum::Json<Vec<doorstep_api::CarrierKeys>>> {
     let mut conn = state.db.pool.acquire().await?;
-    let carriers = sqlx::query("SELECT id, name FROM carriers ORDER BY name")
-        .fetch_all(&mut *conn)
-        .await?;
+    let carriers = store::all(&mut conn).await?;
     let mut out = Vec::with_capacity(carriers.len());
-    for row in carriers {
-        let id: String = row.try_get("id")?;
+    for (id, name) in carriers {
         let keys = keys(&mut conn, &id).await?;
         out.push(doorstep_api::CarrierKeys {
-            name: row.try_get("name")?,
+            name,
             keys: keys
                 .iter()
                 .map(doorstep_proto::PublicKey::to_base64)
@@ -139,13 +118,8 @@ pub async fn set_webhook(db: &Db, name: &str, webhook_url: &str) -> anyhow::Resu
     if !(webhook_url.starts_with("http://") || webhook_url.starts_with("https://")) {
         anyhow::bail!("webhook URL must start with http:// or https://");
     }
-    let secret: Option<String> = sqlx::query_scalar(
-        "UPDATE carriers SET webhook_url = $1 WHERE name = $2 RETURNING webhook_secret",
-    )
-    .bind(webhook_url)
-    .bind(name.trim())
-    .fetch_optional(&db.pool)
-    .await?;
+    let secret =
+        store::set_webhook(&mut *db.pool.acquire().await?, name.trim(), webhook_url).await?;
     secret.ok_or_else(|| anyhow::anyhow!("no carrier named {:?}", name.trim()))
 }
 
@@ -158,27 +132,14 @@ pub async fn enqueue(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     // The same key twice is the same notice: keep the first.
-    let exists: Option<String> =
-        sqlx::query_scalar("SELECT id FROM webhook_outbox WHERE idempotency_key = $1")
-            .bind(idempotency_key)
-            .fetch_optional(&mut **tx)
-            .await?;
-    if exists.is_some() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO webhook_outbox (id, carrier_id, idempotency_key, event, payload, attempts, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 0, $6, $6)",
-    )
-    .bind(uuid::Uuid::now_v7().to_string())
-    .bind(carrier_id)
-    .bind(idempotency_key)
-    .bind(notice.event())
-    .bind(serde_json::to_string(notice).unwrap_or_default())
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    let queued = store::Notice {
+        carrier_id,
+        idempotency_key,
+        event: notice.event(),
+        payload: &serde_json::to_string(notice).unwrap_or_default(),
+        at: now,
+    };
+    store::enqueue_once(tx, &queued).await
 }
 
 /// Give up on a notice after this many failed attempts (about a day of backoff).
@@ -223,19 +184,18 @@ pub async fn run_outbox(state: crate::AppState) {
 async fn send_due(state: &crate::AppState, http: &reqwest::Client) -> Result<(), sqlx::Error> {
     let now = state.now().0;
     let allow_private = state.settings.webhooks_allow_private;
-    let due = sqlx::query(
-        "SELECT o.id, o.idempotency_key, o.event, o.payload, o.attempts, c.webhook_url, c.webhook_secret \
-         FROM webhook_outbox o JOIN carriers c ON c.id = o.carrier_id \
-         WHERE o.delivered_at IS NULL AND o.next_attempt_at <= $1 ORDER BY o.next_attempt_at LIMIT 20",
-    )
-    .bind(now)
-    .fetch_all(&state.db.pool)
-    .await?;
-    for row in due {
-        let id: String = row.try_get("id")?;
-        let attempts: i64 = row.try_get("attempts")?;
-        let url: Option<String> = row.try_get("webhook_url")?;
-        let Some(url) = url else {
+    let due = store::due(&mut *state.db.pool.acquire().await?, now, 20).await?;
+    for notice in due {
+        let store::Due {
+            id,
+            idempotency_key: key,
+            event,
+            payload: body,
+            attempts,
+            webhook_url,
+            webhook_secret: secret,
+        } = notice;
+        let Some(url) = webhook_url else {
             mark_failed(
                 state,
                 &id,
@@ -252,10 +212,6 @@ async fn send_due(state: &crate::AppState, http: &reqwest::Client) -> Result<(),
             mark_failed(state, &id, attempts, &reason, i64::MAX).await?;
             continue;
         }
-        let body: String = row.try_get("payload")?;
-        let secret: String = row.try_get("webhook_secret")?;
-        let key: String = row.try_get("idempotency_key")?;
-        let event: String = row.try_get("event")?;
         let result = http
             .post(&url)
             .header("content-type", "application/json")
@@ -267,11 +223,7 @@ async fn send_due(state: &crate::AppState, http: &reqwest::Client) -> Result<(),
             .await;
         match result {
             Ok(response) if response.status().is_success() => {
-                sqlx::query("UPDATE webhook_outbox SET delivered_at = $1, attempts = attempts + 1 WHERE id = $2")
-                    .bind(now)
-                    .bind(&id)
-                    .execute(&state.db.pool)
-                    .await?;
+                store::delivered(&mut *state.db.pool.acquire().await?, &id, now).await?;
                 tracing::info!(event, key, "webhook delivered");
             }
             Ok(response) => {
@@ -308,12 +260,12 @@ async fn mark_failed(
         error,
         "webhook not delivered; will retry"
     );
-    sqlx::query("UPDATE webhook_outbox SET attempts = $1, next_attempt_at = $2, last_error = $3 WHERE id = $4")
-        .bind(attempts + 1)
-        .bind(next)
-        .bind(error)
-        .bind(id)
-        .execute(&state.db.pool)
-        .await?;
-    Ok(())
+    store::failed(
+        &mut *state.db.pool.acquire().await?,
+        id,
+        attempts + 1,
+        error,
+        next,
+    )
+    .await
 }

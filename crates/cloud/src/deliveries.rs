@@ -9,7 +9,6 @@ pub use doorstep_api::{Announce, Approve, Block, Delivery, Eta, Reroute, Shipmen
 use doorstep_proto::{DeliveryApproval, Revocation, RevocationTarget, Signed};
 
 use crate::AppState;
-use crate::addresses::{self};
 use crate::audit::{self, Actor, AuditLine, Owned};
 use crate::auth::{CarrierAuth, DeviceSession};
 use crate::carriers;
@@ -452,7 +451,9 @@ pub async fn reroute(
     ApiJson(request): ApiJson<Reroute>,
 ) -> ApiResult<Json<Delivery>> {
     let mut conn = state.db.pool.acquire().await?;
-    let address = addresses::find(&mut conn, &session.household_id, &request.address_id).await?;
+    let address =
+        crate::store::addresses::find(&mut conn, &session.household_id, &request.address_id)
+            .await?;
     drop(conn);
     let Some(address) = address else {
         return Err(

@@ -58,6 +58,14 @@ pub async fn announce(
     Ok(())
 }
 
+/// The number of `household_id`'s newest event (0 before the first).
+pub async fn last_seq(pool: &sqlx::AnyPool, household_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT event_seq FROM households WHERE id = $1")
+        .bind(household_id)
+        .fetch_one(pool)
+        .await
+}
+
 /// Events of `household_id` after `after`, oldest first, at most `limit`.
 pub async fn read_after(
     pool: &sqlx::AnyPool,

@@ -48,10 +48,7 @@ pub async fn list(
     let after = query.after.unwrap_or(0).max(0);
     let limit = query.limit.unwrap_or(PAGE).clamp(1, PAGE);
     let events = events::read_after(&state.db.pool, &session.household_id, after, limit).await?;
-    let last_seq: i64 = sqlx::query_scalar("SELECT event_seq FROM households WHERE id = $1")
-        .bind(&session.household_id)
-        .fetch_one(&state.db.pool)
-        .await?;
+    let last_seq = events::last_seq(&state.db.pool, &session.household_id).await?;
     Ok(Json(EventPage { events, last_seq }))
 }
 

@@ -1,12 +1,12 @@
 //! The optional second factor: time-based one-time codes (RFC 6238, 6 digits,
 //! 30 s), set up from a signed-in device and then asked for at every sign-in.
 
+use crate::store::accounts as store;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use totp_rs::{Algorithm, Secret, TOTP};
 
 use crate::AppState;
@@ -70,17 +70,11 @@ pub async fn setup(
     session.require_recent_confirmation(&state).await?;
     let mut bytes = [0u8; 20];
     OsRng.fill_bytes(&mut bytes);
-    let email: String = sqlx::query_scalar("SELECT email FROM households WHERE id = $1")
-        .bind(&session.household_id)
-        .fetch_one(&state.db.pool)
-        .await?;
+    let mut conn = state.db.pool.acquire().await?;
+    let (email, _) = store::credentials(&mut conn, &session.household_id).await?;
     let totp = totp(&bytes, &email)?;
     let secret = Secret::Raw(bytes.to_vec()).to_encoded().to_string();
-    sqlx::query("UPDATE households SET totp_pending = $1 WHERE id = $2")
-        .bind(&secret)
-        .bind(&session.household_id)
-        .execute(&state.db.pool)
-        .await?;
+    store::set_totp_pending(&mut conn, &session.household_id, &secret).await?;
     Ok(Json(TotpSetup {
         secret,
         otpauth_url: totp.get_url(),
@@ -104,11 +98,8 @@ pub async fn confirm(
 ) -> ApiResult<StatusCode> {
     session.require_recent_confirmation(&state).await?;
     let now = state.now().0;
-    let pending: Option<String> =
-        sqlx::query_scalar("SELECT totp_pending FROM households WHERE id = $1")
-            .bind(&session.household_id)
-            .fetch_one(&state.db.pool)
-            .await?;
+    let pending =
+        store::totp_pending(&mut *state.db.pool.acquire().await?, &session.household_id).await?;
     let pending = pending.ok_or_else(|| {
         ApiError::invalid("no second factor is being set up; start with POST /v1/account/totp")
     })?;
@@ -119,11 +110,7 @@ pub async fn confirm(
         ));
     };
     let mut tx = state.db.pool.begin().await?;
-    sqlx::query("UPDATE households SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = $1 WHERE id = $2")
-        .bind(step)
-        .bind(&session.household_id)
-        .execute(&mut *tx)
-        .await?;
+    store::activate_totp(&mut tx, &session.household_id, step).await?;
     audit::record(
         &mut tx,
         &session.household_id,
@@ -145,32 +132,24 @@ pub async fn check_sign_in(
     household_id: &str,
     code: Option<&str>,
 ) -> ApiResult<SecondFactor> {
-    let row = sqlx::query("SELECT totp_secret, totp_last_step FROM households WHERE id = $1")
-        .bind(household_id)
-        .fetch_one(&state.db.pool)
-        .await?;
-    let Some(secret) = row.try_get::<Option<String>, _>("totp_secret")? else {
+    let mut conn = state.db.pool.acquire().await?;
+    let (secret, last) = store::totp(&mut conn, household_id).await?;
+    let Some(secret) = secret else {
         return Ok(SecondFactor::NotNeeded);
     };
     let Some(code) = code else {
         return Ok(SecondFactor::Missing);
     };
-    let last: Option<i64> = row.try_get("totp_last_step")?;
     match matching_step(&secret, code, state.now().0)? {
         Some(step) if last.is_none_or(|last| step > last) => {
             // Only one sign-in per code: a code seen on the wire is worthless.
-            let claimed = sqlx::query(
-                "UPDATE households SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+            Ok(
+                if store::claim_totp_step(&mut conn, household_id, step).await? {
+                    SecondFactor::Valid
+                } else {
+                    SecondFactor::Wrong
+                },
             )
-            .bind(step)
-            .bind(household_id)
-            .execute(&state.db.pool)
-            .await?;
-            Ok(if claimed.rows_affected() == 1 {
-                SecondFactor::Valid
-            } else {
-                SecondFactor::Wrong
-            })
         }
         _ => Ok(SecondFactor::Wrong),
     }

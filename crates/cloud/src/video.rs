@@ -12,6 +12,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use crate::store::recordings;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket};
@@ -19,7 +20,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use sqlx::Row;
 use tokio::sync::broadcast;
 
 use crate::AppState;
@@ -33,11 +33,12 @@ pub use doorstep_api::{FrameHeader, MAX_FRAME_BYTES};
 /// A new recording starts when frames resume after this long a pause.
 pub const NEW_RECORDING_AFTER_MS: i64 = 10_000;
 async fn device_signed_out(db: &crate::db::Db, device_id: &str) -> bool {
-    sqlx::query_scalar::<_, Option<i64>>("SELECT signed_out_at FROM devices WHERE id = $1")
-        .bind(device_id)
-        .fetch_optional(&db.pool)
+    let Ok(mut conn) = db.pool.acquire().await else {
+        return true;
+    };
+    crate::store::accounts::signed_out(&mut conn, device_id)
         .await
-        .map_or(true, |at| at.flatten().is_some())
+        .unwrap_or(true)
 }
 
 /// The largest message a live viewer may send.
@@ -299,15 +300,14 @@ async fn record(
             Some(visit) => visit,
             None => visit_now(state, &lock.lock_id, now).await?,
         };
-        sqlx::query(
-            "INSERT INTO recordings (id, household_id, lock_id, delivery_id, started_at, last_frame_at, frames) VALUES ($1, $2, $3, $4, $5, $5, 0)",
+        recordings::start(
+            &mut *state.db.pool.acquire().await?,
+            &id,
+            &lock.household_id,
+            &lock.lock_id,
+            delivery.as_deref(),
+            header.captured_at,
         )
-        .bind(&id)
-        .bind(&lock.household_id)
-        .bind(&lock.lock_id)
-        .bind(&delivery)
-        .bind(header.captured_at)
-        .execute(&state.db.pool)
         .await?;
         *current = Some(Current {
             id,
@@ -323,12 +323,13 @@ async fn record(
     let (recording, message) = (id.clone(), bytes.to_vec());
     tokio::task::spawn_blocking(move || store.append(&recording, header, &message)).await??;
     *last = (*last).max(header.captured_at);
-    sqlx::query("UPDATE recordings SET frames = frames + 1, last_frame_at = $1, started_at = CASE WHEN started_at > $2 THEN $2 ELSE started_at END WHERE id = $3")
-        .bind(*last)
-        .bind(header.captured_at)
-        .bind(id.as_str())
-        .execute(&state.db.pool)
-        .await?;
+    recordings::add_frame(
+        &mut *state.db.pool.acquire().await?,
+        id.as_str(),
+        header.captured_at,
+        *last,
+    )
+    .await?;
     Ok(())
 }
 
@@ -431,27 +432,12 @@ pub async fn list(
     session: DeviceSession,
     ApiQuery(query): ApiQuery<RecordingsQuery>,
 ) -> ApiResult<Json<Vec<Recording>>> {
-    let rows = sqlx::query(
-        "SELECT id, lock_id, delivery_id, started_at, last_frame_at, frames FROM recordings \
-         WHERE household_id = $1 AND ($2 IS NULL OR delivery_id = $2) ORDER BY started_at DESC LIMIT 200",
+    let list = recordings::list(
+        &mut *state.db.pool.acquire().await?,
+        &session.household_id,
+        query.delivery_id.as_deref(),
     )
-    .bind(&session.household_id)
-    .bind(query.delivery_id)
-    .fetch_all(&state.db.pool)
     .await?;
-    let list = rows
-        .into_iter()
-        .map(|row| {
-            Ok(Recording {
-                id: row.try_get("id")?,
-                lock_id: row.try_get("lock_id")?,
-                delivery_id: row.try_get("delivery_id")?,
-                started_at: row.try_get("started_at")?,
-                last_frame_at: row.try_get("last_frame_at")?,
-                frames: row.try_get("frames")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
     Ok(Json(list))
 }
 
@@ -476,12 +462,12 @@ pub async fn frame(
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<FrameQuery>,
 ) -> ApiResult<Response> {
-    let started: Option<i64> =
-        sqlx::query_scalar("SELECT started_at FROM recordings WHERE id = $1 AND household_id = $2")
-            .bind(&id)
-            .bind(&session.household_id)
-            .fetch_optional(&state.db.pool)
-            .await?;
+    let started = recordings::started_at(
+        &mut *state.db.pool.acquire().await?,
+        &session.household_id,
+        &id,
+    )
+    .await?;
     let Some(started) = started else {
         return Err(audit::not_in_household(&state, &session, Owned::Recording, &id).await);
     };

@@ -180,6 +180,27 @@ impl AppUnderTest {
         bail!("{most} presses of Tab never reached {css}; the focus went to {visited:?}")
     }
 
+    /// Resizes the app's window to `width`×`height` (its outer size; without a
+    /// window manager under Xvfb, also the page's).
+    pub async fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
+        self.client().set_window_size(width, height).await?;
+        Ok(())
+    }
+
+    /// Where the element matching `css` is in the viewport, and the viewport's size:
+    /// `[top, bottom, viewport width, viewport height]` in CSS pixels.
+    pub async fn geometry(&self, css: &str) -> Result<[f64; 4]> {
+        self.wait_for(css).await?;
+        let found = self
+            .script(&format!(
+                "const r = document.querySelector({css:?}).getBoundingClientRect(); \
+                 return [r.top, r.bottom, window.innerWidth, window.innerHeight];"
+            ))
+            .await?;
+        let number = |i: usize| found[i].as_f64().unwrap_or(f64::NAN);
+        Ok([number(0), number(1), number(2), number(3)])
+    }
+
     /// Runs `script` (a function body; `return` gives the value) in the page.
     pub async fn script(&self, script: &str) -> Result<serde_json::Value> {
         Ok(self.client().execute(script, Vec::new()).await?)

@@ -31,7 +31,7 @@ pub(crate) async fn load(
     let Some(row) = row else { return Ok(None) };
     let reroute: Option<String> = row.try_get("reroute_address_id")?;
     let rerouted_to = match reroute {
-        Some(address_id) => crate::addresses::find(conn, household_id, &address_id).await?,
+        Some(address_id) => super::addresses::find(conn, household_id, &address_id).await?,
         None => None,
     };
     Ok(Some(Loaded {

@@ -2,11 +2,16 @@
 //! aggregate is written. Handlers parse, authorise and decide; they call these
 //! functions inside the transaction they commit with `AppState::commit_and_publish`.
 //!
-//! Moved here so far: deliveries, the households' settings and policy, guests,
-//! locks (with their status, journal, pairing codes and grants). The other aggregates' statements are still in
+//! Moved here so far: accounts (login, second factor, devices, sessions,
+//! failed sign-ins), addresses, carriers (keys, webhook outbox), deliveries, the households' settings and policy, guests,
+//! locks (with their status, journal, pairing codes and grants), recordings. The other aggregates' statements are still in
 //! their handler modules (see ARCHITECTURE.md, "Store").
 
+pub(crate) mod accounts;
+pub(crate) mod addresses;
+pub(crate) mod carriers;
 pub(crate) mod deliveries;
 pub(crate) mod guests;
 pub(crate) mod households;
 pub(crate) mod locks;
+pub(crate) mod recordings;

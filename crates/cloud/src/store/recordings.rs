@@ -1,0 +1,88 @@
+//! The recordings' index: every statement on the recordings table. (The frames
+//! themselves are files, `video::FolderStore`.)
+
+use doorstep_api::Recording;
+use sqlx::{AnyConnection, Row};
+
+/// Starts recording `id` of `lock_id`'s camera with its first frame at `at`.
+pub(crate) async fn start(
+    conn: &mut AnyConnection,
+    id: &str,
+    household_id: &str,
+    lock_id: &str,
+    delivery_id: Option<&str>,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO recordings (id, household_id, lock_id, delivery_id, started_at, last_frame_at, frames) VALUES ($1, $2, $3, $4, $5, $5, 0)",
+    )
+    .bind(id)
+    .bind(household_id)
+    .bind(lock_id)
+    .bind(delivery_id)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Counts a frame captured at `captured_at` into recording `id`; `last` is its
+/// newest frame's time after it.
+pub(crate) async fn add_frame(
+    conn: &mut AnyConnection,
+    id: &str,
+    captured_at: i64,
+    last: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE recordings SET frames = frames + 1, last_frame_at = $1, \
+         started_at = CASE WHEN started_at > $2 THEN $2 ELSE started_at END WHERE id = $3",
+    )
+    .bind(last)
+    .bind(captured_at)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The household's recordings, newest first, of one delivery if `delivery_id`.
+pub(crate) async fn list(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    delivery_id: Option<&str>,
+) -> Result<Vec<Recording>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, lock_id, delivery_id, started_at, last_frame_at, frames FROM recordings \
+         WHERE household_id = $1 AND ($2 IS NULL OR delivery_id = $2) ORDER BY started_at DESC LIMIT 200",
+    )
+    .bind(household_id)
+    .bind(delivery_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Recording {
+                id: row.try_get("id")?,
+                lock_id: row.try_get("lock_id")?,
+                delivery_id: row.try_get("delivery_id")?,
+                started_at: row.try_get("started_at")?,
+                last_frame_at: row.try_get("last_frame_at")?,
+                frames: row.try_get("frames")?,
+            })
+        })
+        .collect()
+}
+
+/// When the household's recording `id` started; `None` when it has no such recording.
+pub(crate) async fn started_at(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    id: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT started_at FROM recordings WHERE id = $1 AND household_id = $2")
+        .bind(id)
+        .bind(household_id)
+        .fetch_optional(conn)
+        .await
+}
