@@ -333,6 +333,19 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
             app.screenshot(&format!("{section}-{theme}-{language}"))
                 .await
                 .unwrap();
+            if section == "activity" {
+                // The day in words: no action codes, actor ids or state arrows.
+                let log = app.text("[data-testid=activity]").await.unwrap();
+                for raw in ["delivery.", "lock.", "video.", "device:", "lock:", "→", "_"] {
+                    assert!(
+                        !log.contains(raw),
+                        "the activity log ({language}) shows {raw:?}:\n{log}"
+                    );
+                }
+                if language == "de" {
+                    assert!(log.contains("Heute"), "{log}");
+                }
+            }
             let unnamed = app.unnamed_controls().await.unwrap();
             assert!(
                 unnamed.is_empty(),

@@ -340,6 +340,34 @@ fn events_typescript() -> String {
     )
 }
 
+/// Every event kind and audit verb as a value (ts-rs exports only their types), so
+/// the UI's tests can prove each has words in every language.
+fn names_typescript() -> String {
+    let list = |names: Vec<&str>| {
+        names
+            .iter()
+            .map(|name| format!("\"{name}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "/** Every event kind. */\nexport const EVENT_KINDS: EventKind[] = [{}];\n\n\
+         /** Every audit verb. */\nexport const AUDIT_VERBS: AuditVerb[] = [{}];\n\n",
+        list(
+            doorstep_api::EventKind::ALL
+                .iter()
+                .map(|k| k.as_str())
+                .collect()
+        ),
+        list(
+            doorstep_api::AuditVerb::ALL
+                .iter()
+                .map(|v| v.as_str())
+                .collect()
+        ),
+    )
+}
+
 /// The one command that carries raw bytes, with a hand-written wrapper in the UI
 /// (`ui/src/lib/live.ts`): `watch_live(lock_id, frames)` streams frame messages
 /// (`seq u64 BE ‖ captured_at i64 BE ‖ JPEG`) to a Tauri channel; `stop_live()`
@@ -666,6 +694,7 @@ pub fn bindings_typescript() -> String {
         out.push_str(&decl);
         out.push_str("\n\n");
     }
+    out.push_str(&names_typescript());
     out.push_str(&events_typescript());
     out.push_str(&commands_typescript(&cfg));
     out

@@ -859,6 +859,12 @@ hours: string,
  */
 maxWindowMinutes: number, };
 
+/** Every event kind. */
+export const EVENT_KINDS: EventKind[] = ["delivery.announced", "delivery.approved", "delivery.blocked", "delivery.rerouted", "delivery.approaching", "delivery.at_door", "delivery.granted", "delivery.door_open", "delivery.completed", "delivery.failed", "delivery.grant_lapsed", "delivery.expired", "delivery.door", "camera.feed_lost", "camera.feed_restored", "lock.paired", "lock.relock_unconfirmed", "lock.clock_off", "lock.rebooted", "lock.clock_untrusted", "lock.message_refused", "lock.journal_rewound", "lock.jammed", "lock.forced", "lock.ajar", "lock.entry_refused", "lock.unexpected_entry", "lock.event_gap", "lock.journal_conflict", "guest.added", "guest.revoked", "guest.granted", "guest.refused", "guest.door_open", "guest.door_closed", "guest.visit_ended", "guest.door_not_locked", "guests.time_zone_differs", "device.signed_in", "device.confirmed", "device.signed_out", "address.added", "address.removed", "household.settings_changed", "household.policy_changed"];
+
+/** Every audit verb. */
+export const AUDIT_VERBS: AuditVerb[] = ["access.foreign_refused", "account.create", "account.totp_on", "address.add", "address.remove", "delivery.announce", "delivery.grant", "device.sign_in", "device.sign_out", "guest.add", "guest.grant", "guest.revoke", "household.policy", "household.settings", "lock.pair", "lock.pairing_code", "video.live_view", "video.playback"];
+
 /** The events the shell emits, by name. */
 export const events = {
   feed: "feed",

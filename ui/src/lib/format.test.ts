@@ -1,6 +1,20 @@
 import { describe, expect, it } from "vitest";
 import type { Delivery, Event } from "./bindings";
-import { canBlock, canReroute, deliveryOf, eventLabel, isEntry, stateLabel } from "./format";
+import { AUDIT_VERBS, EVENT_KINDS } from "./bindings";
+import {
+  actionLabel,
+  actorLabel,
+  byDay,
+  canBlock,
+  canReroute,
+  dayHeading,
+  deliveryOf,
+  eventLabel,
+  isEntry,
+  stateLabel,
+  when,
+} from "./format";
+import { hasKey, setLocale, translate } from "./i18n.svelte";
 import { parseFrame } from "./live";
 
 function delivery(state: Delivery["state"]): Delivery {
@@ -74,5 +88,68 @@ describe("live frames", () => {
     new Uint8Array(buffer, 16).set([0, 0]);
     expect(parseFrame(buffer)).toBeNull();
     expect(parseFrame(new ArrayBuffer(4))).toBeNull();
+  });
+});
+
+describe("times", () => {
+  const now = new Date(2026, 11, 3, 18, 0).getTime();
+  const today = new Date(2026, 11, 3, 15, 4, 5).getTime();
+
+  it("are written in the app's language: 24-hour in German, no seconds unless asked", () => {
+    expect(when(today, { now, locale: "de" })).toBe("15:04");
+    expect(when(today, { now, locale: "de", seconds: true })).toBe("15:04:05");
+    expect(when(today, { now, locale: "en" })).toMatch(/^03:04\sPM$/);
+  });
+
+  it("name the day when it is not today, and the year when it is not this one", () => {
+    const earlier = new Date(2026, 10, 28, 9, 30).getTime();
+    expect(when(earlier, { now, locale: "de" })).toBe("28. Nov., 09:30");
+    const lastYear = new Date(2025, 11, 24, 9, 30).getTime();
+    expect(when(lastYear, { now, locale: "de" })).toContain("2025");
+  });
+});
+
+describe("the activity log", () => {
+  it("has words for every event kind and audit verb in both languages", () => {
+    for (const kind of EVENT_KINDS) {
+      expect(hasKey(`event.${kind}`), kind).toBe(true);
+      expect(translate("de", `event.${kind}` as never), kind).not.toBe(translate("en", `event.${kind}` as never));
+    }
+    for (const verb of AUDIT_VERBS) {
+      expect(hasKey(`verb.${verb}`), verb).toBe(true);
+      expect(translate("de", `verb.${verb}` as never), verb).not.toBe(translate("en", `verb.${verb}` as never));
+    }
+  });
+
+  it("never shows a raw action name or actor id", () => {
+    setLocale("en");
+    expect(actionLabel("delivery.blocked")).toBe("Access blocked");
+    expect(actionLabel("video.live_view")).toBe("Watched the camera live");
+    expect(actionLabel("lock.melted")).toBe("Something else happened");
+    const locks = new Map([["01a2", "Front door"]]);
+    expect(actorLabel({ actor: "lock:01a2", device_name: null }, locks)).toBe("Front door");
+    expect(actorLabel({ actor: "lock:ffff", device_name: null }, locks)).toBe("The lock");
+    expect(actorLabel({ actor: "carrier:c1", device_name: null })).toBe("The carrier");
+    expect(actorLabel({ actor: "device:d1", device_name: "Anna's laptop" })).toBe("Anna's laptop");
+    expect(actorLabel({ actor: "system", device_name: null })).toBe("Doorstep");
+  });
+
+  it("groups lines under their day", () => {
+    setLocale("de");
+    const now = new Date(2026, 11, 3, 18, 0).getTime();
+    const lines = [
+      { at: new Date(2026, 11, 3, 9, 0).getTime() },
+      { at: new Date(2026, 11, 3, 8, 0).getTime() },
+      { at: new Date(2026, 11, 2, 20, 0).getTime() },
+      { at: new Date(2026, 10, 30, 20, 0).getTime() },
+    ];
+    const groups = byDay(lines);
+    expect(groups.map((g) => g.items.length)).toEqual([2, 1, 1]);
+    expect(groups.map((g) => dayHeading(g.at, { now, locale: "de" }))).toEqual([
+      "Heute",
+      "Gestern",
+      "Montag, 30. November",
+    ]);
+    setLocale("en");
   });
 });

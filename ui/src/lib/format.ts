@@ -1,5 +1,5 @@
 import type { Delivery, DeliveryState, Event } from "./bindings";
-import { hasKey, t, type Key } from "./i18n.svelte";
+import { hasKey, prefs, t, type Key, type Locale } from "./i18n.svelte";
 
 /** The state as people read it. */
 export function stateLabel(state: DeliveryState): string {
@@ -21,13 +21,31 @@ export function canReroute(delivery: Delivery): boolean {
   return ["announced", "approaching", "blocked", "failed"].includes(delivery.state);
 }
 
-/** A clock time for today, a date and time otherwise. */
-export function when(ms: number, now: number = Date.now()): string {
+/** How [`when`] writes a time. */
+export interface WhenOptions {
+  /** Seconds too: where steps are seconds apart (a visit's timeline, a frame). */
+  seconds?: boolean;
+  /** What "today" is (tests). */
+  now?: number;
+  /** The language; the app's own unless given. */
+  locale?: Locale;
+}
+
+/**
+ * A time in the app's language, not the system's (so 24-hour in German): the clock
+ * time for today, with the day otherwise, and the year only when it is not this one.
+ */
+export function when(ms: number, options: WhenOptions = {}): string {
   const date = new Date(ms);
-  const sameDay = new Date(now).toDateString() === date.toDateString();
-  return sameDay
-    ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })
-    : date.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  const now = new Date(options.now ?? Date.now());
+  const format: Intl.DateTimeFormatOptions = { hour: "2-digit", minute: "2-digit" };
+  if (options.seconds) format.second = "2-digit";
+  if (now.toDateString() !== date.toDateString()) {
+    format.day = "numeric";
+    format.month = "short";
+    if (now.getFullYear() !== date.getFullYear()) format.year = "numeric";
+  }
+  return new Intl.DateTimeFormat(options.locale ?? prefs.locale, format).format(date);
 }
 
 /** One timeline line. */
@@ -47,4 +65,52 @@ export function deliveryOf(event: Event): string | null {
   const data: unknown = event.data;
   if (!data || typeof data !== "object" || !("delivery_id" in data)) return null;
   return typeof data.delivery_id === "string" ? data.delivery_id : null;
+}
+
+/** What an activity line records, in words: an event by its kind, a request by its verb. */
+export function actionLabel(action: string): string {
+  for (const key of [`event.${action}`, `verb.${action}`]) {
+    if (hasKey(key)) return t(key);
+  }
+  // A kind or verb from a newer cloud: never its raw name.
+  return t("activity.other");
+}
+
+/** Who did it: the device by name, a lock by name when known. */
+export function actorLabel(
+  entry: { actor: string; device_name: string | null },
+  lockNames: ReadonlyMap<string, string> = new Map(),
+): string {
+  if (entry.device_name) return entry.device_name;
+  if (entry.actor.startsWith("lock:")) return lockNames.get(entry.actor.slice(5)) ?? t("activity.lock");
+  if (entry.actor.startsWith("carrier:")) return t("activity.carrier");
+  return t("activity.system");
+}
+
+/** The heading of a day in the activity log: today, yesterday, or the date. */
+export function dayHeading(ms: number, options: { now?: number; locale?: Locale } = {}): string {
+  const day = new Date(ms);
+  const now = new Date(options.now ?? Date.now());
+  const yesterday = new Date(now);
+  yesterday.setDate(now.getDate() - 1);
+  if (day.toDateString() === now.toDateString()) return t("activity.today");
+  if (day.toDateString() === yesterday.toDateString()) return t("activity.yesterday");
+  return new Intl.DateTimeFormat(options.locale ?? prefs.locale, {
+    weekday: "long",
+    day: "numeric",
+    month: "long",
+    ...(day.getFullYear() === now.getFullYear() ? {} : { year: "numeric" }),
+  }).format(day);
+}
+
+/** Items grouped by local day, in the order given. */
+export function byDay<T extends { at: number }>(items: T[]): { day: string; at: number; items: T[] }[] {
+  const groups: { day: string; at: number; items: T[] }[] = [];
+  for (const item of items) {
+    const day = new Date(item.at).toDateString();
+    const last = groups[groups.length - 1];
+    if (last && last.day === day) last.items.push(item);
+    else groups.push({ day, at: item.at, items: [item] });
+  }
+  return groups;
 }

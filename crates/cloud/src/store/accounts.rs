@@ -71,7 +71,9 @@ pub(crate) async fn kdf_salt(
 }
 
 /// A login as signing in needs it.
+#[derive(sqlx::FromRow)]
 pub(crate) struct Login {
+    #[sqlx(rename = "id")]
     pub(crate) household_id: String,
     pub(crate) auth_hash: String,
     pub(crate) household_public_key: String,
@@ -83,21 +85,12 @@ pub(crate) async fn login(
     conn: &mut AnyConnection,
     email: &str,
 ) -> Result<Option<Login>, sqlx::Error> {
-    let row = sqlx::query(
+    sqlx::query_as(
         "SELECT id, auth_hash, household_public_key, wrapped_household_key FROM households WHERE email = $1",
     )
     .bind(email)
     .fetch_optional(conn)
-    .await?;
-    row.map(|row| {
-        Ok(Login {
-            household_id: row.try_get("id")?,
-            auth_hash: row.try_get("auth_hash")?,
-            household_public_key: row.try_get("household_public_key")?,
-            wrapped_household_key: row.try_get("wrapped_household_key")?,
-        })
-    })
-    .transpose()
+    .await
 }
 
 /// The household's e-mail address and password hash.

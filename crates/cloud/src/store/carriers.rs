@@ -156,6 +156,7 @@ pub(crate) async fn enqueue_once(
 }
 
 /// A queued notice due for sending, with where it goes.
+#[derive(sqlx::FromRow)]
 pub(crate) struct Due {
     pub(crate) id: String,
     pub(crate) idempotency_key: String,
@@ -172,7 +173,7 @@ pub(crate) async fn due(
     now: i64,
     limit: i64,
 ) -> Result<Vec<Due>, sqlx::Error> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT o.id, o.idempotency_key, o.event, o.payload, o.attempts, c.webhook_url, c.webhook_secret \
          FROM webhook_outbox o JOIN carriers c ON c.id = o.carrier_id \
          WHERE o.delivered_at IS NULL AND o.next_attempt_at <= $1 ORDER BY o.next_attempt_at LIMIT $2",
@@ -180,20 +181,7 @@ pub(crate) async fn due(
     .bind(now)
     .bind(limit)
     .fetch_all(conn)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Due {
-                id: row.try_get("id")?,
-                idempotency_key: row.try_get("idempotency_key")?,
-                event: row.try_get("event")?,
-                payload: row.try_get("payload")?,
-                attempts: row.try_get("attempts")?,
-                webhook_url: row.try_get("webhook_url")?,
-                webhook_secret: row.try_get("webhook_secret")?,
-            })
-        })
-        .collect()
+    .await
 }
 
 /// Notice `id` was delivered at `at`.

@@ -314,6 +314,7 @@ pub(crate) async fn set_door_if_changed(
 }
 
 /// What a courier's request to enter needs to know about the delivery.
+#[derive(sqlx::FromRow)]
 pub(crate) struct ForEntry {
     pub(crate) household_id: String,
     pub(crate) courier_key: String,
@@ -328,24 +329,13 @@ pub(crate) async fn for_entry(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<ForEntry>, sqlx::Error> {
-    let row = sqlx::query(
+    sqlx::query_as(
         "SELECT d.household_id, d.courier_key, d.approval, d.lock_id, d.shipment, c.name AS carrier \
          FROM deliveries d JOIN carriers c ON c.id = d.carrier_id WHERE d.id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
-    .await?;
-    row.map(|row| {
-        Ok(ForEntry {
-            household_id: row.try_get("household_id")?,
-            courier_key: row.try_get("courier_key")?,
-            approval: row.try_get("approval")?,
-            lock_id: row.try_get("lock_id")?,
-            shipment: row.try_get("shipment")?,
-            carrier: row.try_get("carrier")?,
-        })
-    })
-    .transpose()
+    .await
 }
 
 /// The household's revocations of deliveries whose window ended after `since`.
@@ -425,6 +415,7 @@ pub(crate) async fn visit_at(
 }
 
 /// A delivery a timer acts on.
+#[derive(sqlx::FromRow)]
 pub(crate) struct Due {
     pub(crate) id: String,
     pub(crate) household_id: String,
@@ -438,19 +429,11 @@ async fn due(
     query: &'static str,
     at: i64,
 ) -> Result<Vec<Due>, sqlx::Error> {
-    let rows = sqlx::query(query)
+    sqlx::query_as(query)
         .bind(at)
         .bind(DUE_PER_TICK)
         .fetch_all(conn)
-        .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Due {
-                id: row.try_get("id")?,
-                household_id: row.try_get("household_id")?,
-            })
-        })
-        .collect()
+        .await
 }
 
 /// Announced deliveries whose ETA is within their household's lead time of `now`.
@@ -510,6 +493,7 @@ pub(crate) async fn window_over(
 }
 
 /// A delivery whose lock has not confirmed the bolt thrown.
+#[derive(sqlx::FromRow)]
 pub(crate) struct RelockPending {
     pub(crate) id: String,
     pub(crate) household_id: String,
@@ -525,7 +509,7 @@ pub(crate) async fn relock_pending(
     conn: &mut AnyConnection,
     late: i64,
 ) -> Result<Vec<RelockPending>, sqlx::Error> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT id, household_id, lock_id, state, door FROM deliveries \
          WHERE door_at < $1 AND lock_id IS NOT NULL AND ( \
              door = 'closed' \
@@ -535,26 +519,17 @@ pub(crate) async fn relock_pending(
     .bind(late)
     .bind(DUE_PER_TICK)
     .fetch_all(conn)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(RelockPending {
-                id: row.try_get("id")?,
-                household_id: row.try_get("household_id")?,
-                lock_id: row.try_get("lock_id")?,
-                state: row.try_get("state")?,
-                door: row.try_get("door")?,
-            })
-        })
-        .collect()
+    .await
 }
 
 /// An entry under way and its camera's last heartbeat.
+#[derive(sqlx::FromRow)]
 pub(crate) struct EntryCamera {
     pub(crate) id: String,
     pub(crate) household_id: String,
     pub(crate) lock_id: String,
     pub(crate) feed_lost_at: Option<i64>,
+    #[sqlx(rename = "received_at")]
     pub(crate) heartbeat_at: Option<i64>,
     pub(crate) recording: Option<i64>,
 }
@@ -563,25 +538,13 @@ pub(crate) struct EntryCamera {
 pub(crate) async fn entry_cameras(
     conn: &mut AnyConnection,
 ) -> Result<Vec<EntryCamera>, sqlx::Error> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT d.id, d.household_id, d.lock_id, d.feed_lost_at, s.received_at, s.recording \
          FROM deliveries d LEFT JOIN lock_status s ON s.lock_id = d.lock_id \
          WHERE d.state IN ('granted', 'door_open') AND d.lock_id IS NOT NULL",
     )
     .fetch_all(conn)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(EntryCamera {
-                id: row.try_get("id")?,
-                household_id: row.try_get("household_id")?,
-                lock_id: row.try_get("lock_id")?,
-                feed_lost_at: row.try_get("feed_lost_at")?,
-                heartbeat_at: row.try_get("received_at")?,
-                recording: row.try_get("recording")?,
-            })
-        })
-        .collect()
+    .await
 }
 
 /// Marks the entry's camera feed lost at `at` (`Some`) or back (`None`); `false`

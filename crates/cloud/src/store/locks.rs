@@ -4,6 +4,7 @@
 use sqlx::{AnyConnection, Row};
 
 /// A lock as its bearer token finds it.
+#[derive(sqlx::FromRow)]
 pub(crate) struct ByToken {
     pub(crate) id: String,
     pub(crate) household_id: String,
@@ -16,24 +17,14 @@ pub(crate) async fn by_token(
     conn: &mut AnyConnection,
     token_hash: &str,
 ) -> Result<Option<ByToken>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT id, household_id, lock_key, camera_key FROM locks WHERE token_hash = $1",
-    )
-    .bind(token_hash)
-    .fetch_optional(conn)
-    .await?;
-    row.map(|row| {
-        Ok(ByToken {
-            id: row.try_get("id")?,
-            household_id: row.try_get("household_id")?,
-            lock_key: row.try_get("lock_key")?,
-            camera_key: row.try_get("camera_key")?,
-        })
-    })
-    .transpose()
+    sqlx::query_as("SELECT id, household_id, lock_key, camera_key FROM locks WHERE token_hash = $1")
+        .bind(token_hash)
+        .fetch_optional(conn)
+        .await
 }
 
 /// A lock's two public keys (base64url).
+#[derive(sqlx::FromRow)]
 pub(crate) struct Keys {
     pub(crate) lock_key: String,
     pub(crate) camera_key: String,
@@ -45,19 +36,11 @@ pub(crate) async fn keys(
     household_id: &str,
     id: &str,
 ) -> Result<Option<Keys>, sqlx::Error> {
-    let row =
-        sqlx::query("SELECT lock_key, camera_key FROM locks WHERE id = $1 AND household_id = $2")
-            .bind(id)
-            .bind(household_id)
-            .fetch_optional(conn)
-            .await?;
-    row.map(|row| {
-        Ok(Keys {
-            lock_key: row.try_get("lock_key")?,
-            camera_key: row.try_get("camera_key")?,
-        })
-    })
-    .transpose()
+    sqlx::query_as("SELECT lock_key, camera_key FROM locks WHERE id = $1 AND household_id = $2")
+        .bind(id)
+        .bind(household_id)
+        .fetch_optional(conn)
+        .await
 }
 
 /// The household that owns lock `id`.
@@ -121,30 +104,23 @@ pub(crate) async fn mark_seen(
 }
 
 /// When the cloud last heard from a lock, and its camera's last heartbeat.
-#[derive(Default)]
+#[derive(Default, sqlx::FromRow)]
 pub(crate) struct Heard {
     pub(crate) heartbeat: Option<String>,
+    #[sqlx(rename = "received_at")]
     pub(crate) heartbeat_at: Option<i64>,
     pub(crate) seen_at: Option<i64>,
 }
 
 /// What the cloud last heard from lock `id` (all `None` when nothing, or no lock).
 pub(crate) async fn heard(conn: &mut AnyConnection, id: &str) -> Result<Heard, sqlx::Error> {
-    let row = sqlx::query(
+    let heard: Option<Heard> = sqlx::query_as(
         "SELECT s.heartbeat, s.received_at, l.seen_at FROM locks l LEFT JOIN lock_status s ON s.lock_id = l.id WHERE l.id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
     .await?;
-    row.map(|row| {
-        Ok(Heard {
-            heartbeat: row.try_get("heartbeat")?,
-            heartbeat_at: row.try_get("received_at")?,
-            seen_at: row.try_get("seen_at")?,
-        })
-    })
-    .transpose()
-    .map(Option::unwrap_or_default)
+    Ok(heard.unwrap_or_default())
 }
 
 /// A lock as the household's list shows it.
@@ -213,6 +189,7 @@ pub(crate) async fn add_pairing_code(
 }
 
 /// What a used pairing code was for.
+#[derive(sqlx::FromRow)]
 pub(crate) struct Paired {
     pub(crate) household_id: String,
     pub(crate) name: String,
@@ -225,22 +202,14 @@ pub(crate) async fn use_pairing_code(
     code_hash: &str,
     now: i64,
 ) -> Result<Option<Paired>, sqlx::Error> {
-    let row = sqlx::query(
+    sqlx::query_as(
         "UPDATE pairing_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 \
          RETURNING household_id, name, kind",
     )
     .bind(now)
     .bind(code_hash)
     .fetch_optional(conn)
-    .await?;
-    row.map(|row| {
-        Ok(Paired {
-            household_id: row.try_get("household_id")?,
-            name: row.try_get("name")?,
-            kind: row.try_get("kind")?,
-        })
-    })
-    .transpose()
+    .await
 }
 
 /// A newly paired lock.
@@ -331,6 +300,7 @@ pub(crate) async fn grant_issued(
 }
 
 /// A line of a lock's journal as stored.
+#[derive(sqlx::FromRow)]
 pub(crate) struct JournalLine {
     pub(crate) kind: String,
     pub(crate) delivery_id: Option<String>,
@@ -344,22 +314,13 @@ pub(crate) async fn journal_line(
     lock_id: &str,
     seq: i64,
 ) -> Result<Option<JournalLine>, sqlx::Error> {
-    let row = sqlx::query(
+    sqlx::query_as(
         "SELECT kind, delivery_id, payload, at FROM lock_journal WHERE lock_id = $1 AND seq = $2",
     )
     .bind(lock_id)
     .bind(seq)
     .fetch_optional(conn)
-    .await?;
-    row.map(|row| {
-        Ok(JournalLine {
-            kind: row.try_get("kind")?,
-            delivery_id: row.try_get("delivery_id")?,
-            payload: row.try_get("payload")?,
-            at: row.try_get("at")?,
-        })
-    })
-    .transpose()
+    .await
 }
 
 /// The highest line number stored of lock `lock_id`'s journal.
