@@ -25,7 +25,7 @@ use crate::locks::LOCK_TOKEN_PREFIX;
 use crate::race::{self, Attempt};
 use crate::store::{deliveries, locks};
 use crate::transitions::{arrive, fail};
-pub use doorstep_api::{AccessGranted, AccessRequest, Heartbeat, LockReport};
+pub use doorstep_api::{AccessGranted, AccessRequest, Heartbeat};
 use doorstep_api::{DeliveryStep, EventData};
 
 /// A paired lock, from its `dlk_` token.
@@ -35,8 +35,6 @@ pub struct LockAuth {
     pub lock_id: String,
     /// Its household.
     pub household_id: String,
-    /// Its device key.
-    pub lock_key: PublicKey,
     /// Its camera's key.
     pub camera_key: PublicKey,
 }
@@ -63,7 +61,6 @@ impl FromRequestParts<AppState> for LockAuth {
         .ok_or_else(|| ApiError::unauthenticated("the lock token is not valid"))?;
         let key = |text: &str| PublicKey::from_base64(text).map_err(ApiError::internal);
         Ok(Self {
-            lock_key: key(&lock.lock_key)?,
             camera_key: key(&lock.camera_key)?,
             lock_id: lock.id,
             household_id: lock.household_id,

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-pub use doorstep_api::{Address, AddressKind, NewAddress};
+pub use doorstep_api::{Address, NewAddress};
 
 use crate::AppState;
 use crate::audit::{self, Actor, Owned};

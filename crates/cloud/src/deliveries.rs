@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-pub use doorstep_api::{Announce, Approve, Block, Delivery, Eta, Reroute, ShipmentStatus, Window};
+pub use doorstep_api::{Announce, Approve, Block, Delivery, Eta, Reroute, ShipmentStatus};
 use doorstep_proto::{DeliveryApproval, Revocation, RevocationTarget, Signed};
 
 use crate::AppState;

@@ -2,27 +2,27 @@
 //! listener, so tests run it in-process on port 0; `main.rs` is a thin shell.
 #![deny(missing_docs)]
 
-pub mod access;
-pub mod accounts;
-pub mod addresses;
-pub mod audit;
-pub mod auth;
+mod access;
+mod accounts;
+mod addresses;
+mod audit;
+mod auth;
 mod carriers;
 /// How the cloud signs a carrier webhook's notice (receivers recompute it).
 pub use carriers::signature as webhook_signature;
 pub mod config;
 pub mod db;
-pub mod deliveries;
-pub mod delivery_state;
+mod deliveries;
+mod delivery_state;
 pub mod error;
-pub mod events;
-pub mod guests;
-pub mod household;
+mod events;
+mod guests;
+mod household;
 mod json;
-pub mod limits;
-pub mod lock_channel;
-pub mod lock_reports;
-pub mod locks;
+mod limits;
+mod lock_channel;
+mod lock_reports;
+mod locks;
 mod openapi;
 pub mod operator;
 mod ops;
@@ -31,14 +31,14 @@ mod schema_rules;
 mod serve;
 mod store;
 pub use serve::ClientIp;
-pub mod stream;
-pub mod timers;
+mod stream;
+mod timers;
 pub mod tls;
-pub mod totp;
-pub mod transitions;
+mod totp;
+mod transitions;
 mod validate;
-pub mod video;
-pub mod webhook_target;
+mod video;
+mod webhook_target;
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -8,7 +8,6 @@ use sqlx::{AnyConnection, Row};
 pub(crate) struct ByToken {
     pub(crate) id: String,
     pub(crate) household_id: String,
-    pub(crate) lock_key: String,
     pub(crate) camera_key: String,
 }
 
@@ -17,7 +16,7 @@ pub(crate) async fn by_token(
     conn: &mut AnyConnection,
     token_hash: &str,
 ) -> Result<Option<ByToken>, sqlx::Error> {
-    sqlx::query_as("SELECT id, household_id, lock_key, camera_key FROM locks WHERE token_hash = $1")
+    sqlx::query_as("SELECT id, household_id, camera_key FROM locks WHERE token_hash = $1")
         .bind(token_hash)
         .fetch_optional(conn)
         .await
