@@ -52,11 +52,7 @@ pub(crate) async fn insert_login(
     .bind(login.at)
     .execute(conn)
     .await;
-    match inserted {
-        Ok(_) => Ok(true),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
-        Err(e) => Err(e),
-    }
+    super::unless_taken(inserted)
 }
 
 /// The key-derivation salt of the login with this e-mail address.

@@ -29,11 +29,7 @@ pub(crate) async fn insert(
     .bind(carrier.at)
     .execute(conn)
     .await;
-    match inserted {
-        Ok(_) => Ok(true),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
-        Err(e) => Err(e),
-    }
+    super::unless_taken(inserted)
 }
 
 /// The id of the carrier named `name`.

@@ -38,11 +38,7 @@ pub(crate) async fn insert(
     .bind(guest.at)
     .execute(conn)
     .await;
-    match inserted {
-        Ok(_) => Ok(true),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
-        Err(e) => Err(e),
-    }
+    super::unless_taken(inserted)
 }
 
 /// The household's guests, oldest invitation first; revoked ones too unless

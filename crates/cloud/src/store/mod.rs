@@ -15,3 +15,14 @@ pub(crate) mod guests;
 pub(crate) mod households;
 pub(crate) mod locks;
 pub(crate) mod recordings;
+
+/// An insert's outcome: `false` when a unique key refused it (the row exists).
+pub(crate) fn unless_taken(
+    inserted: Result<sqlx::any::AnyQueryResult, sqlx::Error>,
+) -> Result<bool, sqlx::Error> {
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
