@@ -192,6 +192,27 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     .await
     .expect("the second device sees the block");
 
+    // Blocked and locked, the visit is over: Home lists it under "Last visits", no
+    // longer under "Deliveries now"; it opens from there (to reroute it).
+    app.click("[data-testid=nav-home]").await.unwrap();
+    app.wait_for("[data-testid=past-row][data-state=blocked]")
+        .await
+        .unwrap();
+    let still_now = app
+        .script("return document.querySelectorAll('[data-testid=delivery-row][data-state=blocked]').length;")
+        .await
+        .unwrap();
+    assert_eq!(
+        still_now, 0,
+        "a blocked, locked visit stays under Deliveries now"
+    );
+    app.click("[data-testid=past-row][data-state=blocked]")
+        .await
+        .unwrap();
+    app.wait_for("[data-testid=delivery-state][data-state=blocked]")
+        .await
+        .unwrap();
+
     // Reroute the blocked parcel to the neighbour.
     let select = app.wait_for("[data-testid=reroute-address]").await.unwrap();
     select.select_by_index(1).await.unwrap();

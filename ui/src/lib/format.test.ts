@@ -9,6 +9,7 @@ import {
   canReroute,
   dayHeading,
   deliveryOf,
+  isOver,
   eventLabel,
   isEntry,
   stateLabel,
@@ -39,6 +40,16 @@ function delivery(state: Delivery["state"]): Delivery {
 }
 
 describe("delivery states", () => {
+  it("count a visit over once nothing is left to do, a blocked one only with the door locked", () => {
+    expect(isOver(delivery("completed"))).toBe(true);
+    expect(isOver(delivery("rerouted"))).toBe(true);
+    expect(isOver(delivery("door_open"))).toBe(false);
+    expect(isOver({ ...delivery("blocked"), door: "locked" })).toBe(true);
+    expect(isOver({ ...delivery("blocked"), door: null })).toBe(true);
+    expect(isOver({ ...delivery("blocked"), door: "open" })).toBe(false);
+    expect(isOver({ ...delivery("failed"), door: "unconfirmed" })).toBe(false);
+  });
+
   it("offers Block until the parcel is in and Reroute only before arrival or after a block", () => {
     expect(canBlock(delivery("door_open"))).toBe(true);
     expect(canBlock(delivery("completed"))).toBe(false);

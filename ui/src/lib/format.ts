@@ -16,6 +16,16 @@ export function canBlock(delivery: Delivery): boolean {
   return ["announced", "approaching", "at_door", "granted", "door_open"].includes(delivery.state);
 }
 
+/**
+ * Whether a visit is over and needs nothing more: delivered, sent elsewhere or
+ * expired; or blocked or failed with the door locked (or never opened). A blocked
+ * or failed visit whose door the lock has not confirmed locked is not over.
+ */
+export function isOver(delivery: Delivery): boolean {
+  if (["completed", "rerouted", "expired"].includes(delivery.state)) return true;
+  return ["blocked", "failed"].includes(delivery.state) && (delivery.door === null || delivery.door === "locked");
+}
+
 /** Reroute: before arrival, or after a block or a failure. */
 export function canReroute(delivery: Delivery): boolean {
   return ["announced", "approaching", "blocked", "failed"].includes(delivery.state);
