@@ -141,7 +141,7 @@ impl HouseholdSession {
         Ok((current.client.clone(), connection, current.feed.reader()))
     }
 
-    fn start_household(&self, client: Client, demo: Option<Box<dyn RunningDemo>>) -> Household {
+    fn start_household(&self, client: Client) -> Household {
         let mut feed = Feed::start(
             &client,
             FeedOptions {
@@ -178,7 +178,7 @@ impl HouseholdSession {
         Household {
             client,
             feed,
-            demo,
+            demo: None,
             live: None,
             forwarder,
         }
@@ -190,10 +190,14 @@ impl HouseholdSession {
         if let Some(previous) = household.take() {
             previous.stop().await;
         }
-        if let Some(demos) = &self.demos {
-            demos.forget(&self.paths)?;
+        // Signed in elsewhere: the demo does not come back with the next start. Best
+        // effort, as the sign-in itself has succeeded.
+        if let Some(demos) = &self.demos
+            && let Err(e) = demos.forget(&self.paths)
+        {
+            tracing::warn!(error = %e, "could not forget the demo home");
         }
-        let started = self.start_household(client, None);
+        let started = self.start_household(client);
         let info = started.info();
         *household = Some(started);
         Ok(info)
@@ -226,7 +230,7 @@ impl HouseholdSession {
                 drop(household);
                 return self.start_demo(request::StartDemo {}).await;
             }
-            *household = Some(self.start_household(client, None));
+            *household = Some(self.start_household(client));
         }
         Ok(household
             .as_ref()
@@ -253,7 +257,7 @@ impl HouseholdSession {
             .start(&self.paths)
             .await
             .map_err(|e| IpcError::internal(format!("the demo home could not start: {e}")))?;
-        let mut started = self.start_household(client, None);
+        let mut started = self.start_household(client);
         // The courier sets off once the feed is live, so its first parcel is news
         // (with a popup) rather than history absorbed by the first sync.
         let mut connection = started.feed.connection();
