@@ -3,11 +3,12 @@
 SHELL := bash
 .DEFAULT_GOAL := help
 
-.PHONY: help run test app ui bindings icons fmt fuzz bench
+.PHONY: help run test app ui bindings icons fmt fuzz bench package
 
 help:
 	@echo "make run       build and open the Doorstep desktop app"
 	@echo "make test      run every check: formatting, lints, UI and Rust tests, the app window"
+	@echo "make package   build the installable packages (.deb, .rpm) into target/release/bundle/"
 	@echo "make bindings  regenerate ui/src/lib/bindings.ts from the Rust types"
 	@echo "make icons     regenerate icons/ from icons/doorstep.svg"
 	@echo "make fuzz      fuzz the signed formats' decoders, the cloud's handlers and its OpenAPI contract, longer than make test does"
@@ -25,7 +26,11 @@ ui:
 	npm --prefix ui run --silent build
 
 app: ui
-	cargo build -p doorstep-app -p doorstep-cloud -p doorstep-lock -p doorstep-courier -p doorstep-cli -p doorstep-bench -p doorstep-empty-window --bins
+	cargo build -p doorstep-app -p doorstep-app-e2e -p doorstep-cloud -p doorstep-lock -p doorstep-courier -p doorstep-cli -p doorstep-bench -p doorstep-empty-window --bins
+
+package:
+	@scripts/bootstrap.sh run
+	@scripts/package.sh
 
 bindings:
 	DOORSTEP_UPDATE_BINDINGS=1 cargo test -p doorstep-core --lib ipc::tests::committed_typescript_bindings_match_the_rust_types

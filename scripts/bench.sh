@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh bench
 npm --prefix ui run --silent build
 cargo build --release --locked --bins \
-  -p doorstep-bench -p doorstep-cloud -p doorstep-lock -p doorstep-app -p doorstep-empty-window
+  -p doorstep-bench -p doorstep-cloud -p doorstep-lock -p doorstep-app -p doorstep-app-e2e -p doorstep-empty-window
 exec target/release/doorstep-bench "$@"

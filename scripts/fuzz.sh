@@ -24,6 +24,6 @@ DOORSTEP_FUZZ_ROUNDS=${FUZZ_ROUNDS:-400} cargo nextest run --locked --profile fu
 seed=${SCHEMATHESIS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "==> schemathesis, ${SCHEMATHESIS_EXAMPLES:-300} examples per operation, seed $seed (SCHEMATHESIS_SEED=$seed to repeat)"
 # The same set as make test builds, so features unify alike and nothing is rebuilt twice.
-cargo build --locked -p doorstep-app -p doorstep-cloud -p doorstep-lock -p doorstep-courier -p doorstep-cli -p doorstep-bench -p doorstep-empty-window --bins
+cargo build --locked -p doorstep-app -p doorstep-app-e2e -p doorstep-cloud -p doorstep-lock -p doorstep-courier -p doorstep-cli -p doorstep-bench -p doorstep-empty-window --bins
 DOORSTEP_SCHEMATHESIS_EXAMPLES=${SCHEMATHESIS_EXAMPLES:-300} DOORSTEP_SCHEMATHESIS_SEED=$seed \
   cargo nextest run --locked --profile fuzz -p doorstep-system-tests -E 'test(schemathesis_finds)'

@@ -34,7 +34,10 @@ if cargo tree -p doorstep-app --no-default-features --locked -e normal,build --p
 fi
 
 step "Build the binaries the whole-system tests start (app with both identifiers, cloud, lock, courier, CLI, bench and its empty Tauri window)"
-cargo build -p doorstep-app -p doorstep-cloud -p doorstep-lock -p doorstep-courier -p doorstep-cli -p doorstep-bench -p doorstep-empty-window --bins --locked
+cargo build -p doorstep-app -p doorstep-app-e2e -p doorstep-cloud -p doorstep-lock -p doorstep-courier -p doorstep-cli -p doorstep-bench -p doorstep-empty-window --bins --locked
+
+step "Packages (.deb, .rpm; the debug build the install test installs)"
+scripts/package.sh --debug
 
 # Tests must never write to the real user's folders. What a test that forgot its
 # temporary folders would create: the test build's folders, the cloud's default data

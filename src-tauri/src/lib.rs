@@ -30,6 +30,17 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
 
     let webview_dir = paths.webview_dir();
     let result = tauri::Builder::default()
+        // First of all: a second launch hands its arguments (a `doorstep://` link)
+        // to this one and exits, and this one comes to the front.
+        .plugin(tauri_plugin_single_instance::init(|app, arguments, _| {
+            let opened = app
+                .try_state::<Arc<HouseholdSession>>()
+                .is_some_and(|session| arguments.iter().any(|link| session.open_link(link)));
+            if !opened {
+                tray::show_window(app);
+            }
+        }))
+        .plugin(tauri_plugin_deep_link::init())
         .invoke_handler(invoke::handle)
         .setup(move |app| {
             let session = HouseholdSession::new(
@@ -39,6 +50,15 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
                 Arc::new(WindowShell(app.handle().clone())),
                 demo_homes(),
             );
+            // Started from a link (a popup's, the CLI's, a browser's).
+            {
+                use tauri_plugin_deep_link::DeepLinkExt;
+                if let Ok(Some(links)) = app.deep_link().get_current() {
+                    for link in links {
+                        session.open_link(link.as_str());
+                    }
+                }
+            }
             app.manage(Arc::new(session));
             WebviewWindowBuilder::new(app, "main", WebviewUrl::default())
                 .title("Doorstep")

@@ -387,6 +387,37 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     app.click("[data-testid=sign-out]").await.unwrap();
     app.wait_for("[data-testid=try-demo]").await.unwrap();
     app.screenshot("signed-out-de").await.unwrap();
+    // One popup per visit: each delivery's first popup is new and every later one
+    // replaces it (never a stack), and signing out took them all down.
+    let sent = desktop.notifications().unwrap();
+    let closed = desktop.closed_notifications().unwrap();
+    let mut visits: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
+    for popup in &sent {
+        let visit = popup
+            .actions
+            .iter()
+            .find_map(|(id, _)| id.split_once(':').map(|(_, delivery)| delivery.to_owned()));
+        if let Some(visit) = visit {
+            visits.entry(visit).or_default().push(popup.replaces_id);
+        }
+    }
+    assert!(!visits.is_empty());
+    for (visit, replaces) in &visits {
+        let in_place = &replaces[1..];
+        assert!(
+            replaces[0] == 0 && in_place.iter().all(|id| *id != 0 && *id == in_place[0]),
+            "visit {visit}: popups {replaces:?} (0 = a new popup)"
+        );
+        if let Some(id) = in_place.first() {
+            assert!(
+                closed.contains(id),
+                "visit {visit}: popup {id} left up at sign-out"
+            );
+        }
+    }
+    desktop
+        .wait_for_popups_on_screen(0, Duration::from_secs(10))
+        .unwrap();
     assert!(
         doorstep_core::secrets::SecretStore::new("dev.doorstep.app.e2e")
             .get(doorstep_demo::DEMO_PASSWORD_ENTRY)

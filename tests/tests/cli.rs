@@ -396,6 +396,13 @@ async fn mistakes_get_a_sentence_and_a_documented_exit_code() {
     // Wrong usage (clap): 2.
     let (code, _, _) = cli.run(me, &["block"], None);
     assert_eq!(code, 2);
+    // A link to a delivery, and none to something that is not one.
+    let (code, out, err) = cli.run(me, &["open", "0193abc-d_1"], None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "doorstep://delivery/0193abc-d_1");
+    let (code, _, err) = cli.run(me, &["open", "../settings"], None);
+    assert_eq!(code, 7, "{err}");
+    assert!(err.contains("is not a delivery id"), "{err}");
 
     let (code, _, err) = cli.run(
         me,

@@ -117,3 +117,114 @@ fn the_notification_server_names_itself() {
     let info = Notifier::new("Doorstep").server_info().unwrap();
     assert_eq!(info.name, "dunst");
 }
+
+#[test]
+fn a_visit_keeps_one_popup_updated_in_place_until_it_is_withdrawn() {
+    use doorstep_core::alerts::{Alert, Intent};
+    use doorstep_core::popup::Urgency;
+    use doorstep_core::popup_board::{PopupBoard, PopupKey};
+
+    let desktop = DesktopSession::start().unwrap();
+    desktop.enter();
+    let (intents, mut clicks) = tokio::sync::mpsc::unbounded_channel();
+    let board = PopupBoard::new(Notifier::new("Doorstep"), intents);
+    let visit = PopupKey::Visit("d1".into());
+    let step = |title: &str, default: Intent| Alert {
+        popup: Popup::new(title, "DHL")
+            .urgency(Urgency::Critical)
+            .with_action("default", "Open")
+            .with_action("block:d1", "Block access"),
+        default,
+    };
+
+    for title in ["Courier arriving in 5 min", "Courier at the door"] {
+        board
+            .show(visit.clone(), step(title, Intent::Open("d1".into())))
+            .unwrap();
+    }
+    // The same again is not sent again; the next step replaces it.
+    board
+        .show(
+            visit.clone(),
+            step("Courier at the door", Intent::Open("d1".into())),
+        )
+        .unwrap();
+    board
+        .show(
+            visit.clone(),
+            step("Courier inside now", Intent::WatchLive("d1".into())),
+        )
+        .unwrap();
+    // An alarm has a popup of its own.
+    let alarm = PopupKey::Alarm {
+        lock_id: Some("l1".into()),
+        kind: "lock.jammed".into(),
+    };
+    board
+        .show(
+            alarm.clone(),
+            Alert {
+                popup: Popup::new("Lock jammed", "Check the door.").with_action("default", "Open"),
+                default: Intent::OpenLog,
+            },
+        )
+        .unwrap();
+
+    desktop
+        .wait_for_notification("Lock jammed", Duration::from_secs(5))
+        .unwrap();
+    let sent = desktop.notifications().unwrap();
+    let titles: Vec<&str> = sent.iter().map(|n| n.summary.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Courier arriving in 5 min",
+            "Courier at the door",
+            "Courier inside now",
+            "Lock jammed"
+        ]
+    );
+    assert_eq!(sent[0].replaces_id, 0, "the visit's first popup is new");
+    assert_ne!(sent[1].replaces_id, 0);
+    assert_eq!(sent[1].replaces_id, sent[2].replaces_id, "updated in place");
+    assert_eq!(
+        sent[3].replaces_id, 0,
+        "an alarm is not a step of the visit"
+    );
+    desktop
+        .wait_for_popups_on_screen(2, Duration::from_secs(5))
+        .unwrap();
+
+    // A click on the body means what the newest version says, once.
+    let clicked = Command::new("dunstctl")
+        .args(["action", "0"])
+        .envs(desktop.env())
+        .status()
+        .unwrap();
+    assert!(clicked.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let click = loop {
+        if let Ok(click) = clicks.try_recv() {
+            break click;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the click never came back"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        [Intent::WatchLive("d1".into()), Intent::OpenLog].contains(&click),
+        "{click:?}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(clicks.try_recv().is_err(), "one click, one intent");
+
+    board.withdraw_all().unwrap();
+    desktop
+        .wait_for_popups_on_screen(0, Duration::from_secs(5))
+        .unwrap();
+    let closed = desktop.closed_notifications().unwrap();
+    assert_eq!(closed.len(), 2, "{closed:?}");
+    assert!(closed.contains(&sent[1].replaces_id), "{closed:?}");
+}

@@ -403,6 +403,46 @@ async fn the_cloud_restarts_mid_delivery_and_the_feed_resumes_without_a_gap_or_a
     assert_eq!(count("Courier at the door"), 1);
     assert_eq!(count("Delivered"), 1);
     assert_eq!(count("Delivery announced"), 1);
+    // And one popup for the whole visit, updated in place: the question first,
+    // every later step in its place.
+    let sent = home.desktop.notifications().unwrap();
+    let (first, later) = sent.split_first().unwrap();
+    assert_eq!(first.summary, "Delivery announced");
+    assert_eq!(first.replaces_id, 0);
+    assert!(
+        later
+            .iter()
+            .all(|n| n.replaces_id != 0 && n.replaces_id == later[0].replaces_id),
+        "a second popup for one visit: {:?}",
+        sent.iter()
+            .map(|n| (n.summary.as_str(), n.replaces_id))
+            .collect::<Vec<_>>()
+    );
+    let visit_popup = later[0].replaces_id;
+
+    // A click on the popup comes back as a typed intent: the body of "Delivered"
+    // opens the clip.
+    let clicked = std::process::Command::new("dunstctl")
+        .args(["action", "0"])
+        .status()
+        .unwrap();
+    assert!(clicked.success());
+    let intent = tokio::time::timeout(Duration::from_secs(5), intents.recv())
+        .await
+        .expect("the click comes back");
+    assert_eq!(intent, Some(Intent::WatchClip(delivery.id.clone())));
+
+    // Signing out takes the household's popups down.
+    feed.popups().unwrap().withdraw_all().unwrap();
+    assert!(
+        home.desktop
+            .closed_notifications()
+            .unwrap()
+            .contains(&visit_popup)
+    );
+    home.desktop
+        .wait_for_popups_on_screen(0, Duration::from_secs(5))
+        .unwrap();
 
     // The app restarts: it resumes from the cache, so nothing is shown twice.
     drop(feed);
@@ -411,18 +451,6 @@ async fn the_cloud_restarts_mid_delivery_and_the_feed_resumes_without_a_gap_or_a
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(count("Courier at the door"), 1);
     assert_eq!(restarted.snapshot().await.last_seq, cache.last_seq);
-
-    // A click on the popup comes back as a typed intent.
-    let clicked = std::process::Command::new("dunstctl")
-        .args(["action", "0"])
-        .status()
-        .unwrap();
-    assert!(clicked.success());
-    // dunst puts critical popups first: the click lands on "Courier at the door".
-    let intent = tokio::time::timeout(Duration::from_secs(5), intents.recv())
-        .await
-        .expect("the click comes back");
-    assert_eq!(intent, Some(Intent::WatchLive(delivery.id.clone())));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

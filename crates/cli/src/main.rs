@@ -112,6 +112,15 @@ enum Command {
         /// The delivery.
         delivery: String,
     },
+    /// The `doorstep://` link that opens a delivery in the desktop app (to paste or
+    /// hand to `xdg-open`).
+    Open {
+        /// The delivery.
+        delivery: String,
+        /// Open it in the app now (through `xdg-open`).
+        #[arg(long)]
+        launch: bool,
+    },
     /// Send a delivery to an alternate address.
     Reroute {
         /// The delivery.
@@ -407,6 +416,30 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
                 }
             }
             out.done("Signed out. Other devices of the household stay signed in.");
+        }
+        Command::Open { delivery, launch } => {
+            let link = doorstep_core::ipc::Navigate {
+                page: "delivery".into(),
+                delivery_id: Some(delivery.clone()),
+            }
+            .link();
+            if doorstep_core::ipc::Navigate::from_link(&link).is_none() {
+                return Err(CoreError::Invalid(format!(
+                    "{delivery:?} is not a delivery id (letters, digits, - and _, at most 64)"
+                )));
+            }
+            if launch {
+                let opened = std::process::Command::new("xdg-open")
+                    .arg(&link)
+                    .status()
+                    .map_err(|e| CoreError::Invalid(format!("could not run xdg-open: {e}")))?;
+                if !opened.success() {
+                    return Err(CoreError::Invalid(format!(
+                        "xdg-open could not open {link} ({opened}); is the Doorstep app installed?"
+                    )));
+                }
+            }
+            out.done(&link);
         }
         Command::Status => {
             let client = Client::restore_or_fail(&paths)?;

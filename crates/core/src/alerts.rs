@@ -220,6 +220,55 @@ fn german(english: &str) -> Option<&'static str> {
             "Es hat sich beim Start selbst verschlossen; sein Sensor meldet die Tür offen."
         }
         "Entry refused at the door" => "Zutritt an der Tür abgelehnt",
+        "Courier arriving now" => "Kurier kommt jetzt",
+        "Approved" => "Erlaubt",
+        "{carrier} will be let in when they arrive." => "{carrier} wird bei Ankunft eingelassen.",
+        "{carrier} is at your door; the lock will let them in." => {
+            "{carrier} ist an Ihrer Tür; das Schloss lässt den Kurier hinein."
+        }
+        "Opening the door for {carrier}" => "Die Tür öffnet sich für {carrier}",
+        "The lock is letting the courier in." => "Das Schloss lässt den Kurier hinein.",
+        "Courier inside now" => "Kurier ist jetzt drinnen",
+        "{carrier} is inside your home; the door is open." => {
+            "{carrier} ist in Ihrer Wohnung; die Tür ist offen."
+        }
+        "Door closed" => "Tür geschlossen",
+        "{carrier} closed the door; the lock is locking it." => {
+            "{carrier} hat die Tür geschlossen; das Schloss verriegelt sie."
+        }
+        "Delivered, but the door is NOT locked" => {
+            "Zugestellt, aber die Tür ist NICHT verschlossen"
+        }
+        "Blocked — door locked" => "Gesperrt — Tür verschlossen",
+        "{carrier} cannot get in; the lock confirmed the door is locked." => {
+            "{carrier} kommt nicht hinein; das Schloss hat bestätigt, dass die Tür verschlossen ist."
+        }
+        "{carrier} cannot get in; the lock never opened for them." => {
+            "{carrier} kommt nicht hinein; das Schloss hat nie für den Kurier geöffnet."
+        }
+        "Blocked — the courier is inside" => "Gesperrt — der Kurier ist drinnen",
+        "The door is open; the lock locks it as soon as it closes." => {
+            "Die Tür ist offen; das Schloss verriegelt sie, sobald sie zu ist."
+        }
+        "Blocked — locking the door" => "Gesperrt — Tür wird verriegelt",
+        "Waiting for the lock to confirm the door is locked." => {
+            "Warten auf die Bestätigung des Schlosses, dass die Tür verschlossen ist."
+        }
+        "Blocked, but the door is NOT locked" => "Gesperrt, aber die Tür ist NICHT verschlossen",
+        "Rerouted" => "Umgeleitet",
+        "{carrier} will take the parcel to {address}." => {
+            "{carrier} bringt das Paket zu {address}."
+        }
+        "Could not block access" => "Zutritt konnte nicht gesperrt werden",
+        "{error} Try again, or open Doorstep." => {
+            "{error} Bitte erneut versuchen oder Doorstep öffnen."
+        }
+        "Lock offline" => "Schloss offline",
+        "{lock} has not been heard from since {since}. Nobody can be let in until it is back." => {
+            "Von {lock} kam seit {since} nichts mehr. Niemand kann hinein, bis es wieder da ist."
+        }
+        "Lock back online" => "Schloss wieder online",
+        "{lock} is reachable again." => "{lock} ist wieder erreichbar.",
         "The lock refused to open: {reason}." => "Das Schloss hat nicht geöffnet: {reason}.",
         _ => return None,
     })
@@ -477,6 +526,318 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
     }
 }
 
+/// What the one popup of a visit becomes after an event about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VisitPopup {
+    /// Show this, in the place of what is up.
+    Show(Alert),
+    /// Show this only in the place of a popup that is up (the answer to a question
+    /// it asked); with none up, show nothing.
+    Settle(Alert),
+    /// Take it down (the visit is over and nothing came of it).
+    Withdraw,
+}
+
+/// How long an outcome nobody has to act on stays up.
+pub const OUTCOME_SHOWN_FOR: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Whether `event` is about the course of a delivery's visit (the visit's popup
+/// follows it), rather than an alarm of its own.
+pub fn is_visit_event(event: &Event) -> bool {
+    event.what.snapshot().is_some()
+        || event.what.step().is_some()
+        || matches!(
+            event.what,
+            EventData::DeliveryGranted(_)
+                | EventData::DeliveryDoor(_)
+                | EventData::CameraFeedLost(_)
+                | EventData::CameraFeedRestored(_)
+        )
+}
+
+/// The popup of `delivery`'s visit after `event`, from the state it is in now (so
+/// its text is the truth however many events it missed): a question only while
+/// the household's yes is missing, the door as the lock reported it, and "Approve"
+/// only where approval is still needed. `now` (ms) sets the minutes to arrival.
+pub fn visit_popup(l: Language, event: &Event, delivery: &Delivery, now: i64) -> VisitPopup {
+    use doorstep_api::{DeliveryState as S, DoorState as D};
+
+    let id = delivery.id.clone();
+    let c = [("carrier", delivery.carrier.as_str())];
+    let approve = (!delivery.approved).then(|| PopupAction {
+        id: Intent::Approve(id.clone()).action_id(),
+        label: say(l, "Approve", &[]),
+    });
+    let watch = PopupAction {
+        id: Intent::WatchLive(id.clone()).action_id(),
+        label: say(l, "Watch live", &[]),
+    };
+    let block = PopupAction {
+        id: Intent::Block(id.clone()).action_id(),
+        label: say(l, "Block access", &[]),
+    };
+    let door_not_locked = matches!(delivery.door, Some(D::Jammed | D::Unconfirmed));
+    let alert = |popup: Popup, actions: Vec<PopupAction>, default: Intent| {
+        let mut popup = popup;
+        popup.actions = std::iter::once(PopupAction {
+            id: "default".into(),
+            label: say(l, "Open", &[]),
+        })
+        .chain(actions)
+        .collect();
+        VisitPopup::Show(Alert { popup, default })
+    };
+    if let EventData::CameraFeedLost(_) = event.what
+        && matches!(delivery.state, S::AtDoor | S::Granted | S::DoorOpen)
+    {
+        return alert(
+            Popup::new(
+                say(l, "Camera lost during delivery", &[]),
+                say(
+                    l,
+                    "The camera stopped sending while the courier can enter. Block access if in doubt.",
+                    &[],
+                ),
+            )
+            .urgency(Urgency::Critical),
+            vec![block],
+            Intent::Open(id),
+        );
+    }
+    match delivery.state {
+        S::Announced if delivery.approved => match alert(
+            Popup::new(
+                say(l, "Approved", &[]),
+                say(l, "{carrier} will be let in when they arrive.", &c),
+            )
+            .expires_after(OUTCOME_SHOWN_FOR),
+            Vec::new(),
+            Intent::Open(id),
+        ) {
+            VisitPopup::Show(alert) => VisitPopup::Settle(alert),
+            other => other,
+        },
+        S::Announced => alert(
+            Popup::new(
+                say(l, "Delivery announced", &[]),
+                say(l, "{carrier} wants to deliver inside. Let them in?", &c),
+            ),
+            approve
+                .into_iter()
+                .chain([PopupAction {
+                    id: Intent::Block(id.clone()).action_id(),
+                    label: say(l, "Decline", &[]),
+                }])
+                .collect(),
+            Intent::Open(id),
+        ),
+        S::Approaching => {
+            let eta = event.what.step().and_then(|step| step.eta).or(delivery.eta);
+            let minutes =
+                eta.map(|eta| eta.saturating_sub(now).max(0).saturating_add(59_999) / 60_000);
+            let title = match minutes {
+                Some(0) => say(l, "Courier arriving now", &[]),
+                Some(1) => say(l, "Courier arriving in 1 min", &[]),
+                Some(m) => say(l, "Courier arriving in {m} min", &[("m", &m.to_string())]),
+                None => say(l, "Courier arriving soon", &[]),
+            };
+            alert(
+                Popup::new(title, say(l, "{carrier} is on the way to your door.", &c)),
+                approve.into_iter().chain([block]).collect(),
+                Intent::Open(id),
+            )
+        }
+        S::AtDoor => {
+            let body = if delivery.approved {
+                "{carrier} is at your door; the lock will let them in."
+            } else {
+                "{carrier} is at your door and asking to come in."
+            };
+            alert(
+                Popup::new(say(l, "Courier at the door", &[]), say(l, body, &c))
+                    .urgency(Urgency::Critical),
+                approve.into_iter().chain([watch, block]).collect(),
+                Intent::WatchLive(id),
+            )
+        }
+        S::Granted => alert(
+            Popup::new(
+                say(l, "Opening the door for {carrier}", &c),
+                say(l, "The lock is letting the courier in.", &[]),
+            )
+            .urgency(Urgency::Critical),
+            vec![watch, block],
+            Intent::WatchLive(id),
+        ),
+        S::DoorOpen if delivery.door == Some(D::Closed) => alert(
+            Popup::new(
+                say(l, "Door closed", &[]),
+                say(l, "{carrier} closed the door; the lock is locking it.", &c),
+            )
+            .urgency(Urgency::Critical),
+            vec![watch, block],
+            Intent::WatchLive(id),
+        ),
+        S::DoorOpen => alert(
+            Popup::new(
+                say(l, "Courier inside now", &[]),
+                say(l, "{carrier} is inside your home; the door is open.", &c),
+            )
+            .urgency(Urgency::Critical),
+            vec![watch, block],
+            Intent::WatchLive(id),
+        ),
+        S::Completed if door_not_locked => alert(
+            Popup::new(
+                say(l, "Delivered, but the door is NOT locked", &[]),
+                failure_sentence(l, door_reason(delivery.door)),
+            )
+            .urgency(Urgency::Critical),
+            Vec::new(),
+            Intent::Open(id),
+        ),
+        S::Completed => {
+            let clip = PopupAction {
+                id: Intent::WatchClip(id.clone()).action_id(),
+                label: say(l, "Watch the clip", &[]),
+            };
+            alert(
+                Popup::new(
+                    say(l, "Delivered", &[]),
+                    say(
+                        l,
+                        "{carrier} left the parcel inside; the door is locked.",
+                        &c,
+                    ),
+                )
+                .expires_after(OUTCOME_SHOWN_FOR),
+                vec![clip],
+                Intent::WatchClip(id),
+            )
+        }
+        S::Blocked => {
+            let (title, body) = match delivery.door {
+                None => (
+                    "Blocked — door locked",
+                    "{carrier} cannot get in; the lock never opened for them.",
+                ),
+                Some(D::Locked) => (
+                    "Blocked — door locked",
+                    "{carrier} cannot get in; the lock confirmed the door is locked.",
+                ),
+                Some(D::Open) => (
+                    "Blocked — the courier is inside",
+                    "The door is open; the lock locks it as soon as it closes.",
+                ),
+                Some(D::Unlocking | D::Unlocked | D::Closed) => (
+                    "Blocked — locking the door",
+                    "Waiting for the lock to confirm the door is locked.",
+                ),
+                Some(D::Jammed | D::Unconfirmed) => ("Blocked, but the door is NOT locked", ""),
+            };
+            let body = if door_not_locked {
+                failure_sentence(l, door_reason(delivery.door))
+            } else {
+                say(l, body, &c)
+            };
+            let confirmed = matches!(delivery.door, None | Some(D::Locked));
+            let popup = Popup::new(say(l, title, &[]), body);
+            if confirmed {
+                alert(
+                    popup.expires_after(OUTCOME_SHOWN_FOR),
+                    Vec::new(),
+                    Intent::Open(id),
+                )
+            } else {
+                alert(
+                    popup.urgency(Urgency::Critical),
+                    vec![watch],
+                    Intent::WatchLive(id),
+                )
+            }
+        }
+        S::Rerouted => {
+            let address = delivery
+                .rerouted_to
+                .as_ref()
+                .map_or_else(String::new, |a| a.label.clone());
+            alert(
+                Popup::new(
+                    say(l, "Rerouted", &[]),
+                    say(
+                        l,
+                        "{carrier} will take the parcel to {address}.",
+                        &[("carrier", &delivery.carrier), ("address", &address)],
+                    ),
+                )
+                .expires_after(OUTCOME_SHOWN_FOR),
+                Vec::new(),
+                Intent::Open(id),
+            )
+        }
+        S::Failed => {
+            let reason = event
+                .what
+                .step()
+                .and_then(|step| step.reason.as_deref())
+                .or(door_reason(delivery.door));
+            let popup = Popup::new(
+                say(l, "Delivery could not be made inside", &[]),
+                say(
+                    l,
+                    "{reason} You can reroute it to an alternate address.",
+                    &[("reason", &failure_sentence(l, reason))],
+                ),
+            );
+            let popup = if door_not_locked {
+                popup.urgency(Urgency::Critical)
+            } else {
+                popup
+            };
+            alert(popup, Vec::new(), Intent::Open(id))
+        }
+        S::Expired => VisitPopup::Withdraw,
+    }
+}
+
+/// The popup that says a Block from a popup did not go through.
+pub fn block_failed(l: Language, delivery_id: &str, error: &str) -> Alert {
+    Alert {
+        popup: Popup::new(
+            say(l, "Could not block access", &[]),
+            say(
+                l,
+                "{error} Try again, or open Doorstep.",
+                &[("error", &sentence(error))],
+            ),
+        )
+        .urgency(Urgency::Critical)
+        .with_action("default", say(l, "Open", &[]))
+        .with_action(
+            Intent::Block(delivery_id.to_owned()).action_id(),
+            say(l, "Block access", &[]),
+        ),
+        default: Intent::Open(delivery_id.to_owned()),
+    }
+}
+
+fn door_reason(door: Option<doorstep_api::DoorState>) -> Option<&'static str> {
+    match door {
+        Some(doorstep_api::DoorState::Jammed) => Some("jammed"),
+        Some(doorstep_api::DoorState::Unconfirmed) => Some("relock unconfirmed"),
+        _ => None,
+    }
+}
+
+/// `text` as a sentence: capital first, one full stop.
+fn sentence(text: &str) -> String {
+    let mut sentence = text.trim().trim_end_matches('.').to_owned();
+    if let Some(first) = sentence.get(..1) {
+        sentence.replace_range(..1, &first.to_uppercase());
+    }
+    format!("{sentence}.")
+}
+
 fn alarm(l: Language, title: &str, body: &str) -> Alert {
     Alert {
         popup: Popup::new(say(l, title, &[]), say(l, body, &[]))
@@ -502,13 +863,7 @@ fn failure_sentence(l: Language, reason: Option<&str>) -> String {
         return say(l, sentence, &[]);
     }
     match reason {
-        Some(reason) if !reason.is_empty() => {
-            let mut sentence = reason.to_owned();
-            if let Some(first) = sentence.get(..1) {
-                sentence.replace_range(..1, &first.to_uppercase());
-            }
-            format!("{}.", sentence.trim_end_matches('.'))
-        }
+        Some(reason) if !reason.trim().is_empty() => sentence(reason),
         _ => say(l, "The courier could not get in.", &[]),
     }
 }
@@ -600,6 +955,222 @@ mod tests {
         ];
         for what in quiet {
             assert!(alert_for(&event(what), None).is_none());
+        }
+    }
+
+    fn delivery(state: DeliveryState, approved: bool) -> Delivery {
+        Delivery {
+            id: "d1".into(),
+            tracking_id: "JJD1".into(),
+            carrier: "DHL".into(),
+            state,
+            approved,
+            approved_by: None,
+            lock_id: Some("l1".into()),
+            window: doorstep_api::Window {
+                not_before: 0,
+                not_after: 1,
+            },
+            eta: None,
+            courier_key: "k".into(),
+            shipment: None,
+            rerouted_to: None,
+            door: None,
+            revision: 1,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn shown(popup: VisitPopup) -> Alert {
+        match popup {
+            VisitPopup::Show(alert) => alert,
+            other => panic!("expected a popup, got {other:?}"),
+        }
+    }
+
+    fn action_ids(alert: &Alert) -> Vec<&str> {
+        alert.popup.actions.iter().map(|a| a.id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_visit_offers_approve_only_while_the_household_has_not_said_yes() {
+        let step = event(EventData::DeliveryAtDoor(DeliveryStep::new(
+            "d1",
+            DeliveryState::AtDoor,
+        )));
+        let asking = shown(visit_popup(
+            Language::English,
+            &step,
+            &delivery(DeliveryState::AtDoor, false),
+            0,
+        ));
+        assert_eq!(
+            action_ids(&asking),
+            ["default", "approve:d1", "watch:d1", "block:d1"]
+        );
+        assert!(asking.popup.body.contains("asking to come in"));
+        let approved = shown(visit_popup(
+            Language::English,
+            &step,
+            &delivery(DeliveryState::AtDoor, true),
+            0,
+        ));
+        assert_eq!(action_ids(&approved), ["default", "watch:d1", "block:d1"]);
+        assert_eq!(
+            approved.popup.body,
+            "DHL is at your door; the lock will let them in."
+        );
+        // Once the courier is in, the popup says so.
+        let inside = shown(visit_popup(
+            Language::English,
+            &step,
+            &delivery(DeliveryState::DoorOpen, true),
+            0,
+        ));
+        assert_eq!(inside.popup.title, "Courier inside now");
+        assert_eq!(inside.popup.urgency, Urgency::Critical);
+    }
+
+    #[test]
+    fn the_minutes_to_arrival_come_from_the_eta_at_the_time_of_showing() {
+        let minute = 60_000;
+        let approaching = |eta: i64| {
+            event(EventData::DeliveryApproaching(DeliveryStep {
+                eta: Some(eta),
+                minutes: Some(1),
+                ..DeliveryStep::new("d1", DeliveryState::Approaching)
+            }))
+        };
+        let now = 1_000 * minute;
+        let d = delivery(DeliveryState::Approaching, true);
+        let title = |eta| {
+            shown(visit_popup(Language::English, &approaching(eta), &d, now))
+                .popup
+                .title
+        };
+        assert_eq!(title(now + 25 * minute), "Courier arriving in 25 min");
+        assert_eq!(title(now + 25 * minute - 1), "Courier arriving in 25 min");
+        assert_eq!(title(now + 30_000), "Courier arriving in 1 min");
+        assert_eq!(title(now - minute), "Courier arriving now");
+        // Extremes from outside do not overflow.
+        assert_eq!(title(i64::MIN), "Courier arriving now");
+        assert!(title(i64::MAX).starts_with("Courier arriving in "));
+    }
+
+    #[test]
+    fn a_block_says_what_the_lock_confirmed() {
+        use doorstep_api::DoorState;
+        let blocked = event(EventData::DeliveryBlocked(
+            delivery(DeliveryState::Blocked, true).into(),
+        ));
+        let with_door = |door| {
+            let mut d = delivery(DeliveryState::Blocked, true);
+            d.door = door;
+            shown(visit_popup(Language::English, &blocked, &d, 0))
+        };
+        let locked = with_door(Some(DoorState::Locked));
+        assert_eq!(locked.popup.title, "Blocked — door locked");
+        assert_eq!(locked.popup.expires_after, Some(OUTCOME_SHOWN_FOR));
+        assert_eq!(with_door(None).popup.title, "Blocked — door locked");
+        let open = with_door(Some(DoorState::Open));
+        assert_eq!(open.popup.title, "Blocked — the courier is inside");
+        assert_eq!(open.popup.expires_after, None);
+        let jammed = with_door(Some(DoorState::Jammed));
+        assert_eq!(jammed.popup.title, "Blocked, but the door is NOT locked");
+        assert_eq!(jammed.popup.urgency, Urgency::Critical);
+        assert!(
+            jammed.popup.body.contains("NOT be locked"),
+            "{}",
+            jammed.popup.body
+        );
+        let failed = block_failed(Language::English, "d1", "the cloud is unreachable");
+        assert_eq!(
+            failed.popup.body,
+            "The cloud is unreachable. Try again, or open Doorstep."
+        );
+    }
+
+    #[test]
+    fn an_answered_question_settles_and_an_expired_visit_is_withdrawn() {
+        let approved = event(EventData::DeliveryApproved(
+            delivery(DeliveryState::Announced, true).into(),
+        ));
+        assert!(matches!(
+            visit_popup(
+                Language::English,
+                &approved,
+                &delivery(DeliveryState::Announced, true),
+                0
+            ),
+            VisitPopup::Settle(_)
+        ));
+        let expired = event(EventData::DeliveryExpired(DeliveryStep::new(
+            "d1",
+            DeliveryState::Expired,
+        )));
+        assert_eq!(
+            visit_popup(
+                Language::English,
+                &expired,
+                &delivery(DeliveryState::Expired, true),
+                0
+            ),
+            VisitPopup::Withdraw
+        );
+    }
+
+    #[test]
+    fn every_visit_popup_has_its_german_words() {
+        use doorstep_api::DoorState;
+        let states = [
+            DeliveryState::Announced,
+            DeliveryState::Approaching,
+            DeliveryState::AtDoor,
+            DeliveryState::Granted,
+            DeliveryState::DoorOpen,
+            DeliveryState::Completed,
+            DeliveryState::Blocked,
+            DeliveryState::Rerouted,
+            DeliveryState::Failed,
+        ];
+        let doors = [
+            None,
+            Some(DoorState::Open),
+            Some(DoorState::Closed),
+            Some(DoorState::Locked),
+            Some(DoorState::Jammed),
+            Some(DoorState::Unconfirmed),
+        ];
+        for state in states {
+            for door in doors {
+                for approved in [false, true] {
+                    let mut d = delivery(state, approved);
+                    d.door = door;
+                    let step = event(EventData::DeliveryDoor(doorstep_api::DeliveryDoor {
+                        delivery_id: "d1".into(),
+                        lock_id: "l1".into(),
+                        door: door.unwrap_or(DoorState::Locked),
+                    }));
+                    let text = |l| match visit_popup(l, &step, &d, 0) {
+                        VisitPopup::Show(a) | VisitPopup::Settle(a) => {
+                            let labels: Vec<String> =
+                                a.popup.actions.iter().map(|a| a.label.clone()).collect();
+                            Some((a.popup.title, a.popup.body, labels))
+                        }
+                        VisitPopup::Withdraw => None,
+                    };
+                    let (Some(en), Some(de)) = (text(Language::English), text(Language::German))
+                    else {
+                        continue;
+                    };
+                    assert_ne!(en.0, de.0, "{state:?} {door:?}: title not in German");
+                    assert_ne!(en.1, de.1, "{state:?} {door:?}: text not in German");
+                    for (en, de) in en.2.iter().zip(&de.2) {
+                        assert_ne!(en, de, "{state:?} {door:?}: button not in German");
+                    }
+                }
+            }
         }
     }
 

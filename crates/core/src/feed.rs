@@ -21,11 +21,12 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 use tokio::sync::{Mutex, broadcast, mpsc, watch};
 
-use crate::alerts::{Intent, alert_in};
+use crate::alerts::{Intent, VisitPopup, alert_in, is_visit_event, visit_popup};
 use crate::cache::Cache;
 use crate::client::Client;
 use crate::error::{CoreError, CoreResult};
 use crate::popup::Notifier;
+use crate::popup_board::{PopupBoard, PopupKey};
 
 /// Events older than this when they reach the device are logged but not popped up
 /// (a laptop opened after a week should not replay a week of doorbells).
@@ -84,6 +85,7 @@ pub struct Feed {
     connection: watch::Receiver<Connection>,
     cache: Arc<Mutex<Cache>>,
     intents: Option<mpsc::UnboundedReceiver<Intent>>,
+    popups: Option<PopupBoard>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -100,13 +102,17 @@ impl Feed {
         let (connection_tx, connection) = watch::channel(Connection::Connecting);
         let (intent_tx, intents) = mpsc::unbounded_channel();
         let cache = Arc::new(Mutex::new(Cache::load(client.paths())));
+        let popups = options
+            .popups
+            .clone()
+            .map(|notifier| PopupBoard::new(notifier, intent_tx));
         let worker = Worker {
             client: client.clone(),
             options,
             updates: updates.clone(),
             connection: connection_tx,
             cache: cache.clone(),
-            intents: intent_tx,
+            popups: popups.clone(),
         };
         let task = tokio::spawn(worker.run());
         Self {
@@ -114,8 +120,14 @@ impl Feed {
             connection,
             cache,
             intents: Some(intents),
+            popups,
             task,
         }
+    }
+
+    /// The popups this feed has up (none when it shows no popups).
+    pub fn popups(&self) -> Option<&PopupBoard> {
+        self.popups.as_ref()
     }
 
     /// Every update from now on.
@@ -162,7 +174,7 @@ struct Worker {
     updates: broadcast::Sender<FeedUpdate>,
     connection: watch::Sender<Connection>,
     cache: Arc<Mutex<Cache>>,
-    intents: mpsc::UnboundedSender<Intent>,
+    popups: Option<PopupBoard>,
 }
 
 impl Worker {
@@ -174,6 +186,12 @@ impl Worker {
             let reason = match result {
                 Ok(()) => "the cloud closed the stream".to_owned(),
                 Err(CoreError::SignedOut { detail }) => {
+                    // Signed out from elsewhere: nothing of this household stays up.
+                    if let Some(popups) = &self.popups
+                        && let Err(e) = popups.withdraw_all()
+                    {
+                        tracing::warn!(error = %e, "popups not withdrawn");
+                    }
                     self.set(Connection::SignedOut { reason: detail });
                     return;
                 }
@@ -292,7 +310,9 @@ impl Worker {
             None => self.delivery_of(&event).await,
         };
         if fresh {
-            if known.is_none() {
+            // Again from the delivery as the cloud has it now: an update only where
+            // that says more (the board does not resend an unchanged popup).
+            if known.is_none() || delivery.is_some() {
                 self.popup(&event, delivery.as_ref());
             }
             if matches!(event.what, EventData::DeliveryAnnounced(_))
@@ -330,21 +350,41 @@ impl Worker {
         self.show_alert(event, delivery);
     }
 
-    /// Shows the popup for `event`, if it has one; its clicks come back as intents.
+    /// Brings the popup `event` is part of up to date: the visit's one popup for an
+    /// event in a delivery's course, else the alarm's; clicks come back as intents.
     fn show_alert(&self, event: &Event, delivery: Option<&Delivery>) {
-        let Some(notifier) = &self.options.popups else {
+        let Some(popups) = &self.popups else {
             return;
         };
-        let Some(alert) = alert_in(self.options.language.get(), event, delivery) else {
-            return;
-        };
-        let intents = self.intents.clone();
-        let default = alert.default.clone();
-        let shown = notifier.show_with_actions(&alert.popup, move |action| {
-            if let Some(intent) = Intent::from_action(action, Some(&default)) {
-                let _ = intents.send(intent);
+        let language = self.options.language.get();
+        let shown = match delivery {
+            Some(delivery) if is_visit_event(event) => {
+                let key = PopupKey::Visit(delivery.id.clone());
+                match visit_popup(language, event, delivery, self.client.now().0) {
+                    VisitPopup::Show(alert) => popups.show(key, alert),
+                    VisitPopup::Settle(alert) if popups.current(&key).is_some() => {
+                        popups.show(key, alert)
+                    }
+                    VisitPopup::Settle(_) => Ok(()),
+                    VisitPopup::Withdraw => popups.withdraw(&key),
+                }
             }
-        });
+            // Alarms; and a visit's step whose delivery could not be fetched, in
+            // the words of the event alone, in the visit's place.
+            _ => match alert_in(language, event, delivery) {
+                Some(alert) => {
+                    let key = match event.delivery_id() {
+                        Some(id) if is_visit_event(event) => PopupKey::Visit(id.to_owned()),
+                        _ => PopupKey::Alarm {
+                            lock_id: event.what.lock_id().map(str::to_owned),
+                            kind: event.kind().to_owned(),
+                        },
+                    };
+                    popups.show(key, alert)
+                }
+                None => Ok(()),
+            },
+        };
         if let Err(e) = shown {
             tracing::warn!(error = %e, kind = event.kind(), "popup not shown");
         }
@@ -373,6 +413,11 @@ fn known_delivery(cache: &Cache, event: &Event) -> Option<Delivery> {
     let mut delivery = cache.deliveries.get(event.delivery_id()?)?.clone();
     if let Some(state) = event.what.delivery_state() {
         delivery.state = state;
+    }
+    match &event.what {
+        EventData::DeliveryGranted(_) => delivery.state = doorstep_api::DeliveryState::Granted,
+        EventData::DeliveryDoor(door) => delivery.door = Some(door.door),
+        _ => {}
     }
     Some(delivery)
 }

@@ -160,6 +160,51 @@ pub struct Navigate {
     pub delivery_id: Option<String>,
 }
 
+/// The scheme of the app's links (`doorstep://delivery/<id>`), which the desktop
+/// hands to the app when one is opened.
+pub const LINK_SCHEME: &str = "doorstep";
+
+impl Navigate {
+    /// The page a `doorstep://` link names: `doorstep://delivery/<id>`, `live/<id>`,
+    /// `clip/<id>` or `log`. Anything else (another scheme, another page, an id that
+    /// is not one) names none: a link comes from outside the app.
+    pub fn from_link(link: &str) -> Option<Self> {
+        let rest = link
+            .strip_prefix(LINK_SCHEME)?
+            .strip_prefix("://")?
+            .trim_end_matches('/');
+        let (page, id) = match rest.split_once('/') {
+            Some((page, id)) => (page, Some(id)),
+            None => (rest, None),
+        };
+        let id_is_one = |id: &str| {
+            (1..=64).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        match (page, id) {
+            ("log", None) => Some(Self {
+                page: "log".into(),
+                delivery_id: None,
+            }),
+            ("delivery" | "live" | "clip", Some(id)) if id_is_one(id) => Some(Self {
+                page: page.into(),
+                delivery_id: Some(id.into()),
+            }),
+            _ => None,
+        }
+    }
+
+    /// This page as a `doorstep://` link.
+    pub fn link(&self) -> String {
+        match &self.delivery_id {
+            Some(id) => format!("{LINK_SCHEME}://{}/{id}", self.page),
+            None => format!("{LINK_SCHEME}://{}", self.page),
+        }
+    }
+}
+
 impl From<&crate::alerts::Intent> for Navigate {
     fn from(intent: &crate::alerts::Intent) -> Self {
         use crate::alerts::Intent;
@@ -702,6 +747,34 @@ pub fn bindings_typescript() -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_link_names_a_page_and_nothing_else_does() {
+        let to = Navigate::from_link("doorstep://delivery/0193-abc_D").unwrap();
+        assert_eq!(to.page, "delivery");
+        assert_eq!(to.delivery_id.as_deref(), Some("0193-abc_D"));
+        assert_eq!(to.link(), "doorstep://delivery/0193-abc_D");
+        assert_eq!(
+            Navigate::from_link("doorstep://log/").unwrap().link(),
+            "doorstep://log"
+        );
+        for stranger in [
+            "",
+            "doorstep:",
+            "doorstep://",
+            "https://delivery/d1",
+            "doorstep://delivery",
+            "doorstep://delivery/",
+            "doorstep://delivery/../../etc",
+            "doorstep://delivery/a b",
+            "doorstep://settings/d1",
+            "doorstep://log/d1",
+            &format!("doorstep://clip/{}", "a".repeat(65)),
+            "--no-sandbox",
+        ] {
+            assert_eq!(Navigate::from_link(stranger), None, "{stranger:?}");
+        }
+    }
+
     use super::*;
     use std::path::PathBuf;
 

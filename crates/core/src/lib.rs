@@ -16,6 +16,7 @@ pub mod ipc;
 pub mod keys;
 pub mod paths;
 pub mod popup;
+pub mod popup_board;
 pub mod schedule_text;
 pub mod secrets;
 pub mod session;

@@ -34,6 +34,11 @@ pub struct Popup {
     pub actions: Vec<PopupAction>,
     /// How insistent.
     pub urgency: Urgency,
+    /// Taken down by the server after this long (an outcome nobody has to act on);
+    /// `None` leaves it to the server (critical popups stay until handled).
+    pub expires_after: Option<std::time::Duration>,
+    /// A picture shown beside the text (a frame of the courier), as a file.
+    pub image: Option<std::path::PathBuf>,
 }
 
 impl Popup {
@@ -44,7 +49,15 @@ impl Popup {
             body: body.into(),
             actions: Vec::new(),
             urgency: Urgency::Normal,
+            expires_after: None,
+            image: None,
         }
+    }
+
+    /// Taken down by the server after `after`.
+    pub fn expires_after(mut self, after: std::time::Duration) -> Self {
+        self.expires_after = Some(after);
+        self
     }
 
     /// Sets the urgency.
@@ -105,19 +118,21 @@ impl Notifier {
 
     /// Shows `popup` now.
     pub fn show(&self, popup: &Popup) -> Result<ShownPopup, PopupError> {
-        let handle = self.send(popup)?;
+        let handle = self.send(popup, None)?;
         Ok(ShownPopup { id: handle.id() })
     }
 
-    /// Shows `popup` now and calls `on_action` with the id of the button the person
-    /// clicks (on a thread of its own: the notification server answers whenever the
-    /// person gets to it, or never).
-    pub fn show_with_actions(
+    /// Shows `popup` in the place of the popup `replaces` (the server updates that
+    /// one, or shows a new one where it is gone). A thread of its own waits for the
+    /// click (the server answers whenever the person gets to it, or never) and
+    /// calls `on_action` with the button's id; it ends with the popup.
+    pub fn show_in_place(
         &self,
         popup: &Popup,
+        replaces: Option<u32>,
         on_action: impl FnOnce(&str) + Send + 'static,
     ) -> Result<ShownPopup, PopupError> {
-        let handle = self.send(popup)?;
+        let handle = self.send(popup, replaces)?;
         let id = handle.id();
         if !popup.actions.is_empty() {
             std::thread::Builder::new()
@@ -137,8 +152,46 @@ impl Notifier {
         Ok(ShownPopup { id })
     }
 
-    fn send(&self, popup: &Popup) -> Result<notify_rust::NotificationHandle, PopupError> {
+    /// Takes the popup `id` down (a server that no longer has it is not an error:
+    /// the person or its timeout closed it first).
+    pub fn close(&self, id: u32) -> Result<(), PopupError> {
+        let closed = zbus::block_on(async {
+            let bus = zbus::Connection::session().await?;
+            bus.call_method(
+                Some("org.freedesktop.Notifications"),
+                "/org/freedesktop/Notifications",
+                Some("org.freedesktop.Notifications"),
+                "CloseNotification",
+                &(id),
+            )
+            .await
+            .map(|_| ())
+        });
+        match closed {
+            Ok(()) | Err(zbus::Error::MethodError(..)) => Ok(()),
+            Err(e) => Err(PopupError {
+                detail: e.to_string(),
+            }),
+        }
+    }
+
+    fn send(
+        &self,
+        popup: &Popup,
+        replaces: Option<u32>,
+    ) -> Result<notify_rust::NotificationHandle, PopupError> {
         let mut notification = notify_rust::Notification::new();
+        if let Some(id) = replaces {
+            notification.id(id);
+        }
+        if let Some(after) = popup.expires_after {
+            notification.timeout(notify_rust::Timeout::Milliseconds(
+                u32::try_from(after.as_millis()).unwrap_or(u32::MAX),
+            ));
+        }
+        if let Some(image) = popup.image.as_deref().and_then(std::path::Path::to_str) {
+            notification.image_path(image);
+        }
         notification
             .appname(&self.app_name)
             .summary(&popup.title)

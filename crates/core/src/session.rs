@@ -75,6 +75,8 @@ pub struct HouseholdSession {
     demos: Option<Arc<dyn DemoHomes>>,
     household: Mutex<Option<Household>>,
     first_screen: std::sync::Once,
+    /// A link the app was opened with, shown once the first screen is up.
+    opening: std::sync::Mutex<Option<Navigate>>,
 }
 
 impl std::fmt::Debug for HouseholdSession {
@@ -120,6 +122,34 @@ impl HouseholdSession {
             demos,
             household: Mutex::new(None),
             first_screen: std::sync::Once::new(),
+            opening: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Opens a `doorstep://` link (the app started with one, or a second launch
+    /// passed one on): its page now, or once the first screen is up. Returns
+    /// whether `link` was one.
+    pub fn open_link(&self, link: &str) -> bool {
+        let Some(to) = Navigate::from_link(link) else {
+            return false;
+        };
+        tracing::info!(page = to.page, "opening a link");
+        // Kept first, then taken by whichever comes second: this, or the first screen.
+        *self.opening.lock().unwrap_or_else(|e| e.into_inner()) = Some(to);
+        if self.first_screen.is_completed() {
+            self.show_opening();
+        }
+        true
+    }
+
+    fn show_opening(&self) {
+        let opening = self
+            .opening
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(to) = opening {
+            self.shell.navigate(to);
         }
     }
 
@@ -155,6 +185,8 @@ impl HouseholdSession {
         let cache = feed.reader();
         let shell = self.shell.clone();
         let acting = client.clone();
+        let popups = feed.popups().cloned();
+        let language = self.language.clone();
         let forwarder = tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -170,7 +202,7 @@ impl HouseholdSession {
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                     },
                     Some(intent) = async { match intents.as_mut() { Some(rx) => rx.recv().await, None => None } } => {
-                        on_intent(shell.as_ref(), &acting, &intent).await;
+                        on_intent(shell.as_ref(), &acting, popups.as_ref(), language.get(), &intent).await;
                     }
                 }
             }
@@ -546,7 +578,8 @@ impl HouseholdSession {
                 "Doorstep test popup",
                 "Popups work: you will see one when a courier is on the way or at the door.",
             ),
-        };
+        }
+        .expires_after(std::time::Duration::from_secs(4));
         tokio::task::spawn_blocking(move || Notifier::new(APP_NAME).show(&popup))
             .await
             .map_err(|e| IpcError::internal(e.to_string()))?
@@ -648,6 +681,7 @@ impl HouseholdSession {
                 "first screen shown"
             );
         });
+        self.show_opening();
         Ok(())
     }
 }
@@ -667,6 +701,13 @@ impl Household {
             live.abort();
         }
         self.forwarder.abort();
+        // Nothing of a household that is gone stays on the screen.
+        if let Some(popups) = self.feed.popups().cloned() {
+            let withdrawn = tokio::task::spawn_blocking(move || popups.withdraw_all()).await;
+            if let Ok(Err(e)) = withdrawn {
+                tracing::warn!(error = %e, "popups not withdrawn");
+            }
+        }
         drop(self.feed);
         if let Some(demo) = self.demo.take() {
             demo.stop().await;
@@ -674,13 +715,31 @@ impl Household {
     }
 }
 
-/// A popup was clicked: Block acts at once; everything else brings the window up
-/// on the right page.
-async fn on_intent(shell: &dyn Shell, client: &Client, intent: &Intent) {
-    if let Intent::Block(id) = intent
-        && let Err(e) = client.block(id).await
-    {
-        tracing::warn!(error = %e, "Block from a popup failed");
+/// A popup was clicked: Block and Approve act at once (the visit's popup then says
+/// what came of it: the lock's confirmation, or why it failed); every click also
+/// brings the window up on the right page.
+async fn on_intent(
+    shell: &dyn Shell,
+    client: &Client,
+    popups: Option<&crate::popup_board::PopupBoard>,
+    language: Language,
+    intent: &Intent,
+) {
+    let failed = match intent {
+        Intent::Block(id) => client.block(id).await.err().map(|e| (id, e)),
+        Intent::Approve(id) => client.approve(id, None).await.err().map(|e| (id, e)),
+        _ => None,
+    };
+    if let Some((id, e)) = failed {
+        tracing::warn!(error = %e, ?intent, "an action from a popup failed");
+        if let (Intent::Block(_), Some(popups)) = (intent, popups) {
+            let alert = crate::alerts::block_failed(language, id, &e.to_string());
+            let popups = popups.clone();
+            let key = crate::popup_board::PopupKey::Visit(id.clone());
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || popups.show(key, alert)).await {
+                tracing::warn!(error = %e, "popup not shown");
+            }
+        }
     }
     shell.navigate(Navigate::from(intent));
 }

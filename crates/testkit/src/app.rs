@@ -52,16 +52,33 @@ impl AppUnderTest {
     }
 
     /// Like [`launch`](Self::launch), with extra environment for the app.
+    pub async fn launch_with_env(desktop: &DesktopSession, env: &[(&str, &str)]) -> Result<Self> {
+        let binary = crate::system::profile_dir()?.join(APP_BINARY);
+        if !binary.is_file() {
+            bail!(
+                "{} is missing; build it with `make test` (or `npm --prefix ui run build && cargo build -p doorstep-app-e2e`)",
+                binary.display()
+            );
+        }
+        Self::launch_binary(desktop, &binary, env).await
+    }
+
+    /// Launches the app binary at `binary` (an installed one, say) with extra
+    /// environment, in `desktop`.
     ///
     /// The driver's two ports are picked free and then bound by tauri-driver and
     /// WebKitWebDriver; another test may take one in between (seen under a full
     /// parallel run as "webdriver server did not respond"), so a launch that
     /// fails to open a session is retried on fresh ports, twice at most.
-    pub async fn launch_with_env(desktop: &DesktopSession, env: &[(&str, &str)]) -> Result<Self> {
+    pub async fn launch_binary(
+        desktop: &DesktopSession,
+        binary: &std::path::Path,
+        env: &[(&str, &str)],
+    ) -> Result<Self> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match Self::launch_once(desktop, env).await {
+            match Self::launch_once(desktop, binary, env).await {
                 Ok(app) => return Ok(app),
                 Err(e) if attempt < 3 && format!("{e:#}").contains("did not respond") => {
                     eprintln!("the WebDriver session did not open ({e:#}); retrying on new ports");
@@ -71,14 +88,11 @@ impl AppUnderTest {
         }
     }
 
-    async fn launch_once(desktop: &DesktopSession, env: &[(&str, &str)]) -> Result<Self> {
-        let binary = crate::system::profile_dir()?.join(APP_BINARY);
-        if !binary.is_file() {
-            bail!(
-                "{} is missing; build it with `make test` (or `npm --prefix ui run build && cargo build -p doorstep-app --bin {APP_BINARY}`)",
-                binary.display()
-            );
-        }
+    async fn launch_once(
+        desktop: &DesktopSession,
+        binary: &std::path::Path,
+        env: &[(&str, &str)],
+    ) -> Result<Self> {
         let port = free_port()?;
         let native_port = free_port()?;
         let mut command = Command::new(tauri_driver()?);

@@ -38,6 +38,8 @@ pub struct ReceivedNotification {
     pub summary: String,
     /// Its text.
     pub body: String,
+    /// The popup it replaces in place (0: a new popup).
+    pub replaces_id: u32,
     /// Its buttons as (id, label).
     pub actions: Vec<(String, String)>,
     /// When the bus carried the call (µs since the epoch, as `dbus-monitor` stamps it).
@@ -114,6 +116,7 @@ impl DesktopSession {
                 "--address",
                 &bus_address,
                 "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+                "type='method_call',interface='org.freedesktop.Notifications',member='CloseNotification'",
             ])
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&monitor_log)?)
@@ -191,6 +194,47 @@ impl DesktopSession {
     pub fn notifications(&self) -> Result<Vec<ReceivedNotification>> {
         let log = std::fs::read_to_string(&self.monitor_log)?;
         Ok(parse_notify_calls(&log))
+    }
+
+    /// The ids of every popup a client asked the server to close, in order.
+    pub fn closed_notifications(&self) -> Result<Vec<u32>> {
+        let log = std::fs::read_to_string(&self.monitor_log)?;
+        Ok(parse_close_calls(&log))
+    }
+
+    /// How many popups the notification server has on the screen now (dunst's own
+    /// count: shown and queued to be shown).
+    pub fn popups_on_screen(&self) -> Result<usize> {
+        let mut total = 0;
+        for which in ["displayed", "waiting"] {
+            let mut dunstctl = Command::new("dunstctl");
+            dunstctl
+                .args(["count", which])
+                .stdin(Stdio::null())
+                .stderr(Stdio::null());
+            for (key, value) in self.env() {
+                dunstctl.env(key, value);
+            }
+            let out = dunstctl.output().context("dunstctl")?;
+            if !out.status.success() {
+                bail!("dunstctl count {which} failed");
+            }
+            total += String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse::<usize>()
+                .with_context(|| format!("dunstctl count {which}"))?;
+        }
+        Ok(total)
+    }
+
+    /// Waits until the notification server has `expected` popups on the screen.
+    pub fn wait_for_popups_on_screen(&self, expected: usize, timeout: Duration) -> Result<()> {
+        let mut last = None;
+        let waited = wait_until(&format!("{expected} popups on the screen"), timeout, || {
+            last = self.popups_on_screen().ok();
+            last == Some(expected)
+        });
+        waited.with_context(|| format!("popups on the screen: {last:?}"))
     }
 
     /// Waits until a popup whose summary is `summary` has arrived, and returns it.
@@ -280,6 +324,7 @@ fn parse_notify_calls(log: &str) -> Vec<ReceivedNotification> {
                 Some(secs.parse::<u64>().ok()? * 1_000_000 + micros.parse::<u64>().ok()?)
             });
         let mut strings = Vec::new();
+        let mut replaces_id = None;
         let mut actions = Vec::new();
         let mut in_actions = false;
         let mut actions_done = false;
@@ -291,7 +336,11 @@ fn parse_notify_calls(log: &str) -> Vec<ReceivedNotification> {
                 break;
             }
             let mut next = lines.next().unwrap_or_default().trim().to_owned();
-            if next == "array [" && !actions_done {
+            if replaces_id.is_none()
+                && let Some(id) = next.strip_prefix("uint32 ")
+            {
+                replaces_id = id.trim().parse().ok();
+            } else if next == "array [" && !actions_done {
                 in_actions = true;
             } else if next == "]" && in_actions {
                 in_actions = false;
@@ -326,9 +375,28 @@ fn parse_notify_calls(log: &str) -> Vec<ReceivedNotification> {
                 app_name: strings[0].clone(),
                 summary: strings[2].clone(),
                 body: strings.get(3).cloned().unwrap_or_default(),
+                replaces_id: replaces_id.unwrap_or_default(),
                 actions: pairs,
                 sent_at_us,
             });
+        }
+    }
+    out
+}
+
+/// Extracts the ids of the `CloseNotification` calls from `dbus-monitor` output.
+fn parse_close_calls(log: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut lines = log.lines();
+    while let Some(line) = lines.next() {
+        if line.starts_with("method call")
+            && line.contains("member=CloseNotification")
+            && let Some(id) = lines
+                .next()
+                .and_then(|next| next.trim().strip_prefix("uint32 "))
+                .and_then(|id| id.trim().parse().ok())
+        {
+            out.push(id);
         }
     }
     out
@@ -364,12 +432,15 @@ front door"
    int32 -1
 "#;
         let calls = parse_notify_calls(log);
+        let closing = "method call time=2.0 sender=:1.6 -> destination=:1.5 serial=11 path=/org/freedesktop/Notifications; interface=org.freedesktop.Notifications; member=CloseNotification\n   uint32 7\n";
+        assert_eq!(parse_close_calls(&format!("{log}{closing}")), vec![7]);
         assert_eq!(
             calls,
             vec![ReceivedNotification {
                 app_name: "Doorstep".into(),
                 summary: "Courier at the door".into(),
                 body: "DHL is at your\nfront door".into(),
+                replaces_id: 0,
                 actions: vec![
                     ("watch".into(), "Watch live".into()),
                     ("block".into(), "Block access".into())

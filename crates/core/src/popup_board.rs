@@ -1,0 +1,150 @@
+//! What is on the screen: one popup per visit, and one per kind of alarm per lock,
+//! each updated in place as things move on and taken down when they are over.
+//!
+//! A household should never find a stack of "Courier at the door" popups for one
+//! courier, or a question left up that another device already answered. So every
+//! popup has a [`PopupKey`]; showing under a key that is up replaces that popup
+//! (the freedesktop `replaces_id`), an unchanged popup is not sent again, and
+//! withdrawing closes it. A thread waits for the clicks of each version sent, but
+//! only the newest version's acts on one (a popup updated in place keeps its id, so
+//! every waiting thread hears its clicks): one click, one intent, meaning what the
+//! popup on the screen says.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc;
+
+use crate::alerts::{Alert, Intent};
+use crate::popup::{Notifier, Popup, PopupError};
+
+/// What a popup is about; one popup per key is on the screen.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PopupKey {
+    /// A delivery's visit, from the question to its outcome.
+    Visit(String),
+    /// An alarm of one kind (`kind` is the event kind) from one lock, or from the
+    /// household when no lock is named.
+    Alarm {
+        /// The lock, if one raised it.
+        lock_id: Option<String>,
+        /// The event kind.
+        kind: String,
+    },
+}
+
+/// The popups this device has up, by what they are about.
+#[derive(Debug, Clone)]
+pub struct PopupBoard {
+    notifier: Notifier,
+    intents: mpsc::UnboundedSender<Intent>,
+    shown: Arc<Mutex<HashMap<PopupKey, OnScreen>>>,
+}
+
+#[derive(Debug)]
+struct OnScreen {
+    id: u32,
+    popup: Popup,
+    /// Which version is on the screen; the threads of older ones ignore clicks.
+    version: Arc<AtomicU64>,
+}
+
+impl PopupBoard {
+    /// A board that shows through `notifier` and sends clicks to `intents`.
+    pub fn new(notifier: Notifier, intents: mpsc::UnboundedSender<Intent>) -> Self {
+        Self {
+            notifier,
+            intents,
+            shown: Arc::default(),
+        }
+    }
+
+    /// Shows `alert` as the popup for `key`: in the place of the one up for it, if
+    /// any; nothing is sent when that one already says exactly this.
+    pub fn show(&self, key: PopupKey, alert: Alert) -> Result<(), PopupError> {
+        let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+        let current = shown.get(&key);
+        if current.is_some_and(|up| up.popup == alert.popup) {
+            return Ok(());
+        }
+        let replaces = current.map(|up| up.id);
+        let version = current.map_or_else(Arc::default, |up| up.version.clone());
+        let mine = version.fetch_add(1, Ordering::SeqCst) + 1;
+        let on_action = {
+            let intents = self.intents.clone();
+            let version = version.clone();
+            let default = alert.default;
+            move |action: &str| {
+                if version.load(Ordering::SeqCst) != mine {
+                    return;
+                }
+                if let Some(intent) = Intent::from_action(action, Some(&default)) {
+                    let _ = intents.send(intent);
+                }
+            }
+        };
+        let id = match self
+            .notifier
+            .show_in_place(&alert.popup, replaces, on_action)
+        {
+            Ok(shown) => shown.id,
+            Err(e) => {
+                // The version up before stays the one that answers its clicks.
+                let _ =
+                    version.compare_exchange(mine, mine - 1, Ordering::SeqCst, Ordering::SeqCst);
+                return Err(e);
+            }
+        };
+        shown.insert(
+            key,
+            OnScreen {
+                id,
+                popup: alert.popup,
+                version,
+            },
+        );
+        Ok(())
+    }
+
+    /// Takes the popup for `key` down, if one is up.
+    pub fn withdraw(&self, key: &PopupKey) -> Result<(), PopupError> {
+        let removed = self
+            .shown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+        match removed {
+            Some(up) => self.notifier.close(up.id),
+            None => Ok(()),
+        }
+    }
+
+    /// Takes every popup of this board down (sign-out: nothing of this household
+    /// stays on the screen).
+    pub fn withdraw_all(&self) -> Result<(), PopupError> {
+        let all: Vec<OnScreen> = self
+            .shown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain()
+            .map(|(_, up)| up)
+            .collect();
+        let mut first_error = None;
+        for up in all {
+            if let Err(e) = self.notifier.close(up.id) {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// The popup up for `key`, as last sent.
+    pub fn current(&self, key: &PopupKey) -> Option<Popup> {
+        self.shown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .map(|up| up.popup.clone())
+    }
+}
