@@ -41,6 +41,10 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
             }
         }))
         .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
         .invoke_handler(invoke::handle)
         .setup(move |app| {
             let session = HouseholdSession::new(
@@ -114,6 +118,22 @@ impl Shell for WindowShell {
 
     fn deliveries_changed(&self, deliveries: &[doorstep_api::Delivery]) {
         tray::update(&self.0, deliveries);
+    }
+
+    fn autostart(&self) -> Option<bool> {
+        use tauri_plugin_autostart::ManagerExt;
+        self.0.autolaunch().is_enabled().ok()
+    }
+
+    fn set_autostart(&self, enabled: bool) -> Result<(), String> {
+        use tauri_plugin_autostart::ManagerExt;
+        let manager = self.0.autolaunch();
+        let done = if enabled {
+            manager.enable()
+        } else {
+            manager.disable()
+        };
+        done.map_err(|e| e.to_string())
     }
 }
 

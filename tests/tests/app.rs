@@ -269,6 +269,32 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     })
     .await;
 
+    // Signed in, the app starts at login (so popups come after a restart) until the
+    // person turns it off: a desktop autostart entry appears and goes.
+    let autostart_entry = || {
+        ["home/.config/autostart", "config/autostart"]
+            .iter()
+            .map(|dir| desktop.root().join(dir).join("Doorstep (test).desktop"))
+            .find(|path| path.is_file())
+    };
+    let toggle = app.wait_for("[data-testid=autostart]").await.unwrap();
+    assert!(
+        toggle.is_selected().await.unwrap(),
+        "on by default once signed in"
+    );
+    let entry = autostart_entry().expect("an autostart entry");
+    let text = std::fs::read_to_string(&entry).unwrap();
+    assert!(text.contains("doorstep-app-e2e"), "{text}");
+    toggle.click().await.unwrap();
+    for _ in 0..50 {
+        if autostart_entry().is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(autostart_entry().is_none(), "turned off, the entry is gone");
+    assert!(!toggle.is_selected().await.unwrap());
+
     // A one-time guest (a plumber on one day) is saved as that day's hours in
     // the household's zone, not as every such weekday.
     app.click("[data-testid=nav-guests]").await.unwrap();

@@ -44,7 +44,7 @@ fn credentials(cloud: &str, device: &str) -> Credentials {
 struct Home {
     desktop: DesktopSession,
     cloud: CloudProcess,
-    _lock: LockProcess,
+    lock: LockProcess,
     lock_control: String,
     kitchen: Client,
     laptop: Client,
@@ -56,10 +56,16 @@ struct Home {
 
 impl Home {
     async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// With extra environment for the cloud.
+    async fn start_with(cloud_env: &[(&str, &str)]) -> Self {
         let desktop = DesktopSession::start().unwrap();
         desktop.enter();
         let root = desktop.root().to_path_buf();
-        let cloud = CloudProcess::start(&root.join("cloud")).unwrap();
+        let cloud =
+            CloudProcess::start_with(&root.join("cloud"), "127.0.0.1:0", cloud_env).unwrap();
         let home = desktop.doorstep_home();
         let kitchen = Client::create_account(
             &AppPaths::under(&home, "dev.doorstep.test.kitchen").unwrap(),
@@ -98,7 +104,7 @@ impl Home {
             lock_control: lock.control.clone(),
             desktop,
             cloud,
-            _lock: lock,
+            lock,
             kitchen,
             laptop,
             carrier_key,
@@ -669,4 +675,43 @@ async fn the_household_watches_the_entry_live_sees_it_go_stale_and_seeks_the_rec
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::NotFound, "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_that_goes_silent_gets_one_popup_which_then_says_it_is_back() {
+    let mut home = Home::start_with(&[("DOORSTEP_LOCK_OFFLINE_ALARM_SECS", "2")]).await;
+    let feed = feed_with_popups(&home.kitchen, false);
+    wait_for_connection(&feed, |c| *c == Connection::Online).await;
+
+    // The lock's process stops (a power cut, say): the household hears of it.
+    home.lock.stop();
+    let offline = home
+        .desktop
+        .wait_for_notification("Front door is offline", Duration::from_secs(20))
+        .unwrap();
+    assert_eq!(offline.replaces_id, 0);
+    assert!(
+        offline.body.contains("Nobody can be let in"),
+        "{}",
+        offline.body
+    );
+
+    // Back: the same popup says so.
+    home.lock = LockProcess::run(&home.desktop.root().join("lock")).unwrap();
+    let back = home
+        .desktop
+        .wait_for_notification("Front door is back online", Duration::from_secs(20))
+        .unwrap();
+    assert_ne!(
+        back.replaces_id, 0,
+        "a second popup instead of the first one updated"
+    );
+    let offline_popups = home
+        .desktop
+        .notifications()
+        .unwrap()
+        .iter()
+        .filter(|n| n.summary == "Front door is offline")
+        .count();
+    assert_eq!(offline_popups, 1, "told once");
 }

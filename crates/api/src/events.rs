@@ -164,6 +164,14 @@ event_kinds! {
     LockRelockUnconfirmed(RelockUnconfirmed) = "lock.relock_unconfirmed",
     /// The lock's clock disagrees with the cloud's.
     LockClockOff(LockClockOff) = "lock.clock_off",
+    /// Nothing heard from the lock for longer than the cloud's alarm time.
+    LockOffline(LockConnectivity) = "lock.offline",
+    /// The lock is heard from again.
+    LockOnline(LockConnectivity) = "lock.online",
+    /// The lock is alive but its camera is silent or not recording.
+    CameraOffline(LockConnectivity) = "camera.offline",
+    /// The camera records again.
+    CameraOnline(LockConnectivity) = "camera.online",
     /// The lock restarted.
     LockRebooted(LockReported) = "lock.rebooted",
     /// The lock refused the cloud's time.
@@ -329,6 +337,10 @@ impl EventData {
             Self::LockPaired(p) => Some(&p.lock_id),
             Self::LockRelockUnconfirmed(r) => Some(&r.lock_id),
             Self::LockClockOff(c) => Some(&c.lock_id),
+            Self::LockOffline(c)
+            | Self::LockOnline(c)
+            | Self::CameraOffline(c)
+            | Self::CameraOnline(c) => Some(&c.lock_id),
             Self::LockUnexpectedEntry(e) => Some(&e.lock_id),
             Self::LockEventGap(g) => Some(&g.lock_id),
             Self::LockJournalConflict(c) => Some(&c.lock_id),
@@ -473,6 +485,17 @@ pub struct LockClockOff {
     pub lock_id: String,
     /// What was refused, in a sentence.
     pub detail: String,
+}
+
+/// A lock, or its camera, went quiet or came back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct LockConnectivity {
+    /// The lock.
+    pub lock_id: String,
+    /// Its name ("Front door").
+    pub name: String,
+    /// Offline: when it was last heard (ms); back online: since when it was quiet.
+    pub since: i64,
 }
 
 /// A line of the lock's journal the household hears of.

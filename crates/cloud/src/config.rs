@@ -44,6 +44,9 @@ pub struct Settings {
     pub access_requests_per_address_per_minute: u32,
     /// Minutes before the ETA at which "approaching" is announced, for new households.
     pub default_lead_time_minutes: u32,
+    /// Seconds without a word from a lock (or a recording heartbeat from its camera)
+    /// before the household is told it is offline (and told again when it is back).
+    pub lock_offline_alarm_secs: u64,
     /// Let carrier webhooks point at loopback and private addresses (a test, an
     /// on-premises setup). Off, the cloud calls only public addresses.
     pub webhooks_allow_private: bool,
@@ -70,6 +73,7 @@ impl Default for Settings {
             pairing_codes_per_household_per_hour: 20,
             access_requests_per_address_per_minute: 120,
             default_lead_time_minutes: 10,
+            lock_offline_alarm_secs: 60,
             webhooks_allow_private: false,
             tls_cert: None,
             tls_key: None,
@@ -101,6 +105,7 @@ const KNOWN_KEYS: &[&str] = &[
     "pairing_codes_per_household_per_hour",
     "access_requests_per_address_per_minute",
     "default_lead_time_minutes",
+    "lock_offline_alarm_secs",
     "webhooks_allow_private",
     "tls_cert",
     "tls_key",

@@ -17,10 +17,19 @@ pub const TICK: Duration = Duration::from_millis(250);
 /// Runs until the server stops (under [`crate::supervise`], which restarts it after a panic).
 pub async fn run(state: AppState) {
     let mut stopping = state.stopping.clone();
+    let mut pass = 0u32;
     loop {
         if let Err(e) = tick(&state).await {
             tracing::warn!(error = %e, "delivery timers failed a pass");
         }
+        // Every lock is looked at once a second, not every tick: an alarm after a
+        // minute of silence need not be exact to the tick.
+        if pass.is_multiple_of(CONNECTIVITY_EVERY)
+            && let Err(e) = watch_connectivity(&state, state.now().0).await
+        {
+            tracing::warn!(error = %e, "the lock connectivity pass failed");
+        }
+        pass = pass.wrapping_add(1);
         tokio::select! {
             () = tokio::time::sleep(TICK) => {}
             _ = stopping.changed() => return,
@@ -113,6 +122,89 @@ async fn tick(state: &AppState) -> anyhow::Result<()> {
         }
     }
     watch_camera_feeds(state, now).await
+}
+
+/// Ticks between two looks at every lock's connectivity.
+const CONNECTIVITY_EVERY: u32 = 4;
+
+/// Tells the household once when a lock has been silent longer than
+/// `lock_offline_alarm_secs` (`lock.offline`), or is alive while its camera has
+/// not said it records for as long (`camera.offline`), and once when either is
+/// back. A lock
+/// that is offline says nothing of its camera: one alarm for one cause.
+async fn watch_connectivity(state: &AppState, now: i64) -> anyhow::Result<()> {
+    use crate::store::locks::{self, QuietMark};
+
+    let quiet_after = i64::try_from(state.settings.lock_offline_alarm_secs)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(1000);
+    let mut conn = state.db.pool.acquire().await?;
+    let all = locks::connectivity(&mut conn).await?;
+    drop(conn);
+    for lock in all {
+        let heard =
+            crate::access::last_heard(lock.heartbeat_at, lock.seen_at).unwrap_or(lock.paired_at);
+        let silent = |at: i64| now.saturating_sub(at) > quiet_after;
+        let lock_quiet = silent(heard);
+        // "Not recording" (or no heartbeat) counts once it has lasted as long.
+        let camera_quiet = !lock_quiet && silent(lock.recording_at.unwrap_or(lock.paired_at));
+        type Kind = fn(doorstep_api::LockConnectivity) -> EventData;
+        let mut changes: Vec<(QuietMark, Option<i64>, Kind, i64)> = Vec::new();
+        match (lock_quiet, lock.offline_since) {
+            (true, None) => {
+                changes.push((QuietMark::Lock, Some(heard), EventData::LockOffline, heard))
+            }
+            (false, Some(since)) => {
+                changes.push((QuietMark::Lock, None, EventData::LockOnline, since))
+            }
+            _ => {}
+        }
+        match (camera_quiet, lock.camera_down_since) {
+            (true, None) => {
+                let since = lock.recording_at.unwrap_or(lock.paired_at).min(now);
+                changes.push((
+                    QuietMark::Camera,
+                    Some(since),
+                    EventData::CameraOffline,
+                    since,
+                ));
+            }
+            (false, Some(since)) if !lock_quiet => {
+                changes.push((QuietMark::Camera, None, EventData::CameraOnline, since));
+            }
+            _ => {}
+        }
+        for (mark, set, kind, since) in changes {
+            let mut tx = state.db.pool.begin().await?;
+            if !locks::mark_quiet(&mut tx, &lock.id, mark, set).await? {
+                continue;
+            }
+            let what = kind(doorstep_api::LockConnectivity {
+                lock_id: lock.id.clone(),
+                name: lock.name.clone(),
+                since,
+            });
+            let name = what.name().to_owned();
+            let detail = format!("lock {}", lock.id);
+            let line = crate::audit::AuditLine {
+                object_id: Some(&lock.id),
+                detail: &detail,
+            };
+            let event = crate::audit::happened(
+                &mut tx,
+                &lock.household_id,
+                &Actor::System,
+                what,
+                None,
+                line,
+                now,
+            )
+            .await?;
+            state.commit_and_publish(tx, [event]).await?;
+            tracing::warn!(lock_id = lock.id, kind = name, "lock connectivity changed");
+        }
+    }
+    Ok(())
 }
 
 /// A grant not used within this long lapses: the lock's challenge it answers

@@ -233,6 +233,10 @@ fn german(english: &str) -> Option<&'static str> {
             "{carrier} ist in Ihrer Wohnung; die Tür ist offen."
         }
         "Door closed" => "Tür geschlossen",
+        "Door closed and locked" => "Tür geschlossen und verschlossen",
+        "{carrier} closed the door; the lock locked it." => {
+            "{carrier} hat die Tür geschlossen; das Schloss hat sie verriegelt."
+        }
         "{carrier} closed the door; the lock is locking it." => {
             "{carrier} hat die Tür geschlossen; das Schloss verriegelt sie."
         }
@@ -263,12 +267,18 @@ fn german(english: &str) -> Option<&'static str> {
         "{error} Try again, or open Doorstep." => {
             "{error} Bitte erneut versuchen oder Doorstep öffnen."
         }
-        "Lock offline" => "Schloss offline",
-        "{lock} has not been heard from since {since}. Nobody can be let in until it is back." => {
-            "Von {lock} kam seit {since} nichts mehr. Niemand kann hinein, bis es wieder da ist."
+        "{lock} is offline" => "{lock} ist offline",
+        "Nothing heard from the lock for {m} min. Nobody can be let in until it is back." => {
+            "Seit {m} Min. nichts vom Schloss gehört. Niemand kann hinein, bis es wieder da ist."
         }
-        "Lock back online" => "Schloss wieder online",
-        "{lock} is reachable again." => "{lock} ist wieder erreichbar.",
+        "{lock} is back online" => "{lock} ist wieder online",
+        "The lock was offline for {m} min." => "Das Schloss war {m} Min. offline.",
+        "The camera of {lock} is down" => "Die Kamera von {lock} ist ausgefallen",
+        "It is not recording, so no courier is let in until it is back." => {
+            "Sie nimmt nicht auf, daher wird kein Kurier eingelassen, bis sie wieder läuft."
+        }
+        "The camera of {lock} is back" => "Die Kamera von {lock} ist wieder da",
+        "It records again." => "Sie nimmt wieder auf.",
         "The lock refused to open: {reason}." => "Das Schloss hat nicht geöffnet: {reason}.",
         _ => return None,
     })
@@ -490,6 +500,54 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
             "The lock's record disagrees with the cloud's",
             "Its journal was replaced or damaged. Check the lock.",
         )),
+        EventData::LockOffline(quiet) => Some(Alert {
+            popup: Popup::new(
+                say(l, "{lock} is offline", &[("lock", &quiet.name)]),
+                say(
+                    l,
+                    "Nothing heard from the lock for {m} min. Nobody can be let in until it is back.",
+                    &[("m", &minutes_between(quiet.since, event.at).to_string())],
+                ),
+            )
+            .urgency(Urgency::Critical)
+            .with_action("default", say(l, "Open", &[])),
+            default: Intent::OpenLog,
+        }),
+        EventData::LockOnline(back) => Some(Alert {
+            popup: Popup::new(
+                say(l, "{lock} is back online", &[("lock", &back.name)]),
+                say(
+                    l,
+                    "The lock was offline for {m} min.",
+                    &[("m", &minutes_between(back.since, event.at).to_string())],
+                ),
+            )
+            .expires_after(OUTCOME_SHOWN_FOR)
+            .with_action("default", say(l, "Open", &[])),
+            default: Intent::OpenLog,
+        }),
+        EventData::CameraOffline(down) => Some(Alert {
+            popup: Popup::new(
+                say(l, "The camera of {lock} is down", &[("lock", &down.name)]),
+                say(
+                    l,
+                    "It is not recording, so no courier is let in until it is back.",
+                    &[],
+                ),
+            )
+            .urgency(Urgency::Critical)
+            .with_action("default", say(l, "Open", &[])),
+            default: Intent::OpenLog,
+        }),
+        EventData::CameraOnline(back) => Some(Alert {
+            popup: Popup::new(
+                say(l, "The camera of {lock} is back", &[("lock", &back.name)]),
+                say(l, "It records again.", &[]),
+            )
+            .expires_after(OUTCOME_SHOWN_FOR)
+            .with_action("default", say(l, "Open", &[])),
+            default: Intent::OpenLog,
+        }),
         EventData::LockRebooted(rebooted) => {
             let open = rebooted.detail.door == Some(doorstep_api::DoorPosition::Open);
             let body = if open {
@@ -669,6 +727,15 @@ pub fn visit_popup(l: Language, event: &Event, delivery: &Delivery, now: i64) ->
             vec![watch, block],
             Intent::WatchLive(id),
         ),
+        S::DoorOpen if door_not_locked => alert(
+            Popup::new(
+                say(l, "Door NOT locked", &[]),
+                failure_sentence(l, door_reason(delivery.door)),
+            )
+            .urgency(Urgency::Critical),
+            vec![watch],
+            Intent::WatchLive(id),
+        ),
         S::DoorOpen if delivery.door == Some(D::Closed) => alert(
             Popup::new(
                 say(l, "Door closed", &[]),
@@ -676,6 +743,14 @@ pub fn visit_popup(l: Language, event: &Event, delivery: &Delivery, now: i64) ->
             )
             .urgency(Urgency::Critical),
             vec![watch, block],
+            Intent::WatchLive(id),
+        ),
+        S::DoorOpen if delivery.door == Some(D::Locked) => alert(
+            Popup::new(
+                say(l, "Door closed and locked", &[]),
+                say(l, "{carrier} closed the door; the lock locked it.", &c),
+            ),
+            vec![watch],
             Intent::WatchLive(id),
         ),
         S::DoorOpen => alert(
@@ -818,6 +893,21 @@ pub fn block_failed(l: Language, delivery_id: &str, error: &str) -> Alert {
             say(l, "Block access", &[]),
         ),
         default: Intent::Open(delivery_id.to_owned()),
+    }
+}
+
+/// Whole minutes from `from` to `to` (ms), at least 1.
+fn minutes_between(from: i64, to: i64) -> i64 {
+    (to.saturating_sub(from) / 60_000).max(1)
+}
+
+/// The alarm an event's popup belongs to: a lock going offline and coming back
+/// share one popup (the second replaces the first), as do its camera's.
+pub fn alarm_topic(event: &Event) -> &str {
+    match event.what {
+        EventData::LockOffline(_) | EventData::LockOnline(_) => "lock.connection",
+        EventData::CameraOffline(_) | EventData::CameraOnline(_) => "camera.connection",
+        _ => event.kind(),
     }
 }
 
@@ -1172,6 +1262,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_lock_going_offline_and_coming_back_share_one_popup() {
+        let quiet = doorstep_api::LockConnectivity {
+            lock_id: "l1".into(),
+            name: "Front door".into(),
+            since: 0,
+        };
+        let offline = Event {
+            at: 3 * 60_000,
+            ..event(EventData::LockOffline(quiet.clone()))
+        };
+        let online = Event {
+            at: 10 * 60_000,
+            ..event(EventData::LockOnline(quiet))
+        };
+        assert_eq!(alarm_topic(&offline), alarm_topic(&online));
+        let down = alert_for(&offline, None).unwrap();
+        assert_eq!(down.popup.title, "Front door is offline");
+        assert!(down.popup.body.contains("for 3 min"), "{}", down.popup.body);
+        assert_eq!(down.popup.urgency, Urgency::Critical);
+        let back = alert_in(Language::German, &online, None).unwrap();
+        assert_eq!(back.popup.title, "Front door ist wieder online");
+        assert_eq!(back.popup.body, "Das Schloss war 10 Min. offline.");
+        assert_eq!(back.popup.expires_after, Some(OUTCOME_SHOWN_FOR));
     }
 
     #[test]

@@ -377,10 +377,20 @@ impl Worker {
                         Some(id) if is_visit_event(event) => PopupKey::Visit(id.to_owned()),
                         _ => PopupKey::Alarm {
                             lock_id: event.what.lock_id().map(str::to_owned),
-                            kind: event.kind().to_owned(),
+                            kind: crate::alerts::alarm_topic(event).to_owned(),
                         },
                     };
-                    popups.show(key, alert)
+                    // "Back online" answers an "offline" this device showed; alone it
+                    // would be news of nothing.
+                    let answers_nothing = matches!(
+                        event.what,
+                        EventData::LockOnline(_) | EventData::CameraOnline(_)
+                    ) && popups.current(&key).is_none();
+                    if answers_nothing {
+                        Ok(())
+                    } else {
+                        popups.show(key, alert)
+                    }
                 }
                 None => Ok(()),
             },

@@ -631,6 +631,10 @@ ipc_commands! {
     remove_address => RemoveAddress { id: String } -> ();
     /// Shows a test popup.
     test_popup => TestPopup {} -> ();
+    /// Whether the app starts when the person logs in (`null`: it cannot here).
+    autostart => Autostart {} -> Option<bool>;
+    /// Starts the app at login, or stops doing so (remembered as the person's choice).
+    set_autostart => SetAutostart { enabled: bool } -> ();
     /// The standing delivery policy.
     policy => Policy {} -> PolicyView;
     /// Signs and saves a new delivery policy (`days` like `mon-fri`, `hours` like `08:00-18:00`).
@@ -701,6 +705,7 @@ pub fn bindings_typescript() -> String {
         doorstep_api::LockPaired::decl(&cfg),
         doorstep_api::RelockUnconfirmed::decl(&cfg),
         doorstep_api::LockClockOff::decl(&cfg),
+        doorstep_api::LockConnectivity::decl(&cfg),
         doorstep_api::LockReported::decl(&cfg),
         doorstep_api::UnexpectedEntry::decl(&cfg),
         doorstep_api::EventGap::decl(&cfg),

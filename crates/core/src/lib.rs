@@ -17,6 +17,7 @@ pub mod keys;
 pub mod paths;
 pub mod popup;
 pub mod popup_board;
+pub mod prefs;
 pub mod schedule_text;
 pub mod secrets;
 pub mod session;

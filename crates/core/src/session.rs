@@ -37,6 +37,16 @@ pub trait Shell: Send + Sync + 'static {
     fn navigate(&self, to: Navigate);
     /// The deliveries changed, newest first (the tray follows the current one).
     fn deliveries_changed(&self, deliveries: &[Delivery]);
+    /// Whether the app starts when the person logs in; `None` where this shell
+    /// cannot start at login.
+    fn autostart(&self) -> Option<bool> {
+        None
+    }
+    /// Starts the app at login, or stops doing so.
+    fn set_autostart(&self, enabled: bool) -> Result<(), String> {
+        let _ = enabled;
+        Err("this program cannot start itself at login".into())
+    }
 }
 
 /// Starts the demo home: a local cloud, lock, camera and courier. Implemented by
@@ -171,7 +181,21 @@ impl HouseholdSession {
         Ok((current.client.clone(), connection, current.feed.reader()))
     }
 
+    /// Once a household is signed in the app starts at login, unless the person
+    /// chose otherwise on this computer: popups must come after a restart too.
+    fn autostart_by_default(&self) {
+        if crate::prefs::DevicePrefs::load(&self.paths)
+            .autostart
+            .is_none()
+            && self.shell.autostart() == Some(false)
+            && let Err(e) = self.shell.set_autostart(true)
+        {
+            tracing::warn!(error = %e, "could not make the app start at login");
+        }
+    }
+
     fn start_household(&self, client: Client) -> Household {
+        self.autostart_by_default();
         let mut feed = Feed::start(
             &client,
             FeedOptions {
@@ -616,6 +640,29 @@ impl HouseholdSession {
             .set_policy(carriers, Vec::new(), weekly, max_window_minutes)
             .await?;
         Ok(PolicyView::from(Some(&policy)))
+    }
+
+    /// Whether the app starts when the person logs in.
+    pub async fn autostart(&self, _: request::Autostart) -> Answer<Option<bool>> {
+        Ok(self.shell.autostart())
+    }
+
+    /// Starts the app at login, or stops doing so; remembered as the person's choice.
+    pub async fn set_autostart(
+        &self,
+        request::SetAutostart { enabled }: request::SetAutostart,
+    ) -> Answer<()> {
+        self.shell.set_autostart(enabled).map_err(|e| {
+            IpcError::from(CoreError::Invalid(format!(
+                "Doorstep could not {} starting at login: {e}",
+                if enabled { "turn on" } else { "turn off" }
+            )))
+        })?;
+        crate::prefs::DevicePrefs {
+            autostart: Some(enabled),
+        }
+        .save(&self.paths)?;
+        Ok(())
     }
 
     /// The language popups are written in.

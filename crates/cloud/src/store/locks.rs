@@ -74,15 +74,17 @@ pub(crate) async fn record_heartbeat(
     received_at: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO lock_status (lock_id, heartbeat, recording, captured_at, received_at) VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO lock_status (lock_id, heartbeat, recording, captured_at, received_at, recording_at) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (lock_id) DO UPDATE SET heartbeat = excluded.heartbeat, recording = excluded.recording, \
-         captured_at = excluded.captured_at, received_at = excluded.received_at",
+         captured_at = excluded.captured_at, received_at = excluded.received_at, \
+         recording_at = COALESCE(excluded.recording_at, lock_status.recording_at)",
     )
     .bind(lock_id)
     .bind(heartbeat)
     .bind(i64::from(recording))
     .bind(captured_at)
     .bind(received_at)
+    .bind(recording.then_some(received_at))
     .execute(conn)
     .await?;
     Ok(())
@@ -120,6 +122,69 @@ pub(crate) async fn heard(conn: &mut AnyConnection, id: &str) -> Result<Heard, s
     .fetch_optional(conn)
     .await?;
     Ok(heard.unwrap_or_default())
+}
+
+/// What the timers need to judge whether a lock and its camera are there.
+#[derive(sqlx::FromRow)]
+pub(crate) struct Connectivity {
+    pub(crate) id: String,
+    pub(crate) household_id: String,
+    pub(crate) name: String,
+    pub(crate) paired_at: i64,
+    pub(crate) seen_at: Option<i64>,
+    #[sqlx(rename = "received_at")]
+    pub(crate) heartbeat_at: Option<i64>,
+    /// The last heartbeat that said the camera records.
+    pub(crate) recording_at: Option<i64>,
+    pub(crate) offline_since: Option<i64>,
+    pub(crate) camera_down_since: Option<i64>,
+}
+
+/// Every lock, with when it and its camera were last heard.
+pub(crate) async fn connectivity(
+    conn: &mut AnyConnection,
+) -> Result<Vec<Connectivity>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT l.id, l.household_id, l.name, l.paired_at, l.seen_at, s.received_at, s.recording_at, \
+         l.offline_since, l.camera_down_since FROM locks l LEFT JOIN lock_status s ON s.lock_id = l.id",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Which of a lock's two quiet marks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum QuietMark {
+    /// The lock itself (`offline_since`).
+    Lock,
+    /// Its camera (`camera_down_since`).
+    Camera,
+}
+
+/// Sets (`Some`) or clears (`None`) a quiet mark, only if it is not already so:
+/// false when another pass got there first.
+pub(crate) async fn mark_quiet(
+    conn: &mut AnyConnection,
+    id: &str,
+    mark: QuietMark,
+    since: Option<i64>,
+) -> Result<bool, sqlx::Error> {
+    let sql = match (mark, since.is_some()) {
+        (QuietMark::Lock, true) => {
+            "UPDATE locks SET offline_since = $1 WHERE id = $2 AND offline_since IS NULL"
+        }
+        (QuietMark::Lock, false) => {
+            "UPDATE locks SET offline_since = $1 WHERE id = $2 AND offline_since IS NOT NULL"
+        }
+        (QuietMark::Camera, true) => {
+            "UPDATE locks SET camera_down_since = $1 WHERE id = $2 AND camera_down_since IS NULL"
+        }
+        (QuietMark::Camera, false) => {
+            "UPDATE locks SET camera_down_since = $1 WHERE id = $2 AND camera_down_since IS NOT NULL"
+        }
+    };
+    let done = sqlx::query(sql).bind(since).bind(id).execute(conn).await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// A lock as the household's list shows it.

@@ -544,3 +544,57 @@ async fn eventually_json(
     }
     panic!("delivery {id} never reached the expected state");
 }
+
+on_both_databases! {
+    async fn a_silent_lock_and_a_camera_that_stops_recording_are_told_once_and_again_when_back(backend: Backend) {
+        let Some(cloud) = TestCloud::start_with_manual_clock(backend).await else { return };
+        let clock = cloud.clock.clone().unwrap();
+        let scene = Scene::new(&cloud, "quiet@example.org", 0).await;
+        let (_, page) = cloud.get("/v1/events", &scene.study.access).await;
+        let mut stream = EventStream::connect(&cloud, &scene.study.access, page["last_seq"].as_i64()).await;
+        beat(&cloud, &scene, &Door::at(&scene, clock.read().now), true).await;
+
+        // A minute of silence and a bit: offline, said once.
+        clock.advance(std::time::Duration::from_secs(61));
+        let (_, kind, event) = stream.next().await;
+        assert_eq!(kind, "lock.offline", "{event}");
+        assert_eq!(event["data"]["lock_id"], scene.lock_id.as_str());
+        assert!(event["data"]["name"].as_str().is_some_and(|name| !name.is_empty()), "{event}");
+        let (_, locks) = cloud.get("/v1/locks", &scene.kitchen.access).await;
+        assert_eq!(locks[0]["online"], false, "{locks}");
+
+        // Heard again: back online, and the next pass says nothing more.
+        beat(&cloud, &scene, &Door::at(&scene, clock.read().now), true).await;
+        let (_, kind, data) = stream.next().await;
+        assert_eq!(kind, "lock.online", "{data}");
+
+        // The lock is alive but its camera stopped recording: once that has
+        // lasted as long as silence must, the camera is down; it records again: back.
+        beat(&cloud, &scene, &Door::at(&scene, clock.read().now), false).await;
+        clock.advance(std::time::Duration::from_secs(30));
+        beat(&cloud, &scene, &Door::at(&scene, clock.read().now), false).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let (_, listed) = cloud.get("/v1/events", &scene.study.access).await;
+        assert!(
+            !listed.to_string().contains("camera.offline"),
+            "half the time is not yet an alarm"
+        );
+        clock.advance(std::time::Duration::from_secs(31));
+        beat(&cloud, &scene, &Door::at(&scene, clock.read().now), false).await;
+        let (_, kind, _) = stream.next().await;
+        assert_eq!(kind, "camera.offline");
+        beat(&cloud, &scene, &Door::at(&scene, clock.read().now), true).await;
+        let (_, kind, _) = stream.next().await;
+        assert_eq!(kind, "camera.online");
+
+        // Each said once: a quiet second and nothing new is in the log.
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let (_, all) = cloud.get("/v1/events", &scene.study.access).await;
+        let told: Vec<&str> = all["events"].as_array().unwrap().iter()
+            .filter_map(|e| e["kind"].as_str())
+            .filter(|kind| kind.ends_with(".offline") || kind.ends_with(".online"))
+            .collect();
+        assert_eq!(told, ["lock.offline", "lock.online", "camera.offline", "camera.online"]);
+        cloud.finish().await;
+    }
+}
