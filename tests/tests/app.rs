@@ -76,8 +76,13 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
 
     app.click("[data-testid=try-demo]").await.unwrap();
     app.wait_for("[data-testid=demo-label]").await.unwrap();
-    eventually_text(&app, "[data-testid=connection]", |t| t.contains("Online")).await;
+    eventually_text(&app, "[data-testid=connection]", |t| {
+        t.contains("Cloud connected")
+    })
+    .await;
     app.wait_for("[data-testid=delivery-row]").await.unwrap();
+    // The lock's own state, not the cloud's: its bolt and door as it reported them.
+    eventually_text(&app, "[data-testid=lock-state]", |t| t.contains("Locked")).await;
     app.screenshot("home-demo").await.unwrap();
 
     // The courier arrives: the popup reaches the notification server with its buttons.
@@ -93,6 +98,13 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     app.wait_for("[data-testid=delivery-row][data-state=door_open]")
         .await
         .unwrap();
+    // Home says so at the top, with Block at hand.
+    let banner = eventually_text(&app, "[data-testid=inside-banner]", |t| {
+        t.contains("is inside now")
+    })
+    .await;
+    assert!(banner.contains("Block access"), "{banner}");
+    app.screenshot("home-courier-inside").await.unwrap();
     app.click("[data-testid=delivery-row][data-state=door_open]")
         .await
         .unwrap();

@@ -38,4 +38,10 @@ pub struct Lock {
     pub online: bool,
     /// Whether its camera says it is recording.
     pub camera_recording: bool,
+    /// The bolt as the lock last reported it (`null` before its first report).
+    pub bolt: Option<crate::BoltPosition>,
+    /// The door as the lock last reported it.
+    pub door: Option<crate::DoorPosition>,
+    /// When the lock reported them (ms, its journal's time).
+    pub position_at: Option<i64>,
 }

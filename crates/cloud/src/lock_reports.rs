@@ -327,6 +327,27 @@ pub async fn report(
         at: report.at,
     };
     locks::append_journal(&mut tx, &lock.lock_id, report.seq, &line, now).await?;
+    // The newest line is the lock's state now; an older one uploaded late is history.
+    if highest.is_none_or(|highest| report.seq > highest) {
+        let (bolt, door) = position_after(&report);
+        if bolt.is_some() || door.is_some() {
+            let name = |value: serde_json::Value| value.as_str().map(str::to_owned);
+            let bolt = bolt
+                .and_then(|b| serde_json::to_value(b).ok())
+                .and_then(name);
+            let door = door
+                .and_then(|d| serde_json::to_value(d).ok())
+                .and_then(name);
+            locks::set_position(
+                &mut tx,
+                &lock.lock_id,
+                bolt.as_deref(),
+                door.as_deref(),
+                report.at,
+            )
+            .await?;
+        }
+    }
     let mut published = Vec::new();
     let expected = highest.unwrap_or(0) + 1;
     if report.seq > expected {
@@ -402,4 +423,25 @@ pub async fn report(
         rebooted(&state, &lock, &report).await?;
     }
     Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// What a journal line says of the bolt and the door.
+fn position_after(
+    report: &doorstep_api::LockReport,
+) -> (
+    Option<doorstep_api::BoltPosition>,
+    Option<doorstep_api::DoorPosition>,
+) {
+    use doorstep_api::{BoltPosition as B, DoorPosition as D};
+    match report.kind {
+        ReportKind::Booted => (report.detail.bolt, report.detail.door),
+        ReportKind::GrantUsed => (Some(B::Unlocking), None),
+        ReportKind::Unlocked => (Some(B::Unlocked), None),
+        ReportKind::Relocked => (Some(B::Locked), None),
+        ReportKind::DoorOpened => (None, Some(D::Open)),
+        ReportKind::DoorClosed => (None, Some(D::Closed)),
+        ReportKind::Forced => (Some(B::Locked), Some(D::Open)),
+        ReportKind::Jammed => (Some(B::Jammed), None),
+        _ => (None, None),
+    }
 }

@@ -172,6 +172,15 @@ pub async fn list(
                             <= i64::try_from(doorstep_proto::CAMERA_HEARTBEAT_MAX_AGE.as_millis())
                                 .unwrap_or(i64::MAX)
                     }),
+                // Stored by this cloud from the lock's own words; anything else
+                // (an older row) reads as not known.
+                bolt: lock
+                    .bolt
+                    .and_then(|b| serde_json::from_value(serde_json::Value::String(b)).ok()),
+                door: lock
+                    .door
+                    .and_then(|d| serde_json::from_value(serde_json::Value::String(d)).ok()),
+                position_at: lock.position_at,
             }
         })
         .collect();

@@ -694,6 +694,8 @@ pub fn bindings_typescript() -> String {
         Address::decl(&cfg),
         AddressKind::decl(&cfg),
         Lock::decl(&cfg),
+        doorstep_api::BoltPosition::decl(&cfg),
+        doorstep_api::DoorPosition::decl(&cfg),
         Event::decl(&cfg),
         doorstep_api::EventData::decl(&cfg),
         doorstep_api::EventKind::decl(&cfg),

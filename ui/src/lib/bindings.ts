@@ -262,7 +262,23 @@ online: boolean,
 /**
  * Whether its camera says it is recording.
  */
-camera_recording: boolean, };
+camera_recording: boolean, 
+/**
+ * The bolt as the lock last reported it (`null` before its first report).
+ */
+bolt: BoltPosition | null, 
+/**
+ * The door as the lock last reported it.
+ */
+door: DoorPosition | null, 
+/**
+ * When the lock reported them (ms, its journal's time).
+ */
+position_at: number | null, };
+
+export type BoltPosition = "locked" | "unlocking" | "unlocked" | "locking" | "jammed";
+
+export type DoorPosition = "closed" | "open";
 
 export type Event = { 
 /**

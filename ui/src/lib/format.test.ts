@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Delivery, Event } from "./bindings";
+import type { Delivery, Event, Lock } from "./bindings";
 import { AUDIT_VERBS, EVENT_KINDS } from "./bindings";
 import {
   actionLabel,
@@ -10,6 +10,7 @@ import {
   dayHeading,
   deliveryOf,
   isOver,
+  lockState,
   eventLabel,
   isEntry,
   stateLabel,
@@ -82,6 +83,36 @@ describe("delivery states", () => {
     });
     expect(eventLabel(door("jammed"))).toBe("Door NOT locked: the lock's motor is jammed");
     expect(eventLabel(door("locked"))).toBe("Door locked — confirmed by the lock");
+  });
+});
+
+describe("a lock's state", () => {
+  const lock = (over: Partial<Lock>): Lock => ({
+    id: "l1",
+    name: "Front door",
+    kind: "door",
+    paired_at: 0,
+    last_seen_at: 1_000,
+    online: true,
+    camera_recording: true,
+    bolt: null,
+    door: null,
+    position_at: null,
+    ...over,
+  });
+
+  it("says the bolt and the door as the lock reported them, and when it went quiet", () => {
+    setLocale("en");
+    expect(lockState(lock({ bolt: "locked", door: "closed" }))).toEqual({ text: "Locked, door closed", bad: false });
+    expect(lockState(lock({ bolt: "jammed" })).bad).toBe(true);
+    expect(lockState(lock({})).text).toBe("Online");
+    const offline = lockState(lock({ online: false, last_seen_at: Date.UTC(2026, 11, 3, 9, 5) }), Date.UTC(2026, 11, 3, 12));
+    expect(offline.bad).toBe(true);
+    expect(offline.text).toMatch(/^Offline since /);
+    expect(lockState(lock({ online: false, last_seen_at: null })).text).toBe("Offline");
+    setLocale("de");
+    expect(lockState(lock({ bolt: "unlocked", door: "open" })).text).toBe("Aufgeschlossen, Tür offen");
+    setLocale("en");
   });
 });
 

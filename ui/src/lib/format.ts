@@ -1,9 +1,24 @@
-import type { Delivery, DeliveryState, Event } from "./bindings";
+import type { Delivery, DeliveryState, Event, Lock } from "./bindings";
 import { hasKey, prefs, t, type Key, type Locale } from "./i18n.svelte";
 
 /** The state as people read it. */
 export function stateLabel(state: DeliveryState): string {
   return t(`state.${state}` as Key);
+}
+
+/** A lock's state in words: offline since when, else the bolt and the door as the
+ * lock last reported them. `bad` where the household should look. */
+export function lockState(lock: Lock, now: number = Date.now()): { text: string; bad: boolean } {
+  if (!lock.online) {
+    return {
+      text: lock.last_seen_at === null ? t("home.offline") : t("home.offlineSince", { when: when(lock.last_seen_at, { now }) }),
+      bad: true,
+    };
+  }
+  const parts: string[] = [];
+  if (lock.bolt) parts.push(t(`home.bolt.${lock.bolt}` as Key));
+  if (lock.door) parts.push(t(`home.door.${lock.door}` as Key));
+  return { text: parts.length > 0 ? parts.join(", ") : t("home.online"), bad: lock.bolt === "jammed" };
 }
 
 /** While the courier can be, or is, inside: the moments live video matters. */

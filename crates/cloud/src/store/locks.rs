@@ -187,6 +187,27 @@ pub(crate) async fn mark_quiet(
     Ok(done.rows_affected() == 1)
 }
 
+/// Keeps what a journal line says of the bolt and the door (`None`: says nothing
+/// of it), as of `at`.
+pub(crate) async fn set_position(
+    conn: &mut AnyConnection,
+    id: &str,
+    bolt: Option<&str>,
+    door: Option<&str>,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE locks SET bolt = COALESCE($1, bolt), door = COALESCE($2, door), position_at = $3 WHERE id = $4",
+    )
+    .bind(bolt)
+    .bind(door)
+    .bind(at)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// A lock as the household's list shows it.
 pub(crate) struct Listed {
     pub(crate) id: String,
@@ -196,6 +217,9 @@ pub(crate) struct Listed {
     pub(crate) seen_at: Option<i64>,
     pub(crate) heartbeat_at: Option<i64>,
     pub(crate) recording: bool,
+    pub(crate) bolt: Option<String>,
+    pub(crate) door: Option<String>,
+    pub(crate) position_at: Option<i64>,
 }
 
 /// The household's locks, oldest pairing first.
@@ -204,7 +228,7 @@ pub(crate) async fn list(
     household_id: &str,
 ) -> Result<Vec<Listed>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT l.id, l.name, l.kind, l.paired_at, l.seen_at, s.received_at, s.recording FROM locks l \
+        "SELECT l.id, l.name, l.kind, l.paired_at, l.seen_at, s.received_at, s.recording, l.bolt, l.door, l.position_at FROM locks l \
          LEFT JOIN lock_status s ON s.lock_id = l.id WHERE l.household_id = $1 ORDER BY l.paired_at",
     )
     .bind(household_id)
@@ -220,6 +244,9 @@ pub(crate) async fn list(
                 seen_at: row.try_get("seen_at")?,
                 heartbeat_at: row.try_get("received_at")?,
                 recording: row.try_get::<Option<i64>, _>("recording")? == Some(1),
+                bolt: row.try_get("bolt")?,
+                door: row.try_get("door")?,
+                position_at: row.try_get("position_at")?,
             })
         })
         .collect()

@@ -190,6 +190,18 @@ on_both_databases! {
         let (_, after) = cloud.get(&format!("/v1/deliveries/{id}"), &scene.kitchen.access).await;
         assert_eq!(after["state"], "completed");
         assert_eq!(after["door"], "locked");
+        // The lock's own state, from its newest journal line of each.
+        let (_, locks) = cloud.get("/v1/locks", &scene.kitchen.access).await;
+        assert_eq!((locks[0]["bolt"].as_str(), locks[0]["door"].as_str()), (Some("locked"), Some("closed")), "{locks}");
+        // A line uploaded late (an older seq) is history, not the state now.
+        for (seq, kind) in [(7, "door_opened"), (6, "door_closed")] {
+            let (status, body) = cloud
+                .post("/v1/lock/reports", Some(&scene.lock_token), json!({ "seq": seq, "kind": kind, "at": Timestamp::now().0 }))
+                .await;
+            assert_eq!(status, 204, "{body}");
+        }
+        let (_, locks) = cloud.get("/v1/locks", &scene.kitchen.access).await;
+        assert_eq!(locks[0]["door"], "open", "{locks}");
         cloud.finish().await;
     }
 }
