@@ -431,8 +431,7 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
                 ) => say(l, reason, &[]),
                 _ => say(l, "an entry nobody announced", &[]),
             };
-            Some(Alert {
-                popup: Popup::new(
+            Some(opens_log(l, Popup::new(
                     say(l, "Someone was let in that you were not told of", &[]),
                     say(
                         l,
@@ -440,10 +439,7 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
                         &[("why", &why)],
                     ),
                 )
-                .urgency(Urgency::Critical)
-                .with_action("default", say(l, "Open", &[])),
-                default: Intent::OpenLog,
-            })
+                .urgency(Urgency::Critical)))
         }
         EventData::LockClockUntrusted(_) => Some(alarm(
             l,
@@ -467,18 +463,14 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
                 .map(|g| g.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", ");
-            Some(Alert {
-                popup: Popup::new(
+            Some(opens_log(l, Popup::new(
                     say(l, "Guests keep their old time zone", &[]),
                     say(
                         l,
                         "The hours of {names} are still in the old time zone. Set them again if they should follow the move.",
                         &[("names", &names)],
                     ),
-                )
-                .with_action("default", say(l, "Open", &[])),
-                default: Intent::OpenLog,
-            })
+                )))
         }
         EventData::LockClockOff(_) => Some(alarm(
             l,
@@ -500,8 +492,7 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
             "The lock's record disagrees with the cloud's",
             "Its journal was replaced or damaged. Check the lock.",
         )),
-        EventData::LockOffline(quiet) => Some(Alert {
-            popup: Popup::new(
+        EventData::LockOffline(quiet) => Some(opens_log(l, Popup::new(
                 say(l, "{lock} is offline", &[("lock", &quiet.name)]),
                 say(
                     l,
@@ -509,12 +500,8 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
                     &[("m", &minutes_between(quiet.since, event.at).to_string())],
                 ),
             )
-            .urgency(Urgency::Critical)
-            .with_action("default", say(l, "Open", &[])),
-            default: Intent::OpenLog,
-        }),
-        EventData::LockOnline(back) => Some(Alert {
-            popup: Popup::new(
+            .urgency(Urgency::Critical))),
+        EventData::LockOnline(back) => Some(opens_log(l, Popup::new(
                 say(l, "{lock} is back online", &[("lock", &back.name)]),
                 say(
                     l,
@@ -522,12 +509,8 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
                     &[("m", &minutes_between(back.since, event.at).to_string())],
                 ),
             )
-            .expires_after(OUTCOME_SHOWN_FOR)
-            .with_action("default", say(l, "Open", &[])),
-            default: Intent::OpenLog,
-        }),
-        EventData::CameraOffline(down) => Some(Alert {
-            popup: Popup::new(
+            .expires_after(OUTCOME_SHOWN_FOR))),
+        EventData::CameraOffline(down) => Some(opens_log(l, Popup::new(
                 say(l, "The camera of {lock} is down", &[("lock", &down.name)]),
                 say(
                     l,
@@ -535,19 +518,12 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
                     &[],
                 ),
             )
-            .urgency(Urgency::Critical)
-            .with_action("default", say(l, "Open", &[])),
-            default: Intent::OpenLog,
-        }),
-        EventData::CameraOnline(back) => Some(Alert {
-            popup: Popup::new(
+            .urgency(Urgency::Critical))),
+        EventData::CameraOnline(back) => Some(opens_log(l, Popup::new(
                 say(l, "The camera of {lock} is back", &[("lock", &back.name)]),
                 say(l, "It records again.", &[]),
             )
-            .expires_after(OUTCOME_SHOWN_FOR)
-            .with_action("default", say(l, "Open", &[])),
-            default: Intent::OpenLog,
-        }),
+            .expires_after(OUTCOME_SHOWN_FOR))),
         EventData::LockRebooted(rebooted) => {
             let open = rebooted.detail.door == Some(doorstep_api::DoorPosition::Open);
             let body = if open {
@@ -555,11 +531,7 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
             } else {
                 "It locked itself as it started."
             };
-            Some(Alert {
-                popup: Popup::new(say(l, "The lock restarted", &[]), say(l, body, &[]))
-                    .with_action("default", say(l, "Open", &[])),
-                default: Intent::OpenLog,
-            })
+            Some(opens_log(l, Popup::new(say(l, "The lock restarted", &[]), say(l, body, &[]))))
         }
         EventData::LockEntryRefused(refused) => {
             let reason = refused
@@ -567,18 +539,14 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
                 .reason
                 .as_deref()
                 .unwrap_or("no reason given");
-            Some(Alert {
-                popup: Popup::new(
+            Some(opens_log(l, Popup::new(
                     say(l, "Entry refused at the door", &[]),
                     say(
                         l,
                         "The lock refused to open: {reason}.",
                         &[("reason", reason)],
                     ),
-                )
-                .with_action("default", say(l, "Open", &[])),
-                default: Intent::OpenLog,
-            })
+                )))
         }
         _ => None,
     }
@@ -929,10 +897,16 @@ fn sentence(text: &str) -> String {
 }
 
 fn alarm(l: Language, title: &str, body: &str) -> Alert {
+    opens_log(
+        l,
+        Popup::new(say(l, title, &[]), say(l, body, &[])).urgency(Urgency::Critical),
+    )
+}
+
+/// `popup` with a click on it opening the activity log (alarms without a delivery).
+fn opens_log(l: Language, popup: Popup) -> Alert {
     Alert {
-        popup: Popup::new(say(l, title, &[]), say(l, body, &[]))
-            .urgency(Urgency::Critical)
-            .with_action("default", say(l, "Open", &[])),
+        popup: popup.with_action("default", say(l, "Open", &[])),
         default: Intent::OpenLog,
     }
 }
