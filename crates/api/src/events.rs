@@ -317,6 +317,7 @@ impl EventData {
         self.step()
             .map(|step| step.state)
             .or_else(|| self.delivery().map(|d| d.state))
+            .or_else(|| matches!(self, Self::DeliveryGranted(_)).then_some(DeliveryState::Granted))
     }
 
     /// The lock this is about, if it is about one.

@@ -80,34 +80,30 @@ crate::wire_names! {
     }
 }
 
-/// The bolt as the lock reports it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum BoltPosition {
-    /// Thrown.
-    Locked,
-    /// The motor is drawing it.
-    Unlocking,
-    /// Drawn.
-    Unlocked,
-    /// The motor is throwing it.
-    Locking,
-    /// The motor did not move.
-    Jammed,
+crate::wire_names! {
+    /// The bolt as the lock reports it.
+    pub enum BoltPosition {
+        /// Thrown.
+        Locked = "locked",
+        /// The motor is drawing it.
+        Unlocking = "unlocking",
+        /// Drawn.
+        Unlocked = "unlocked",
+        /// The motor is throwing it.
+        Locking = "locking",
+        /// The motor did not move.
+        Jammed = "jammed",
+    }
 }
 
-/// The door leaf as the sensor reports it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum DoorPosition {
-    /// Shut.
-    Closed,
-    /// Not shut.
-    Open,
+crate::wire_names! {
+    /// The door leaf as the sensor reports it.
+    pub enum DoorPosition {
+        /// Shut.
+        Closed = "closed",
+        /// Not shut.
+        Open = "open",
+    }
 }
 
 /// What a journal line carries beside its kind; which field each kind carries is

@@ -331,18 +331,11 @@ pub async fn report(
     if highest.is_none_or(|highest| report.seq > highest) {
         let (bolt, door) = position_after(&report);
         if bolt.is_some() || door.is_some() {
-            let name = |value: serde_json::Value| value.as_str().map(str::to_owned);
-            let bolt = bolt
-                .and_then(|b| serde_json::to_value(b).ok())
-                .and_then(name);
-            let door = door
-                .and_then(|d| serde_json::to_value(d).ok())
-                .and_then(name);
             locks::set_position(
                 &mut tx,
                 &lock.lock_id,
-                bolt.as_deref(),
-                door.as_deref(),
+                bolt.map(doorstep_api::BoltPosition::as_str),
+                door.map(doorstep_api::DoorPosition::as_str),
                 report.at,
             )
             .await?;

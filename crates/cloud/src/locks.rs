@@ -176,10 +176,12 @@ pub async fn list(
                 // (an older row) reads as not known.
                 bolt: lock
                     .bolt
-                    .and_then(|b| serde_json::from_value(serde_json::Value::String(b)).ok()),
+                    .as_deref()
+                    .and_then(doorstep_api::BoltPosition::from_name),
                 door: lock
                     .door
-                    .and_then(|d| serde_json::from_value(serde_json::Value::String(d)).ok()),
+                    .as_deref()
+                    .and_then(doorstep_api::DoorPosition::from_name),
                 position_at: lock.position_at,
             }
         })

@@ -130,8 +130,7 @@ const CONNECTIVITY_EVERY: u32 = 4;
 /// Tells the household once when a lock has been silent longer than
 /// `lock_offline_alarm_secs` (`lock.offline`), or is alive while its camera has
 /// not said it records for as long (`camera.offline`), and once when either is
-/// back. A lock
-/// that is offline says nothing of its camera: one alarm for one cause.
+/// back. A lock that is offline says nothing of its camera: one alarm for one cause.
 async fn watch_connectivity(state: &AppState, now: i64) -> anyhow::Result<()> {
     use crate::store::locks::{self, QuietMark};
 

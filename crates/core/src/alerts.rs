@@ -603,7 +603,8 @@ pub fn visit_popup(l: Language, event: &Event, delivery: &Delivery, now: i64) ->
         label: say(l, "Block access", &[]),
     };
     let door_not_locked = matches!(delivery.door, Some(D::Jammed | D::Unconfirmed));
-    let alert = |popup: Popup, actions: Vec<PopupAction>, default: Intent| {
+    // The body click first: some servers treat the first action as the default.
+    let with_buttons = |popup: Popup, actions: Vec<PopupAction>, default: Intent| {
         let mut popup = popup;
         popup.actions = std::iter::once(PopupAction {
             id: "default".into(),
@@ -611,7 +612,10 @@ pub fn visit_popup(l: Language, event: &Event, delivery: &Delivery, now: i64) ->
         })
         .chain(actions)
         .collect();
-        VisitPopup::Show(Alert { popup, default })
+        Alert { popup, default }
+    };
+    let alert = |popup: Popup, actions: Vec<PopupAction>, default: Intent| {
+        VisitPopup::Show(with_buttons(popup, actions, default))
     };
     if let EventData::CameraFeedLost(_) = event.what
         && matches!(delivery.state, S::AtDoor | S::Granted | S::DoorOpen)
@@ -631,7 +635,7 @@ pub fn visit_popup(l: Language, event: &Event, delivery: &Delivery, now: i64) ->
         );
     }
     match delivery.state {
-        S::Announced if delivery.approved => match alert(
+        S::Announced if delivery.approved => VisitPopup::Settle(with_buttons(
             Popup::new(
                 say(l, "Approved", &[]),
                 say(l, "{carrier} will be let in when they arrive.", &c),
@@ -639,10 +643,7 @@ pub fn visit_popup(l: Language, event: &Event, delivery: &Delivery, now: i64) ->
             .expires_after(OUTCOME_SHOWN_FOR),
             Vec::new(),
             Intent::Open(id),
-        ) {
-            VisitPopup::Show(alert) => VisitPopup::Settle(alert),
-            other => other,
-        },
+        )),
         S::Announced => alert(
             Popup::new(
                 say(l, "Delivery announced", &[]),

@@ -362,10 +362,7 @@ impl Worker {
                 let key = PopupKey::Visit(delivery.id.clone());
                 match visit_popup(language, event, delivery, self.client.now().0) {
                     VisitPopup::Show(alert) => popups.show(key, alert),
-                    VisitPopup::Settle(alert) if popups.current(&key).is_some() => {
-                        popups.show(key, alert)
-                    }
-                    VisitPopup::Settle(_) => Ok(()),
+                    VisitPopup::Settle(alert) => popups.update(key, alert),
                     VisitPopup::Withdraw => popups.withdraw(&key),
                 }
             }
@@ -382,12 +379,11 @@ impl Worker {
                     };
                     // "Back online" answers an "offline" this device showed; alone it
                     // would be news of nothing.
-                    let answers_nothing = matches!(
+                    if matches!(
                         event.what,
                         EventData::LockOnline(_) | EventData::CameraOnline(_)
-                    ) && popups.current(&key).is_none();
-                    if answers_nothing {
-                        Ok(())
+                    ) {
+                        popups.update(key, alert)
                     } else {
                         popups.show(key, alert)
                     }
@@ -424,10 +420,8 @@ fn known_delivery(cache: &Cache, event: &Event) -> Option<Delivery> {
     if let Some(state) = event.what.delivery_state() {
         delivery.state = state;
     }
-    match &event.what {
-        EventData::DeliveryGranted(_) => delivery.state = doorstep_api::DeliveryState::Granted,
-        EventData::DeliveryDoor(door) => delivery.door = Some(door.door),
-        _ => {}
+    if let EventData::DeliveryDoor(door) = &event.what {
+        delivery.door = Some(door.door);
     }
     Some(delivery)
 }

@@ -37,8 +37,6 @@ pub struct Popup {
     /// Taken down by the server after this long (an outcome nobody has to act on);
     /// `None` leaves it to the server (critical popups stay until handled).
     pub expires_after: Option<std::time::Duration>,
-    /// A picture shown beside the text (a frame of the courier), as a file.
-    pub image: Option<std::path::PathBuf>,
 }
 
 impl Popup {
@@ -50,7 +48,6 @@ impl Popup {
             actions: Vec::new(),
             urgency: Urgency::Normal,
             expires_after: None,
-            image: None,
         }
     }
 
@@ -188,9 +185,6 @@ impl Notifier {
             notification.timeout(notify_rust::Timeout::Milliseconds(
                 u32::try_from(after.as_millis()).unwrap_or(u32::MAX),
             ));
-        }
-        if let Some(image) = popup.image.as_deref().and_then(std::path::Path::to_str) {
-            notification.image_path(image);
         }
         notification
             .appname(&self.app_name)

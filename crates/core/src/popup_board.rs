@@ -63,9 +63,20 @@ impl PopupBoard {
     /// Shows `alert` as the popup for `key`: in the place of the one up for it, if
     /// any; nothing is sent when that one already says exactly this.
     pub fn show(&self, key: PopupKey, alert: Alert) -> Result<(), PopupError> {
-        let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+        let shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+        self.show_locked(shown, key, alert, false)
+    }
+
+    fn show_locked(
+        &self,
+        mut shown: std::sync::MutexGuard<'_, HashMap<PopupKey, OnScreen>>,
+        key: PopupKey,
+        alert: Alert,
+        only_in_place: bool,
+    ) -> Result<(), PopupError> {
         let current = shown.get(&key);
-        if current.is_some_and(|up| up.popup == alert.popup) {
+        if current.is_some_and(|up| up.popup == alert.popup) || (only_in_place && current.is_none())
+        {
             return Ok(());
         }
         let replaces = current.map(|up| up.id);
@@ -139,12 +150,10 @@ impl PopupBoard {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// The popup up for `key`, as last sent.
-    pub fn current(&self, key: &PopupKey) -> Option<Popup> {
-        self.shown
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .map(|up| up.popup.clone())
+    /// Shows `alert` only in the place of a popup up for `key` (the answer to what
+    /// it said); with none up, nothing.
+    pub fn update(&self, key: PopupKey, alert: Alert) -> Result<(), PopupError> {
+        let shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+        self.show_locked(shown, key, alert, true)
     }
 }
