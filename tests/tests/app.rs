@@ -94,6 +94,17 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
         labels.contains(&"Watch live") && labels.contains(&"Block access"),
         "{labels:?}"
     );
+    // Once the camera films, the same popup shows the courier (a still in its place;
+    // the first popup never waited for it).
+    let with_picture = desktop
+        .wait_for_notification_where(
+            "the visit's popup with the camera's still",
+            Duration::from_secs(15),
+            |n| n.image_path.is_some() && n.replaces_id != 0,
+        )
+        .unwrap();
+    let still = std::fs::read(with_picture.image_path.as_deref().unwrap()).unwrap();
+    assert_eq!(&still[..2], &[0xFF, 0xD8], "a JPEG");
 
     app.wait_for("[data-testid=delivery-row][data-state=door_open]")
         .await
@@ -190,6 +201,14 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     })
     .await
     .unwrap();
+    // The picture stays a while to see the courier leave, and what cannot be done
+    // now says why.
+    app.wait_for("[data-testid=video-after-block]")
+        .await
+        .unwrap();
+    app.wait_for("[data-testid=live-canvas]").await.unwrap();
+    let why = app.text("[data-testid=why-disabled]").await.unwrap();
+    assert!(why.contains("You can still send the parcel"), "{why}");
     app.screenshot("delivery-blocked").await.unwrap();
     // The second device saw the block.
     tokio::time::timeout(Duration::from_secs(5), async {
@@ -260,22 +279,152 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
         "{notice} is for the parcel on the page, {title}"
     );
 
+    // The visit's recording plays from the delivery page at the speed it was filmed:
+    // its time advances, it pauses, and the seek bar moves it.
+    app.click("[data-testid=watch-recording]").await.unwrap();
+    app.wait_for("[data-testid=player]").await.unwrap();
+    let elapsed = || async {
+        app.script(
+            "return Number(document.querySelector('[data-testid=elapsed]')?.dataset.ms ?? -1);",
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap()
+    };
+    testkit::system::eventually("the recording playing", Duration::from_secs(15), || async {
+        (elapsed().await >= 1_500.0).then_some(())
+    })
+    .await
+    .unwrap();
+    app.wait_for("[data-testid=play-pause][data-playing=true]")
+        .await
+        .unwrap();
+    app.screenshot("recording-playing").await.unwrap();
+    app.click("[data-testid=play-pause]").await.unwrap();
+    app.wait_for("[data-testid=play-pause][data-playing=false]")
+        .await
+        .unwrap();
+    let paused_at = elapsed().await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(elapsed().await, paused_at, "paused, the time stands still");
+    let total = app
+        .script(
+            "const s = document.querySelector('[data-testid=seek]'); \
+             const middle = Math.round((Number(s.min) + Number(s.max)) / 2); \
+             s.value = middle; \
+             s.dispatchEvent(new Event('input', { bubbles: true })); \
+             s.dispatchEvent(new Event('change', { bubbles: true })); \
+             return Number(s.max) - Number(s.min);",
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    let sought = elapsed().await;
+    assert!(
+        (sought - total / 2.0).abs() <= 100.0,
+        "seeking to the middle of {total} ms shows {sought} ms"
+    );
+    let shown = app.text("[data-testid=elapsed]").await.unwrap();
+    assert!(shown.contains(" / "), "{shown}");
+
+    // Every clip in the list says whose parcel it was, with a picture; one is deleted
+    // (asked first), once the camera is done with it.
+    app.click("[data-testid=nav-recordings]").await.unwrap();
+    app.wait_for("[data-testid=thumbnail]").await.unwrap();
+    let titles = app.text(".clips").await.unwrap();
+    assert!(titles.contains(tracking), "{titles}");
+    let rows = || async {
+        app.script("return document.querySelectorAll('[data-testid=recording-row]').length;")
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap()
+    };
+    let before = rows().await;
+    testkit::system::eventually("a recording deleted", Duration::from_secs(30), || async {
+        app.click("[data-testid=recording-row]:last-child [data-testid=recording-delete]")
+            .await
+            .ok()?;
+        app.click("[data-testid=recording-delete-confirm]")
+            .await
+            .ok()?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        (rows().await == before - 1).then_some(())
+    })
+    .await
+    .unwrap();
+
     // The delivery policy is signed on save: its version goes up.
     app.click("[data-testid=nav-settings]").await.unwrap();
     eventually_text(&app, "[data-testid=policy-version]", |t| {
-        t.starts_with("Version 1")
+        t.contains("version 1")
     })
     .await;
-    let carriers = app.wait_for("[data-testid=policy-carriers]").await.unwrap();
-    carriers.clear().await.unwrap();
+    // The rules in plain words: carriers ticked, weekdays toggled, times picked.
+    app.wait_for("[data-testid=policy-carriers] [data-carrier='Demo Parcel Co.']")
+        .await
+        .unwrap();
+    let ticked = app
+        .script("return document.querySelector(\"[data-carrier='Demo Parcel Co.']\").checked;")
+        .await
+        .unwrap();
+    assert_eq!(ticked, true, "the demo's policy lets the demo carrier in");
+    // Nobody ticked: a sentence says what to do, and nothing is saved.
+    app.click("[data-testid=policy-carriers] [data-carrier='Demo Parcel Co.']")
+        .await
+        .unwrap();
+    app.click("[data-testid=policy-save]").await.unwrap();
+    app.screenshot("policy-refused").await.unwrap();
+    let refused = app.text("[role=alert]").await.unwrap();
+    assert!(refused.contains("Tick at least one carrier"), "{refused}");
     // A policy pins the keys of carriers the cloud knows; the page shows their
     // fingerprints to compare with the carrier's own.
-    carriers.send_keys("Demo Parcel Co.").await.unwrap();
+    app.click("[data-testid=policy-carriers] [data-carrier='Demo Parcel Co.']")
+        .await
+        .unwrap();
+    let sunday = "[data-testid=policy-days] [data-day='7']";
+    if app
+        .wait_for(sunday)
+        .await
+        .unwrap()
+        .attr("aria-pressed")
+        .await
+        .unwrap()
+        .as_deref()
+        != Some("true")
+    {
+        app.click(sunday).await.unwrap();
+    }
+    app.script(
+        "const field = document.querySelector('[data-testid=policy-until]'); field.value = '20:30'; \
+         field.dispatchEvent(new Event('input', { bubbles: true }));",
+    )
+    .await
+    .unwrap();
+    app.wait_for("[data-testid=policy-max-window]")
+        .await
+        .unwrap()
+        .select_by_value("240")
+        .await
+        .unwrap();
+    let summary = app.text("[data-testid=policy-summary]").await.unwrap();
+    assert!(
+        summary.contains("Demo Parcel Co.") && summary.contains("20:30"),
+        "{summary}"
+    );
+    app.screenshot("policy-editor").await.unwrap();
     app.click("[data-testid=policy-save]").await.unwrap();
     eventually_text(&app, "[data-testid=policy-version]", |t| {
-        t.starts_with("Version 2")
+        t.contains("version 2")
     })
     .await;
+    let signed = second.policy().await.unwrap().expect("a policy");
+    assert_eq!(signed.carrier_names(), vec!["Demo Parcel Co.".to_owned()]);
+    assert!(signed.hours.days.contains(&7), "{:?}", signed.hours.days);
+    assert_eq!(signed.hours.until_minute, 20 * 60 + 30);
+    assert_eq!(signed.max_window_minutes, 240);
     eventually_text(&app, "[data-testid=policy-fingerprints]", |t| {
         t.contains("Demo Parcel Co.") && t.matches('-').count() >= 4
     })
@@ -307,55 +456,193 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     assert!(autostart_entry().is_none(), "turned off, the entry is gone");
     assert!(!toggle.is_selected().await.unwrap());
 
-    // A one-time guest (a plumber on one day) is saved as that day's hours in
-    // the household's zone, not as every such weekday.
+    // Guests are invited by code, never asked for a key. A one-time guest (a plumber
+    // on one day) is that day's hours in the household's zone, not every such weekday.
     app.click("[data-testid=nav-guests]").await.unwrap();
     let in_three_days = doorstep_proto::Timestamp::now().plus_millis(3 * 24 * 3_600_000);
     let day = doorstep_proto::wall_time("UTC", in_three_days).unwrap()[..10].to_owned();
-    app.wait_for("[data-testid=guest-name]")
-        .await
-        .unwrap()
-        .send_keys("Plumber")
-        .await
-        .unwrap();
-    app.wait_for("[data-testid=guest-key]")
-        .await
-        .unwrap()
-        .send_keys(
-            &doorstep_proto::SigningKey::generate()
-                .public_key()
-                .to_base64(),
-        )
-        .await
-        .unwrap();
+    let type_name = |name: &'static str| {
+        let app = &app;
+        async move {
+            let field = app.wait_for("[data-testid=guest-name]").await.unwrap();
+            field.clear().await.unwrap();
+            field.send_keys(name).await.unwrap();
+        }
+    };
+    let pick = |field: &'static str, value: String| {
+        let app = &app;
+        async move {
+            app.script(&format!(
+                "const field = document.querySelector('[data-testid={field}]'); field.value = '{value}'; \
+                 field.dispatchEvent(new Event('input', {{ bubbles: true }})); \
+                 field.dispatchEvent(new Event('change', {{ bubbles: true }}));"
+            ))
+            .await
+            .unwrap();
+        }
+    };
+    type_name("Plumber").await;
     app.click("[data-testid=guest-once]").await.unwrap();
     app.wait_for("[data-testid=guest-day]").await.unwrap();
-    // WebKit's date field takes its value from script as a person's picker would give it.
-    app.script(&format!(
-        "const field = document.querySelector('[data-testid=guest-day]'); field.value = '{day}'; \
-         field.dispatchEvent(new Event('input', {{ bubbles: true }})); \
-         field.dispatchEvent(new Event('change', {{ bubbles: true }}));"
-    ))
-    .await
-    .unwrap();
-    let hours = app.wait_for("[data-testid=guest-hours]").await.unwrap();
-    hours.clear().await.unwrap();
-    hours.send_keys("10:00-12:00").await.unwrap();
+    // WebKit's date and time fields take their value from script as a picker gives it.
+    pick("guest-day", day.clone()).await;
+    // Backwards hours are said in a sentence, not parser text.
+    pick("guest-from", "10:00".into()).await;
+    pick("guest-until", "09:00".into()).await;
     app.click("[data-testid=guest-add]").await.unwrap();
-    let schedule = eventually_text(
+    let refused = app.text("[role=alert]").await.unwrap();
+    assert!(
+        refused.contains("ends before it starts: from 10:00 until 09:00"),
+        "{refused}"
+    );
+    pick("guest-until", "12:00".into()).await;
+    app.click("[data-testid=guest-add]").await.unwrap();
+    app.wait_for("[data-testid=invite-code]").await.unwrap();
+    let waiting = eventually_text(
         &app,
-        "[data-testid=guest-row][data-name=Plumber] [data-testid=guest-schedule]",
-        |t| !t.is_empty(),
+        "[data-testid=invitation-row][data-name=Plumber]",
+        |t| t.contains("Once: "),
     )
     .await;
-    assert_eq!(schedule, format!("once, {day} 10:00 – {day} 12:00"));
-    let saved = second.guests().await.unwrap();
-    let plumber = saved.iter().find(|g| g.name == "Plumber").unwrap();
     assert!(
-        matches!(plumber.schedule, doorstep_proto::GuestSchedule::Once(_)),
-        "{:?}",
-        plumber.schedule
+        waiting.contains("10:00")
+            && waiting.contains("12:00")
+            && waiting.contains("Waiting for the code"),
+        "{waiting}"
     );
+    app.click("[data-testid=invitation-made] button")
+        .await
+        .unwrap();
+
+    // A weekly guest: the household makes the code, the guest redeems it with
+    // doorstep-courier (which makes their key), the app signs them in, and the guest
+    // opens the door in their hours.
+    type_name("Ana").await;
+    app.click("[data-testid=guest-weekly]").await.unwrap();
+    for day in 1..=7 {
+        let toggle = format!("[data-testid=guest-days] [data-day='{day}']");
+        if app
+            .wait_for(&toggle)
+            .await
+            .unwrap()
+            .attr("aria-pressed")
+            .await
+            .unwrap()
+            .as_deref()
+            != Some("true")
+        {
+            app.click(&toggle).await.unwrap();
+        }
+    }
+    pick("guest-from", "00:00".into()).await;
+    pick("guest-until", "23:59".into()).await;
+    app.click("[data-testid=guest-add]").await.unwrap();
+    let code = app.text("[data-testid=invite-code]").await.unwrap();
+    assert_eq!(code.len(), 29, "{code}");
+    let command = app.text("[data-testid=redeem-command]").await.unwrap();
+    assert!(command.contains(&code), "{command}");
+    app.screenshot("guest-invitation").await.unwrap();
+    let cloud = format!("http://127.0.0.1:{}", demo["port"]);
+    let key_file = desktop.root().join("ana.key");
+    let key_path = key_file.to_str().unwrap();
+    let (status, output) = testkit::system::courier(
+        &[
+            "guest",
+            "--cloud",
+            &cloud,
+            "--code",
+            &code.to_lowercase(),
+            "--key-out",
+            key_path,
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 0, "{output}");
+    let guest_id = output
+        .lines()
+        .find_map(|l| l.strip_prefix("Your guest id: "))
+        .unwrap_or_else(|| panic!("{output}"))
+        .trim()
+        .to_owned();
+    // The household's app checks her proof and signs her in by itself.
+    app.wait_for(&format!("[data-testid=guest-row][data-id='{guest_id}']"))
+        .await
+        .unwrap();
+    // A code works once: a second try is told so in a sentence.
+    let (status, output) = testkit::system::courier(
+        &[
+            "guest",
+            "--cloud",
+            &cloud,
+            "--code",
+            &code,
+            "--key-out",
+            &format!("{key_path}.2"),
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_ne!(status, 0, "{output}");
+    assert!(output.contains("redeemed already"), "{output}");
+    let (status, output) = testkit::system::courier(
+        &[
+            "visit",
+            "--cloud",
+            &cloud,
+            "--lock",
+            &lock,
+            "--guest",
+            &guest_id,
+            "--key",
+            key_path,
+            "--inside-secs",
+            "1",
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 0, "the guest gets in: {output}");
+    let saved = second.guests().await.unwrap();
+    let ana = saved.iter().find(|g| g.name == "Ana").unwrap();
+    assert!(
+        matches!(ana.schedule, doorstep_proto::GuestSchedule::Weekly(_)),
+        "{:?}",
+        ana.schedule
+    );
+
+    // A second lock is paired from the app: the code (with the household key's
+    // fingerprint at its end) goes to the lock, and Home says when it is there.
+    app.click("[data-testid=nav-home]").await.unwrap();
+    app.click("[data-testid=add-lock]").await.unwrap();
+    app.wait_for("[data-testid=lock-name]")
+        .await
+        .unwrap()
+        .send_keys("Garage")
+        .await
+        .unwrap();
+    app.wait_for("[data-testid=lock-kind]")
+        .await
+        .unwrap()
+        .select_by_value("garage")
+        .await
+        .unwrap();
+    app.click("[data-testid=make-pairing-code]").await.unwrap();
+    let pairing = app.text("[data-testid=pairing-code]").await.unwrap();
+    let fingerprint = second.household_fingerprint();
+    assert!(pairing.ends_with(&fingerprint), "{pairing} / {fingerprint}");
+    app.screenshot("add-lock").await.unwrap();
+    let _garage = testkit::system::LockProcess::pair_and_run(
+        &cloud,
+        &pairing,
+        &desktop.root().join("garage"),
+    )
+    .unwrap();
+    let paired = app.text("[data-testid=lock-paired]").await.unwrap();
+    assert!(paired.contains("Garage"), "{paired}");
 
     // Every main screen, in light and dark, English and German.
     for (language, theme) in [

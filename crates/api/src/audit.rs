@@ -113,6 +113,8 @@ crate::wire_names! {
         DeviceSignOut = "device.sign_out",
         /// A guest was invited.
         GuestAdd = "guest.add",
+        /// An invitation code was made for a guest.
+        GuestInvite = "guest.invite",
         /// The cloud issued a grant to a guest.
         GuestGrant = "guest.grant",
         /// A guest was revoked.
@@ -129,5 +131,9 @@ crate::wire_names! {
         VideoLiveView = "video.live_view",
         /// Someone played a recording.
         VideoPlayback = "video.playback",
+        /// Someone deleted a recording.
+        VideoDelete = "video.delete",
+        /// A device took a still from a camera (a popup's or a thumbnail's picture).
+        VideoSnapshot = "video.snapshot",
     }
 }

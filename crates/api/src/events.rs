@@ -198,6 +198,8 @@ event_kinds! {
     GuestAdded(Guest) = "guest.added",
     /// A guest's invitation was revoked.
     GuestRevoked(GuestRef) = "guest.revoked",
+    /// A guest redeemed their invitation code; a household device signs them in.
+    GuestRedeemed(GuestRedeemed) = "guest.redeemed",
     /// A guest was let in.
     GuestGranted(GuestGranted) = "guest.granted",
     /// A guest was refused.
@@ -561,6 +563,17 @@ pub struct JournalConflict {
 pub struct GuestRef {
     /// The guest.
     pub guest_id: String,
+}
+
+/// A guest redeemed their invitation code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct GuestRedeemed {
+    /// The code's name (its first two groups).
+    pub invitation_id: String,
+    /// The guest's id to be.
+    pub guest_id: String,
+    /// Their name.
+    pub name: String,
 }
 
 /// A guest was let in.

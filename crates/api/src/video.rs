@@ -15,6 +15,67 @@ pub struct Recording {
     pub last_frame_at: i64,
     /// How many frames.
     pub frames: i64,
+    /// The lock's name.
+    pub lock_name: String,
+    /// The delivery's carrier, when the recording is of a delivery.
+    pub carrier: Option<String>,
+    /// The delivery's tracking id, when the recording is of a delivery.
+    pub tracking_id: Option<String>,
+}
+
+/// The most frames one `GET /v1/recordings/{id}/frames` answers.
+pub const MAX_FRAMES_PER_BATCH: usize = 200;
+
+/// The most bytes of frames one batch holds (the last frame may pass it).
+pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+/// A batch of recorded frames on the wire (`GET /v1/recordings/{id}/frames`,
+/// `application/vnd.doorstep.frames`): each frame message (a [`FrameHeader`] and its
+/// JPEG) preceded by its length as a u32, big-endian, in capture order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FrameBatch {
+    /// The frame messages.
+    pub frames: Vec<Vec<u8>>,
+}
+
+/// The batch's media type.
+pub const FRAME_BATCH_TYPE: &str = "application/vnd.doorstep.frames";
+
+/// The header that says whether the recording has frames after this batch.
+pub const MORE_FRAMES_HEADER: &str = "more-frames";
+
+impl FrameBatch {
+    /// The body.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut body = Vec::with_capacity(self.frames.iter().map(|f| f.len() + 4).sum());
+        for frame in &self.frames {
+            body.extend_from_slice(&(frame.len() as u32).to_be_bytes());
+            body.extend_from_slice(frame);
+        }
+        body
+    }
+
+    /// Reads a body, checking every frame in it.
+    pub fn decode(body: &[u8]) -> Result<Self, FrameError> {
+        let mut frames = Vec::new();
+        let mut rest = body;
+        while !rest.is_empty() {
+            let Some((len, after)) = rest.split_first_chunk::<4>() else {
+                return Err(FrameError::TooShort);
+            };
+            let len = u32::from_be_bytes(*len) as usize;
+            if len > MAX_FRAME_BYTES {
+                return Err(FrameError::TooLarge);
+            }
+            let Some((frame, after)) = after.split_at_checked(len) else {
+                return Err(FrameError::TooShort);
+            };
+            FrameHeader::decode(frame)?;
+            frames.push(frame.to_vec());
+            rest = after;
+        }
+        Ok(Self { frames })
+    }
 }
 
 /// Bytes before the JPEG in a frame message.
@@ -131,5 +192,36 @@ mod tests {
         assert_eq!(FrameHeader::decode(&late), Err(FrameError::ImplausibleTime));
         let huge = header.encode(&vec![0xFF; MAX_FRAME_BYTES]);
         assert_eq!(FrameHeader::decode(&huge), Err(FrameError::TooLarge));
+    }
+
+    #[test]
+    fn a_frame_batch_round_trips_and_a_cut_or_forged_one_is_refused() {
+        let jpeg = [0xFF, 0xD8, 1, 2, 0xFF, 0xD9];
+        let frames: Vec<Vec<u8>> = (1..=3)
+            .map(|seq| {
+                FrameHeader {
+                    seq,
+                    captured_at: 1_700_000_000_000 + seq as i64 * 100,
+                }
+                .encode(&jpeg)
+            })
+            .collect();
+        let batch = FrameBatch { frames };
+        let body = batch.encode();
+        assert_eq!(FrameBatch::decode(&body), Ok(batch.clone()));
+        assert_eq!(FrameBatch::decode(&[]), Ok(FrameBatch::default()));
+        for cut in [1, 3, 5, body.len() - 1] {
+            assert_eq!(
+                FrameBatch::decode(&body[..cut]),
+                Err(FrameError::TooShort),
+                "cut at {cut}"
+            );
+        }
+        let mut huge = body.clone();
+        huge[..4].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert_eq!(FrameBatch::decode(&huge), Err(FrameError::TooLarge));
+        let mut not_jpeg = body;
+        not_jpeg[4 + FRAME_HEADER_LEN] = 0;
+        assert_eq!(FrameBatch::decode(&not_jpeg), Err(FrameError::NotJpeg));
     }
 }

@@ -205,6 +205,30 @@ enum GuestsCommand {
         #[arg(long)]
         lock: Vec<String>,
     },
+    /// Invite a guest by code: prints the code to give them, which they redeem with
+    /// `doorstep-courier guest`; the household's devices then sign them in.
+    Invite {
+        /// Their name, for the log.
+        #[arg(long)]
+        name: String,
+        /// Weekly days, e.g. mon-fri (with --hours).
+        #[arg(long, requires = "hours", conflicts_with_all = ["from", "until"])]
+        days: Option<String>,
+        /// Weekly hours, e.g. 08:00-12:00 (with --days).
+        #[arg(long, requires = "days")]
+        hours: Option<String>,
+        /// One-time window start (RFC 3339, with --until).
+        #[arg(long, requires = "until")]
+        from: Option<String>,
+        /// One-time window end (RFC 3339).
+        #[arg(long, requires = "from")]
+        until: Option<String>,
+        /// Locks they may open (all by default).
+        #[arg(long)]
+        lock: Vec<String>,
+    },
+    /// Sign in the guests who redeemed their code (the app does it by itself).
+    Admit,
     /// Revoke a guest at once (name or id).
     Revoke {
         /// The guest.
@@ -483,26 +507,37 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
                     until,
                     lock,
                 } => {
-                    let schedule = match (days, hours, from, until) {
-                        (Some(days), Some(hours), None, None) => {
-                            let zone = client.household_settings().await?.time_zone;
-                            GuestSchedule::Weekly(schedule_text::weekly(&days, &hours, &zone)?)
-                        }
-                        (None, None, Some(from), Some(until)) => {
-                            GuestSchedule::Once(schedule_text::once(&from, &until)?)
-                        }
-                        _ => {
-                            return Err(CoreError::Invalid(
-                                "say when: --days and --hours (weekly) or --from and --until (once)"
-                                    .into(),
-                            ));
-                        }
-                    };
+                    let schedule = guest_schedule(&client, days, hours, from, until).await?;
                     let guest = with_confirmation(&client, out, || {
                         client.add_guest(&name, &key, schedule.clone(), &lock)
                     })
                     .await?;
                     out.guests(std::slice::from_ref(&guest));
+                }
+                GuestsCommand::Invite {
+                    name,
+                    days,
+                    hours,
+                    from,
+                    until,
+                    lock,
+                } => {
+                    let schedule = guest_schedule(&client, days, hours, from, until).await?;
+                    let invitation = with_confirmation(&client, out, || {
+                        client.invite_guest(&name, schedule.clone(), &lock)
+                    })
+                    .await?;
+                    out.done(&format!(
+                        "Give {} this code: {}\nIt works once, for a week. They redeem it with:\n  doorstep-courier guest --cloud {} --code {} --key-out guest.key",
+                        invitation.name,
+                        invitation.code,
+                        client.session().cloud().base(),
+                        invitation.code
+                    ));
+                }
+                GuestsCommand::Admit => {
+                    let added = client.complete_redeemed().await?;
+                    out.guests(&added);
                 }
                 GuestsCommand::Revoke { guest } => {
                     client.revoke_guest(&guest).await?;
@@ -777,4 +812,29 @@ fn read_password(from_stdin: bool, new: bool) -> Result<SecretString, CoreError>
         return Err(CoreError::Invalid("no password given".into()));
     }
     Ok(SecretString::from(password))
+}
+
+/// A guest's schedule from the command line: weekly days and hours, or a one-time
+/// window.
+async fn guest_schedule(
+    client: &Client,
+    days: Option<String>,
+    hours: Option<String>,
+    from: Option<String>,
+    until: Option<String>,
+) -> Result<GuestSchedule, CoreError> {
+    match (days, hours, from, until) {
+        (Some(days), Some(hours), None, None) => {
+            let zone = client.household_settings().await?.time_zone;
+            Ok(GuestSchedule::Weekly(schedule_text::weekly(
+                &days, &hours, &zone,
+            )?))
+        }
+        (None, None, Some(from), Some(until)) => {
+            Ok(GuestSchedule::Once(schedule_text::once(&from, &until)?))
+        }
+        _ => Err(CoreError::Invalid(
+            "say when: --days and --hours (weekly) or --from and --until (once)".into(),
+        )),
+    }
 }

@@ -112,6 +112,8 @@ pub enum Owned {
     Address,
     /// A device.
     Device,
+    /// A guest invitation by code.
+    Invitation,
 }
 
 impl Owned {
@@ -123,6 +125,7 @@ impl Owned {
             Owned::Recording => "recordings",
             Owned::Address => "addresses",
             Owned::Device => "devices",
+            Owned::Invitation => "guest_invitations",
         }
     }
 
@@ -134,6 +137,7 @@ impl Owned {
             Owned::Recording => "recording",
             Owned::Address => "address",
             Owned::Device => "device",
+            Owned::Invitation => "invitation",
         }
     }
 }

@@ -39,9 +39,25 @@ pub async fn add(
     ApiJson(request): ApiJson<NewGuest>,
 ) -> ApiResult<(StatusCode, Json<Guest>)> {
     session.require_recent_confirmation(&state).await?;
-    let signed = Signed::<GuestInvitation>::from_base64(&request.invitation)
+    let (signed, invitation) = verified_invitation(&state, &session, &request.invitation).await?;
+    let now = state.now().0;
+    let mut tx = state.db.pool.begin().await?;
+    let (guest, event) = insert_guest(&mut tx, &session, &signed, &invitation, now).await?;
+    state.commit_and_publish(tx, [event]).await?;
+    Ok((StatusCode::CREATED, Json(guest)))
+}
+
+/// A guest invitation this device signed with its household's key, checked: its
+/// household and device, a UUID for the guest, a name, a valid schedule and the
+/// household's own locks.
+pub(crate) async fn verified_invitation(
+    state: &AppState,
+    session: &DeviceSession,
+    text: &str,
+) -> ApiResult<(Signed<GuestInvitation>, GuestInvitation)> {
+    let signed = Signed::<GuestInvitation>::from_base64(text)
         .map_err(|e| ApiError::invalid(format!("field `invitation`: {e}")))?;
-    let key = crate::household::public_key(&state, &session.household_id).await?;
+    let key = crate::household::public_key(state, &session.household_id).await?;
     let invitation = signed.verify(&key).ok_or_else(|| {
         ApiError::invalid("field `invitation`: not signed with this household's key")
     })?;
@@ -63,7 +79,7 @@ pub async fn add(
         .schedule
         .validate()
         .map_err(|e| ApiError::invalid(format!("field `invitation.schedule`: {e}")))?;
-    let locks = crate::household::lock_ids(&state, &session.household_id).await?;
+    let locks = crate::household::lock_ids(state, &session.household_id).await?;
     if invitation.locks.is_empty()
         || !invitation
             .locks
@@ -74,8 +90,18 @@ pub async fn add(
             "field `invitation.locks`: must name this household's locks",
         ));
     }
-    let now = state.now().0;
-    let mut tx = state.db.pool.begin().await?;
+    Ok((signed, invitation))
+}
+
+/// Stores a verified guest with its audit entry, in `tx`; the event to publish
+/// once committed.
+pub(crate) async fn insert_guest(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    session: &DeviceSession,
+    signed: &Signed<GuestInvitation>,
+    invitation: &GuestInvitation,
+    now: i64,
+) -> ApiResult<(Guest, (String, doorstep_api::Event))> {
     let invited = store::Invited {
         id: invitation.guest.as_str(),
         household_id: &session.household_id,
@@ -85,14 +111,14 @@ pub async fn add(
         created_by: &session.device_id,
         at: now,
     };
-    if !store::insert(&mut tx, &invited).await? {
+    if !store::insert(tx, &invited).await? {
         return Err(ApiError::conflict("a guest with this id exists"));
     }
-    let guest = view(invitation.guest.to_string(), &invitation, false);
+    let guest = view(invitation.guest.to_string(), invitation, false);
     audit::record(
-        &mut tx,
+        tx,
         &session.household_id,
-        &Actor::Device(&session),
+        &Actor::Device(session),
         crate::audit::AuditVerb::GuestAdd,
         Some(&guest.id),
         &guest.name,
@@ -100,15 +126,14 @@ pub async fn add(
     )
     .await?;
     let event = events::append(
-        &mut tx,
+        tx,
         &session.household_id,
         doorstep_api::EventData::GuestAdded(guest.clone()),
         Some(&session.device_id),
         now,
     )
     .await?;
-    state.commit_and_publish(tx, [event]).await?;
-    Ok((StatusCode::CREATED, Json(guest)))
+    Ok((guest, event))
 }
 
 /// The household's guests.

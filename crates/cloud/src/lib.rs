@@ -16,6 +16,7 @@ mod deliveries;
 mod delivery_state;
 pub mod error;
 mod events;
+mod guest_invitations;
 mod guests;
 mod household;
 mod json;
@@ -345,10 +346,7 @@ pub async fn start_with_clock(
     let recordings_dir = settings.data_dir.join("recordings");
     let state = AppState {
         inner: Arc::new(Inner {
-            video: video::Video {
-                relay: video::Relay::default(),
-                store: Arc::new(video::FolderStore::new(recordings_dir)?),
-            },
+            video: video::Video::new(Arc::new(video::FolderStore::new(recordings_dir)?)),
             stopping,
             limits: limits::Limits::new(&settings),
             db,
@@ -467,7 +465,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/lock/video", get(video::ingest))
         .route("/v1/locks/{id}/live", get(video::live))
         .route("/v1/recordings", get(video::list))
+        .route("/v1/locks/{id}/snapshot", get(video::snapshot))
+        .route("/v1/recordings/{id}", delete(video::delete))
         .route("/v1/recordings/{id}/frame", get(video::frame))
+        .route("/v1/recordings/{id}/frames", get(video::frames))
         .route("/v1/lock/connect", get(lock_channel::connect))
         .route("/v1/lock/reports", post(lock_reports::report))
         .route(
@@ -480,6 +481,22 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/guests", get(guests::list).post(guests::add))
         .route("/v1/guests/{id}/revoke", post(guests::revoke))
+        .route(
+            "/v1/guest-invitations",
+            get(guest_invitations::list).post(guest_invitations::create),
+        )
+        .route(
+            "/v1/guest-invitations/redeem",
+            post(guest_invitations::redeem),
+        )
+        .route(
+            "/v1/guest-invitations/{id}",
+            delete(guest_invitations::cancel),
+        )
+        .route(
+            "/v1/guest-invitations/{id}/complete",
+            post(guest_invitations::complete),
+        )
         .route("/v1/guest/{id}/access", post(guests::request_access))
         .route("/v1/deliveries", get(deliveries::list))
         .route("/v1/deliveries/{id}", get(deliveries::get))

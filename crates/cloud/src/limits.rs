@@ -56,6 +56,7 @@ impl<K: std::hash::Hash + Eq + Clone> Limit<K> {
 pub struct Limits {
     accounts: Limit<IpAddr>,
     pairings: Limit<IpAddr>,
+    redemptions: Limit<IpAddr>,
     pairing_codes: Limit<String>,
     access_requests: Limit<IpAddr>,
     clock_alarms: Limit<String>,
@@ -77,6 +78,11 @@ impl Limits {
                 settings.pairings_per_address_per_minute,
                 MINUTE,
                 "pairing attempts from this address",
+            ),
+            redemptions: Limit::new(
+                settings.pairings_per_address_per_minute,
+                MINUTE,
+                "invitation codes tried from this address",
             ),
             pairing_codes: Limit::new(
                 settings.pairing_codes_per_household_per_hour,
@@ -101,6 +107,11 @@ impl Limits {
     /// Redeeming a pairing code from `ip`.
     pub fn pairing(&self, ip: IpAddr) -> Result<(), ApiError> {
         self.pairings.check(&ip)
+    }
+
+    /// Redeeming a guest's invitation code from `ip` (as many as pairing attempts).
+    pub fn redemption(&self, ip: IpAddr) -> Result<(), ApiError> {
+        self.redemptions.check(&ip)
     }
 
     /// Household `household_id` creating a pairing code.
@@ -129,6 +140,7 @@ impl Limits {
     pub fn forget_idle(&self) {
         self.accounts.forget_idle();
         self.pairings.forget_idle();
+        self.redemptions.forget_idle();
         self.pairing_codes.forget_idle();
         self.access_requests.forget_idle();
         self.clock_alarms.forget_idle();

@@ -21,6 +21,7 @@ fn scheme_for(path: &str) -> Option<&'static str> {
         | "/v1/sessions"
         | "/v1/sessions/refresh"
         | "/v1/locks/pair"
+        | "/v1/guest-invitations/redeem"
         | "/healthz"
         | "/metrics"
         | "/openapi.json" => None,
@@ -35,7 +36,11 @@ fn scheme_for(path: &str) -> Option<&'static str> {
 fn rate_limited(path: &str) -> bool {
     matches!(
         path,
-        "/v1/accounts" | "/v1/sessions" | "/v1/locks/pair" | "/v1/locks/pairing-codes"
+        "/v1/accounts"
+            | "/v1/sessions"
+            | "/v1/locks/pair"
+            | "/v1/locks/pairing-codes"
+            | "/v1/guest-invitations/redeem"
     ) || path.starts_with("/v1/courier/")
         || path.starts_with("/v1/guest/")
 }

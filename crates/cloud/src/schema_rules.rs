@@ -83,6 +83,14 @@ const FIELDS: &[(&str, &str, Rule)] = &[
     ("Pair", "camera_key", Rule::PublicKey),
     ("Announce", "tracking_id", Rule::TrackingId),
     ("Announce", "courier_key", Rule::PublicKey),
+    ("NewGuestInvitation", "name", Rule::Text(validate::NAME_MAX)),
+    (
+        "NewGuestInvitation",
+        "sealed",
+        Rule::Bytes(1, crate::guest_invitations::SEALED_MAX),
+    ),
+    ("RedeemInvitation", "guest_key", Rule::PublicKey),
+    ("RedeemInvitation", "proof", Rule::Bytes(32, 32)),
 ];
 
 /// Query and path parameters, by name.
@@ -91,6 +99,11 @@ const PARAMETERS: &[(&str, Rule)] = &[
     ("tracking_id", Rule::TrackingId),
     ("after", Rule::Range(0, doorstep_proto::bounded::MAX_COUNT)),
     ("at", Rule::Range(0, doorstep_proto::Timestamp::LATEST.0)),
+    ("from", Rule::Range(0, doorstep_proto::Timestamp::LATEST.0)),
+    (
+        "max",
+        Rule::Range(1, doorstep_api::MAX_FRAMES_PER_BATCH as i64),
+    ),
 ];
 
 /// `validate::text`: not only white space, no control characters.

@@ -52,6 +52,43 @@ pub trait RecordingStore: Send + Sync {
     fn append(&self, recording: &str, header: FrameHeader, message: &[u8]) -> std::io::Result<()>;
     /// The first frame captured at or after `at` (or the last one), as a message.
     fn frame_at(&self, recording: &str, at: i64) -> std::io::Result<Option<Vec<u8>>>;
+    /// Frames in capture order from the first captured at or after `at`: at most
+    /// `max_frames`, and no more once `max_bytes` are reached; and whether more follow.
+    fn frames_from(
+        &self,
+        recording: &str,
+        at: i64,
+        max_frames: usize,
+        max_bytes: usize,
+    ) -> std::io::Result<(Vec<Vec<u8>>, bool)>;
+    /// Removes a recording's frames (nothing when it has none).
+    fn remove(&self, recording: &str) -> std::io::Result<()>;
+}
+
+/// One index entry: (captured_at, offset, length).
+fn index_entry(index: &[u8], i: u64) -> (i64, u64, u64) {
+    let start = usize::try_from(i * INDEX_ENTRY).unwrap_or(0);
+    let entry = &index[start..start + 32];
+    (
+        i64::from_be_bytes(entry[8..16].try_into().unwrap_or([0; 8])),
+        be(&entry[16..24]),
+        be(&entry[24..32]),
+    )
+}
+
+/// The first entry captured at or after `at` (`count` when none is).
+fn first_at_or_after(index: &[u8], at: i64) -> u64 {
+    // Frames buffered while the camera was cut off arrive late: find by time.
+    let (mut lo, mut hi) = (0u64, index.len() as u64 / INDEX_ENTRY);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if index_entry(index, mid).0 < at {
+            lo = mid + 1
+        } else {
+            hi = mid
+        }
+    }
+    lo
 }
 
 /// Recordings as files in a folder: `<id>.frames` (the messages back to back) and
@@ -114,37 +151,82 @@ impl RecordingStore for FolderStore {
     }
 
     fn frame_at(&self, recording: &str, at: i64) -> std::io::Result<Option<Vec<u8>>> {
-        let (frames_path, index_path) = self.paths(recording);
-        let Ok(index) = std::fs::read(index_path) else {
+        let Some(index) = self.index(recording)? else {
             return Ok(None);
         };
         let count = index.len() as u64 / INDEX_ENTRY;
         if count == 0 {
             return Ok(None);
         }
-        let entry = |i: u64| {
-            let start = usize::try_from(i * INDEX_ENTRY).unwrap_or(0);
-            &index[start..start + 32]
+        let (_, offset, len) = index_entry(&index, first_at_or_after(&index, at).min(count - 1));
+        let mut frames = std::fs::File::open(self.paths(recording).0)?;
+        Ok(Some(read_frame(&mut frames, offset, len)?))
+    }
+
+    fn frames_from(
+        &self,
+        recording: &str,
+        at: i64,
+        max_frames: usize,
+        max_bytes: usize,
+    ) -> std::io::Result<(Vec<Vec<u8>>, bool)> {
+        let Some(index) = self.index(recording)? else {
+            return Ok((Vec::new(), false));
         };
-        // Frames buffered while the camera was cut off arrive late: find by time.
-        let captured = |i: u64| i64::from_be_bytes(entry(i)[8..16].try_into().unwrap_or([0; 8]));
-        let (mut lo, mut hi) = (0u64, count);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if captured(mid) < at {
-                lo = mid + 1
-            } else {
-                hi = mid
+        let count = index.len() as u64 / INDEX_ENTRY;
+        let mut next = first_at_or_after(&index, at);
+        let mut chosen = Vec::new();
+        let mut bytes = 0usize;
+        if next < count {
+            let mut frames = std::fs::File::open(self.paths(recording).0)?;
+            while next < count && chosen.len() < max_frames && bytes < max_bytes {
+                let (_, offset, len) = index_entry(&index, next);
+                let frame = read_frame(&mut frames, offset, len)?;
+                bytes += frame.len();
+                chosen.push(frame);
+                next += 1;
             }
         }
-        let chosen = entry(lo.min(count - 1));
-        let (offset, len) = (be(&chosen[16..24]), be(&chosen[24..32]));
-        let mut frames = std::fs::File::open(frames_path)?;
-        frames.seek(SeekFrom::Start(offset))?;
-        let mut message = vec![0; usize::try_from(len).unwrap_or(0)];
-        frames.read_exact(&mut message)?;
-        Ok(Some(message))
+        Ok((chosen, next < count))
     }
+
+    fn remove(&self, recording: &str) -> std::io::Result<()> {
+        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let (frames, index) = self.paths(recording);
+        for path in [index, frames] {
+            match std::fs::remove_file(path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FolderStore {
+    /// A recording's index, whole entries only (a crash mid-append leaves a torn tail).
+    fn index(&self, recording: &str) -> std::io::Result<Option<Vec<u8>>> {
+        match std::fs::read(self.paths(recording).1) {
+            Ok(mut index) => {
+                index.truncate(index.len() - index.len() % INDEX_ENTRY as usize);
+                Ok(Some(index))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn read_frame(frames: &mut std::fs::File, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {
+    if len > MAX_FRAME_BYTES as u64 {
+        return Err(std::io::Error::other(
+            "a recorded frame larger than any frame",
+        ));
+    }
+    frames.seek(SeekFrom::Start(offset))?;
+    let mut message = vec![0; usize::try_from(len).unwrap_or(0)];
+    frames.read_exact(&mut message)?;
+    Ok(message)
 }
 
 /// One lock's live feed: the channel, and the newest frame (with when it
@@ -181,6 +263,17 @@ impl Relay {
         let _ = entry.0.send(frame);
     }
 
+    /// The newest frame while it is fresh.
+    fn newest(&self, lock_id: &str) -> Option<Bytes> {
+        let channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        channels
+            .get(lock_id)?
+            .1
+            .as_ref()
+            .filter(|(_, at)| at.elapsed() <= NEWEST_FRAME_FRESH_FOR)
+            .map(|(frame, _)| frame.clone())
+    }
+
     fn subscribe(&self, lock_id: &str) -> (broadcast::Receiver<Bytes>, Option<Bytes>) {
         let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
         let entry = channels
@@ -201,6 +294,52 @@ pub struct Video {
     pub relay: Relay,
     /// Where recordings go.
     pub store: Arc<dyn RecordingStore>,
+    /// The recordings a camera is filling now, with when their newest frame
+    /// arrived: one of them is not deleted under the camera.
+    pub filling: Mutex<HashMap<String, std::time::Instant>>,
+}
+
+impl Video {
+    /// Video with nothing relayed or filling yet.
+    pub fn new(store: Arc<dyn RecordingStore>) -> Self {
+        Self {
+            relay: Relay::default(),
+            store,
+            filling: Mutex::default(),
+        }
+    }
+
+    /// Notes a frame arriving for `recording`; false when that recording was
+    /// deleted meanwhile (its next frame starts a new one).
+    fn fill(&self, recording: &str, first: bool) -> bool {
+        let mut filling = self.filling.lock().unwrap_or_else(|e| e.into_inner());
+        match filling.get_mut(recording) {
+            Some(arrived) => *arrived = std::time::Instant::now(),
+            None if first => {
+                filling.insert(recording.to_owned(), std::time::Instant::now());
+            }
+            None => return false,
+        }
+        true
+    }
+
+    fn stop_filling(&self, recording: &str) {
+        let mut filling = self.filling.lock().unwrap_or_else(|e| e.into_inner());
+        filling.remove(recording);
+    }
+
+    /// Takes `recording` from the camera for deleting: false while frames still
+    /// arrive for it (within [`NEW_RECORDING_AFTER_MS`] a frame continues it).
+    fn release(&self, recording: &str) -> bool {
+        let mut filling = self.filling.lock().unwrap_or_else(|e| e.into_inner());
+        let busy = filling.get(recording).is_some_and(|arrived| {
+            arrived.elapsed() < std::time::Duration::from_millis(NEW_RECORDING_AFTER_MS as u64)
+        });
+        if !busy {
+            filling.remove(recording);
+        }
+        !busy
+    }
 }
 
 impl std::fmt::Debug for Video {
@@ -243,6 +382,9 @@ async fn ingest_frames(state: AppState, lock: LockAuth, mut socket: WebSocket) {
             Ok(()) => {}
             Err(e) => tracing::warn!(error = %e, "frame not recorded"),
         }
+    }
+    if let Some(current) = current {
+        state.video.stop_filling(&current.id);
     }
 }
 
@@ -293,8 +435,12 @@ async fn record(
     let continues = !visit_changed
         && current.as_ref().is_some_and(|cur| {
             header.captured_at.saturating_sub(cur.last).abs() < NEW_RECORDING_AFTER_MS
+                && state.video.fill(&cur.id, false)
         });
     if !continues {
+        if let Some(previous) = current.as_ref() {
+            state.video.stop_filling(&previous.id);
+        }
         let id = uuid::Uuid::now_v7().to_string();
         let delivery = match looked_up {
             Some(visit) => visit,
@@ -309,6 +455,7 @@ async fn record(
             header.captured_at,
         )
         .await?;
+        state.video.fill(&id, true);
         *current = Some(Current {
             id,
             last: header.captured_at,
@@ -416,6 +563,48 @@ pub async fn live(
     }))
 }
 
+/// The camera's picture now, for a popup or a thumbnail: the newest live frame, if
+/// one arrived in the last second (a frozen picture never passes as now), as a JPEG
+/// with its `Frame-Seq` and `Frame-Captured-At`. Logged in the audit.
+#[utoipa::path(get, path = "/v1/locks/{id}/snapshot", params(("id" = String, Path)),
+    responses((status = 200, content_type = "image/jpeg"), (status = 404, body = crate::error::ErrorBody)), tag = "video")]
+pub async fn snapshot(
+    State(state): State<AppState>,
+    session: DeviceSession,
+    Path(lock_id): Path<String>,
+) -> ApiResult<Response> {
+    lock_of_household(&state, &session, &lock_id).await?;
+    let Some(message) = state.video.relay.newest(&lock_id) else {
+        return Err(ApiError::not_found(
+            "picture from this camera right now (it is not filming)",
+        ));
+    };
+    let mut tx = state.db.pool.begin().await?;
+    audit::record(
+        &mut tx,
+        &session.household_id,
+        &Actor::Device(&session),
+        crate::audit::AuditVerb::VideoSnapshot,
+        Some(&lock_id),
+        "took a still from the camera",
+        state.now().0,
+    )
+    .await?;
+    state.db.commit(tx).await?;
+    frame_response(&message)
+}
+
+/// A frame message as a JPEG response with its header's numbers.
+fn frame_response(message: &[u8]) -> ApiResult<Response> {
+    let (header, jpeg) = FrameHeader::decode(message)
+        .map_err(|e| ApiError::internal(format!("stored frame unreadable: {e}")))?;
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", HeaderValue::from_static("image/jpeg"));
+    headers.insert("frame-seq", HeaderValue::from(header.seq));
+    headers.insert("frame-captured-at", HeaderValue::from(header.captured_at));
+    Ok((StatusCode::OK, headers, jpeg.to_vec()).into_response())
+}
+
 /// Which recordings.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -462,28 +651,9 @@ pub async fn frame(
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<FrameQuery>,
 ) -> ApiResult<Response> {
-    let started = recordings::started_at(
-        &mut *state.db.pool.acquire().await?,
-        &session.household_id,
-        &id,
-    )
-    .await?;
-    let Some(started) = started else {
-        return Err(audit::not_in_household(&state, &session, Owned::Recording, &id).await);
-    };
+    let (started, _) = recording_of_household(&state, &session, &id).await?;
     if query.at.is_none() {
-        let mut tx = state.db.pool.begin().await?;
-        audit::record(
-            &mut tx,
-            &session.household_id,
-            &Actor::Device(&session),
-            crate::audit::AuditVerb::VideoPlayback,
-            Some(&id),
-            "played a recording",
-            state.now().0,
-        )
-        .await?;
-        state.db.commit(tx).await?;
+        audit_playback(&state, &session, &id).await?;
     }
     let at = query.at.unwrap_or(started);
     let store = state.video.store.clone();
@@ -493,11 +663,145 @@ pub async fn frame(
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("frame"))?;
-    let (header, jpeg) = FrameHeader::decode(&message)
-        .map_err(|e| ApiError::internal(format!("stored frame unreadable: {e}")))?;
+    frame_response(&message)
+}
+
+/// The first and last frame's time of the household's recording `id`; the
+/// unknown-id answer (and an audit entry) for one of another household.
+async fn recording_of_household(
+    state: &AppState,
+    session: &DeviceSession,
+    id: &str,
+) -> ApiResult<(i64, i64)> {
+    let span = recordings::span(
+        &mut *state.db.pool.acquire().await?,
+        &session.household_id,
+        id,
+    )
+    .await?;
+    match span {
+        Some(span) => Ok(span),
+        None => Err(audit::not_in_household(state, session, Owned::Recording, id).await),
+    }
+}
+
+async fn audit_playback(state: &AppState, session: &DeviceSession, id: &str) -> ApiResult<()> {
+    let mut tx = state.db.pool.begin().await?;
+    audit::record(
+        &mut tx,
+        &session.household_id,
+        &Actor::Device(session),
+        crate::audit::AuditVerb::VideoPlayback,
+        Some(id),
+        "played a recording",
+        state.now().0,
+    )
+    .await?;
+    state.db.commit(tx).await?;
+    Ok(())
+}
+
+/// Which frames.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct FramesQuery {
+    /// From the first frame captured at or after this time (ms); the start when absent.
+    #[serde(default, deserialize_with = "doorstep_proto::bounded::optional_time")]
+    pub from: Option<i64>,
+    /// At most this many frames (1–200; 50 when absent).
+    pub max: Option<u32>,
+}
+
+/// Plays a recording: its frames in capture order from `from`, as a frame batch
+/// (`application/vnd.doorstep.frames`, each frame message after its u32 length),
+/// with `More-Frames: true` when the recording goes on after them. Playing from the
+/// start is logged in the audit as a playback.
+#[utoipa::path(get, path = "/v1/recordings/{id}/frames", params(("id" = String, Path), FramesQuery),
+    responses((status = 200, content_type = "application/vnd.doorstep.frames"), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)), tag = "video")]
+pub async fn frames(
+    State(state): State<AppState>,
+    session: DeviceSession,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<FramesQuery>,
+) -> ApiResult<Response> {
+    let max = match query.max.map(|max| max as usize) {
+        None => 50,
+        Some(max) if (1..=doorstep_api::MAX_FRAMES_PER_BATCH).contains(&max) => max,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "max: {other} frames; between 1 and {} frames are sent at once",
+                doorstep_api::MAX_FRAMES_PER_BATCH
+            )));
+        }
+    };
+    let (started, _) = recording_of_household(&state, &session, &id).await?;
+    if query.from.is_none() {
+        audit_playback(&state, &session, &id).await?;
+    }
+    let from = query.from.unwrap_or(started);
+    let store = state.video.store.clone();
+    let (frames, more) = tokio::task::spawn_blocking(move || {
+        store.frames_from(&id, from, max, doorstep_api::MAX_BATCH_BYTES)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
     let mut headers = HeaderMap::new();
-    headers.insert("content-type", HeaderValue::from_static("image/jpeg"));
-    headers.insert("frame-seq", HeaderValue::from(header.seq));
-    headers.insert("frame-captured-at", HeaderValue::from(header.captured_at));
-    Ok((StatusCode::OK, headers, jpeg.to_vec()).into_response())
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static(doorstep_api::FRAME_BATCH_TYPE),
+    );
+    headers.insert(
+        doorstep_api::MORE_FRAMES_HEADER,
+        HeaderValue::from_static(if more { "true" } else { "false" }),
+    );
+    let body = doorstep_api::FrameBatch { frames }.encode();
+    Ok((StatusCode::OK, headers, body).into_response())
+}
+
+/// Deletes a recording: its frames and its place in the list, for good. Refused
+/// (409) while the camera is still filling it. Logged in the audit.
+#[utoipa::path(delete, path = "/v1/recordings/{id}", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)), tag = "video")]
+pub async fn delete(
+    State(state): State<AppState>,
+    session: DeviceSession,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    recording_of_household(&state, &session, &id).await?;
+    if !state.video.release(&id) {
+        return Err(ApiError::conflict(
+            "the camera is still recording this visit; delete it once the visit is over",
+        ));
+    }
+    let mut tx = state.db.pool.begin().await?;
+    if !recordings::delete(&mut tx, &session.household_id, &id).await? {
+        return Err(ApiError::not_found("recording"));
+    }
+    audit::record(
+        &mut tx,
+        &session.household_id,
+        &Actor::Device(&session),
+        crate::audit::AuditVerb::VideoDelete,
+        Some(&id),
+        "deleted a recording",
+        state.now().0,
+    )
+    .await?;
+    state.db.commit(tx).await?;
+    // The index row is gone first: a crash here leaves unlisted files, never a
+    // listed recording without its frames.
+    let store = state.video.store.clone();
+    let removed = id.clone();
+    match tokio::task::spawn_blocking(move || store.remove(&removed)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(recording = %id, error = %e, "a deleted recording's frames stayed on disk")
+        }
+        Err(e) => {
+            tracing::warn!(recording = %id, error = %e, "a deleted recording's frames stayed on disk")
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -370,10 +370,10 @@ impl Client {
         &self.inner.household_public
     }
 
-    fn household(&self) -> HouseholdId {
+    pub(crate) fn household(&self) -> HouseholdId {
         HouseholdId(self.inner.account.household_id.clone())
     }
-    fn device(&self) -> DeviceId {
+    pub(crate) fn device(&self) -> DeviceId {
         DeviceId(self.inner.account.device_id.clone())
     }
 
@@ -567,17 +567,7 @@ impl Client {
     ) -> CoreResult<Guest> {
         let guest_key = PublicKey::from_base64(guest_key.trim())
             .map_err(|e| CoreError::Invalid(format!("guest key: {e}")))?;
-        match &schedule {
-            GuestSchedule::Weekly(hours) => hours.validate(),
-            GuestSchedule::Once(window) => {
-                if window.is_valid() {
-                    Ok(())
-                } else {
-                    Err(doorstep_proto::ScheduleError::BadWindow)
-                }
-            }
-        }
-        .map_err(|e| CoreError::Invalid(format!("schedule: {e}")))?;
+        check_schedule(&schedule)?;
         let locks = if locks.is_empty() {
             self.locks()
                 .await?
@@ -663,6 +653,15 @@ impl Client {
             .post_signed(Method::PUT, "/v1/household/policy", "policy", &policy)
             .await?;
         Ok(policy)
+    }
+
+    /// The carriers the cloud knows, by name, for a policy to choose from.
+    pub async fn carrier_names(&self) -> CoreResult<Vec<String>> {
+        let known: Vec<CarrierKeys> = self
+            .session()
+            .call::<(), _>(Method::GET, "/v1/carriers", None)
+            .await?;
+        Ok(known.into_iter().map(|c| c.name).collect())
     }
 
     /// The shipment-signing keys of the carriers named, to pin in a policy. They come
@@ -812,7 +811,15 @@ impl Client {
     }
 
     /// Signs `object` with the household key and sends it as `{field: envelope}`.
-    async fn post_signed<T: doorstep_proto::SignedObject, R: serde::de::DeserializeOwned>(
+    /// The household's signing key, for what only its devices may seal or sign.
+    pub(crate) fn household_key(&self) -> &SigningKey {
+        &self.inner.household_key
+    }
+
+    pub(crate) async fn post_signed<
+        T: doorstep_proto::SignedObject,
+        R: serde::de::DeserializeOwned,
+    >(
         &self,
         method: Method,
         path: &str,
@@ -973,4 +980,19 @@ pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> CoreResu
 fn authenticator_code(typed: &str) -> Option<String> {
     let code: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
     (!code.is_empty()).then_some(code)
+}
+
+/// A guest's schedule the cloud and the lock would accept.
+pub(crate) fn check_schedule(schedule: &GuestSchedule) -> CoreResult<()> {
+    match schedule {
+        GuestSchedule::Weekly(hours) => hours.validate(),
+        GuestSchedule::Once(window) => {
+            if window.is_valid() {
+                Ok(())
+            } else {
+                Err(doorstep_proto::ScheduleError::BadWindow)
+            }
+        }
+    }
+    .map_err(|e| CoreError::Invalid(format!("schedule: {e}")))
 }

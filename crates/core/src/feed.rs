@@ -72,7 +72,8 @@ pub enum FeedUpdate {
 pub struct FeedOptions {
     /// Show popups through this notifier.
     pub popups: Option<Notifier>,
-    /// Approve announced deliveries the household's signed policy admits.
+    /// Act for the household where it decided already: approve announced deliveries
+    /// its signed policy admits, and sign in guests who redeemed their code.
     pub auto_approve: bool,
     /// The language popups are written in.
     pub language: crate::alerts::SharedLanguage,
@@ -322,6 +323,29 @@ impl Worker {
                 self.auto_approve(&event, delivery).await;
             }
         }
+        if fresh
+            && matches!(
+                event.what,
+                EventData::DeliveryAtDoor(_) | EventData::DeliveryDoorOpen(_)
+            )
+            && let (Some(popups), Some(delivery)) = (&self.popups, &delivery)
+        {
+            self.add_picture(popups.clone(), delivery);
+        }
+        if matches!(event.what, EventData::GuestRedeemed(_)) && self.options.auto_approve {
+            // Off the feed's path: signing a guest in is a few requests.
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                match client.complete_redeemed().await {
+                    Ok(added) => {
+                        for guest in added {
+                            tracing::info!(guest_id = %guest.id, "signed in a guest who redeemed their code");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "redeemed invitation not signed in"),
+                }
+            });
+        }
         cache.apply(&event, delivery);
         cache.save(self.client.paths())?;
         drop(cache);
@@ -339,6 +363,55 @@ impl Worker {
                 None
             }
         }
+    }
+
+    /// Adds the camera's still to the visit's popup once the camera has one (it
+    /// starts filming at the door): never before the popup, which goes out at once.
+    fn add_picture(&self, popups: PopupBoard, delivery: &Delivery) {
+        let client = self.client.clone();
+        let delivery_id = delivery.id.clone();
+        let lock_id = delivery.lock_id.clone();
+        tokio::spawn(async move {
+            let lock_id = match lock_id {
+                Some(lock) => lock,
+                // Under a policy the delivery names no lock until the lock reports;
+                // with one lock, it is that one.
+                None => match client.locks().await.unwrap_or_default().as_slice() {
+                    [only] => only.id.clone(),
+                    _ => return,
+                },
+            };
+            for _ in 0..SNAPSHOT_TRIES {
+                match client.snapshot(&lock_id).await {
+                    Ok(frame) => {
+                        let path = picture_path(&client, &delivery_id);
+                        if let Some(folder) = path.parent() {
+                            prune_pictures(folder);
+                        }
+                        let written = path
+                            .parent()
+                            .map_or(Ok(()), std::fs::create_dir_all)
+                            .and_then(|()| std::fs::write(&path, &frame.jpeg));
+                        let shown = written.map_err(|e| e.to_string()).and_then(|()| {
+                            popups
+                                .add_picture(PopupKey::Visit(delivery_id.clone()), path)
+                                .map_err(|e| e.to_string())
+                        });
+                        if let Err(e) = shown {
+                            tracing::warn!(error = %e, "the popup's picture was not added");
+                        }
+                        return;
+                    }
+                    Err(e) if e.kind() == crate::error::ErrorKind::NotFound => {
+                        tokio::time::sleep(SNAPSHOT_RETRY).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "no picture for the popup");
+                        return;
+                    }
+                }
+            }
+        });
     }
 
     fn popup(&self, event: &Event, delivery: Option<&Delivery>) {
@@ -405,6 +478,43 @@ impl Worker {
             Err(e) => {
                 tracing::warn!(delivery_id = %delivery.id, error = %e, "auto-approval failed")
             }
+        }
+    }
+}
+
+/// How often, and how far apart, a popup's picture is asked for while the camera
+/// starts filming.
+const SNAPSHOT_TRIES: usize = 10;
+const SNAPSHOT_RETRY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Where the still for a visit's popup is kept: the app's cache, one per delivery
+/// (the notification server reads the file by its path).
+fn picture_path(client: &Client, delivery_id: &str) -> std::path::PathBuf {
+    let safe: String = delivery_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    client
+        .paths()
+        .cache_dir()
+        .join("popup-pictures")
+        .join(format!("{safe}.jpg"))
+}
+
+/// Stills of visits over a day old are of no popup any more.
+fn prune_pictures(folder: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|at| at.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(24 * 3600));
+        if old {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }

@@ -132,6 +132,8 @@ pub struct DeliveryView {
     pub timeline: Vec<Event>,
     /// Where it can be rerouted.
     pub addresses: Vec<Address>,
+    /// The camera's recordings of its visit, newest first.
+    pub recordings: Vec<Recording>,
 }
 
 /// What the shell pushes to the UI as the `feed` event.
@@ -308,53 +310,120 @@ pub struct GuestView {
     pub id: String,
     /// Its name.
     pub name: String,
-    /// When they may come, in words.
-    pub schedule: String,
+    /// When they may come.
+    pub when: GuestWhen,
     /// Whether the household revoked them.
     pub revoked: bool,
 }
 
+/// When a guest may come, for the page to write in its language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GuestWhen {
+    /// Every week on `days` (1 = Monday … 7 = Sunday) from `from` until `until`
+    /// (`08:00`), in the household's time zone.
+    Weekly {
+        /// The weekdays.
+        days: Vec<u8>,
+        /// Start, `HH:MM`.
+        from: String,
+        /// End, `HH:MM`.
+        until: String,
+    },
+    /// Once, from `from` until `until` (ms since the epoch), told in the household's
+    /// `time_zone` (as they were chosen).
+    Once {
+        /// Start.
+        from: i64,
+        /// End (the minute it ends, not the window's last millisecond).
+        until: i64,
+        /// The household's time zone.
+        time_zone: String,
+    },
+}
+
+/// A pairing code for a new lock, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PairingView {
+    /// The lock's name to be.
+    pub name: String,
+    /// The code to enter on the lock: the cloud's single-use code, then the
+    /// household key's fingerprint.
+    pub code: String,
+    /// When it stops working (ms).
+    pub expires_at: i64,
+    /// The cloud the lock pairs with.
+    pub cloud_url: String,
+}
+
+/// A guest invitation as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationView {
+    /// The code's name (its first two groups).
+    pub id: String,
+    /// The code to give the guest.
+    pub code: String,
+    /// The guest's name.
+    pub name: String,
+    /// When they may come.
+    pub when: GuestWhen,
+    /// When an unredeemed code stops working (ms).
+    pub expires_at: i64,
+    /// Where it stands.
+    pub state: crate::invitations::InvitationState,
+    /// The cloud the guest redeems the code at.
+    pub cloud_url: String,
+}
+
+impl InvitationView {
+    /// The page's view of `invitation`, redeemed at `cloud_url`, one-time visits told
+    /// in the household's `time_zone`.
+    pub fn new(
+        invitation: &crate::invitations::OpenInvitation,
+        cloud_url: &str,
+        time_zone: &str,
+    ) -> Self {
+        Self {
+            id: invitation.id.clone(),
+            code: invitation.code.clone(),
+            name: invitation.name.clone(),
+            when: GuestWhen::of(&invitation.schedule, time_zone),
+            expires_at: invitation.expires_at,
+            state: invitation.state,
+            cloud_url: cloud_url.to_owned(),
+        }
+    }
+}
+
 impl GuestView {
-    /// The page's view of `guest`, one-time visits told in the household's
-    /// `time_zone` (as they were typed).
+    /// The page's view of `guest`, one-time visits told in the household's `time_zone`.
     pub fn new(guest: &doorstep_api::Guest, time_zone: &str) -> Self {
-        const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-        let schedule = match &guest.schedule {
-            doorstep_proto::GuestSchedule::Weekly(hours) => format!(
-                "{} {:02}:{:02}–{:02}:{:02}",
-                hours
-                    .days
-                    .iter()
-                    .filter_map(|d| DAYS.get(usize::from(*d).saturating_sub(1)))
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                hours.from_minute / 60,
-                hours.from_minute % 60,
-                hours.until_minute / 60,
-                hours.until_minute % 60
-            ),
-            doorstep_proto::GuestSchedule::Once(window) => {
-                let at = |at: doorstep_proto::Timestamp| {
-                    doorstep_proto::wall_time(time_zone, at).unwrap_or_else(|| {
-                        chrono::DateTime::from_timestamp_millis(at.0)
-                            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-                            .unwrap_or_default()
-                    })
-                };
-                // The window's last millisecond reads as the minute it ends.
-                format!(
-                    "once, {} – {}",
-                    at(window.not_before),
-                    at(window.not_after.plus_millis(1))
-                )
-            }
-        };
         Self {
             id: guest.id.clone(),
             name: guest.name.clone(),
-            schedule,
+            when: GuestWhen::of(&guest.schedule, time_zone),
             revoked: guest.revoked,
+        }
+    }
+}
+
+impl GuestWhen {
+    /// The page's view of a schedule, one-time visits told in `time_zone`.
+    pub fn of(schedule: &doorstep_proto::GuestSchedule, time_zone: &str) -> Self {
+        let clock = |minute: u16| format!("{:02}:{:02}", minute / 60, minute % 60);
+        match schedule {
+            doorstep_proto::GuestSchedule::Weekly(hours) => GuestWhen::Weekly {
+                days: hours.days.clone(),
+                from: clock(hours.from_minute),
+                until: clock(hours.until_minute),
+            },
+            doorstep_proto::GuestSchedule::Once(window) => GuestWhen::Once {
+                from: window.not_before.0,
+                until: window.not_after.plus_millis(1).0,
+                time_zone: time_zone.to_owned(),
+            },
         }
     }
 }
@@ -420,6 +489,27 @@ fn names_typescript() -> String {
 ///
 /// [`HouseholdSession::watch_live`]: crate::session::HouseholdSession::watch_live
 pub const WATCH_LIVE: &str = "watch_live";
+
+/// The other raw-bytes command: `play_recording(recording_id, from, frames)` streams a
+/// recording's frame messages to a Tauri channel at the pace they were filmed, then
+/// one empty message at its end; `stop_playback()` ends it. The shell builds the
+/// channel and calls [`HouseholdSession::play_recording`].
+///
+/// [`HouseholdSession::play_recording`]: crate::session::HouseholdSession::play_recording
+pub const PLAY_RECORDING: &str = "play_recording";
+
+/// `play_recording`'s arguments; `Frames` is the shell's channel id.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlayRecording<Frames> {
+    /// The recording.
+    pub recording_id: String,
+    /// From the first frame captured at or after this (ms); the start when absent.
+    #[serde(default)]
+    pub from: Option<i64>,
+    /// Where the frames go.
+    pub frames: Frames,
+}
 
 /// `watch_live`'s arguments; `Frames` is the shell's channel id.
 #[derive(Debug, Deserialize)]
@@ -637,20 +727,33 @@ ipc_commands! {
     set_autostart => SetAutostart { enabled: bool } -> ();
     /// The standing delivery policy.
     policy => Policy {} -> PolicyView;
+    /// The carriers a policy can let in (those the cloud knows), by name.
+    carriers => Carriers {} -> Vec<String>;
     /// Signs and saves a new delivery policy (`days` like `mon-fri`, `hours` like `08:00-18:00`).
     set_policy => SetPolicy { carriers: Vec<String>, days: String, hours: String, max_window_minutes: u32 } -> PolicyView;
     /// The language popups are written in (`en` or `de`), from the page's setting.
     set_language => SetLanguage { language: String } -> ();
     /// Guests.
     guests => Guests {} -> Vec<GuestView>;
-    /// Invites a guest: every week on `days` (`mon-fri`) during `hours`
+    /// Invites a guest by code: every week on `days` (`mon-fri`) during `hours`
     /// (`08:00-12:00`), or, when `once_on` names a day (`2026-12-24`), once that
-    /// day during `hours`; wall times in the household's time zone.
-    add_guest => AddGuest { name: String, key: String, days: String, hours: String, once_on: Option<String> } -> GuestView;
+    /// day during `hours`; wall times in the household's time zone. The code works
+    /// for a week; the guest redeems it with `doorstep-courier guest`.
+    invite_guest => InviteGuest { name: String, days: String, hours: String, once_on: Option<String> } -> InvitationView;
+    /// Invitations not yet signed in as guests.
+    guest_invitations => GuestInvitations {} -> Vec<InvitationView>;
+    /// Withdraws an invitation; its code stops working.
+    cancel_invitation => CancelInvitation { id: String } -> ();
+    /// A single-use code to pair a new lock (`kind`: `door` or `garage`).
+    pairing_code => PairingCode { name: String, kind: String } -> PairingView;
     /// Revokes a guest.
     revoke_guest => RevokeGuest { id: String } -> ();
     /// Stops the live view `watch_live` started.
     stop_live => StopLive {} -> ();
+    /// Stops the playback `play_recording` started.
+    stop_playback => StopPlayback {} -> ();
+    /// Deletes a recording for good.
+    delete_recording => DeleteRecording { id: String } -> ();
     /// The page has drawn its first screen; the shell logs the time since it started
     /// (what the bench's cold-start measurement waits for).
     first_screen_shown => FirstScreenShown {} -> ();
@@ -716,6 +819,7 @@ pub fn bindings_typescript() -> String {
         doorstep_api::Guest::decl(&cfg),
         doorstep_api::GuestRef::decl(&cfg),
         doorstep_api::GuestGranted::decl(&cfg),
+        doorstep_api::GuestRedeemed::decl(&cfg),
         doorstep_api::GuestRefused::decl(&cfg),
         doorstep_api::GuestVisitStep::decl(&cfg),
         doorstep_api::GuestsTimeZoneDiffers::decl(&cfg),
@@ -734,6 +838,10 @@ pub fn bindings_typescript() -> String {
         RecordingFrame::decl(&cfg),
         SettingsView::decl(&cfg),
         GuestView::decl(&cfg),
+        GuestWhen::decl(&cfg),
+        InvitationView::decl(&cfg),
+        PairingView::decl(&cfg),
+        crate::invitations::InvitationState::decl(&cfg),
         PolicyView::decl(&cfg),
     ];
     let mut out = String::from(
@@ -843,7 +951,8 @@ mod tests {
         }
         assert!(Command::parse("no_such_command", &serde_json::json!({})).is_none());
         assert!(
-            Command::parse(WATCH_LIVE, &serde_json::json!({})).is_none(),
+            Command::parse(WATCH_LIVE, &serde_json::json!({})).is_none()
+                && Command::parse(PLAY_RECORDING, &serde_json::json!({})).is_none(),
             "the shell streams it"
         );
         let ts = commands_typescript(&ts_rs::Config::default());
@@ -853,17 +962,17 @@ mod tests {
     #[test]
     fn arguments_are_read_by_their_snake_case_names_and_strangers_are_refused() {
         let args = serde_json::json!({
-            "name": "Anna", "key": "k", "days": "mon", "hours": "08:00-09:00", "once_on": "2026-12-24"
+            "name": "Anna", "days": "mon", "hours": "08:00-09:00", "once_on": "2026-12-24"
         });
-        let Some(Ok(Command::AddGuest(guest))) = Command::parse("add_guest", &args) else {
-            panic!("add_guest did not parse");
+        let Some(Ok(Command::InviteGuest(guest))) = Command::parse("invite_guest", &args) else {
+            panic!("invite_guest did not parse");
         };
         assert_eq!(guest.once_on.as_deref(), Some("2026-12-24"));
         // Tauri's camelCase default would send `onceOn`: refused, not read as None.
         let camel = serde_json::json!({
-            "name": "Anna", "key": "k", "days": "mon", "hours": "08:00-09:00", "onceOn": "2026-12-24"
+            "name": "Anna", "days": "mon", "hours": "08:00-09:00", "onceOn": "2026-12-24"
         });
-        let Some(Err(e)) = Command::parse("add_guest", &camel) else {
+        let Some(Err(e)) = Command::parse("invite_guest", &camel) else {
             panic!("a camelCase argument was accepted");
         };
         assert!(e.message.contains("onceOn"), "{e}");

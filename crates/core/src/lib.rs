@@ -12,6 +12,7 @@ pub mod cloud;
 mod encoding;
 pub mod error;
 pub mod feed;
+pub mod invitations;
 pub mod ipc;
 pub mod keys;
 pub mod paths;

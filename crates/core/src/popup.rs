@@ -37,6 +37,8 @@ pub struct Popup {
     /// Taken down by the server after this long (an outcome nobody has to act on);
     /// `None` leaves it to the server (critical popups stay until handled).
     pub expires_after: Option<std::time::Duration>,
+    /// A picture shown with it (the `image-path` hint): the camera's still.
+    pub image: Option<std::path::PathBuf>,
 }
 
 impl Popup {
@@ -48,6 +50,7 @@ impl Popup {
             actions: Vec::new(),
             urgency: Urgency::Normal,
             expires_after: None,
+            image: None,
         }
     }
 
@@ -196,6 +199,9 @@ impl Notifier {
             });
         for action in &popup.actions {
             notification.action(&action.id, &action.label);
+        }
+        if let Some(image) = popup.image.as_ref().and_then(|path| path.to_str()) {
+            notification.image_path(image);
         }
         notification.show().map_err(|e| PopupError {
             detail: e.to_string(),

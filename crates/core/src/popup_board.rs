@@ -46,8 +46,18 @@ pub struct PopupBoard {
 struct OnScreen {
     id: u32,
     popup: Popup,
+    /// Where a click on the popup itself goes.
+    default: Intent,
     /// Which version is on the screen; the threads of older ones ignore clicks.
     version: Arc<AtomicU64>,
+}
+
+/// A popup's picture is kept in later versions of it: a still of the courier stays
+/// when "at the door" becomes "inside now".
+fn keep_picture(popup: &mut Popup, up: Option<&OnScreen>) {
+    if popup.image.is_none() {
+        popup.image = up.and_then(|up| up.popup.image.clone());
+    }
 }
 
 impl PopupBoard {
@@ -67,14 +77,31 @@ impl PopupBoard {
         self.show_locked(shown, key, alert, false)
     }
 
+    /// Adds `image` to the popup up for `key`, in its place (the first popup never
+    /// waits for a picture); with none up, nothing. Later versions keep it.
+    pub fn add_picture(&self, key: PopupKey, image: std::path::PathBuf) -> Result<(), PopupError> {
+        let shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(up) = shown.get(&key) else {
+            return Ok(());
+        };
+        let mut popup = up.popup.clone();
+        popup.image = Some(image);
+        let alert = Alert {
+            popup,
+            default: up.default.clone(),
+        };
+        self.show_locked(shown, key, alert, true)
+    }
+
     fn show_locked(
         &self,
         mut shown: std::sync::MutexGuard<'_, HashMap<PopupKey, OnScreen>>,
         key: PopupKey,
-        alert: Alert,
+        mut alert: Alert,
         only_in_place: bool,
     ) -> Result<(), PopupError> {
         let current = shown.get(&key);
+        keep_picture(&mut alert.popup, current);
         if current.is_some_and(|up| up.popup == alert.popup) || (only_in_place && current.is_none())
         {
             return Ok(());
@@ -85,7 +112,7 @@ impl PopupBoard {
         let on_action = {
             let intents = self.intents.clone();
             let version = version.clone();
-            let default = alert.default;
+            let default = alert.default.clone();
             move |action: &str| {
                 if version.load(Ordering::SeqCst) != mine {
                     return;
@@ -112,6 +139,7 @@ impl PopupBoard {
             OnScreen {
                 id,
                 popup: alert.popup,
+                default: alert.default,
                 version,
             },
         );

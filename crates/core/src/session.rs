@@ -19,11 +19,12 @@ use tokio::task::JoinHandle;
 use crate::alerts::{Intent, Language, SharedLanguage};
 use crate::feed::CacheReader;
 use crate::ipc::{
-    ConnectionView, DeliveryView, FeedMessage, GuestView, HomeView, IpcError, Navigate, PolicyView,
-    RecordingFrame, SessionInfo, SettingsView, SystemCheck, request,
+    ConnectionView, DeliveryView, FeedMessage, GuestView, HomeView, InvitationView, IpcError,
+    Navigate, PairingView, PolicyView, RecordingFrame, SessionInfo, SettingsView, SystemCheck,
+    request,
 };
 use crate::popup::{Notifier, Popup};
-use crate::video::{LiveUpdate, LiveView};
+use crate::video::{LiveUpdate, LiveView, Playback};
 use crate::{AppPaths, Client, Connection, CoreError, Credentials, Feed, FeedOptions, FeedUpdate};
 
 /// The name popups are shown under.
@@ -104,6 +105,7 @@ struct Household {
     feed: Feed,
     demo: Option<Box<dyn RunningDemo>>,
     live: Option<JoinHandle<()>>,
+    playback: Option<JoinHandle<()>>,
     forwarder: JoinHandle<()>,
 }
 
@@ -236,6 +238,7 @@ impl HouseholdSession {
             feed,
             demo: None,
             live: None,
+            playback: None,
             forwarder,
         }
     }
@@ -440,11 +443,13 @@ impl HouseholdSession {
                 _ => None,
             },
         };
+        let recordings = client.recordings(Some(&id)).await.unwrap_or_default();
         Ok(DeliveryView {
             delivery,
             lock_id,
             timeline,
             addresses,
+            recordings,
         })
     }
 
@@ -485,6 +490,60 @@ impl HouseholdSession {
             }
         }));
         Ok(())
+    }
+
+    /// Streams a recording's frames to `sink` at the pace they were filmed, from the
+    /// first captured at or after `from` (the start when `None`), then one empty
+    /// message at its end; until the sink stops listening or [`Self::stop_playback`].
+    /// One playback at a time; an unknown recording is an error here.
+    pub async fn play_recording(
+        &self,
+        recording_id: &str,
+        from: Option<i64>,
+        mut sink: FrameSink,
+    ) -> Answer<()> {
+        let mut household = self.household.lock().await;
+        let current = household.as_mut().ok_or_else(not_signed_in)?;
+        if let Some(previous) = current.playback.take() {
+            previous.abort();
+        }
+        let mut playback = Playback::start(&current.client, recording_id, from).await?;
+        current.playback = Some(tokio::spawn(async move {
+            loop {
+                match playback.next().await {
+                    Ok(Some(frame)) => {
+                        if !sink(frame) {
+                            return;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "playback stopped");
+                        break;
+                    }
+                }
+            }
+            sink(Vec::new());
+        }));
+        Ok(())
+    }
+
+    /// Stops the playback.
+    pub async fn stop_playback(&self, _: request::StopPlayback) -> Answer<()> {
+        if let Some(current) = self.household.lock().await.as_mut()
+            && let Some(playback) = current.playback.take()
+        {
+            playback.abort();
+        }
+        Ok(())
+    }
+
+    /// Deletes a recording.
+    pub async fn delete_recording(
+        &self,
+        request::DeleteRecording { id }: request::DeleteRecording,
+    ) -> Answer<()> {
+        Ok(self.client().await?.delete_recording(&id).await?)
     }
 
     /// Stops the live view.
@@ -642,6 +701,11 @@ impl HouseholdSession {
         Ok(PolicyView::from(Some(&policy)))
     }
 
+    /// The carriers a policy can let in.
+    pub async fn carriers(&self, _: request::Carriers) -> Answer<Vec<String>> {
+        Ok(self.client().await?.carrier_names().await?)
+    }
+
     /// Whether the app starts when the person logs in.
     pub async fn autostart(&self, _: request::Autostart) -> Answer<Option<bool>> {
         Ok(self.shell.autostart())
@@ -677,6 +741,11 @@ impl HouseholdSession {
     /// Guests.
     pub async fn guests(&self, _: request::Guests) -> Answer<Vec<GuestView>> {
         let client = self.client().await?;
+        // A guest who redeemed a code while no device of the household was up is
+        // signed in now.
+        if let Err(e) = client.complete_redeemed().await {
+            tracing::warn!(error = %e, "redeemed invitations not signed in");
+        }
         let zone = client.household_settings().await?.time_zone;
         Ok(client
             .guests()
@@ -686,17 +755,16 @@ impl HouseholdSession {
             .collect())
     }
 
-    /// Invites a guest.
-    pub async fn add_guest(
+    /// Invites a guest by code.
+    pub async fn invite_guest(
         &self,
-        request::AddGuest {
+        request::InviteGuest {
             name,
-            key,
             days,
             hours,
             once_on,
-        }: request::AddGuest,
-    ) -> Answer<GuestView> {
+        }: request::InviteGuest,
+    ) -> Answer<InvitationView> {
         let client = self.client().await?;
         let zone = client.household_settings().await?.time_zone;
         let schedule = match once_on {
@@ -707,8 +775,60 @@ impl HouseholdSession {
                 &days, &hours, &zone,
             )?),
         };
-        let guest = client.add_guest(&name, &key, schedule, &[]).await?;
-        Ok(GuestView::new(&guest, &zone))
+        let invitation = client.invite_guest(&name, schedule, &[]).await?;
+        Ok(InvitationView::new(
+            &invitation,
+            client.session().cloud().base(),
+            &zone,
+        ))
+    }
+
+    /// Invitations not yet signed in as guests.
+    pub async fn guest_invitations(
+        &self,
+        _: request::GuestInvitations,
+    ) -> Answer<Vec<InvitationView>> {
+        let client = self.client().await?;
+        let base = client.session().cloud().base().to_owned();
+        let zone = client.household_settings().await?.time_zone;
+        Ok(client
+            .invitations()
+            .await?
+            .iter()
+            .map(|i| InvitationView::new(i, &base, &zone))
+            .collect())
+    }
+
+    /// A pairing code for a new lock.
+    pub async fn pairing_code(
+        &self,
+        request::PairingCode { name, kind }: request::PairingCode,
+    ) -> Answer<PairingView> {
+        let kind = match kind.as_str() {
+            "door" => doorstep_proto::LockKind::Door,
+            "garage" => doorstep_proto::LockKind::Garage,
+            other => {
+                return Err(IpcError::from(CoreError::Invalid(format!(
+                    "a lock is for a door or a garage, not {other:?}"
+                ))));
+            }
+        };
+        let client = self.client().await?;
+        let code = client.pairing_code(name.trim(), kind).await?;
+        Ok(PairingView {
+            name: name.trim().to_owned(),
+            code: code.code,
+            expires_at: code.expires_at,
+            cloud_url: client.session().cloud().base().to_owned(),
+        })
+    }
+
+    /// Withdraws an invitation.
+    pub async fn cancel_invitation(
+        &self,
+        request::CancelInvitation { id }: request::CancelInvitation,
+    ) -> Answer<()> {
+        Ok(self.client().await?.cancel_invitation(&id).await?)
     }
 
     /// Revokes a guest.
@@ -744,8 +864,11 @@ impl Household {
     }
 
     async fn stop(mut self) {
-        if let Some(live) = self.live.take() {
-            live.abort();
+        for task in [self.live.take(), self.playback.take()]
+            .into_iter()
+            .flatten()
+        {
+            task.abort();
         }
         self.forwarder.abort();
         // Nothing of a household that is gone stays on the screen.

@@ -208,19 +208,28 @@ impl Client {
 
     /// Seeks a recording: the first frame captured at or after `at` (the start when `None`).
     pub async fn recording_frame(&self, recording_id: &str, at: Option<i64>) -> CoreResult<Frame> {
-        if !recording_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
-        {
-            return Err(CoreError::Invalid(format!(
-                "recording id {recording_id:?} is not an id"
-            )));
-        }
+        check_id("recording id", recording_id)?;
         let path = match at {
             Some(at) => format!("/v1/recordings/{recording_id}/frame?at={at}"),
             None => format!("/v1/recordings/{recording_id}/frame"),
         };
         let response = self.session().get_raw(&path).await?;
+        self.frame_of(response).await
+    }
+
+    /// The lock's camera picture now (the newest live frame, if it is fresh): for a
+    /// popup or a thumbnail. Not found while the camera is not filming.
+    pub async fn snapshot(&self, lock_id: &str) -> CoreResult<Frame> {
+        check_id("lock id", lock_id)?;
+        let response = self
+            .session()
+            .get_raw(&format!("/v1/locks/{lock_id}/snapshot"))
+            .await?;
+        self.frame_of(response).await
+    }
+
+    /// A JPEG answer with its `Frame-Seq` and `Frame-Captured-At`.
+    async fn frame_of(&self, response: reqwest::Response) -> CoreResult<Frame> {
         let header = |name: &str| {
             response
                 .headers()
@@ -244,4 +253,144 @@ impl Client {
             jpeg,
         })
     }
+}
+
+/// An id the cloud made (a UUID), checked before it goes into a path.
+fn check_id(what: &str, id: &str) -> CoreResult<()> {
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(CoreError::Invalid(format!("{what} {id:?} is not an id")));
+    }
+    Ok(())
+}
+
+/// Frames fetched per request while playing (about 3 s of the camera's 15 fps).
+const PLAYBACK_BATCH: u32 = 50;
+
+impl Client {
+    /// A batch of a recording's frame messages in capture order from `from` (the
+    /// start, audited as a playback, when `None`), and whether more follow.
+    pub async fn recording_frames(
+        &self,
+        recording_id: &str,
+        from: Option<i64>,
+        max: u32,
+    ) -> CoreResult<(Vec<Vec<u8>>, bool)> {
+        check_id("recording id", recording_id)?;
+        let path = match from {
+            Some(from) => format!("/v1/recordings/{recording_id}/frames?from={from}&max={max}"),
+            None => format!("/v1/recordings/{recording_id}/frames?max={max}"),
+        };
+        let response = self.session().get_raw(&path).await?;
+        let more = response
+            .headers()
+            .get(doorstep_api::MORE_FRAMES_HEADER)
+            .is_some_and(|v| v == "true");
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.session().cloud().unreachable(&e))?;
+        let batch = doorstep_api::FrameBatch::decode(&body)
+            .map_err(|e| CoreError::Protocol(format!("recorded frames: {e}")))?;
+        Ok((batch.frames, more))
+    }
+
+    /// Deletes a recording for good.
+    pub async fn delete_recording(&self, recording_id: &str) -> CoreResult<()> {
+        check_id("recording id", recording_id)?;
+        self.session()
+            .call::<(), ()>(
+                reqwest::Method::DELETE,
+                &format!("/v1/recordings/{recording_id}"),
+                None,
+            )
+            .await
+    }
+}
+
+/// A recording played at the speed it was filmed: frames fetched ahead in batches
+/// and handed out at their capture times' pace.
+pub struct Playback {
+    batches: tokio::sync::mpsc::Receiver<CoreResult<Vec<Vec<u8>>>>,
+    fetcher: tokio::task::JoinHandle<()>,
+    queued: std::collections::VecDeque<Vec<u8>>,
+    /// (when the first frame was handed out, its capture time).
+    clock: Option<(tokio::time::Instant, i64)>,
+}
+
+impl std::fmt::Debug for Playback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Playback")
+            .field("queued", &self.queued.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Playback {
+    fn drop(&mut self) {
+        self.fetcher.abort();
+    }
+}
+
+impl Playback {
+    /// Starts playing `recording_id` from the first frame captured at or after
+    /// `from` (the start when `None`); the first batch is fetched before this
+    /// answers, so an unknown recording is an error here.
+    pub async fn start(client: &Client, recording_id: &str, from: Option<i64>) -> CoreResult<Self> {
+        let (first, more) = client
+            .recording_frames(recording_id, from, PLAYBACK_BATCH)
+            .await?;
+        let (sender, batches) = tokio::sync::mpsc::channel(2);
+        let next_from = first.last().map(|frame| captured_at(frame) + 1);
+        let (client, id) = (client.clone(), recording_id.to_owned());
+        let fetcher = tokio::spawn(async move {
+            let (mut from, mut more) = (next_from, more);
+            while more && let Some(at) = from {
+                let batch = client.recording_frames(&id, Some(at), PLAYBACK_BATCH).await;
+                if let Ok((frames, after)) = &batch {
+                    from = frames.last().map(|frame| captured_at(frame) + 1);
+                    more = *after;
+                } else {
+                    more = false;
+                }
+                if sender.send(batch.map(|(frames, _)| frames)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Self {
+            batches,
+            fetcher,
+            queued: first.into(),
+            clock: None,
+        })
+    }
+
+    /// The next frame message when its time has come; `None` at the end.
+    pub async fn next(&mut self) -> CoreResult<Option<Vec<u8>>> {
+        if self.queued.is_empty() {
+            match self.batches.recv().await {
+                Some(batch) => self.queued = batch?.into(),
+                None => return Ok(None),
+            }
+        }
+        let Some(frame) = self.queued.pop_front() else {
+            return Ok(None);
+        };
+        let at = captured_at(&frame);
+        match self.clock {
+            None => self.clock = Some((tokio::time::Instant::now(), at)),
+            Some((started, first)) => {
+                // A frame filed out of order is shown at once, not waited for.
+                let offset = u64::try_from(at.saturating_sub(first)).unwrap_or(0);
+                tokio::time::sleep_until(started + Duration::from_millis(offset)).await;
+            }
+        }
+        Ok(Some(frame))
+    }
+}
+
+fn captured_at(message: &[u8]) -> i64 {
+    doorstep_api::FrameHeader::decode(message)
+        .map(|(header, _)| header.captured_at)
+        .unwrap_or_default()
 }

@@ -83,3 +83,44 @@ pub fn new_key(path: &std::path::Path) -> anyhow::Result<SigningKey> {
     file.write_all(&key.to_seed())?;
     Ok(key)
 }
+
+/// A guest redeems the code the household gave them: makes their key (written to
+/// `key_out`, 0600), proves they hold the code, and learns their guest id. The
+/// household's Doorstep then signs them in; until it has, the door does not open.
+pub async fn redeem_invitation(
+    cloud: &str,
+    code: &str,
+    key_out: &std::path::Path,
+) -> anyhow::Result<doorstep_api::Redeemed> {
+    let code = doorstep_proto::InvitationCode::parse(code)?;
+    let key = new_key(key_out)?;
+    let request = doorstep_api::RedeemInvitation {
+        id: code.id(),
+        guest_key: key.public_key().to_base64(),
+        proof: {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(code.proof(&key.public_key()))
+        },
+    };
+    let answer = reqwest::Client::new()
+        .post(format!(
+            "{}/v1/guest-invitations/redeem",
+            cloud.trim_end_matches('/')
+        ))
+        .timeout(std::time::Duration::from_secs(30))
+        .json(&request)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("the cloud at {cloud} did not answer: {e}"))?;
+    let status = answer.status();
+    let body = answer.bytes().await?;
+    if !status.is_success() {
+        // A key for a code that did not work is of no use to anyone.
+        let _ = std::fs::remove_file(key_out);
+        let message = serde_json::from_slice::<doorstep_api::ErrorBody>(&body)
+            .map(|e| e.message)
+            .unwrap_or_else(|_| String::from_utf8_lossy(&body).into_owned());
+        anyhow::bail!("the code was not accepted: {message}");
+    }
+    Ok(serde_json::from_slice(&body)?)
+}

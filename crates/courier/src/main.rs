@@ -84,6 +84,18 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         inside_secs: u64,
     },
+    /// Guest: redeem the invitation code the household gave you. Makes your key
+    /// (written to --key-out) and prints your guest id, for `visit`.
+    Guest {
+        #[arg(long)]
+        cloud: String,
+        /// The code, as the household gave it (ABCD-EFGH-…; case and dashes aside).
+        #[arg(long)]
+        code: String,
+        /// Where to write your new key (created, 0600).
+        #[arg(long)]
+        key_out: PathBuf,
+    },
     /// Guest: open the door with an invitation.
     Visit {
         #[arg(long)]
@@ -247,6 +259,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 say: &say,
             };
             finish(visit.run().await?)
+        }
+        Command::Guest {
+            cloud,
+            code,
+            key_out,
+        } => {
+            let redeemed = doorstep_courier::redeem_invitation(&cloud, &code, &key_out).await?;
+            say(&format!(
+                "Redeemed: you are invited as {}. The household's Doorstep confirms it in a moment.",
+                redeemed.name
+            ));
+            say(&format!("Your key: {}", key_out.display()));
+            say(&format!("Your guest id: {}", redeemed.guest_id));
+            say(&format!(
+                "At the door: doorstep-courier visit --cloud {cloud} --lock <the lock> --guest {} --key {}",
+                redeemed.guest_id,
+                key_out.display()
+            ));
+            Ok(ExitCode::SUCCESS)
         }
         Command::Visit {
             cloud,

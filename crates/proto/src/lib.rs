@@ -18,6 +18,7 @@
 
 mod envelope;
 mod ids;
+mod invitation_code;
 mod keys;
 mod objects;
 mod schedule;
@@ -26,6 +27,7 @@ mod verify;
 
 pub use envelope::{DecodeError, FORMAT_VERSION, Kind, Signed, SignedObject};
 pub use ids::{DeliveryId, DeviceId, GrantId, GuestId, HouseholdId, LockId};
+pub use invitation_code::{CodeError, InvitationCode};
 pub use keys::{FINGERPRINT_ALPHABET, KeyError, PublicKey, SigningKey, normalize_fingerprint};
 pub use objects::{
     Authorization, CameraHeartbeat, CloudTime, CourierResponse, DeliveryApproval, DeliveryPolicy,

@@ -44,6 +44,8 @@ pub struct ReceivedNotification {
     pub actions: Vec<(String, String)>,
     /// When the bus carried the call (µs since the epoch, as `dbus-monitor` stamps it).
     pub sent_at_us: Option<u64>,
+    /// The picture it shows (the `image-path` hint), if any.
+    pub image_path: Option<String>,
 }
 
 impl DesktopSession {
@@ -259,6 +261,30 @@ impl DesktopSession {
         bail!("no popup titled {summary:?} within {timeout:?}; popups received: {summaries:?}")
     }
 
+    /// Waits for a popup `matches` picks, with what was received in the error.
+    pub fn wait_for_notification_where(
+        &self,
+        what: &str,
+        timeout: Duration,
+        matches: impl Fn(&ReceivedNotification) -> bool,
+    ) -> Result<ReceivedNotification> {
+        let mut found = None;
+        let waited = wait_until(what, timeout, || {
+            found = self
+                .notifications()
+                .ok()
+                .and_then(|all| all.into_iter().find(|n| matches(n)));
+            found.is_some()
+        });
+        if let (Ok(()), Some(notification)) = (&waited, found) {
+            return Ok(notification);
+        }
+        bail!(
+            "no {what} within {timeout:?}; popups received: {:#?}",
+            self.notifications().unwrap_or_default()
+        )
+    }
+
     /// Fails if any part of the desktop has died.
     pub fn check_services_alive(&mut self) -> Result<()> {
         self.display_server.ensure_running()?;
@@ -328,6 +354,7 @@ fn parse_notify_calls(log: &str) -> Vec<ReceivedNotification> {
         let mut actions = Vec::new();
         let mut in_actions = false;
         let mut actions_done = false;
+        let mut image_path = None;
         while let Some(next) = lines.peek() {
             if next.starts_with("method call")
                 || next.starts_with("signal")
@@ -363,6 +390,14 @@ fn parse_notify_calls(log: &str) -> Vec<ReceivedNotification> {
                     actions.push(value);
                 } else if !actions_done {
                     strings.push(value);
+                } else if value == "image-path" {
+                    // The hint's value is on the next line: `variant string "…"`.
+                    image_path = lines
+                        .peek()
+                        .and_then(|line| line.trim().strip_prefix("variant"))
+                        .and_then(|rest| rest.trim().strip_prefix("string \""))
+                        .and_then(|rest| rest.strip_suffix('"'))
+                        .map(str::to_owned);
                 }
             }
         }
@@ -378,6 +413,7 @@ fn parse_notify_calls(log: &str) -> Vec<ReceivedNotification> {
                 replaces_id: replaces_id.unwrap_or_default(),
                 actions: pairs,
                 sent_at_us,
+                image_path,
             });
         }
     }
@@ -428,6 +464,10 @@ front door"
          string "urgency"
          variant             byte 1
       )
+      dict entry(
+         string "image-path"
+         variant             string "/tmp/still.jpg"
+      )
    ]
    int32 -1
 "#;
@@ -446,6 +486,7 @@ front door"
                     ("block".into(), "Block access".into())
                 ],
                 sent_at_us: Some(1_732_500_000_123_456),
+                image_path: Some("/tmp/still.jpg".into()),
             }]
         );
     }

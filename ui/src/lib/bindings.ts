@@ -110,7 +110,11 @@ timeline: Array<Event>,
 /**
  * Where it can be rerouted.
  */
-addresses: Array<Address>, };
+addresses: Array<Address>, 
+/**
+ * The camera's recordings of its visit, newest first.
+ */
+recordings: Array<Recording>, };
 
 export type FeedMessage = { "type": "event", 
 /**
@@ -292,11 +296,11 @@ at: number,
 /**
  * The household device that caused it, if one did.
  */
-device_id: string | null, } & ({ "kind": "delivery.announced", "data": DeliverySnapshot } | { "kind": "delivery.approved", "data": DeliverySnapshot } | { "kind": "delivery.blocked", "data": DeliverySnapshot } | { "kind": "delivery.rerouted", "data": DeliverySnapshot } | { "kind": "delivery.approaching", "data": DeliveryStep } | { "kind": "delivery.at_door", "data": DeliveryStep } | { "kind": "delivery.granted", "data": DeliveryGranted } | { "kind": "delivery.door_open", "data": DeliveryStep } | { "kind": "delivery.completed", "data": DeliveryStep } | { "kind": "delivery.failed", "data": DeliveryStep } | { "kind": "delivery.grant_lapsed", "data": DeliveryStep } | { "kind": "delivery.expired", "data": DeliveryStep } | { "kind": "delivery.door", "data": DeliveryDoor } | { "kind": "camera.feed_lost", "data": CameraFeed } | { "kind": "camera.feed_restored", "data": CameraFeed } | { "kind": "lock.paired", "data": LockPaired } | { "kind": "lock.relock_unconfirmed", "data": RelockUnconfirmed } | { "kind": "lock.clock_off", "data": LockClockOff } | { "kind": "lock.offline", "data": LockConnectivity } | { "kind": "lock.online", "data": LockConnectivity } | { "kind": "camera.offline", "data": LockConnectivity } | { "kind": "camera.online", "data": LockConnectivity } | { "kind": "lock.rebooted", "data": LockReported } | { "kind": "lock.clock_untrusted", "data": LockReported } | { "kind": "lock.message_refused", "data": LockReported } | { "kind": "lock.journal_rewound", "data": LockReported } | { "kind": "lock.jammed", "data": LockReported } | { "kind": "lock.forced", "data": LockReported } | { "kind": "lock.ajar", "data": LockReported } | { "kind": "lock.entry_refused", "data": LockReported } | { "kind": "lock.unexpected_entry", "data": UnexpectedEntry } | { "kind": "lock.event_gap", "data": EventGap } | { "kind": "lock.journal_conflict", "data": JournalConflict } | { "kind": "guest.added", "data": Guest } | { "kind": "guest.revoked", "data": GuestRef } | { "kind": "guest.granted", "data": GuestGranted } | { "kind": "guest.refused", "data": GuestRefused } | { "kind": "guest.door_open", "data": GuestVisitStep } | { "kind": "guest.door_closed", "data": GuestVisitStep } | { "kind": "guest.visit_ended", "data": GuestVisitStep } | { "kind": "guest.door_not_locked", "data": GuestVisitStep } | { "kind": "guests.time_zone_differs", "data": GuestsTimeZoneDiffers } | { "kind": "device.signed_in", "data": DeviceSignedIn } | { "kind": "device.confirmed", "data": DeviceRef } | { "kind": "device.signed_out", "data": DeviceSignedOut } | { "kind": "address.added", "data": Address } | { "kind": "address.removed", "data": AddressRemoved } | { "kind": "household.settings_changed", "data": SettingsChanged } | { "kind": "household.policy_changed", "data": PolicyChanged });
+device_id: string | null, } & ({ "kind": "delivery.announced", "data": DeliverySnapshot } | { "kind": "delivery.approved", "data": DeliverySnapshot } | { "kind": "delivery.blocked", "data": DeliverySnapshot } | { "kind": "delivery.rerouted", "data": DeliverySnapshot } | { "kind": "delivery.approaching", "data": DeliveryStep } | { "kind": "delivery.at_door", "data": DeliveryStep } | { "kind": "delivery.granted", "data": DeliveryGranted } | { "kind": "delivery.door_open", "data": DeliveryStep } | { "kind": "delivery.completed", "data": DeliveryStep } | { "kind": "delivery.failed", "data": DeliveryStep } | { "kind": "delivery.grant_lapsed", "data": DeliveryStep } | { "kind": "delivery.expired", "data": DeliveryStep } | { "kind": "delivery.door", "data": DeliveryDoor } | { "kind": "camera.feed_lost", "data": CameraFeed } | { "kind": "camera.feed_restored", "data": CameraFeed } | { "kind": "lock.paired", "data": LockPaired } | { "kind": "lock.relock_unconfirmed", "data": RelockUnconfirmed } | { "kind": "lock.clock_off", "data": LockClockOff } | { "kind": "lock.offline", "data": LockConnectivity } | { "kind": "lock.online", "data": LockConnectivity } | { "kind": "camera.offline", "data": LockConnectivity } | { "kind": "camera.online", "data": LockConnectivity } | { "kind": "lock.rebooted", "data": LockReported } | { "kind": "lock.clock_untrusted", "data": LockReported } | { "kind": "lock.message_refused", "data": LockReported } | { "kind": "lock.journal_rewound", "data": LockReported } | { "kind": "lock.jammed", "data": LockReported } | { "kind": "lock.forced", "data": LockReported } | { "kind": "lock.ajar", "data": LockReported } | { "kind": "lock.entry_refused", "data": LockReported } | { "kind": "lock.unexpected_entry", "data": UnexpectedEntry } | { "kind": "lock.event_gap", "data": EventGap } | { "kind": "lock.journal_conflict", "data": JournalConflict } | { "kind": "guest.added", "data": Guest } | { "kind": "guest.revoked", "data": GuestRef } | { "kind": "guest.redeemed", "data": GuestRedeemed } | { "kind": "guest.granted", "data": GuestGranted } | { "kind": "guest.refused", "data": GuestRefused } | { "kind": "guest.door_open", "data": GuestVisitStep } | { "kind": "guest.door_closed", "data": GuestVisitStep } | { "kind": "guest.visit_ended", "data": GuestVisitStep } | { "kind": "guest.door_not_locked", "data": GuestVisitStep } | { "kind": "guests.time_zone_differs", "data": GuestsTimeZoneDiffers } | { "kind": "device.signed_in", "data": DeviceSignedIn } | { "kind": "device.confirmed", "data": DeviceRef } | { "kind": "device.signed_out", "data": DeviceSignedOut } | { "kind": "address.added", "data": Address } | { "kind": "address.removed", "data": AddressRemoved } | { "kind": "household.settings_changed", "data": SettingsChanged } | { "kind": "household.policy_changed", "data": PolicyChanged });
 
-export type EventData = { "kind": "delivery.announced", "data": DeliverySnapshot } | { "kind": "delivery.approved", "data": DeliverySnapshot } | { "kind": "delivery.blocked", "data": DeliverySnapshot } | { "kind": "delivery.rerouted", "data": DeliverySnapshot } | { "kind": "delivery.approaching", "data": DeliveryStep } | { "kind": "delivery.at_door", "data": DeliveryStep } | { "kind": "delivery.granted", "data": DeliveryGranted } | { "kind": "delivery.door_open", "data": DeliveryStep } | { "kind": "delivery.completed", "data": DeliveryStep } | { "kind": "delivery.failed", "data": DeliveryStep } | { "kind": "delivery.grant_lapsed", "data": DeliveryStep } | { "kind": "delivery.expired", "data": DeliveryStep } | { "kind": "delivery.door", "data": DeliveryDoor } | { "kind": "camera.feed_lost", "data": CameraFeed } | { "kind": "camera.feed_restored", "data": CameraFeed } | { "kind": "lock.paired", "data": LockPaired } | { "kind": "lock.relock_unconfirmed", "data": RelockUnconfirmed } | { "kind": "lock.clock_off", "data": LockClockOff } | { "kind": "lock.offline", "data": LockConnectivity } | { "kind": "lock.online", "data": LockConnectivity } | { "kind": "camera.offline", "data": LockConnectivity } | { "kind": "camera.online", "data": LockConnectivity } | { "kind": "lock.rebooted", "data": LockReported } | { "kind": "lock.clock_untrusted", "data": LockReported } | { "kind": "lock.message_refused", "data": LockReported } | { "kind": "lock.journal_rewound", "data": LockReported } | { "kind": "lock.jammed", "data": LockReported } | { "kind": "lock.forced", "data": LockReported } | { "kind": "lock.ajar", "data": LockReported } | { "kind": "lock.entry_refused", "data": LockReported } | { "kind": "lock.unexpected_entry", "data": UnexpectedEntry } | { "kind": "lock.event_gap", "data": EventGap } | { "kind": "lock.journal_conflict", "data": JournalConflict } | { "kind": "guest.added", "data": Guest } | { "kind": "guest.revoked", "data": GuestRef } | { "kind": "guest.granted", "data": GuestGranted } | { "kind": "guest.refused", "data": GuestRefused } | { "kind": "guest.door_open", "data": GuestVisitStep } | { "kind": "guest.door_closed", "data": GuestVisitStep } | { "kind": "guest.visit_ended", "data": GuestVisitStep } | { "kind": "guest.door_not_locked", "data": GuestVisitStep } | { "kind": "guests.time_zone_differs", "data": GuestsTimeZoneDiffers } | { "kind": "device.signed_in", "data": DeviceSignedIn } | { "kind": "device.confirmed", "data": DeviceRef } | { "kind": "device.signed_out", "data": DeviceSignedOut } | { "kind": "address.added", "data": Address } | { "kind": "address.removed", "data": AddressRemoved } | { "kind": "household.settings_changed", "data": SettingsChanged } | { "kind": "household.policy_changed", "data": PolicyChanged };
+export type EventData = { "kind": "delivery.announced", "data": DeliverySnapshot } | { "kind": "delivery.approved", "data": DeliverySnapshot } | { "kind": "delivery.blocked", "data": DeliverySnapshot } | { "kind": "delivery.rerouted", "data": DeliverySnapshot } | { "kind": "delivery.approaching", "data": DeliveryStep } | { "kind": "delivery.at_door", "data": DeliveryStep } | { "kind": "delivery.granted", "data": DeliveryGranted } | { "kind": "delivery.door_open", "data": DeliveryStep } | { "kind": "delivery.completed", "data": DeliveryStep } | { "kind": "delivery.failed", "data": DeliveryStep } | { "kind": "delivery.grant_lapsed", "data": DeliveryStep } | { "kind": "delivery.expired", "data": DeliveryStep } | { "kind": "delivery.door", "data": DeliveryDoor } | { "kind": "camera.feed_lost", "data": CameraFeed } | { "kind": "camera.feed_restored", "data": CameraFeed } | { "kind": "lock.paired", "data": LockPaired } | { "kind": "lock.relock_unconfirmed", "data": RelockUnconfirmed } | { "kind": "lock.clock_off", "data": LockClockOff } | { "kind": "lock.offline", "data": LockConnectivity } | { "kind": "lock.online", "data": LockConnectivity } | { "kind": "camera.offline", "data": LockConnectivity } | { "kind": "camera.online", "data": LockConnectivity } | { "kind": "lock.rebooted", "data": LockReported } | { "kind": "lock.clock_untrusted", "data": LockReported } | { "kind": "lock.message_refused", "data": LockReported } | { "kind": "lock.journal_rewound", "data": LockReported } | { "kind": "lock.jammed", "data": LockReported } | { "kind": "lock.forced", "data": LockReported } | { "kind": "lock.ajar", "data": LockReported } | { "kind": "lock.entry_refused", "data": LockReported } | { "kind": "lock.unexpected_entry", "data": UnexpectedEntry } | { "kind": "lock.event_gap", "data": EventGap } | { "kind": "lock.journal_conflict", "data": JournalConflict } | { "kind": "guest.added", "data": Guest } | { "kind": "guest.revoked", "data": GuestRef } | { "kind": "guest.redeemed", "data": GuestRedeemed } | { "kind": "guest.granted", "data": GuestGranted } | { "kind": "guest.refused", "data": GuestRefused } | { "kind": "guest.door_open", "data": GuestVisitStep } | { "kind": "guest.door_closed", "data": GuestVisitStep } | { "kind": "guest.visit_ended", "data": GuestVisitStep } | { "kind": "guest.door_not_locked", "data": GuestVisitStep } | { "kind": "guests.time_zone_differs", "data": GuestsTimeZoneDiffers } | { "kind": "device.signed_in", "data": DeviceSignedIn } | { "kind": "device.confirmed", "data": DeviceRef } | { "kind": "device.signed_out", "data": DeviceSignedOut } | { "kind": "address.added", "data": Address } | { "kind": "address.removed", "data": AddressRemoved } | { "kind": "household.settings_changed", "data": SettingsChanged } | { "kind": "household.policy_changed", "data": PolicyChanged };
 
-export type EventKind = "delivery.announced" | "delivery.approved" | "delivery.blocked" | "delivery.rerouted" | "delivery.approaching" | "delivery.at_door" | "delivery.granted" | "delivery.door_open" | "delivery.completed" | "delivery.failed" | "delivery.grant_lapsed" | "delivery.expired" | "delivery.door" | "camera.feed_lost" | "camera.feed_restored" | "lock.paired" | "lock.relock_unconfirmed" | "lock.clock_off" | "lock.offline" | "lock.online" | "camera.offline" | "camera.online" | "lock.rebooted" | "lock.clock_untrusted" | "lock.message_refused" | "lock.journal_rewound" | "lock.jammed" | "lock.forced" | "lock.ajar" | "lock.entry_refused" | "lock.unexpected_entry" | "lock.event_gap" | "lock.journal_conflict" | "guest.added" | "guest.revoked" | "guest.granted" | "guest.refused" | "guest.door_open" | "guest.door_closed" | "guest.visit_ended" | "guest.door_not_locked" | "guests.time_zone_differs" | "device.signed_in" | "device.confirmed" | "device.signed_out" | "address.added" | "address.removed" | "household.settings_changed" | "household.policy_changed";
+export type EventKind = "delivery.announced" | "delivery.approved" | "delivery.blocked" | "delivery.rerouted" | "delivery.approaching" | "delivery.at_door" | "delivery.granted" | "delivery.door_open" | "delivery.completed" | "delivery.failed" | "delivery.grant_lapsed" | "delivery.expired" | "delivery.door" | "camera.feed_lost" | "camera.feed_restored" | "lock.paired" | "lock.relock_unconfirmed" | "lock.clock_off" | "lock.offline" | "lock.online" | "camera.offline" | "camera.online" | "lock.rebooted" | "lock.clock_untrusted" | "lock.message_refused" | "lock.journal_rewound" | "lock.jammed" | "lock.forced" | "lock.ajar" | "lock.entry_refused" | "lock.unexpected_entry" | "lock.event_gap" | "lock.journal_conflict" | "guest.added" | "guest.revoked" | "guest.redeemed" | "guest.granted" | "guest.refused" | "guest.door_open" | "guest.door_closed" | "guest.visit_ended" | "guest.door_not_locked" | "guests.time_zone_differs" | "device.signed_in" | "device.confirmed" | "device.signed_out" | "address.added" | "address.removed" | "household.settings_changed" | "household.policy_changed";
 
 export type DeliverySnapshot = { 
 /**
@@ -618,6 +622,20 @@ visit_id: string,
  */
 grant_id: string, };
 
+export type GuestRedeemed = { 
+/**
+ * The code's name (its first two groups).
+ */
+invitation_id: string, 
+/**
+ * The guest's id to be.
+ */
+guest_id: string, 
+/**
+ * Their name.
+ */
+name: string, };
+
 export type GuestRefused = { 
 /**
  * The guest.
@@ -732,7 +750,7 @@ locks: Array<string>, };
 
 export type AuditAction = AuditVerb | EventKind;
 
-export type AuditVerb = "access.foreign_refused" | "account.create" | "account.totp_on" | "address.add" | "address.remove" | "delivery.announce" | "delivery.grant" | "device.sign_in" | "device.sign_out" | "guest.add" | "guest.grant" | "guest.revoke" | "household.policy" | "household.settings" | "lock.pair" | "lock.pairing_code" | "video.live_view" | "video.playback";
+export type AuditVerb = "access.foreign_refused" | "account.create" | "account.totp_on" | "address.add" | "address.remove" | "delivery.announce" | "delivery.grant" | "device.sign_in" | "device.sign_out" | "guest.add" | "guest.invite" | "guest.grant" | "guest.revoke" | "household.policy" | "household.settings" | "lock.pair" | "lock.pairing_code" | "video.live_view" | "video.playback" | "video.delete" | "video.snapshot";
 
 export type AuditEntry = { 
 /**
@@ -788,7 +806,19 @@ last_frame_at: number,
 /**
  * How many frames.
  */
-frames: number, };
+frames: number, 
+/**
+ * The lock's name.
+ */
+lock_name: string, 
+/**
+ * The delivery's carrier, when the recording is of a delivery.
+ */
+carrier: string | null, 
+/**
+ * The delivery's tracking id, when the recording is of a delivery.
+ */
+tracking_id: string | null, };
 
 export type Device = { 
 /**
@@ -854,13 +884,90 @@ id: string,
  */
 name: string, 
 /**
- * When they may come, in words.
+ * When they may come.
  */
-schedule: string, 
+when: GuestWhen, 
 /**
  * Whether the household revoked them.
  */
 revoked: boolean, };
+
+export type GuestWhen = { "kind": "weekly", 
+/**
+ * The weekdays.
+ */
+days: Array<number>, 
+/**
+ * Start, `HH:MM`.
+ */
+from: string, 
+/**
+ * End, `HH:MM`.
+ */
+until: string, } | { "kind": "once", 
+/**
+ * Start.
+ */
+from: number, 
+/**
+ * End (the minute it ends, not the window's last millisecond).
+ */
+until: number, 
+/**
+ * The household's time zone.
+ */
+time_zone: string, };
+
+export type InvitationView = { 
+/**
+ * The code's name (its first two groups).
+ */
+id: string, 
+/**
+ * The code to give the guest.
+ */
+code: string, 
+/**
+ * The guest's name.
+ */
+name: string, 
+/**
+ * When they may come.
+ */
+when: GuestWhen, 
+/**
+ * When an unredeemed code stops working (ms).
+ */
+expiresAt: number, 
+/**
+ * Where it stands.
+ */
+state: InvitationState, 
+/**
+ * The cloud the guest redeems the code at.
+ */
+cloudUrl: string, };
+
+export type PairingView = { 
+/**
+ * The lock's name to be.
+ */
+name: string, 
+/**
+ * The code to enter on the lock: the cloud's single-use code, then the
+ * household key's fingerprint.
+ */
+code: string, 
+/**
+ * When it stops working (ms).
+ */
+expiresAt: number, 
+/**
+ * The cloud the lock pairs with.
+ */
+cloudUrl: string, };
+
+export type InvitationState = "waiting" | "redeemed" | "refused";
 
 export type PolicyView = { 
 /**
@@ -890,10 +997,10 @@ hours: string,
 maxWindowMinutes: number, };
 
 /** Every event kind. */
-export const EVENT_KINDS: EventKind[] = ["delivery.announced", "delivery.approved", "delivery.blocked", "delivery.rerouted", "delivery.approaching", "delivery.at_door", "delivery.granted", "delivery.door_open", "delivery.completed", "delivery.failed", "delivery.grant_lapsed", "delivery.expired", "delivery.door", "camera.feed_lost", "camera.feed_restored", "lock.paired", "lock.relock_unconfirmed", "lock.clock_off", "lock.offline", "lock.online", "camera.offline", "camera.online", "lock.rebooted", "lock.clock_untrusted", "lock.message_refused", "lock.journal_rewound", "lock.jammed", "lock.forced", "lock.ajar", "lock.entry_refused", "lock.unexpected_entry", "lock.event_gap", "lock.journal_conflict", "guest.added", "guest.revoked", "guest.granted", "guest.refused", "guest.door_open", "guest.door_closed", "guest.visit_ended", "guest.door_not_locked", "guests.time_zone_differs", "device.signed_in", "device.confirmed", "device.signed_out", "address.added", "address.removed", "household.settings_changed", "household.policy_changed"];
+export const EVENT_KINDS: EventKind[] = ["delivery.announced", "delivery.approved", "delivery.blocked", "delivery.rerouted", "delivery.approaching", "delivery.at_door", "delivery.granted", "delivery.door_open", "delivery.completed", "delivery.failed", "delivery.grant_lapsed", "delivery.expired", "delivery.door", "camera.feed_lost", "camera.feed_restored", "lock.paired", "lock.relock_unconfirmed", "lock.clock_off", "lock.offline", "lock.online", "camera.offline", "camera.online", "lock.rebooted", "lock.clock_untrusted", "lock.message_refused", "lock.journal_rewound", "lock.jammed", "lock.forced", "lock.ajar", "lock.entry_refused", "lock.unexpected_entry", "lock.event_gap", "lock.journal_conflict", "guest.added", "guest.revoked", "guest.redeemed", "guest.granted", "guest.refused", "guest.door_open", "guest.door_closed", "guest.visit_ended", "guest.door_not_locked", "guests.time_zone_differs", "device.signed_in", "device.confirmed", "device.signed_out", "address.added", "address.removed", "household.settings_changed", "household.policy_changed"];
 
 /** Every audit verb. */
-export const AUDIT_VERBS: AuditVerb[] = ["access.foreign_refused", "account.create", "account.totp_on", "address.add", "address.remove", "delivery.announce", "delivery.grant", "device.sign_in", "device.sign_out", "guest.add", "guest.grant", "guest.revoke", "household.policy", "household.settings", "lock.pair", "lock.pairing_code", "video.live_view", "video.playback"];
+export const AUDIT_VERBS: AuditVerb[] = ["access.foreign_refused", "account.create", "account.totp_on", "address.add", "address.remove", "delivery.announce", "delivery.grant", "device.sign_in", "device.sign_out", "guest.add", "guest.invite", "guest.grant", "guest.revoke", "household.policy", "household.settings", "lock.pair", "lock.pairing_code", "video.live_view", "video.playback", "video.delete", "video.snapshot"];
 
 /** The events the shell emits, by name. */
 export const events = {
@@ -1009,6 +1116,10 @@ export const commands = {
    */
   policy: (): Promise<PolicyView> => invoke<PolicyView>("policy"),
   /**
+   * The carriers a policy can let in (those the cloud knows), by name.
+   */
+  carriers: (): Promise<Array<string>> => invoke<Array<string>>("carriers"),
+  /**
    * Signs and saves a new delivery policy (`days` like `mon-fri`, `hours` like `08:00-18:00`).
    */
   setPolicy: (carriers: Array<string>, days: string, hours: string, max_window_minutes: number): Promise<PolicyView> => invoke<PolicyView>("set_policy", { carriers, days, hours, max_window_minutes }),
@@ -1021,11 +1132,24 @@ export const commands = {
    */
   guests: (): Promise<Array<GuestView>> => invoke<Array<GuestView>>("guests"),
   /**
-   * Invites a guest: every week on `days` (`mon-fri`) during `hours`
+   * Invites a guest by code: every week on `days` (`mon-fri`) during `hours`
    * (`08:00-12:00`), or, when `once_on` names a day (`2026-12-24`), once that
-   * day during `hours`; wall times in the household's time zone.
+   * day during `hours`; wall times in the household's time zone. The code works
+   * for a week; the guest redeems it with `doorstep-courier guest`.
    */
-  addGuest: (name: string, key: string, days: string, hours: string, once_on: string | null): Promise<GuestView> => invoke<GuestView>("add_guest", { name, key, days, hours, once_on }),
+  inviteGuest: (name: string, days: string, hours: string, once_on: string | null): Promise<InvitationView> => invoke<InvitationView>("invite_guest", { name, days, hours, once_on }),
+  /**
+   * Invitations not yet signed in as guests.
+   */
+  guestInvitations: (): Promise<Array<InvitationView>> => invoke<Array<InvitationView>>("guest_invitations"),
+  /**
+   * Withdraws an invitation; its code stops working.
+   */
+  cancelInvitation: (id: string): Promise<null> => invoke<null>("cancel_invitation", { id }),
+  /**
+   * A single-use code to pair a new lock (`kind`: `door` or `garage`).
+   */
+  pairingCode: (name: string, kind: string): Promise<PairingView> => invoke<PairingView>("pairing_code", { name, kind }),
   /**
    * Revokes a guest.
    */
@@ -1034,6 +1158,14 @@ export const commands = {
    * Stops the live view `watch_live` started.
    */
   stopLive: (): Promise<null> => invoke<null>("stop_live"),
+  /**
+   * Stops the playback `play_recording` started.
+   */
+  stopPlayback: (): Promise<null> => invoke<null>("stop_playback"),
+  /**
+   * Deletes a recording for good.
+   */
+  deleteRecording: (id: string): Promise<null> => invoke<null>("delete_recording", { id }),
   /**
    * The page has drawn its first screen; the shell logs the time since it started
    * (what the bench's cold-start measurement waits for).

@@ -7,7 +7,15 @@ import {
   byDay,
   canBlock,
   canReroute,
+  clock,
   dayHeading,
+  fromPicker,
+  guestWhen,
+  scheduleProblem,
+  toPicker,
+  weekdayName,
+  weekHours,
+  whyDisabled,
   deliveryOf,
   isOver,
   lockState,
@@ -193,5 +201,68 @@ describe("the activity log", () => {
       "Montag, 30. November",
     ]);
     setLocale("en");
+  });
+});
+
+describe("video lengths", () => {
+  it("reads like a player's clock", () => {
+    expect(clock(0)).toBe("0:00");
+    expect(clock(7_900)).toBe("0:07");
+    expect(clock(125_000)).toBe("2:05");
+    expect(clock(3_725_000)).toBe("1:02:05");
+    expect(clock(-50)).toBe("0:00");
+  });
+});
+
+describe("schedules in words", () => {
+  it("names runs of weekdays and hours", () => {
+    expect(weekHours([1, 2, 3, 4, 5], "08:00", "18:00", "en")).toBe("Mon–Fri, 08:00–18:00");
+    expect(weekHours([6, 7], "09:00", "12:00", "en")).toBe("Sat, Sun, 09:00–12:00");
+    // ICU versions differ on the abbreviation's dot.
+    expect(weekHours([3, 1, 2, 5], "08:00", "10:00", "de")).toMatch(/^Mo\.?–Mi\.?, Fr\.?, 08:00–10:00$/);
+    expect(weekdayName(7, "long", "de")).toBe("Sonntag");
+  });
+
+  it("shows the end of the day as a picker can", () => {
+    expect(toPicker("24:00")).toBe("23:59");
+    expect(fromPicker("23:59")).toBe("24:00");
+    expect(fromPicker(toPicker("18:30"))).toBe("18:30");
+  });
+
+  it("says what is wrong in a sentence", () => {
+    setLocale("en");
+    expect(scheduleProblem([], "08:00", "10:00")).toBe("Pick at least one day.");
+    expect(scheduleProblem([1], "10:00", "09:00")).toContain("ends before it starts: from 10:00 until 09:00");
+    expect(scheduleProblem(null, "", "09:00")).toBe("Pick a start and an end time.");
+    expect(scheduleProblem([1, 2], "08:00", "09:00")).toBeNull();
+    setLocale("de");
+    expect(scheduleProblem([], "08:00", "10:00")).toBe("Wählen Sie mindestens einen Tag.");
+    setLocale("en");
+  });
+
+  it("writes a guest's hours in the app's language", () => {
+    setLocale("de");
+    expect(guestWhen({ kind: "weekly", days: [1, 2, 3, 4, 5], from: "08:00", until: "12:00" }, "de")).toMatch(
+      /^Jede Woche: Mo\.?–Fr\.?, 08:00–12:00$/,
+    );
+    // 10:00 in Berlin on Christmas Eve, whatever this computer's zone.
+    const from = Date.UTC(2026, 11, 24, 9, 0);
+    const once = guestWhen({ kind: "once", from, until: from + 2 * 3_600_000, time_zone: "Europe/Berlin" }, "de");
+    expect(once).toMatch(/^Einmal: .*24\. Dez.*10:00.*12:00/);
+    setLocale("en");
+  });
+});
+
+describe("disabled actions", () => {
+  it("say why in a sentence", () => {
+    setLocale("en");
+    expect(whyDisabled(delivery("announced"), 1)).toBeNull();
+    expect(whyDisabled(delivery("announced"), 0)).toContain("add an alternate address");
+    expect(whyDisabled(delivery("door_open"), 1)).toContain("block access first, then reroute");
+    expect(whyDisabled(delivery("completed"), 1)).toContain("the parcel is delivered");
+    expect(whyDisabled(delivery("blocked"), 1)).toContain("You can still send the parcel");
+    for (const state of ["completed", "rerouted", "expired", "blocked", "failed", "at_door", "granted", "door_open"] as const) {
+      expect(whyDisabled(delivery(state), 1), state).not.toBeNull();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { Delivery, DeliveryState, Event, Lock } from "./bindings";
+import type { Delivery, DeliveryState, Event, GuestWhen, Lock } from "./bindings";
 import { hasKey, prefs, t, type Key, type Locale } from "./i18n.svelte";
 
 /** The state as people read it. */
@@ -138,4 +138,96 @@ export function byDay<T extends { at: number }>(items: T[]): { day: string; at: 
     else groups.push({ day, at: item.at, items: [item] });
   }
   return groups;
+}
+
+/** A length of video as a player shows it: `0:07`, `2:05`, `1:02:05`. */
+export function clock(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const [h, m, s] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+  const ss = String(s).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+/** A weekday's name (1 = Monday … 7 = Sunday) in the app's language. */
+export function weekdayName(day: number, width: "short" | "long", locale: Locale = prefs.locale): string {
+  // 1 January 2024 was a Monday.
+  return new Intl.DateTimeFormat(locale, { weekday: width }).format(new Date(2024, 0, day));
+}
+
+/** Which days, from which time until which, as a sentence's part: "Mon–Fri, 08:00–18:00". */
+export function weekHours(days: number[], from: string, until: string, locale: Locale = prefs.locale): string {
+  const sorted = [...days].sort((a, b) => a - b);
+  const runs: number[][] = [];
+  for (const day of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && last[last.length - 1] === day - 1) last.push(day);
+    else runs.push([day]);
+  }
+  const name = (d: number) => weekdayName(d, "short", locale);
+  const text = runs
+    .map((run) => (run.length > 2 ? `${name(run[0])}–${name(run[run.length - 1])}` : run.map(name).join(", ")))
+    .join(", ");
+  return `${text}, ${from}–${until}`;
+}
+
+/**
+ * What is wrong with a weekly or one-day schedule before it is sent, in a sentence
+ * (the pickers cannot produce anything else wrong); `null` when nothing is.
+ */
+export function scheduleProblem(days: number[] | null, from: string, until: string): string | null {
+  if (days !== null && days.length === 0) return t("schedule.noDays");
+  if (!from || !until) return t("schedule.noHours");
+  if (until <= from) return t("schedule.backwards", { from, until });
+  return null;
+}
+
+/** When a guest may come, in the app's language. */
+export function guestWhen(when: GuestWhen, locale: Locale = prefs.locale): string {
+  if (when.kind === "weekly") return t("guests.weekly.when", { when: weekHours(when.days, when.from, when.until, locale) });
+  const range = new Intl.DateTimeFormat(locale, {
+    timeZone: when.time_zone,
+    weekday: "short",
+    day: "numeric",
+    month: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+  }).formatRange(new Date(when.from), new Date(when.until));
+  return t("guests.once.when", { when: range });
+}
+
+/**
+ * A time picker has no 24:00: the end of the day is shown as 23:59 there, and 23:59
+ * picked means the end of the day (a window until midnight fits in it).
+ */
+export function toPicker(time: string): string {
+  return time === "24:00" ? "23:59" : time;
+}
+
+export function fromPicker(time: string): string {
+  return time === "23:59" ? "24:00" : time;
+}
+
+/**
+ * Why Block or Reroute cannot be pressed now, in a sentence; `null` when both can
+ * (or the one that cannot needs no word, like Reroute before an address is picked).
+ */
+export function whyDisabled(delivery: Delivery, addresses: number): string | null {
+  const block = canBlock(delivery);
+  const reroute = canReroute(delivery);
+  if (block && reroute) return addresses === 0 ? t("why.noAddress") : null;
+  switch (delivery.state) {
+    case "completed":
+      return t("why.completed");
+    case "rerouted":
+      return t("why.rerouted");
+    case "expired":
+      return t("why.expired");
+    case "blocked":
+      return addresses === 0 ? t("why.blockedNoAddress") : t("why.blocked");
+    case "failed":
+      return addresses === 0 ? t("why.failedNoAddress") : t("why.failed");
+    default:
+      // At the door or inside: Block first, then reroute.
+      return t("why.inside");
+  }
 }

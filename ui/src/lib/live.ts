@@ -38,6 +38,42 @@ export async function stopLive(): Promise<void> {
 }
 
 /**
+ * Plays a recording from the first frame captured at or after `from` (its start,
+ * logged as a playback, when `null`): frames arrive raw at the pace they were filmed,
+ * then `onEnd` once at the end. A newer `playRecording` or `stopPlayback` ends it.
+ */
+export async function playRecording(
+  recordingId: string,
+  from: number | null,
+  onFrame: (frame: LiveFrame) => void,
+  onEnd: () => void,
+): Promise<void> {
+  const frames = new Channel<ArrayBuffer>();
+  frames.onmessage = (message) => {
+    if (message.byteLength === 0) return onEnd();
+    const frame = parseFrame(message);
+    if (frame) onFrame(frame);
+  };
+  await invoke("play_recording", { recording_id: recordingId, from, frames });
+}
+
+export async function stopPlayback(): Promise<void> {
+  await commands.stopPlayback();
+}
+
+/** Draws a JPEG onto the canvas, scaled to it. */
+export async function drawJpeg(canvas: HTMLCanvasElement | undefined, jpeg: Blob): Promise<void> {
+  const bitmap = await createImageBitmap(jpeg);
+  canvas?.getContext("2d")?.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  bitmap.close();
+}
+
+/** A frame's JPEG as a blob (copied out of the message buffer). */
+export function jpegOf(frame: LiveFrame): Blob {
+  return new Blob([new Uint8Array(frame.jpeg)], { type: "image/jpeg" });
+}
+
+/**
  * What the open live view has drawn, for people and for the bench's in-page probe
  * (`window.__doorstepLive`): open → first frame drawn, and each frame's age when drawn
  * (capture stamp → on the canvas; the camera's clock against this computer's).

@@ -11,6 +11,7 @@ pub(crate) mod accounts;
 pub(crate) mod addresses;
 pub(crate) mod carriers;
 pub(crate) mod deliveries;
+pub(crate) mod guest_invitations;
 pub(crate) mod guests;
 pub(crate) mod households;
 pub(crate) mod locks;

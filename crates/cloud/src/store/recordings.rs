@@ -53,8 +53,11 @@ pub(crate) async fn list(
     delivery_id: Option<&str>,
 ) -> Result<Vec<Recording>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT id, lock_id, delivery_id, started_at, last_frame_at, frames FROM recordings \
-         WHERE household_id = $1 AND ($2 IS NULL OR delivery_id = $2) ORDER BY started_at DESC LIMIT 200",
+        "SELECT r.id, r.lock_id, r.delivery_id, r.started_at, r.last_frame_at, r.frames, \
+         l.name AS lock_name, c.name AS carrier, d.tracking_id \
+         FROM recordings r JOIN locks l ON l.id = r.lock_id \
+         LEFT JOIN deliveries d ON d.id = r.delivery_id LEFT JOIN carriers c ON c.id = d.carrier_id \
+         WHERE r.household_id = $1 AND ($2 IS NULL OR r.delivery_id = $2) ORDER BY r.started_at DESC LIMIT 200",
     )
     .bind(household_id)
     .bind(delivery_id)
@@ -69,20 +72,42 @@ pub(crate) async fn list(
                 started_at: row.try_get("started_at")?,
                 last_frame_at: row.try_get("last_frame_at")?,
                 frames: row.try_get("frames")?,
+                lock_name: row.try_get("lock_name")?,
+                carrier: row.try_get("carrier")?,
+                tracking_id: row.try_get("tracking_id")?,
             })
         })
         .collect()
 }
 
-/// When the household's recording `id` started; `None` when it has no such recording.
-pub(crate) async fn started_at(
+/// When the household's recording `id` has its first and its last frame; `None`
+/// when it has no such recording.
+pub(crate) async fn span(
     conn: &mut AnyConnection,
     household_id: &str,
     id: &str,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT started_at FROM recordings WHERE id = $1 AND household_id = $2")
+) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT started_at, last_frame_at FROM recordings WHERE id = $1 AND household_id = $2",
+    )
+    .bind(id)
+    .bind(household_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| Ok((row.try_get("started_at")?, row.try_get("last_frame_at")?)))
+        .transpose()
+}
+
+/// Removes the household's recording `id` from the index; false when it has none.
+pub(crate) async fn delete(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM recordings WHERE id = $1 AND household_id = $2")
         .bind(id)
         .bind(household_id)
-        .fetch_optional(conn)
-        .await
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -300,3 +300,105 @@ on_both_databases! {
         cloud.finish().await;
     }
 }
+
+on_both_databases! {
+    async fn an_invitation_code_is_redeemed_once_by_a_guest_and_signed_in_only_for_their_key(backend: Backend) {
+        let Some(cloud) = TestCloud::start_with_manual_clock(backend).await else { return };
+        let clock = cloud.clock.clone().unwrap();
+        let now = utc("2026-12-01T09:30:00Z");
+        clock.set(now);
+        let scene = Scene::new(&cloud, "codes@example.org", 0).await;
+        let device = scene.kitchen.access.clone();
+        let offer = |code: &InvitationCode, guest_id: &str, expires_at: i64| {
+            json!({ "id": code.id(), "guest_id": guest_id, "name": "Ana", "sealed": "c2VhbGVkIHRlcm1z", "expires_at": expires_at })
+        };
+        let code = InvitationCode::generate();
+        let guest_id = uuid::Uuid::new_v4().to_string();
+        let (status, made) = cloud.post("/v1/guest-invitations", Some(&device), offer(&code, &guest_id, now.0 + 3_600_000)).await;
+        assert_eq!(status, 201, "{made}");
+        let (status, again) = cloud.post("/v1/guest-invitations", Some(&device), offer(&code, &guest_id, now.0 + 3_600_000)).await;
+        assert_eq!(status, 409, "the same code twice: {again}");
+        // What comes from outside is checked and named.
+        for (body, named) in [
+            (offer(&InvitationCode::generate(), &guest_id, now.0 + 31 * 24 * 3_600_000), "expires_at"),
+            (offer(&InvitationCode::generate(), &guest_id, now.0 - 1), "expires_at"),
+            (offer(&InvitationCode::generate(), "not-a-uuid", now.0 + 1), "guest_id"),
+            (json!({ "id": "../../x", "guest_id": guest_id, "name": "Ana", "sealed": "c2Vh", "expires_at": now.0 + 1 }), "id"),
+        ] {
+            let (status, answer) = cloud.post("/v1/guest-invitations", Some(&device), body.clone()).await;
+            assert_eq!(status, 400, "{body}: {answer}");
+            assert!(answer["message"].as_str().unwrap().contains(named), "{answer}");
+        }
+
+        // The guest redeems it with the key they made and the code's proof.
+        let guest = SigningKey::generate();
+        let redeem = |code: &InvitationCode, key: &SigningKey, proof: [u8; 32]| {
+            json!({ "id": code.id(), "guest_key": key.public_key().to_base64(), "proof": base64url(&proof) })
+        };
+        let (status, answer) = cloud.post("/v1/guest-invitations/redeem", None, redeem(&InvitationCode::generate(), &guest, [7; 32])).await;
+        assert_eq!(status, 404, "an unknown code: {answer}");
+        let (status, answer) = cloud.post("/v1/guest-invitations/redeem", None, json!({ "id": code.id(), "guest_key": guest.public_key().to_base64(), "proof": "AAAA" })).await;
+        assert_eq!(status, 400, "{answer}");
+        assert!(answer["message"].as_str().unwrap().contains("proof"), "{answer}");
+        let (_, page) = cloud.get("/v1/events", &scene.study.access).await;
+        let mut events = EventStream::connect(&cloud, &scene.study.access, page["last_seq"].as_i64()).await;
+        let (status, redeemed) = cloud.post("/v1/guest-invitations/redeem", None, redeem(&code, &guest, code.proof(&guest.public_key()))).await;
+        assert_eq!(status, 200, "{redeemed}");
+        assert_eq!((redeemed["guest_id"].as_str(), redeemed["name"].as_str()), (Some(guest_id.as_str()), Some("Ana")));
+        let (_, kind, event) = events.next().await;
+        assert_eq!(kind, "guest.redeemed");
+        assert_eq!(event["data"]["invitation_id"], code.id(), "{event}");
+        let (status, answer) = cloud.post("/v1/guest-invitations/redeem", None, redeem(&code, &SigningKey::generate(), [1; 32])).await;
+        assert_eq!(status, 409, "a code works once: {answer}");
+        assert!(answer["message"].as_str().unwrap().contains("redeemed already"), "{answer}");
+        let (status, pending) = cloud.get("/v1/guest-invitations", &device).await;
+        assert_eq!(status, 200);
+        assert_eq!(pending[0]["guest_key"], guest.public_key().to_base64(), "{pending}");
+
+        // Signed in only for the key that redeemed it, by this household, once.
+        let complete = format!("/v1/guest-invitations/{}/complete", code.id());
+        let schedule = GuestSchedule::Weekly(WeeklyHours { time_zone: "Europe/Berlin".into(), days: vec![1, 2, 3, 4, 5, 6, 7], from_minute: 0, until_minute: 24 * 60 - 1 });
+        let intruder = GuestAtDoor { key: SigningKey::generate(), id: guest_id.clone() };
+        let (status, answer) = cloud.post(&complete, Some(&device), json!({ "invitation": invitation(&scene, &intruder, schedule.clone(), now) })).await;
+        assert_eq!(status, 400, "another key than the guest's: {answer}");
+        let (_, stranger, _) = household_with_two_devices(&cloud, "stranger@example.org").await;
+        let ana = GuestAtDoor { key: guest, id: guest_id.clone() };
+        let (status, answer) = cloud.post(&complete, Some(&stranger.access), json!({ "invitation": invitation(&scene, &ana, schedule.clone(), now) })).await;
+        assert!(status == 400 || status == 404, "another household: {status} {answer}");
+        let (status, added) = cloud.post(&complete, Some(&device), json!({ "invitation": invitation(&scene, &ana, schedule.clone(), now) })).await;
+        assert_eq!(status, 201, "{added}");
+        assert_eq!(added["id"], guest_id.as_str());
+        let (status, answer) = cloud.post(&complete, Some(&device), json!({ "invitation": invitation(&scene, &ana, schedule.clone(), now) })).await;
+        assert_eq!(status, 409, "twice: {answer}");
+        let (_, pending) = cloud.get("/v1/guest-invitations", &device).await;
+        assert_eq!(pending.as_array().unwrap().len(), 0, "{pending}");
+        // And in the door she goes.
+        let (status, granted, ..) = knock(&cloud, &scene, &ana, now).await;
+        assert_eq!(status, 200, "{granted}");
+
+        // An unredeemed code stops working when it expires, or when withdrawn.
+        let late = InvitationCode::generate();
+        let (status, _) = cloud.post("/v1/guest-invitations", Some(&device), offer(&late, &uuid::Uuid::new_v4().to_string(), now.0 + 60_000)).await;
+        assert_eq!(status, 201);
+        clock.set(Timestamp(now.0 + 61_000));
+        let visitor = SigningKey::generate();
+        let (status, answer) = cloud.post("/v1/guest-invitations/redeem", None, redeem(&late, &visitor, late.proof(&visitor.public_key()))).await;
+        assert_eq!(status, 404, "expired: {answer}");
+        assert!(answer["message"].as_str().unwrap().contains("expired"), "{answer}");
+        let withdrawn = InvitationCode::generate();
+        let (status, _) = cloud.post("/v1/guest-invitations", Some(&device), offer(&withdrawn, &uuid::Uuid::new_v4().to_string(), now.0 + 3_600_000)).await;
+        assert_eq!(status, 201);
+        let (status, answer) = cloud.delete(&format!("/v1/guest-invitations/{}", withdrawn.id()), &stranger.access).await;
+        assert_eq!(status, 404, "another household withdraws nothing: {answer}");
+        let (status, _) = cloud.delete(&format!("/v1/guest-invitations/{}", withdrawn.id()), &device).await;
+        assert_eq!(status, 204);
+        let (status, _) = cloud.post("/v1/guest-invitations/redeem", None, redeem(&withdrawn, &visitor, withdrawn.proof(&visitor.public_key()))).await;
+        assert_eq!(status, 404, "withdrawn");
+        cloud.finish().await;
+    }
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}

@@ -24,3 +24,4 @@ mod guests;
 mod lock_channel;
 mod stream;
 mod tls;
+mod video;
