@@ -115,12 +115,18 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     })
     .await;
     assert!(banner.contains("Block access"), "{banner}");
+    // With the camera's picture of now.
+    app.wait_for("[data-testid=banner-picture]").await.unwrap();
     app.screenshot("home-courier-inside").await.unwrap();
     app.click("[data-testid=delivery-row][data-state=door_open]")
         .await
         .unwrap();
     app.wait_for("[data-testid=delivery-state]").await.unwrap();
-    // Live frames advance: the frame number burned into the picture changes on the page.
+    // Live frames advance: the frame number burned into the picture changes on the
+    // page (under "Details": the numbers are there for whoever asks).
+    app.click("[data-testid=live-details] summary")
+        .await
+        .unwrap();
     let first: u64 = app
         .text("[data-testid=frame-seq]")
         .await
@@ -456,6 +462,30 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     assert!(autostart_entry().is_none(), "turned off, the entry is gone");
     assert!(!toggle.is_selected().await.unwrap());
 
+    // Which popups this computer shows is chosen per kind, and remembered here.
+    let guests_kind = "[data-testid=popup-kinds] [data-kind=guest]";
+    assert!(
+        app.wait_for(guests_kind)
+            .await
+            .unwrap()
+            .is_selected()
+            .await
+            .unwrap()
+    );
+    app.click(guests_kind).await.unwrap();
+    testkit::system::eventually("the choice remembered", Duration::from_secs(5), || async {
+        let prefs = std::fs::read_to_string(
+            desktop
+                .doorstep_home()
+                .join("dev.doorstep.app.e2e/data/device-prefs.json"),
+        )
+        .ok()?;
+        prefs.contains("\"guest\"").then_some(())
+    })
+    .await
+    .unwrap();
+    app.click(guests_kind).await.unwrap();
+
     // Guests are invited by code, never asked for a key. A one-time guest (a plumber
     // on one day) is that day's hours in the household's zone, not every such weekday.
     app.click("[data-testid=nav-guests]").await.unwrap();
@@ -690,6 +720,38 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
                 }
                 if language == "de" {
                     assert!(log.contains("Heute"), "{log}");
+                }
+            }
+            if language == "de" {
+                // German everywhere: none of the English words of these screens.
+                let page = app
+                    .script("return document.body.innerText;")
+                    .await
+                    .unwrap()
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                for english in [
+                    "Sign out",
+                    "Cloud connected",
+                    "Camera recording",
+                    "Add a lock",
+                    "Nothing on its way",
+                    "Last visits",
+                    "Delete",
+                    "Withdraw",
+                    "Waiting for",
+                    "Every week",
+                    "Make an invitation code",
+                    "Let couriers in",
+                    "Save these rules",
+                    "Popups on this computer",
+                    "Signed in",
+                ] {
+                    assert!(
+                        !page.contains(english),
+                        "{section} in German shows {english:?}:\n{page}"
+                    );
                 }
             }
             let unnamed = app.unnamed_controls().await.unwrap();

@@ -37,6 +37,7 @@ async fn the_demo_courier_announces_comes_in_and_the_feed_sees_it_all() {
             popups: Some(doorstep_core::popup::Notifier::new("Doorstep")),
             auto_approve: true,
             language: Default::default(),
+            muted: Default::default(),
         },
     );
     let mut updates = feed.subscribe();

@@ -197,6 +197,7 @@ fn feed_with_popups(client: &Client, auto_approve: bool) -> Feed {
             popups: Some(Notifier::new("Doorstep")),
             auto_approve,
             language: Default::default(),
+            muted: Default::default(),
         },
     )
 }
@@ -913,6 +914,17 @@ async fn a_guest_invited_by_code_gets_in_and_a_redemption_without_the_code_lets_
     .await
     .unwrap();
     assert_eq!(code, 0, "{output}");
+    // Her visit was filmed, and the recording says whose visit it was.
+    eventually("Ana's visit recorded", Duration::from_secs(20), || async {
+        home.kitchen
+            .recordings(None)
+            .await
+            .ok()?
+            .into_iter()
+            .find(|r| r.guest.as_deref() == Some("Ana") && r.delivery_id.is_none())
+    })
+    .await
+    .unwrap();
 
     // A mistyped code is told in a sentence, and leaves no key behind.
     let wrong = home.desktop.root().join("wrong.key");
@@ -933,4 +945,68 @@ async fn a_guest_invited_by_code_gets_in_and_a_redemption_without_the_code_lets_
     assert_ne!(code, 0);
     assert!(output.contains("24 letters and digits"), "{output}");
     assert!(!wrong.exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kind_of_popup_turned_off_is_not_shown_and_no_older_popup_stays_up_in_its_place() {
+    use doorstep_core::alerts::{MutedPopups, PopupKind};
+    let home = Home::start().await;
+    let muted = MutedPopups::new([PopupKind::OnTheWay]);
+    let feed = Feed::start(
+        &home.kitchen,
+        FeedOptions {
+            popups: Some(Notifier::new("Doorstep")),
+            auto_approve: false,
+            language: Default::default(),
+            muted: muted.clone(),
+        },
+    );
+    let mut updates = feed.subscribe();
+    wait_for_connection(&feed, |c| *c == Connection::Online).await;
+
+    // "On the way" is off here: the announcement brings no popup.
+    let delivery = home.announce("JJD-QUIET").await;
+    next_event(
+        &mut updates,
+        "delivery.announced",
+        Some(&delivery.id),
+        Duration::from_secs(5),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        home.desktop.notifications().unwrap().is_empty(),
+        "{:?}",
+        home.desktop.notifications().unwrap()
+    );
+
+    // "At the door" is on; "how it ended" is turned off before the courier comes:
+    // the at-door popup comes, and once delivered it is taken down rather than left
+    // saying the courier is at the door.
+    muted.set(PopupKind::Outcome, false);
+    home.kitchen.approve(&delivery.id, None).await.unwrap();
+    home.courier_delivers("JJD-QUIET").await;
+    let at_door = home
+        .desktop
+        .wait_for_notification("Courier at the door", Duration::from_secs(10))
+        .unwrap();
+    next_event(
+        &mut updates,
+        "delivery.completed",
+        Some(&delivery.id),
+        Duration::from_secs(20),
+    )
+    .await;
+    home.desktop
+        .wait_for_popups_on_screen(0, Duration::from_secs(5))
+        .unwrap();
+    assert!(
+        home.desktop
+            .notifications()
+            .unwrap()
+            .iter()
+            .all(|n| n.summary != "Delivered"),
+        "an outcome popup although turned off"
+    );
+    let _ = at_door;
 }

@@ -21,6 +21,8 @@ pub struct Recording {
     pub carrier: Option<String>,
     /// The delivery's tracking id, when the recording is of a delivery.
     pub tracking_id: Option<String>,
+    /// The guest's name, when the recording is of a guest's visit.
+    pub guest: Option<String>,
 }
 
 /// The most frames one `GET /v1/recordings/{id}/frames` answers.

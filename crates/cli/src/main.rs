@@ -177,6 +177,26 @@ enum Command {
     PopupTest,
 }
 
+/// When a guest may come, and where.
+#[derive(Debug, clap::Args)]
+struct GuestWhen {
+    /// Weekly days, e.g. mon-fri (with --hours).
+    #[arg(long, requires = "hours", conflicts_with_all = ["from", "until"])]
+    days: Option<String>,
+    /// Weekly hours, e.g. 08:00-12:00 (with --days).
+    #[arg(long, requires = "days")]
+    hours: Option<String>,
+    /// One-time window start (RFC 3339, with --until).
+    #[arg(long, requires = "until")]
+    from: Option<String>,
+    /// One-time window end (RFC 3339).
+    #[arg(long, requires = "from")]
+    until: Option<String>,
+    /// Locks they may open (all by default).
+    #[arg(long)]
+    lock: Vec<String>,
+}
+
 #[derive(Debug, Subcommand)]
 enum GuestsCommand {
     /// List guests.
@@ -189,21 +209,8 @@ enum GuestsCommand {
         /// Their public key (base64url; it may start with `-`).
         #[arg(long, allow_hyphen_values = true)]
         key: String,
-        /// Weekly days, e.g. mon-fri (with --hours).
-        #[arg(long, requires = "hours", conflicts_with_all = ["from", "until"])]
-        days: Option<String>,
-        /// Weekly hours, e.g. 08:00-12:00 (with --days).
-        #[arg(long, requires = "days")]
-        hours: Option<String>,
-        /// One-time window start (RFC 3339, with --until).
-        #[arg(long, requires = "until")]
-        from: Option<String>,
-        /// One-time window end (RFC 3339).
-        #[arg(long, requires = "from")]
-        until: Option<String>,
-        /// Locks they may open (all by default).
-        #[arg(long)]
-        lock: Vec<String>,
+        #[command(flatten)]
+        when: GuestWhen,
     },
     /// Invite a guest by code: prints the code to give them, which they redeem with
     /// `doorstep-courier guest`; the household's devices then sign them in.
@@ -211,21 +218,8 @@ enum GuestsCommand {
         /// Their name, for the log.
         #[arg(long)]
         name: String,
-        /// Weekly days, e.g. mon-fri (with --hours).
-        #[arg(long, requires = "hours", conflicts_with_all = ["from", "until"])]
-        days: Option<String>,
-        /// Weekly hours, e.g. 08:00-12:00 (with --days).
-        #[arg(long, requires = "days")]
-        hours: Option<String>,
-        /// One-time window start (RFC 3339, with --until).
-        #[arg(long, requires = "until")]
-        from: Option<String>,
-        /// One-time window end (RFC 3339).
-        #[arg(long, requires = "from")]
-        until: Option<String>,
-        /// Locks they may open (all by default).
-        #[arg(long)]
-        lock: Vec<String>,
+        #[command(flatten)]
+        when: GuestWhen,
     },
     /// Sign in the guests who redeemed their code (the app does it by itself).
     Admit,
@@ -498,31 +492,18 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
             let client = Client::restore_or_fail(&paths)?;
             match command {
                 GuestsCommand::List => out.guests(&client.guests().await?),
-                GuestsCommand::Add {
-                    name,
-                    key,
-                    days,
-                    hours,
-                    from,
-                    until,
-                    lock,
-                } => {
-                    let schedule = guest_schedule(&client, days, hours, from, until).await?;
+                GuestsCommand::Add { name, key, when } => {
+                    let lock = when.lock.clone();
+                    let schedule = guest_schedule(&client, when).await?;
                     let guest = with_confirmation(&client, out, || {
                         client.add_guest(&name, &key, schedule.clone(), &lock)
                     })
                     .await?;
                     out.guests(std::slice::from_ref(&guest));
                 }
-                GuestsCommand::Invite {
-                    name,
-                    days,
-                    hours,
-                    from,
-                    until,
-                    lock,
-                } => {
-                    let schedule = guest_schedule(&client, days, hours, from, until).await?;
+                GuestsCommand::Invite { name, when } => {
+                    let lock = when.lock.clone();
+                    let schedule = guest_schedule(&client, when).await?;
                     let invitation = with_confirmation(&client, out, || {
                         client.invite_guest(&name, schedule.clone(), &lock)
                     })
@@ -692,6 +673,7 @@ async fn watch(
             language.set(doorstep_core::alerts::Language::from_tag(&tag));
             language
         },
+        muted: Default::default(),
     };
     out.progress("Syncing with the cloud…");
     let mut feed = Feed::start(client, options);
@@ -816,14 +798,8 @@ fn read_password(from_stdin: bool, new: bool) -> Result<SecretString, CoreError>
 
 /// A guest's schedule from the command line: weekly days and hours, or a one-time
 /// window.
-async fn guest_schedule(
-    client: &Client,
-    days: Option<String>,
-    hours: Option<String>,
-    from: Option<String>,
-    until: Option<String>,
-) -> Result<GuestSchedule, CoreError> {
-    match (days, hours, from, until) {
+async fn guest_schedule(client: &Client, when: GuestWhen) -> Result<GuestSchedule, CoreError> {
+    match (when.days, when.hours, when.from, when.until) {
         (Some(days), Some(hours), None, None) => {
             let zone = client.household_settings().await?.time_zone;
             Ok(GuestSchedule::Weekly(schedule_text::weekly(

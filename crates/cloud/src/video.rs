@@ -12,7 +12,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use crate::store::recordings;
+use crate::store::recordings::{self, Visit};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket};
@@ -297,7 +297,13 @@ pub struct Video {
     /// The recordings a camera is filling now, with when their newest frame
     /// arrived: one of them is not deleted under the camera.
     pub filling: Mutex<HashMap<String, std::time::Instant>>,
+    /// When each (device, lock) last had a still logged: a thumbnail refreshed every
+    /// few seconds is one look in the audit, not hundreds.
+    stills_logged: Mutex<HashMap<(String, String), std::time::Instant>>,
 }
+
+/// One audit line per device and camera for stills taken within this long.
+const STILLS_LOGGED_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl Video {
     /// Video with nothing relayed or filling yet.
@@ -306,7 +312,21 @@ impl Video {
             relay: Relay::default(),
             store,
             filling: Mutex::default(),
+            stills_logged: Mutex::default(),
         }
+    }
+
+    /// Whether a still `device_id` takes of `lock_id`'s camera now starts a new look
+    /// for the audit.
+    fn new_look(&self, device_id: &str, lock_id: &str) -> bool {
+        let mut logged = self.stills_logged.lock().unwrap_or_else(|e| e.into_inner());
+        logged.retain(|_, at| at.elapsed() < STILLS_LOGGED_EVERY);
+        let key = (device_id.to_owned(), lock_id.to_owned());
+        if logged.contains_key(&key) {
+            return false;
+        }
+        logged.insert(key, std::time::Instant::now());
+        true
     }
 
     /// Notes a frame arriving for `recording`; false when that recording was
@@ -392,7 +412,7 @@ async fn ingest_frames(state: AppState, lock: LockAuth, mut socket: WebSocket) {
 struct Current {
     id: String,
     last: i64,
-    visit: Option<String>,
+    visit: Option<Visit>,
     /// When the visit was last looked up (by the cloud's clock).
     checked_at: i64,
 }
@@ -401,16 +421,31 @@ struct Current {
 /// lock's post-roll and the upload's delay).
 const VISIT_TAIL_MS: i64 = 15_000;
 
-/// The delivery whose visit this lock's camera is filming now, if any: one at
-/// the door or inside, or one whose entry ended moments ago.
+/// The visit this lock's camera is filming now, if any: a delivery at the door or
+/// inside, or a guest's visit under way; or one of them that ended moments ago.
 async fn visit_now(
     state: &AppState,
     lock_id: &str,
     now: i64,
-) -> Result<Option<String>, sqlx::Error> {
+) -> Result<Option<Visit>, sqlx::Error> {
     let mut conn = state.db.pool.acquire().await?;
-    crate::store::deliveries::visit_at(&mut conn, lock_id, now.saturating_sub(VISIT_TAIL_MS)).await
+    let ended_since = now.saturating_sub(VISIT_TAIL_MS);
+    if let Some(delivery) =
+        crate::store::deliveries::visit_at(&mut conn, lock_id, ended_since).await?
+    {
+        return Ok(Some(Visit::Delivery(delivery)));
+    }
+    let started_since = now.saturating_sub(GUEST_VISIT_LONGEST_MS);
+    Ok(
+        crate::store::guests::visit_at(&mut conn, lock_id, started_since, ended_since)
+            .await?
+            .map(Visit::Guest),
+    )
 }
+
+/// A guest's visit still under way after this long is not filmed under it any more
+/// (a grant never used).
+const GUEST_VISIT_LONGEST_MS: i64 = 3_600_000;
 
 async fn record(
     state: &AppState,
@@ -442,7 +477,7 @@ async fn record(
             state.video.stop_filling(&previous.id);
         }
         let id = uuid::Uuid::now_v7().to_string();
-        let delivery = match looked_up {
+        let visit = match looked_up {
             Some(visit) => visit,
             None => visit_now(state, &lock.lock_id, now).await?,
         };
@@ -451,7 +486,7 @@ async fn record(
             &id,
             &lock.household_id,
             &lock.lock_id,
-            delivery.as_deref(),
+            visit.as_ref(),
             header.captured_at,
         )
         .await?;
@@ -459,7 +494,7 @@ async fn record(
         *current = Some(Current {
             id,
             last: header.captured_at,
-            visit: delivery,
+            visit,
             checked_at: now,
         });
     }
@@ -502,19 +537,14 @@ pub async fn live(
     crate::json::ApiUpgrade(upgrade): crate::json::ApiUpgrade,
 ) -> ApiResult<Response> {
     lock_of_household(&state, &session, &lock_id).await?;
-    let now = state.now().0;
-    let mut tx = state.db.pool.begin().await?;
-    audit::record(
-        &mut tx,
-        &session.household_id,
-        &Actor::Device(&session),
+    audit_viewing(
+        &state,
+        &session,
         crate::audit::AuditVerb::VideoLiveView,
-        Some(&lock_id),
+        &lock_id,
         "watched live",
-        now,
     )
     .await?;
-    state.db.commit(tx).await?;
     let (mut frames, newest) = state.video.relay.subscribe(&lock_id);
     let mut stopping = state.stopping.clone();
     // A device signed out (here or from another device) stops watching at once.
@@ -565,7 +595,8 @@ pub async fn live(
 
 /// The camera's picture now, for a popup or a thumbnail: the newest live frame, if
 /// one arrived in the last second (a frozen picture never passes as now), as a JPEG
-/// with its `Frame-Seq` and `Frame-Captured-At`. Logged in the audit.
+/// with its `Frame-Seq` and `Frame-Captured-At`. Logged in the audit, once per device
+/// and camera in five minutes (a thumbnail refreshes often).
 #[utoipa::path(get, path = "/v1/locks/{id}/snapshot", params(("id" = String, Path)),
     responses((status = 200, content_type = "image/jpeg"), (status = 404, body = crate::error::ErrorBody)), tag = "video")]
 pub async fn snapshot(
@@ -579,18 +610,16 @@ pub async fn snapshot(
             "picture from this camera right now (it is not filming)",
         ));
     };
-    let mut tx = state.db.pool.begin().await?;
-    audit::record(
-        &mut tx,
-        &session.household_id,
-        &Actor::Device(&session),
-        crate::audit::AuditVerb::VideoSnapshot,
-        Some(&lock_id),
-        "took a still from the camera",
-        state.now().0,
-    )
-    .await?;
-    state.db.commit(tx).await?;
+    if state.video.new_look(&session.device_id, &lock_id) {
+        audit_viewing(
+            &state,
+            &session,
+            crate::audit::AuditVerb::VideoSnapshot,
+            &lock_id,
+            "took a still from the camera",
+        )
+        .await?;
+    }
     frame_response(&message)
 }
 
@@ -653,7 +682,14 @@ pub async fn frame(
 ) -> ApiResult<Response> {
     let (started, _) = recording_of_household(&state, &session, &id).await?;
     if query.at.is_none() {
-        audit_playback(&state, &session, &id).await?;
+        audit_viewing(
+            &state,
+            &session,
+            crate::audit::AuditVerb::VideoPlayback,
+            &id,
+            "played a recording",
+        )
+        .await?;
     }
     let at = query.at.unwrap_or(started);
     let store = state.video.store.clone();
@@ -685,15 +721,22 @@ async fn recording_of_household(
     }
 }
 
-async fn audit_playback(state: &AppState, session: &DeviceSession, id: &str) -> ApiResult<()> {
+/// Who looked at what, when (SPEC: every view of the camera is in the audit).
+async fn audit_viewing(
+    state: &AppState,
+    session: &DeviceSession,
+    verb: crate::audit::AuditVerb,
+    object_id: &str,
+    detail: &str,
+) -> ApiResult<()> {
     let mut tx = state.db.pool.begin().await?;
     audit::record(
         &mut tx,
         &session.household_id,
         &Actor::Device(session),
-        crate::audit::AuditVerb::VideoPlayback,
-        Some(id),
-        "played a recording",
+        verb,
+        Some(object_id),
+        detail,
         state.now().0,
     )
     .await?;
@@ -737,7 +780,14 @@ pub async fn frames(
     };
     let (started, _) = recording_of_household(&state, &session, &id).await?;
     if query.from.is_none() {
-        audit_playback(&state, &session, &id).await?;
+        audit_viewing(
+            &state,
+            &session,
+            crate::audit::AuditVerb::VideoPlayback,
+            &id,
+            "played a recording",
+        )
+        .await?;
     }
     let from = query.from.unwrap_or(started);
     let store = state.video.store.clone();

@@ -5,6 +5,7 @@
 //! on — navigate, or block — without parsing text.
 
 use doorstep_api::{Delivery, Event, EventData};
+use serde::{Deserialize, Serialize};
 
 use crate::popup::{Popup, PopupAction, Urgency};
 
@@ -67,6 +68,96 @@ pub struct Alert {
     pub popup: Popup,
     /// A click on the popup itself.
     pub default: Intent,
+}
+
+/// Which popups a person may turn off on a computer, by what they are about.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum PopupKind {
+    /// A courier announced or on the way.
+    OnTheWay,
+    /// A courier at the door, being let in, or inside: the questions and Block.
+    AtTheDoor,
+    /// How a visit ended: delivered, blocked, rerouted, failed.
+    Outcome,
+    /// A guest let in, refused, or leaving.
+    Guest,
+    /// Locks, cameras and the household's sign-ins: jammed, forced, offline, a new device.
+    Warning,
+}
+
+impl PopupKind {
+    /// Every kind, in the order the settings list them.
+    pub const ALL: [PopupKind; 5] = [
+        PopupKind::OnTheWay,
+        PopupKind::AtTheDoor,
+        PopupKind::Outcome,
+        PopupKind::Guest,
+        PopupKind::Warning,
+    ];
+
+    /// The kind of a visit's popup while the delivery is in `state`.
+    pub fn of_visit(state: doorstep_api::DeliveryState) -> Self {
+        use doorstep_api::DeliveryState as S;
+        match state {
+            S::Announced | S::Approaching => PopupKind::OnTheWay,
+            S::AtDoor | S::Granted | S::DoorOpen => PopupKind::AtTheDoor,
+            S::Completed | S::Blocked | S::Rerouted | S::Failed | S::Expired => PopupKind::Outcome,
+        }
+    }
+
+    /// The kind of an alarm's popup.
+    pub fn of_alarm(event: &Event) -> Self {
+        if event.kind().starts_with("guest") {
+            PopupKind::Guest
+        } else {
+            PopupKind::Warning
+        }
+    }
+}
+
+/// The kinds of popup turned off on this computer, shared by the settings and the feed.
+#[derive(Debug, Clone, Default)]
+pub struct MutedPopups(std::sync::Arc<std::sync::RwLock<std::collections::BTreeSet<PopupKind>>>);
+
+impl MutedPopups {
+    /// These kinds off.
+    pub fn new(off: impl IntoIterator<Item = PopupKind>) -> Self {
+        Self(std::sync::Arc::new(std::sync::RwLock::new(
+            off.into_iter().collect(),
+        )))
+    }
+
+    /// Whether `kind` is shown.
+    pub fn shows(&self, kind: PopupKind) -> bool {
+        !self
+            .0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&kind)
+    }
+
+    /// Turns `kind` on or off.
+    pub fn set(&self, kind: PopupKind, on: bool) {
+        let mut off = self.0.write().unwrap_or_else(|e| e.into_inner());
+        if on {
+            off.remove(&kind);
+        } else {
+            off.insert(kind);
+        }
+    }
+
+    /// The kinds turned off.
+    pub fn off(&self) -> Vec<PopupKind> {
+        self.0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .copied()
+            .collect()
+    }
 }
 
 /// The language popups are written in.
@@ -1277,5 +1368,23 @@ mod tests {
         ] {
             assert_eq!(Intent::from_action(&intent.action_id(), None), Some(intent));
         }
+    }
+}
+
+#[cfg(test)]
+mod popup_kind_tests {
+    use super::*;
+
+    #[test]
+    fn a_visit_popup_is_of_the_kind_of_the_state_it_is_in_and_muting_is_per_kind() {
+        use doorstep_api::DeliveryState as S;
+        assert_eq!(PopupKind::of_visit(S::Announced), PopupKind::OnTheWay);
+        assert_eq!(PopupKind::of_visit(S::DoorOpen), PopupKind::AtTheDoor);
+        assert_eq!(PopupKind::of_visit(S::Blocked), PopupKind::Outcome);
+        let muted = MutedPopups::new([PopupKind::OnTheWay]);
+        assert!(!muted.shows(PopupKind::OnTheWay) && muted.shows(PopupKind::AtTheDoor));
+        muted.set(PopupKind::OnTheWay, true);
+        muted.set(PopupKind::Guest, false);
+        assert_eq!(muted.off(), vec![PopupKind::Guest]);
     }
 }

@@ -21,7 +21,7 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 use tokio::sync::{Mutex, broadcast, mpsc, watch};
 
-use crate::alerts::{Intent, VisitPopup, alert_in, is_visit_event, visit_popup};
+use crate::alerts::{Intent, PopupKind, VisitPopup, alert_in, is_visit_event, visit_popup};
 use crate::cache::Cache;
 use crate::client::Client;
 use crate::error::{CoreError, CoreResult};
@@ -77,6 +77,8 @@ pub struct FeedOptions {
     pub auto_approve: bool,
     /// The language popups are written in.
     pub language: crate::alerts::SharedLanguage,
+    /// The kinds of popup turned off on this computer.
+    pub muted: crate::alerts::MutedPopups,
 }
 
 /// A running feed; stops when dropped.
@@ -433,6 +435,18 @@ impl Worker {
         let shown = match delivery {
             Some(delivery) if is_visit_event(event) => {
                 let key = PopupKey::Visit(delivery.id.clone());
+                // Turned off here: nothing of this stage, and no older stage's
+                // popup left up as if it were still true.
+                if !self
+                    .options
+                    .muted
+                    .shows(PopupKind::of_visit(delivery.state))
+                {
+                    if let Err(e) = popups.withdraw(&key) {
+                        tracing::warn!(error = %e, "popup not withdrawn");
+                    }
+                    return;
+                }
                 match visit_popup(language, event, delivery, self.client.now().0) {
                     VisitPopup::Show(alert) => popups.show(key, alert),
                     VisitPopup::Settle(alert) => popups.update(key, alert),
@@ -442,6 +456,16 @@ impl Worker {
             // Alarms; and a visit's step whose delivery could not be fetched, in
             // the words of the event alone, in the visit's place.
             _ => match alert_in(language, event, delivery) {
+                Some(_)
+                    if !self.options.muted.shows(
+                        event
+                            .what
+                            .delivery_state()
+                            .map_or_else(|| PopupKind::of_alarm(event), PopupKind::of_visit),
+                    ) =>
+                {
+                    Ok(())
+                }
                 Some(alert) => {
                     let key = match event.delivery_id() {
                         Some(id) if is_visit_event(event) => PopupKey::Visit(id.to_owned()),

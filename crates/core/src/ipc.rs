@@ -235,6 +235,20 @@ pub struct RecordingFrame {
     pub data_url: String,
 }
 
+impl From<&crate::video::Frame> for RecordingFrame {
+    fn from(frame: &crate::video::Frame) -> Self {
+        use base64::Engine;
+        Self {
+            seq: frame.seq,
+            captured_at: frame.captured_at,
+            data_url: format!(
+                "data:image/jpeg;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(&frame.jpeg)
+            ),
+        }
+    }
+}
+
 /// The settings page.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -340,6 +354,15 @@ pub enum GuestWhen {
         /// The household's time zone.
         time_zone: String,
     },
+}
+
+/// Whether a kind of popup is shown on this computer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct PopupKindView {
+    /// The kind.
+    pub kind: crate::alerts::PopupKind,
+    /// Shown.
+    pub on: bool,
 }
 
 /// A pairing code for a new lock, as the page shows it.
@@ -744,6 +767,12 @@ ipc_commands! {
     guest_invitations => GuestInvitations {} -> Vec<InvitationView>;
     /// Withdraws an invitation; its code stops working.
     cancel_invitation => CancelInvitation { id: String } -> ();
+    /// The lock's camera picture now (for a thumbnail); not found while it is not filming.
+    snapshot => Snapshot { lock_id: String } -> RecordingFrame;
+    /// Which kinds of popup this computer shows.
+    popup_kinds => PopupKinds {} -> Vec<PopupKindView>;
+    /// Turns a kind of popup on or off on this computer (remembered there).
+    set_popup_kind => SetPopupKind { kind: crate::alerts::PopupKind, on: bool } -> ();
     /// A single-use code to pair a new lock (`kind`: `door` or `garage`).
     pairing_code => PairingCode { name: String, kind: String } -> PairingView;
     /// Revokes a guest.
@@ -841,6 +870,8 @@ pub fn bindings_typescript() -> String {
         GuestWhen::decl(&cfg),
         InvitationView::decl(&cfg),
         PairingView::decl(&cfg),
+        PopupKindView::decl(&cfg),
+        crate::alerts::PopupKind::decl(&cfg),
         crate::invitations::InvitationState::decl(&cfg),
         PolicyView::decl(&cfg),
     ];

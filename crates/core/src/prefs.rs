@@ -1,5 +1,5 @@
 //! This computer's own choices, which are not the household's (those live in the
-//! cloud): whether the app starts when the person logs in.
+//! cloud): whether the app starts when the person logs in, and which popups it shows.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +15,9 @@ pub struct DevicePrefs {
     /// turned on once a household is signed in, so popups come after a restart.
     #[serde(default)]
     pub autostart: Option<bool>,
+    /// The kinds of popup turned off on this computer.
+    #[serde(default)]
+    pub popups_off: Vec<crate::alerts::PopupKind>,
 }
 
 impl DevicePrefs {

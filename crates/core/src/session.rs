@@ -20,8 +20,8 @@ use crate::alerts::{Intent, Language, SharedLanguage};
 use crate::feed::CacheReader;
 use crate::ipc::{
     ConnectionView, DeliveryView, FeedMessage, GuestView, HomeView, InvitationView, IpcError,
-    Navigate, PairingView, PolicyView, RecordingFrame, SessionInfo, SettingsView, SystemCheck,
-    request,
+    Navigate, PairingView, PolicyView, PopupKindView, RecordingFrame, SessionInfo, SettingsView,
+    SystemCheck, request,
 };
 use crate::popup::{Notifier, Popup};
 use crate::video::{LiveUpdate, LiveView, Playback};
@@ -82,6 +82,8 @@ pub struct HouseholdSession {
     app_version: String,
     started: Instant,
     language: SharedLanguage,
+    /// The kinds of popup turned off on this computer.
+    muted: crate::alerts::MutedPopups,
     shell: Arc<dyn Shell>,
     demos: Option<Arc<dyn DemoHomes>>,
     household: Mutex<Option<Household>>,
@@ -125,11 +127,14 @@ impl HouseholdSession {
         shell: Arc<dyn Shell>,
         demos: Option<Arc<dyn DemoHomes>>,
     ) -> Self {
+        let muted =
+            crate::alerts::MutedPopups::new(crate::prefs::DevicePrefs::load(&paths).popups_off);
         Self {
             paths,
             app_version: app_version.into(),
             started,
             language: SharedLanguage::default(),
+            muted,
             shell,
             demos,
             household: Mutex::new(None),
@@ -204,6 +209,7 @@ impl HouseholdSession {
                 popups: Some(Notifier::new(APP_NAME)),
                 auto_approve: true,
                 language: self.language.clone(),
+                muted: self.muted.clone(),
             },
         );
         let mut updates = feed.subscribe();
@@ -574,16 +580,17 @@ impl HouseholdSession {
         &self,
         request::RecordingFrame { id, at }: request::RecordingFrame,
     ) -> Answer<RecordingFrame> {
-        use base64::Engine;
         let frame = self.client().await?.recording_frame(&id, at).await?;
-        Ok(RecordingFrame {
-            seq: frame.seq,
-            captured_at: frame.captured_at,
-            data_url: format!(
-                "data:image/jpeg;base64,{}",
-                base64::engine::general_purpose::STANDARD.encode(&frame.jpeg)
-            ),
-        })
+        Ok(RecordingFrame::from(&frame))
+    }
+
+    /// The lock's camera picture now.
+    pub async fn snapshot(
+        &self,
+        request::Snapshot { lock_id }: request::Snapshot,
+    ) -> Answer<RecordingFrame> {
+        let frame = self.client().await?.snapshot(&lock_id).await?;
+        Ok(RecordingFrame::from(&frame))
     }
 
     /// Devices signed in to this login.
@@ -706,6 +713,29 @@ impl HouseholdSession {
         Ok(self.client().await?.carrier_names().await?)
     }
 
+    /// Which kinds of popup this computer shows.
+    pub async fn popup_kinds(&self, _: request::PopupKinds) -> Answer<Vec<PopupKindView>> {
+        Ok(crate::alerts::PopupKind::ALL
+            .iter()
+            .map(|kind| PopupKindView {
+                kind: *kind,
+                on: self.muted.shows(*kind),
+            })
+            .collect())
+    }
+
+    /// Turns a kind of popup on or off on this computer; remembered.
+    pub async fn set_popup_kind(
+        &self,
+        request::SetPopupKind { kind, on }: request::SetPopupKind,
+    ) -> Answer<()> {
+        self.muted.set(kind, on);
+        let mut prefs = crate::prefs::DevicePrefs::load(&self.paths);
+        prefs.popups_off = self.muted.off();
+        prefs.save(&self.paths)?;
+        Ok(())
+    }
+
     /// Whether the app starts when the person logs in.
     pub async fn autostart(&self, _: request::Autostart) -> Answer<Option<bool>> {
         Ok(self.shell.autostart())
@@ -722,10 +752,10 @@ impl HouseholdSession {
                 if enabled { "turn on" } else { "turn off" }
             )))
         })?;
-        crate::prefs::DevicePrefs {
-            autostart: Some(enabled),
-        }
-        .save(&self.paths)?;
+        // Only this choice changes; the computer's others stay.
+        let mut prefs = crate::prefs::DevicePrefs::load(&self.paths);
+        prefs.autostart = Some(enabled);
+        prefs.save(&self.paths)?;
         Ok(())
     }
 

@@ -818,7 +818,11 @@ carrier: string | null,
 /**
  * The delivery's tracking id, when the recording is of a delivery.
  */
-tracking_id: string | null, };
+tracking_id: string | null, 
+/**
+ * The guest's name, when the recording is of a guest's visit.
+ */
+guest: string | null, };
 
 export type Device = { 
 /**
@@ -966,6 +970,18 @@ expiresAt: number,
  * The cloud the lock pairs with.
  */
 cloudUrl: string, };
+
+export type PopupKindView = { 
+/**
+ * The kind.
+ */
+kind: PopupKind, 
+/**
+ * Shown.
+ */
+on: boolean, };
+
+export type PopupKind = "on_the_way" | "at_the_door" | "outcome" | "guest" | "warning";
 
 export type InvitationState = "waiting" | "redeemed" | "refused";
 
@@ -1146,6 +1162,18 @@ export const commands = {
    * Withdraws an invitation; its code stops working.
    */
   cancelInvitation: (id: string): Promise<null> => invoke<null>("cancel_invitation", { id }),
+  /**
+   * The lock's camera picture now (for a thumbnail); not found while it is not filming.
+   */
+  snapshot: (lock_id: string): Promise<RecordingFrame> => invoke<RecordingFrame>("snapshot", { lock_id }),
+  /**
+   * Which kinds of popup this computer shows.
+   */
+  popupKinds: (): Promise<Array<PopupKindView>> => invoke<Array<PopupKindView>>("popup_kinds"),
+  /**
+   * Turns a kind of popup on or off on this computer (remembered there).
+   */
+  setPopupKind: (kind: PopupKind, on: boolean): Promise<null> => invoke<null>("set_popup_kind", { kind, on }),
   /**
    * A single-use code to pair a new lock (`kind`: `door` or `garage`).
    */

@@ -217,6 +217,25 @@ pub(crate) async fn visit_in(
     .await
 }
 
+/// The guest visit `lock_id`'s camera is filming now, if any: one under way that
+/// started after `started_since`, or one that ended after `ended_since`.
+pub(crate) async fn visit_at(
+    conn: &mut AnyConnection,
+    lock_id: &str,
+    started_since: i64,
+    ended_since: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM guest_visits WHERE lock_id = $1 AND ((state IN ('granted', 'door_open', 'door_closed') \
+         AND started_at >= $2) OR (ended_at IS NOT NULL AND ended_at >= $3)) ORDER BY started_at DESC LIMIT 1",
+    )
+    .bind(lock_id)
+    .bind(started_since)
+    .bind(ended_since)
+    .fetch_optional(conn)
+    .await
+}
+
 /// Moves visit `id` to `state`, ended at `ended_at` if given.
 pub(crate) async fn move_visit(
     conn: &mut AnyConnection,

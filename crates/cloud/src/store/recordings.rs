@@ -4,22 +4,39 @@
 use doorstep_api::Recording;
 use sqlx::{AnyConnection, Row};
 
-/// Starts recording `id` of `lock_id`'s camera with its first frame at `at`.
+/// What a recording is of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Visit {
+    /// A delivery's visit.
+    Delivery(String),
+    /// A guest's visit.
+    Guest(String),
+}
+
+/// Starts recording `id` of `lock_id`'s camera with its first frame at `at`, filed
+/// under `visit`.
 pub(crate) async fn start(
     conn: &mut AnyConnection,
     id: &str,
     household_id: &str,
     lock_id: &str,
-    delivery_id: Option<&str>,
+    visit: Option<&Visit>,
     at: i64,
 ) -> Result<(), sqlx::Error> {
+    let (delivery_id, guest_visit_id) = match visit {
+        Some(Visit::Delivery(id)) => (Some(id.as_str()), None),
+        Some(Visit::Guest(id)) => (None, Some(id.as_str())),
+        None => (None, None),
+    };
     sqlx::query(
-        "INSERT INTO recordings (id, household_id, lock_id, delivery_id, started_at, last_frame_at, frames) VALUES ($1, $2, $3, $4, $5, $5, 0)",
+        "INSERT INTO recordings (id, household_id, lock_id, delivery_id, guest_visit_id, started_at, last_frame_at, frames) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6, 0)",
     )
     .bind(id)
     .bind(household_id)
     .bind(lock_id)
     .bind(delivery_id)
+    .bind(guest_visit_id)
     .bind(at)
     .execute(conn)
     .await?;
@@ -54,9 +71,11 @@ pub(crate) async fn list(
 ) -> Result<Vec<Recording>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT r.id, r.lock_id, r.delivery_id, r.started_at, r.last_frame_at, r.frames, \
-         l.name AS lock_name, c.name AS carrier, d.tracking_id \
+         l.name AS lock_name, c.name AS carrier, d.tracking_id, g.name AS guest \
          FROM recordings r JOIN locks l ON l.id = r.lock_id \
          LEFT JOIN deliveries d ON d.id = r.delivery_id LEFT JOIN carriers c ON c.id = d.carrier_id \
+         LEFT JOIN guest_visits gv ON gv.id = r.guest_visit_id \
+         LEFT JOIN guests g ON g.household_id = gv.household_id AND g.id = gv.guest_id \
          WHERE r.household_id = $1 AND ($2 IS NULL OR r.delivery_id = $2) ORDER BY r.started_at DESC LIMIT 200",
     )
     .bind(household_id)
@@ -75,6 +94,7 @@ pub(crate) async fn list(
                 lock_name: row.try_get("lock_name")?,
                 carrier: row.try_get("carrier")?,
                 tracking_id: row.try_get("tracking_id")?,
+                guest: row.try_get("guest")?,
             })
         })
         .collect()
