@@ -186,6 +186,21 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
         .send()
         .await
         .unwrap();
+    // Plugged back, the picture is live again and the banner goes: the page says what
+    // the household sees.
+    testkit::system::eventually(
+        "the feed-lost banner gone",
+        Duration::from_secs(10),
+        || async {
+            let gone = app
+                .script("return document.querySelector('[data-testid=feed-lost]') === null;")
+                .await
+                .ok()?;
+            (gone == true).then_some(())
+        },
+    )
+    .await
+    .unwrap();
 
     // Block from the keyboard: Tab reaches the button, Enter presses it.
     app.wait_for("[data-testid=block]").await.unwrap();
@@ -777,7 +792,6 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     // One popup per visit: each delivery's first popup is new and every later one
     // replaces it (never a stack), and signing out took them all down.
     let sent = desktop.notifications().unwrap();
-    let closed = desktop.closed_notifications().unwrap();
     let mut visits: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
     for popup in &sent {
         let visit = popup
@@ -795,13 +809,9 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
             replaces[0] == 0 && in_place.iter().all(|id| *id != 0 && *id == in_place[0]),
             "visit {visit}: popups {replaces:?} (0 = a new popup)"
         );
-        if let Some(id) = in_place.first() {
-            assert!(
-                closed.contains(id),
-                "visit {visit}: popup {id} left up at sign-out"
-            );
-        }
     }
+    // Nothing of the household stays on the screen (a popup that expired or was
+    // dismissed is gone already; every other one was closed).
     desktop
         .wait_for_popups_on_screen(0, Duration::from_secs(10))
         .unwrap();

@@ -680,18 +680,7 @@ pub async fn frame(
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<FrameQuery>,
 ) -> ApiResult<Response> {
-    let (started, _) = recording_of_household(&state, &session, &id).await?;
-    if query.at.is_none() {
-        audit_viewing(
-            &state,
-            &session,
-            crate::audit::AuditVerb::VideoPlayback,
-            &id,
-            "played a recording",
-        )
-        .await?;
-    }
-    let at = query.at.unwrap_or(started);
+    let at = opened_at(&state, &session, &id, query.at).await?;
     let store = state.video.store.clone();
     let recording = id.clone();
     let message = tokio::task::spawn_blocking(move || store.frame_at(&recording, at))
@@ -718,6 +707,31 @@ async fn recording_of_household(
     match span {
         Some(span) => Ok(span),
         None => Err(audit::not_in_household(state, session, Owned::Recording, id).await),
+    }
+}
+
+/// Where the household's recording `id` is read from: `at`, or its start, which is
+/// opening it to play (logged in the audit).
+async fn opened_at(
+    state: &AppState,
+    session: &DeviceSession,
+    id: &str,
+    at: Option<i64>,
+) -> ApiResult<i64> {
+    let (started, _) = recording_of_household(state, session, id).await?;
+    match at {
+        Some(at) => Ok(at),
+        None => {
+            audit_viewing(
+                state,
+                session,
+                crate::audit::AuditVerb::VideoPlayback,
+                id,
+                "played a recording",
+            )
+            .await?;
+            Ok(started)
+        }
     }
 }
 
@@ -778,18 +792,7 @@ pub async fn frames(
             )));
         }
     };
-    let (started, _) = recording_of_household(&state, &session, &id).await?;
-    if query.from.is_none() {
-        audit_viewing(
-            &state,
-            &session,
-            crate::audit::AuditVerb::VideoPlayback,
-            &id,
-            "played a recording",
-        )
-        .await?;
-    }
-    let from = query.from.unwrap_or(started);
+    let from = opened_at(&state, &session, &id, query.from).await?;
     let store = state.video.store.clone();
     let (frames, more) = tokio::task::spawn_blocking(move || {
         store.frames_from(&id, from, max, doorstep_api::MAX_BATCH_BYTES)

@@ -95,6 +95,10 @@ pub struct ServerInfo {
     pub version: String,
 }
 
+/// What `on_action` hears when a popup left the screen without a click (the person
+/// dismissed it, or it expired).
+pub const CLOSED: &str = "__closed";
+
 /// Sends popups under one application name.
 #[derive(Debug, Clone)]
 pub struct Notifier {
@@ -125,7 +129,8 @@ impl Notifier {
     /// Shows `popup` in the place of the popup `replaces` (the server updates that
     /// one, or shows a new one where it is gone). A thread of its own waits for the
     /// click (the server answers whenever the person gets to it, or never) and
-    /// calls `on_action` with the button's id; it ends with the popup.
+    /// calls `on_action` with the button's id, or with [`CLOSED`] when the popup left
+    /// the screen without one; it ends with the popup.
     pub fn show_in_place(
         &self,
         popup: &Popup,
@@ -138,12 +143,8 @@ impl Notifier {
             std::thread::Builder::new()
                 .name(format!("popup-{id}"))
                 .spawn(move || {
-                    handle.wait_for_action(|action| {
-                        // notify-rust reports a popup closed without a click as this.
-                        if action != "__closed" {
-                            on_action(action);
-                        }
-                    });
+                    // notify-rust reports a popup closed without a click as `__closed`.
+                    handle.wait_for_action(|action| on_action(action));
                 })
                 .map_err(|e| PopupError {
                     detail: e.to_string(),

@@ -48,6 +48,8 @@ struct OnScreen {
     popup: Popup,
     /// Where a click on the popup itself goes.
     default: Intent,
+    /// Clicked: no picture is added to it any more.
+    acted_on: bool,
     /// Which version is on the screen; the threads of older ones ignore clicks.
     version: Arc<AtomicU64>,
 }
@@ -81,7 +83,7 @@ impl PopupBoard {
     /// waits for a picture); with none up, nothing. Later versions keep it.
     pub fn add_picture(&self, key: PopupKey, image: std::path::PathBuf) -> Result<(), PopupError> {
         let shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(up) = shown.get(&key) else {
+        let Some(up) = shown.get(&key).filter(|up| !up.acted_on) else {
             return Ok(());
         };
         let mut popup = up.popup.clone();
@@ -113,8 +115,27 @@ impl PopupBoard {
             let intents = self.intents.clone();
             let version = version.clone();
             let default = alert.default.clone();
+            let board = self.shown.clone();
+            let key = key.clone();
             move |action: &str| {
                 if version.load(Ordering::SeqCst) != mine {
+                    return;
+                }
+                // Dismissed or expired, it has left the screen: forgotten, so the next
+                // step of its visit is a new popup. Clicked, it may have (servers
+                // differ): it keeps its place for what comes next, but nothing late
+                // (a picture) is sent for it, which could bring it back.
+                let mut shown = board.lock().unwrap_or_else(|e| e.into_inner());
+                let this_one = shown
+                    .get(&key)
+                    .is_some_and(|up| Arc::ptr_eq(&up.version, &version));
+                if this_one && action == crate::popup::CLOSED {
+                    shown.remove(&key);
+                } else if this_one && let Some(up) = shown.get_mut(&key) {
+                    up.acted_on = true;
+                }
+                drop(shown);
+                if action == crate::popup::CLOSED {
                     return;
                 }
                 if let Some(intent) = Intent::from_action(action, Some(&default)) {
@@ -140,6 +161,7 @@ impl PopupBoard {
                 id,
                 popup: alert.popup,
                 default: alert.default,
+                acted_on: false,
                 version,
             },
         );
