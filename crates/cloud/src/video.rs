@@ -691,21 +691,21 @@ pub async fn frame(
     frame_response(&message)
 }
 
-/// The first and last frame's time of the household's recording `id`; the
-/// unknown-id answer (and an audit entry) for one of another household.
+/// When the household's recording `id` started; the unknown-id answer (and an
+/// audit entry) for one of another household.
 async fn recording_of_household(
     state: &AppState,
     session: &DeviceSession,
     id: &str,
-) -> ApiResult<(i64, i64)> {
-    let span = recordings::span(
+) -> ApiResult<i64> {
+    let started = recordings::started_at(
         &mut *state.db.pool.acquire().await?,
         &session.household_id,
         id,
     )
     .await?;
-    match span {
-        Some(span) => Ok(span),
+    match started {
+        Some(started) => Ok(started),
         None => Err(audit::not_in_household(state, session, Owned::Recording, id).await),
     }
 }
@@ -718,7 +718,7 @@ async fn opened_at(
     id: &str,
     at: Option<i64>,
 ) -> ApiResult<i64> {
-    let (started, _) = recording_of_household(state, session, id).await?;
+    let started = recording_of_household(state, session, id).await?;
     match at {
         Some(at) => Ok(at),
         None => {

@@ -100,22 +100,17 @@ pub(crate) async fn list(
         .collect()
 }
 
-/// When the household's recording `id` has its first and its last frame; `None`
-/// when it has no such recording.
-pub(crate) async fn span(
+/// When the household's recording `id` started; `None` when it has no such recording.
+pub(crate) async fn started_at(
     conn: &mut AnyConnection,
     household_id: &str,
     id: &str,
-) -> Result<Option<(i64, i64)>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT started_at, last_frame_at FROM recordings WHERE id = $1 AND household_id = $2",
-    )
-    .bind(id)
-    .bind(household_id)
-    .fetch_optional(conn)
-    .await?;
-    row.map(|row| Ok((row.try_get("started_at")?, row.try_get("last_frame_at")?)))
-        .transpose()
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT started_at FROM recordings WHERE id = $1 AND household_id = $2")
+        .bind(id)
+        .bind(household_id)
+        .fetch_optional(conn)
+        .await
 }
 
 /// Removes the household's recording `id` from the index; false when it has none.
