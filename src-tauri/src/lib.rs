@@ -14,6 +14,7 @@ use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 /// Runs the app with the given Tauri context until the user quits.
 pub fn run(context: tauri::Context<tauri::Wry>) {
     let started = std::time::Instant::now();
+    paint_on_the_cpu();
     init_logging();
     let app_id = context.config().identifier.clone();
     let paths = match AppPaths::resolve(&app_id) {
@@ -47,11 +48,19 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
         ))
         .invoke_handler(invoke::handle)
         .setup(move |app| {
+            let shell = WindowShell {
+                app: app.handle().clone(),
+                tray: Arc::new(std::sync::Once::new()),
+                tray_view: Arc::default(),
+            };
+            // A computer with no sign-in saved opens on the welcome screen: the page
+            // knows it before it loads rather than asking and waiting.
+            let signed_out = !doorstep_core::Client::has_saved_sign_in(&paths);
             let session = HouseholdSession::new(
                 paths,
                 app.package_info().version.to_string(),
                 started,
-                Arc::new(WindowShell(app.handle().clone())),
+                Arc::new(shell.clone()),
                 demo_homes(),
             );
             // Started from a link (a popup's, the CLI's, a browser's).
@@ -69,20 +78,22 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
                 .inner_size(1100.0, 720.0)
                 .min_inner_size(720.0, 520.0)
                 .data_directory(webview_dir)
+                .initialization_script(format!(
+                    "window.{} = {signed_out};",
+                    doorstep_core::ipc::SIGNED_OUT_AT_START
+                ))
                 .build()?;
-            if let Some(window) = app.get_webview_window("main") {
-                tracing::debug!(label = window.label(), "window open");
-                if tray::install(app.handle()).is_some() {
-                    // With a tray, closing the window only hides it: popups keep coming.
-                    let hide = window.clone();
-                    window.on_window_event(move |event| {
-                        if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-                            api.prevent_close();
-                            let _ = hide.hide();
-                        }
-                    });
-                }
-            }
+            tracing::info!(
+                since_start_ms = started.elapsed().as_millis(),
+                "window created"
+            );
+            // The tray comes once the first screen is up (it would hold up the
+            // page's loading on this thread), or after a while should the page
+            // never say so.
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_secs(5));
+                shell.install_tray();
+            });
             Ok(())
         })
         .run(context);
@@ -104,36 +115,106 @@ fn demo_homes() -> Option<Arc<dyn DemoHomes>> {
 }
 
 /// The window and tray, as the household session reaches them.
-struct WindowShell(AppHandle);
+#[derive(Clone)]
+struct WindowShell {
+    app: AppHandle,
+    tray: Arc<std::sync::Once>,
+    /// What the tray shows, as last reported, for a tray installed after it came.
+    tray_view: Arc<std::sync::Mutex<Option<doorstep_core::alerts::TrayView>>>,
+}
+
+impl WindowShell {
+    /// Installs the tray on the main thread, once.
+    fn install_tray(&self) {
+        self.tray.call_once(|| {
+            let shell = self.clone();
+            let _ = self.app.run_on_main_thread(move || {
+                let app = &shell.app;
+                let view = shell
+                    .tray_view
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                if tray::install(app, view.as_ref()).is_none() {
+                    return;
+                }
+                if let Some(window) = app.get_webview_window("main") {
+                    // With a tray, closing the window only hides it: popups keep coming.
+                    let hide = window.clone();
+                    window.on_window_event(move |event| {
+                        if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                            api.prevent_close();
+                            let _ = hide.hide();
+                        }
+                    });
+                }
+            });
+        });
+    }
+}
 
 impl Shell for WindowShell {
     fn feed(&self, message: FeedMessage) {
-        let _ = self.0.emit(doorstep_core::ipc::FEED_EVENT, message);
+        let _ = self.app.emit(doorstep_core::ipc::FEED_EVENT, message);
     }
 
     fn navigate(&self, to: Navigate) {
-        tray::show_window(&self.0);
-        let _ = self.0.emit(doorstep_core::ipc::INTENT_EVENT, to);
+        tray::show_window(&self.app);
+        let _ = self.app.emit(doorstep_core::ipc::INTENT_EVENT, to);
     }
 
-    fn deliveries_changed(&self, deliveries: &[doorstep_api::Delivery]) {
-        tray::update(&self.0, deliveries);
+    fn tray_changed(&self, view: &doorstep_core::alerts::TrayView) {
+        *self.tray_view.lock().unwrap_or_else(|e| e.into_inner()) = Some(view.clone());
+        tray::update(&self.app, view);
+    }
+
+    fn first_screen_shown(&self) {
+        self.install_tray();
     }
 
     fn autostart(&self) -> Option<bool> {
         use tauri_plugin_autostart::ManagerExt;
-        self.0.autolaunch().is_enabled().ok()
+        self.app.autolaunch().is_enabled().ok()
     }
 
     fn set_autostart(&self, enabled: bool) -> Result<(), String> {
         use tauri_plugin_autostart::ManagerExt;
-        let manager = self.0.autolaunch();
+        let manager = self.app.autolaunch();
         let done = if enabled {
             manager.enable()
         } else {
             manager.disable()
         };
         done.map_err(|e| e.to_string())
+    }
+}
+
+/// The web view paints the page on the CPU (Skia's CPU renderer) rather than through
+/// OpenGL: for this UI (text, a few controls and one 640×480 picture) it is as smooth,
+/// and on a computer without a GPU driver (Mesa's llvmpipe) GPU painting compiles a
+/// shader for each new kind of drawing — measured here, the first screen came ~100 ms
+/// later and the web process held ~13 MiB more. `WEBKIT_SKIA_ENABLE_CPU_RENDERING`
+/// already in the environment is left as it is; `DOORSTEP_GPU_PAINTING=1` keeps
+/// WebKit's own choice.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "read once, before the web view exists, like the logging's variables"
+)]
+fn paint_on_the_cpu() {
+    const CPU_RENDERING: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
+    if std::env::var_os(CPU_RENDERING).is_some()
+        || std::env::var_os("DOORSTEP_GPU_PAINTING").is_some_and(|v| v == "1")
+    {
+        return;
+    }
+    // SAFETY: called first thing in `run`, before Tauri, GTK, WebKit or the async
+    // runtime have started a thread: nothing else reads or writes the environment.
+    #[allow(
+        unsafe_code,
+        reason = "the environment is set before any thread exists"
+    )]
+    unsafe {
+        std::env::set_var(CPU_RENDERING, "1");
     }
 }
 
@@ -159,7 +240,11 @@ fn init_logging() {
             .with_ansi(false)
             .with_writer(std::sync::Mutex::new(file))
             .try_init(),
-        None => tracing_subscriber::fmt().with_env_filter(filter).try_init(),
+        // Colours only for a person at a terminal, not in a file or a pipe.
+        None => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .try_init(),
     };
 }
 

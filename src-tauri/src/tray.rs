@@ -4,14 +4,16 @@
 
 use std::sync::Mutex;
 
-use doorstep_api::Delivery;
+use doorstep_core::alerts::TrayView;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager};
 
 /// What the tray shows and can act on.
 pub(crate) struct Tray {
+    show: MenuItem<tauri::Wry>,
     block: MenuItem<tauri::Wry>,
+    quit: MenuItem<tauri::Wry>,
     /// The delivery a quick Block would block.
     entry: Mutex<Option<String>>,
 }
@@ -23,11 +25,16 @@ impl std::fmt::Debug for Tray {
     }
 }
 
-pub(crate) fn install(app: &AppHandle) -> Option<()> {
+/// Installs the tray icon showing `view` (English words until the page has said
+/// its language); `None` when the desktop has no tray.
+pub(crate) fn install(app: &AppHandle, view: Option<&TrayView>) -> Option<()> {
     match build(app) {
         Ok(tray) => {
             app.manage(tray);
             tracing::info!("tray icon ready");
+            let english =
+                || doorstep_core::alerts::tray_view(doorstep_core::alerts::Language::English, &[]);
+            update(app, &view.cloned().unwrap_or_else(english));
             Some(())
         }
         Err(e) => {
@@ -63,7 +70,9 @@ fn build(app: &AppHandle) -> tauri::Result<Tray> {
     }
     builder.build(app)?;
     Ok(Tray {
+        show,
         block,
+        quit,
         entry: Mutex::new(None),
     })
 }
@@ -76,39 +85,21 @@ pub(crate) fn show_window(app: &AppHandle) {
     }
 }
 
-/// Updates the quick Block for the deliveries as they are now.
-pub(crate) fn update(app: &AppHandle, deliveries: &[Delivery]) {
+/// Shows `view`: the menu's words, the quick Block for the visit it names, the
+/// hover text.
+pub(crate) fn update(app: &AppHandle, view: &TrayView) {
     let Some(tray) = app.try_state::<Tray>() else {
         return;
     };
-    let entry = deliveries.iter().find(|d| {
-        matches!(
-            d.state.as_str(),
-            "approaching" | "at_door" | "granted" | "door_open"
-        )
-    });
-    let (text, enabled) = match entry {
-        Some(d) => (
-            format!("Block access — {} {}", d.carrier, d.tracking_id),
-            true,
-        ),
-        None => ("Block access (nobody at the door)".to_owned(), false),
-    };
-    let _ = tray.block.set_text(text);
-    let _ = tray.block.set_enabled(enabled);
+    let _ = tray.show.set_text(&view.show);
+    let _ = tray.quit.set_text(&view.quit);
+    let _ = tray.block.set_text(&view.block);
+    let _ = tray.block.set_enabled(view.block_delivery.is_some());
     if let Ok(mut current) = tray.entry.lock() {
-        *current = entry.map(|d| d.id.clone());
+        current.clone_from(&view.block_delivery);
     }
     if let Some(icon) = app.tray_by_id("main") {
-        let tooltip = match entry {
-            Some(d) => format!(
-                "Doorstep — {} {}",
-                d.carrier,
-                d.state.as_str().replace('_', " ")
-            ),
-            None => "Doorstep".to_owned(),
-        };
-        let _ = icon.set_tooltip(Some(tooltip));
+        let _ = icon.set_tooltip(Some(&view.tooltip));
     }
 }
 

@@ -12,7 +12,13 @@ use testkit::{AppUnderTest, DesktopSession};
 #[derive(Debug, Default)]
 pub struct WindowVideo {
     pub first_drawn_ms: Vec<f64>,
+    /// Per drawn frame, its age when the app's shell sent it to the page, when the
+    /// page had it, and when it was on the canvas.
+    pub sent_age_ms: Vec<f64>,
+    pub arrived_age_ms: Vec<f64>,
     pub drawn_age_ms: Vec<f64>,
+    /// Frames passed over because a newer one came while one was being drawn.
+    pub skipped: u64,
 }
 
 /// Opens the delivery page `opens` times while the demo courier is inside.
@@ -34,7 +40,7 @@ pub async fn measure(desktop: &DesktopSession, opens: usize) -> anyhow::Result<W
         let mut video = WindowVideo::default();
         for _ in 0..opens {
             app.click(inside).await?;
-            app.wait_for("[data-testid=frame-seq]").await?;
+            app.wait_for("[data-testid=live]").await?;
             // Some frames drawn, then read the probe.
             tokio::time::sleep(Duration::from_millis(1500)).await;
             let stats = app.script("return window.__doorstepLive || null;").await?;
@@ -42,13 +48,18 @@ pub async fn measure(desktop: &DesktopSession, opens: usize) -> anyhow::Result<W
                 .as_f64()
                 .context("the page drew no frame")?;
             video.first_drawn_ms.push(first);
-            video.drawn_age_ms.extend(
-                stats["drawnAgesMs"]
+            let ages = |key: &str| -> Vec<f64> {
+                stats[key]
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .filter_map(serde_json::Value::as_f64),
-            );
+                    .filter_map(serde_json::Value::as_f64)
+                    .collect()
+            };
+            video.sent_age_ms.extend(ages("sentAgesMs"));
+            video.arrived_age_ms.extend(ages("arrivedAgesMs"));
+            video.drawn_age_ms.extend(ages("drawnAgesMs"));
+            video.skipped += stats["skipped"].as_u64().unwrap_or(0);
             app.click("[data-testid=nav-home]").await?;
         }
         anyhow::Ok(video)

@@ -23,6 +23,11 @@ pub struct Footprint {
     pub pss_mib: Option<f64>,
     /// How many processes that was.
     pub processes: usize,
+    /// Each of those processes: its name and PSS (MiB), largest first.
+    pub per_process: Vec<(String, f64)>,
+    /// Per launch, every line it printed up to its first screen, with when (ms
+    /// after spawn) the bench read it.
+    pub launch_lines: Vec<Vec<(f64, String)>>,
 }
 
 /// Every process in the tree under `root` (itself included).
@@ -58,20 +63,23 @@ fn process_tree(root: u32) -> Vec<u32> {
     tree
 }
 
-/// PSS (MiB) summed over the tree under `root`, and how many processes it has.
-pub fn tree_pss_mib(root: u32) -> (f64, usize) {
-    let tree = process_tree(root);
-    let kib: u64 = tree
-        .iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok())
-        .filter_map(|rollup| {
-            rollup
+/// PSS (MiB) of each process in the tree under `root` (itself included), named,
+/// largest first.
+pub fn tree_pss(root: u32) -> Vec<(String, f64)> {
+    let mut processes: Vec<(String, f64)> = process_tree(root)
+        .into_iter()
+        .filter_map(|pid| {
+            let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+            let kib = rollup
                 .lines()
                 .find_map(|l| l.strip_prefix("Pss:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())?;
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            Some((name.trim().to_owned(), kib as f64 / 1024.0))
         })
-        .sum();
-    (kib as f64 / 1024.0, tree.len())
+        .collect();
+    processes.sort_by(|a, b| b.1.total_cmp(&a.1));
+    processes
 }
 
 fn session_command(desktop: &DesktopSession, program: &Path) -> Command {
@@ -105,24 +113,32 @@ pub fn measure_app(
         let marker = marker.to_owned();
         std::thread::spawn(move || {
             use std::io::BufRead;
+            let mut lines = Vec::new();
             for line in std::io::BufReader::new(stdout)
                 .lines()
                 .map_while(Result::ok)
             {
-                if line.contains(&marker) {
-                    let _ = tx.send(Instant::now());
+                let at = crate::ms(started.elapsed());
+                let shown = line.contains(&marker);
+                lines.push((at, line));
+                if shown {
+                    let _ = tx.send(std::mem::take(&mut lines));
                 }
             }
         });
-        let shown = rx
+        let lines = rx
             .recv_timeout(Duration::from_secs(60))
             .with_context(|| format!("{} never reported its first screen", program.display()))?;
-        footprint.first_screen_ms.push(crate::ms(shown - started));
+        footprint
+            .first_screen_ms
+            .push(lines.last().map_or(0.0, |(at, _)| *at));
+        footprint.launch_lines.push(lines);
         if launch + 1 == launches {
             std::thread::sleep(SETTLE);
-            let (pss, processes) = tree_pss_mib(process.pid());
-            footprint.pss_mib = Some(pss);
-            footprint.processes = processes;
+            let per_process = tree_pss(process.pid());
+            footprint.pss_mib = Some(per_process.iter().map(|(_, mib)| mib).sum());
+            footprint.processes = per_process.len();
+            footprint.per_process = per_process;
         }
         process.stop();
     }
@@ -187,13 +203,15 @@ pub async fn measure_chromium(
         .context("Chromium never loaded the UI")?;
     let loaded_after = crate::ms(started.elapsed());
     tokio::time::sleep(SETTLE).await;
-    let (pss, processes) = tree_pss_mib(process.pid());
+    let per_process = tree_pss(process.pid());
     process.stop();
     server.abort();
     Ok(Footprint {
         first_screen_ms: vec![loaded_after],
-        pss_mib: Some(pss),
-        processes,
+        pss_mib: Some(per_process.iter().map(|(_, mib)| mib).sum()),
+        processes: per_process.len(),
+        per_process,
+        launch_lines: Vec::new(),
     })
 }
 
@@ -203,4 +221,23 @@ pub fn which(program: &str) -> Option<PathBuf> {
             .map(|dir| dir.join(program))
             .find(|path| path.is_file())
     })
+}
+
+/// A `key=value` field of a tracing line, as a number.
+pub fn field(line: &str, key: &str) -> Option<f64> {
+    line.split_whitespace().find_map(|word| {
+        word.strip_prefix(key)?
+            .strip_prefix('=')?
+            .trim_matches('"')
+            .parse()
+            .ok()
+    })
+}
+
+/// When (ms after spawn) the first line containing `text` was read.
+pub fn line_at(lines: &[(f64, String)], text: &str) -> Option<f64> {
+    lines
+        .iter()
+        .find(|(_, line)| line.contains(text))
+        .map(|(at, _)| *at)
 }

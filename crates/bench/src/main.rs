@@ -64,6 +64,10 @@ struct Args {
     /// Skip the desktop app measurements (no X server needed).
     #[arg(long)]
     no_desktop: bool,
+    /// Only the desktop app's rows (live video in its window, memory, start), without
+    /// the cloud, the households and the references.
+    #[arg(long, conflicts_with = "no_desktop")]
+    desktop_only: bool,
     /// Where the JSON goes.
     #[arg(long, default_value = "target/bench")]
     out: std::path::PathBuf,
@@ -114,6 +118,16 @@ async fn run(
         .unwrap_or(if smoke { 20 } else { 3000 });
     let launches = if smoke { 1 } else { 5 };
     let dir = tempfile::tempdir()?;
+    let plan = Plan {
+        smoke,
+        households,
+        samples,
+        bursts,
+        reference_samples,
+        connections,
+        access_requests,
+        fd_limit,
+    };
 
     let header = header(&args, households, connections, access_requests, fd_limit);
     println!("{}", header.join("\n"));
@@ -122,227 +136,10 @@ async fn run(
     let mut extra = serde_json::Map::new();
 
     // ---- the household side: fan-out, burst, the door, video, recordings ----
-    progress("starting the cloud (SQLite) and connecting the households");
-    let mut cloud =
-        CloudProcess::start_with(&dir.path().join("cloud"), "127.0.0.1:0", NO_RATE_LIMITS)?;
-    let carrier_key = cloud.add_carrier("BenchPost", None)?.api_key;
-    let url = cloud.url.clone();
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(households + 64)
-        .build()?;
-
-    let started = Instant::now();
-    let (arrivals_tx, mut arrivals) = mpsc::unbounded_channel::<Arrival>();
-    let mut homes = Vec::with_capacity(households);
-    let mut streams = Vec::new();
-    for n in 0..households {
-        let home = create_household(&http, &url, n).await?;
-        let second = second_device(&http, &url, n).await?;
-        for token in [home.token.clone(), second] {
-            streams.push(listen(
-                http.clone(),
-                url.clone(),
-                token,
-                n,
-                arrivals_tx.clone(),
-            ));
-        }
-        homes.push(home);
-    }
-    let setup = started.elapsed();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    while arrivals.try_recv().is_ok() {}
-
-    progress("fan-out: one household's event to both its devices");
-    let courier_key = SigningKey::generate();
-    let mut fanout = Vec::new();
-    for s in 0..samples {
-        let n = s % households;
-        let t0 = Instant::now();
-        announce(
-            &http,
-            &url,
-            &carrier_key,
-            &homes[n].id,
-            &courier_key.public_key(),
-            &format!("FAN-{s}"),
-        )
-        .await?;
-        let mut got = 0;
-        while got < 2 {
-            let arrival = next_arrival(&mut arrivals).await?;
-            if arrival.household == n && arrival.kind == Some(EventKind::DeliveryAnnounced) {
-                fanout.push(ms(arrival.received - t0));
-                got += 1;
-            }
-        }
-    }
-    rows.push(
-        Row::new(
-            &format!("event → every device of that household ({households} households × 2 devices connected)"),
-            "p99 ≤ 25 ms",
-            "ms",
-            Goal::AtMost { percentile: 99.0, bound: 25.0 },
-            fanout,
-        )
-        .note(format!(
-            "from the carrier's request sent to the device's stream receiving it (the announcement takes the at-door path: write, event, stream); the popup call is not included; {households} households set up in {:.0} s",
-            setup.as_secs_f64()
-        )),
-    );
-
-    progress("courier at the door → popup at two real client cores");
-    let popup_metric = format!(
-        "courier at the door → popup call, each device ({households} households × 2 devices connected)"
-    );
-    rows.push(match desktop {
-        Ok(desktop) => match popups::measure(desktop, &url, &carrier_key, if smoke { 2 } else { 50 }).await {
-            Ok(times) => Row::new(
-                &popup_metric,
-                "p99 ≤ 25 ms",
-                "ms",
-                Goal::AtMost { percentile: 99.0, bound: 25.0 },
-                times,
-            )
-            .note("one more household whose two devices are doorstep-core clients (feed + popups) in the bench's desktop session; from the cloud committing `delivery.at_door` (its stamp, whole ms) to the `Notify` call on the session bus (dbus-monitor's stamp)"),
-            Err(e) => Row::skipped(&popup_metric, "p99 ≤ 25 ms", "ms", &format!("{e:#}")),
-        },
-        Err(e) => Row::skipped(&popup_metric, "p99 ≤ 25 ms", "ms", &format!("no desktop session: {e:#}")),
-    });
-
-    progress("burst: every household at once");
-    let mut burst = Vec::new();
-    let mut burst_walls = Vec::new();
-    for b in 0..bursts {
-        while arrivals.try_recv().is_ok() {}
-        let t0 = Instant::now();
-        let sent: Vec<anyhow::Result<serde_json::Value>> =
-            futures_util::stream::iter(homes.iter().enumerate())
-                .map(|(n, home)| {
-                    let (http, url, carrier_key, courier) =
-                        (&http, &url, &carrier_key, &courier_key);
-                    async move {
-                        announce(
-                            http,
-                            url,
-                            carrier_key,
-                            &home.id,
-                            &courier.public_key(),
-                            &format!("BURST-{b}-{n}"),
-                        )
-                        .await
-                    }
-                })
-                .buffer_unordered(households)
-                .collect()
-                .await;
-        sent.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
-        let mut got = 0;
-        let mut last = t0;
-        while got < 2 * households {
-            let arrival = next_arrival(&mut arrivals).await?;
-            if arrival.kind == Some(EventKind::DeliveryAnnounced) {
-                burst.push(arrival.received_wall_ms - arrival.committed_at as f64);
-                last = last.max(arrival.received);
-                got += 1;
-            }
-        }
-        burst_walls.push(ms(last - t0));
-    }
-
-    progress("references: NATS and Mosquitto fan-out");
-    let subscribers = 2 * households;
-    let nats = brokers::nats(subscribers, reference_samples).await;
-    let mosquitto = brokers::mosquitto(subscribers, reference_samples).await;
-    let nats_p99 = nats.as_ref().ok().and_then(|v| percentile_of(v, 99.0));
-    let burst_p99 = percentile_of(&burst, 99.0);
-    let mut burst_row = Row::new(
-        &format!("burst: all {households} households get an event at once → each device has it"),
-        "p99 ≤ 2× bare NATS fan-out",
-        "ms",
-        Goal::None,
-        burst,
-    )
-    .note(format!(
-        "per device, from the cloud committing the event (its `at`, whole ms) to the device's stream receiving it; all {} requests in flight at once; first request → last device: {} ms (p50 of {bursts} bursts)",
-        households,
-        percentile_of(&burst_walls, 50.0).map_or("—".into(), |v| format!("{v:.0}"))
-    ));
-    if let (Some(b), Some(n)) = (burst_p99, nats_p99) {
-        burst_row = burst_row
-            .reference(format!("NATS p99 {n:.1} ms"), Some(b / n))
-            .verdict(b <= 2.0 * n);
-    }
-    rows.push(burst_row);
-    for (name, result) in [("NATS", nats), ("Mosquitto", mosquitto)] {
-        rows.push(match result {
-            Ok(times) => Row::new(
-                &format!("reference: {name}, one message → last of {subscribers} subscribers"),
-                "(reference)",
-                "ms",
-                Goal::None,
-                times,
-            )
-            .note("a bare broker on loopback: no database, no auth, no signatures"),
-            Err(e) => Row::skipped(
-                &format!("reference: {name} fan-out"),
-                "(reference)",
-                "ms",
-                &format!("{e:#}"),
-            ),
-        });
-    }
-
-    progress("the door: a real lock agent, entries, live video, camera stops, block, recording");
-    let door = entries::run(
-        &http,
-        &url,
-        &carrier_key,
-        &homes[0],
-        &mut arrivals,
-        dir.path(),
-        smoke,
-    )
-    .await?;
-    rows.extend(door);
-
-    progress("access requests per second on SQLite");
-    let sqlite_access = access::measure(
-        &url,
-        &carrier_key,
-        1_000_000,
-        ACCESS_HOUSEHOLDS,
-        access_requests,
-        64,
-        &dir.path().join("access-locks"),
-    )
-    .await;
-    for stream in streams {
-        stream.abort();
-    }
-    cloud.stop();
-    rows.push(access_row("SQLite", sqlite_access));
-
-    progress("access requests per second on PostgreSQL");
-    rows.push(access_row(
-        "PostgreSQL",
-        postgres_access(&args.postgres, dir.path(), access_requests).await,
-    ));
-
-    progress(&format!(
-        "connections: up to {connections} event streams on one cloud process"
-    ));
-    match scale_run(dir.path(), connections, fd_limit, smoke).await {
-        Ok((run, scale_rows)) => {
-            extra.insert("connections".into(), serde_json::to_value(&run)?);
-            rows.extend(scale_rows);
-        }
-        Err(e) => rows.push(Row::skipped(
-            "connected devices held by one cloud instance",
-            "≥ 50,000 at ≤ 16 KiB each",
-            "streams",
-            &format!("{e:#}"),
-        )),
+    if args.desktop_only {
+        progress("the desktop app only (--desktop-only)");
+    } else {
+        system_rows(&args, &plan, dir.path(), desktop, &mut rows, &mut extra).await?;
     }
 
     match desktop {
@@ -587,9 +384,15 @@ async fn window_video_rows(desktop: &testkit::DesktopSession, opens: usize) -> V
                 "p99 ≤ 80 ms",
                 "ms",
                 Goal::AtMost { percentile: 99.0, bound: 80.0 },
-                video.drawn_age_ms,
+                video.drawn_age_ms.clone(),
             )
-            .note("camera capture stamp → drawn on the canvas (JPEG decoded by createImageBitmap), every frame of those views"),
+            .note(format!(
+                "camera capture stamp → drawn on the canvas (JPEG decoded by createImageBitmap), every frame drawn in those views; {} frames passed over for a newer one; where the age comes from (p50 / p99): capture → the app's shell sent it {}, → the page had it {}, → drawn {}",
+                video.skipped,
+                spread(&video.sent_age_ms),
+                spread(&video.arrived_age_ms),
+                spread(&video.drawn_age_ms),
+            )),
         ],
         Err(e) => vec![Row::skipped(
             first_metric,
@@ -598,6 +401,90 @@ async fn window_video_rows(desktop: &testkit::DesktopSession, opens: usize) -> V
             &format!("{e:#}"),
         )],
     }
+}
+
+/// "p50 / p99 ms" of `values`.
+fn spread(values: &[f64]) -> String {
+    let at = |p| percentile_of(values, p).map_or("—".into(), |v: f64| format!("{v:.0}"));
+    format!("{} / {} ms", at(50.0), at(99.0))
+}
+
+/// Doorstep's processes beside the empty window's, matched by name.
+fn per_process_text(app: &desktop::Footprint, empty: Option<&desktop::Footprint>) -> String {
+    app.per_process
+        .iter()
+        .map(|(name, mib)| {
+            let reference = empty
+                .and_then(|e| {
+                    e.per_process.iter().find(|(n, _)| {
+                        n == name || (n.starts_with("doorstep") && name.starts_with("doorstep"))
+                    })
+                })
+                .map_or("—".to_owned(), |(_, mib)| format!("{mib:.0}"));
+            format!("{name} {mib:.0} / {reference} MiB")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The stages of a start, p50 over the launches, from the lines a program printed:
+/// spawn → its first line (loading the program and its libraries), → the page's
+/// navigation began (Tauri, the setup, the window, the web process; Doorstep also
+/// says when its window was created), → the HTML read, → painted (for Doorstep: its
+/// script run, the shell's answer of who is signed in, the first screen drawn), → the
+/// bench reading the line.
+fn start_breakdown(launches: &[Vec<(f64, String)>]) -> String {
+    let mut stages: Vec<(&str, Vec<f64>)> = [
+        "loading",
+        "to the page",
+        "HTML",
+        "page",
+        "report",
+        "window created",
+        "script",
+        "session",
+        "paint",
+    ]
+    .into_iter()
+    .map(|name| (name, Vec::new()))
+    .collect();
+    for lines in launches {
+        let (Some(starting), Some((shown_at, shown))) =
+            (desktop::line_at(lines, "starting"), lines.last())
+        else {
+            continue;
+        };
+        let mark = |key: &str| desktop::field(shown, key);
+        let (Some(began), Some(html), Some(painted)) =
+            (mark("page_began_ms"), mark("html_ms"), mark("painted_ms"))
+        else {
+            continue;
+        };
+        let began = starting + began;
+        let mut times = vec![
+            Some(starting),
+            Some(began - starting),
+            Some(html),
+            Some(painted - html),
+            Some(shown_at - (began + painted)),
+            desktop::line_at(lines, "window created").map(|at| at - starting),
+        ];
+        if let (Some(script), Some(session)) = (mark("script_ms"), mark("session_ms")) {
+            times.extend([
+                Some(script - html),
+                Some(session - script),
+                Some(painted - session),
+            ]);
+        }
+        for ((_, values), value) in stages.iter_mut().zip(times) {
+            values.extend(value);
+        }
+    }
+    let parts: Vec<String> = stages
+        .iter()
+        .filter_map(|(name, values)| percentile_of(values, 50.0).map(|v| format!("{name} {v:.0}")))
+        .collect();
+    format!("{} ms", parts.join(", "))
 }
 
 /// RSS growth per stream between the last two steps (KiB).
@@ -639,10 +526,11 @@ async fn desktop_rows(desktop: &testkit::DesktopSession, launches: usize) -> Vec
                 pss.into_iter().collect(),
             )
             .note(format!(
-                "first screen (signed out), {} processes, after 5 s idle; empty Tauri window: {}; Chromium app mode (same UI build): {}",
+                "first screen (signed out), {} processes, after 5 s idle; empty Tauri window: {}; Chromium app mode (same UI build): {}; per process, Doorstep / empty Tauri: {}",
                 app.processes,
                 text(&empty),
-                text(&chromium)
+                text(&chromium),
+                per_process_text(app, empty.as_ref().ok()),
             ));
             if let (Some(p), Some(e)) = (pss, empty_pss) {
                 let met = p <= e + 40.0 && chromium_pss.is_none_or(|c| p < c);
@@ -666,7 +554,9 @@ async fn desktop_rows(desktop: &testkit::DesktopSession, launches: usize) -> Vec
                 app.first_screen_ms.clone(),
             )
             .note(format!(
-                "{launches} launches each, spawn → the page reports its first screen drawn (two frames after it is in the DOM)"
+                "{launches} launches each, spawn → the page reports its first screen drawn (two frames after it is in the DOM); Doorstep's web view paints on the CPU (its shell sets WEBKIT_SKIA_ENABLE_CPU_RENDERING), the empty window with WebKit's default (OpenGL, here Mesa's llvmpipe); where the time goes (p50), Doorstep: {}; empty Tauri window: {}",
+                start_breakdown(&app.launch_lines),
+                empty.as_ref().map_or("not measured".into(), |e| start_breakdown(&e.launch_lines)),
             ));
             if let (Some(a), Some(e)) = (percentile_of(&app.first_screen_ms, 50.0), empty_start) {
                 row = row
@@ -740,4 +630,261 @@ fn header(
             "parameters: {households} households × 2 devices; {connections} streams; {access_requests} access requests per database; open-file limit {fd_limit}"
         ),
     ]
+}
+
+/// How many of each sample this run takes.
+#[derive(Clone, Copy)]
+struct Plan {
+    smoke: bool,
+    households: usize,
+    samples: usize,
+    bursts: usize,
+    reference_samples: u32,
+    connections: usize,
+    access_requests: usize,
+    fd_limit: u64,
+}
+
+/// The cloud, the lock and the household devices: every row but the desktop app's.
+async fn system_rows(
+    args: &Args,
+    plan: &Plan,
+    dir: &std::path::Path,
+    desktop: Result<&testkit::DesktopSession, &anyhow::Error>,
+    rows: &mut Vec<Row>,
+    extra: &mut serde_json::Map<String, serde_json::Value>,
+) -> anyhow::Result<()> {
+    let Plan {
+        smoke,
+        households,
+        samples,
+        bursts,
+        reference_samples,
+        connections,
+        access_requests,
+        fd_limit,
+    } = *plan;
+    progress("starting the cloud (SQLite) and connecting the households");
+    let mut cloud = CloudProcess::start_with(&dir.join("cloud"), "127.0.0.1:0", NO_RATE_LIMITS)?;
+    let carrier_key = cloud.add_carrier("BenchPost", None)?.api_key;
+    let url = cloud.url.clone();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(households + 64)
+        .build()?;
+
+    let started = Instant::now();
+    let (arrivals_tx, mut arrivals) = mpsc::unbounded_channel::<Arrival>();
+    let mut homes = Vec::with_capacity(households);
+    let mut streams = Vec::new();
+    for n in 0..households {
+        let home = create_household(&http, &url, n).await?;
+        let second = second_device(&http, &url, n).await?;
+        for token in [home.token.clone(), second] {
+            streams.push(listen(
+                http.clone(),
+                url.clone(),
+                token,
+                n,
+                arrivals_tx.clone(),
+            ));
+        }
+        homes.push(home);
+    }
+    let setup = started.elapsed();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while arrivals.try_recv().is_ok() {}
+
+    progress("fan-out: one household's event to both its devices");
+    let courier_key = SigningKey::generate();
+    let mut fanout = Vec::new();
+    for s in 0..samples {
+        let n = s % households;
+        let t0 = Instant::now();
+        announce(
+            &http,
+            &url,
+            &carrier_key,
+            &homes[n].id,
+            &courier_key.public_key(),
+            &format!("FAN-{s}"),
+        )
+        .await?;
+        let mut got = 0;
+        while got < 2 {
+            let arrival = next_arrival(&mut arrivals).await?;
+            if arrival.household == n && arrival.kind == Some(EventKind::DeliveryAnnounced) {
+                fanout.push(ms(arrival.received - t0));
+                got += 1;
+            }
+        }
+    }
+    rows.push(
+        Row::new(
+            &format!("event → every device of that household ({households} households × 2 devices connected)"),
+            "p99 ≤ 25 ms",
+            "ms",
+            Goal::AtMost { percentile: 99.0, bound: 25.0 },
+            fanout,
+        )
+        .note(format!(
+            "from the carrier's request sent to the device's stream receiving it (the announcement takes the at-door path: write, event, stream); the popup call is not included; {households} households set up in {:.0} s",
+            setup.as_secs_f64()
+        )),
+    );
+
+    progress("courier at the door → popup at two real client cores");
+    let popup_metric = format!(
+        "courier at the door → popup call, each device ({households} households × 2 devices connected)"
+    );
+    rows.push(match desktop {
+        Ok(desktop) => match popups::measure(desktop, &url, &carrier_key, if smoke { 2 } else { 50 }).await {
+            Ok(times) => Row::new(
+                &popup_metric,
+                "p99 ≤ 25 ms",
+                "ms",
+                Goal::AtMost { percentile: 99.0, bound: 25.0 },
+                times,
+            )
+            .note("one more household whose two devices are doorstep-core clients (feed + popups) in the bench's desktop session; from the cloud committing `delivery.at_door` (its stamp, whole ms) to the `Notify` call on the session bus (dbus-monitor's stamp)"),
+            Err(e) => Row::skipped(&popup_metric, "p99 ≤ 25 ms", "ms", &format!("{e:#}")),
+        },
+        Err(e) => Row::skipped(&popup_metric, "p99 ≤ 25 ms", "ms", &format!("no desktop session: {e:#}")),
+    });
+
+    progress("burst: every household at once");
+    let mut burst = Vec::new();
+    let mut burst_walls = Vec::new();
+    for b in 0..bursts {
+        while arrivals.try_recv().is_ok() {}
+        let t0 = Instant::now();
+        let sent: Vec<anyhow::Result<serde_json::Value>> =
+            futures_util::stream::iter(homes.iter().enumerate())
+                .map(|(n, home)| {
+                    let (http, url, carrier_key, courier) =
+                        (&http, &url, &carrier_key, &courier_key);
+                    async move {
+                        announce(
+                            http,
+                            url,
+                            carrier_key,
+                            &home.id,
+                            &courier.public_key(),
+                            &format!("BURST-{b}-{n}"),
+                        )
+                        .await
+                    }
+                })
+                .buffer_unordered(households)
+                .collect()
+                .await;
+        sent.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+        let mut got = 0;
+        let mut last = t0;
+        while got < 2 * households {
+            let arrival = next_arrival(&mut arrivals).await?;
+            if arrival.kind == Some(EventKind::DeliveryAnnounced) {
+                burst.push(arrival.received_wall_ms - arrival.committed_at as f64);
+                last = last.max(arrival.received);
+                got += 1;
+            }
+        }
+        burst_walls.push(ms(last - t0));
+    }
+
+    progress("references: NATS and Mosquitto fan-out");
+    let subscribers = 2 * households;
+    let nats = brokers::nats(subscribers, reference_samples).await;
+    let mosquitto = brokers::mosquitto(subscribers, reference_samples).await;
+    let nats_p99 = nats.as_ref().ok().and_then(|v| percentile_of(v, 99.0));
+    let burst_p99 = percentile_of(&burst, 99.0);
+    let mut burst_row = Row::new(
+        &format!("burst: all {households} households get an event at once → each device has it"),
+        "p99 ≤ 2× bare NATS fan-out",
+        "ms",
+        Goal::None,
+        burst,
+    )
+    .note(format!(
+        "per device, from the cloud committing the event (its `at`, whole ms) to the device's stream receiving it; all {} requests in flight at once; first request → last device: {} ms (p50 of {bursts} bursts)",
+        households,
+        percentile_of(&burst_walls, 50.0).map_or("—".into(), |v| format!("{v:.0}"))
+    ));
+    if let (Some(b), Some(n)) = (burst_p99, nats_p99) {
+        burst_row = burst_row
+            .reference(format!("NATS p99 {n:.1} ms"), Some(b / n))
+            .verdict(b <= 2.0 * n);
+    }
+    rows.push(burst_row);
+    for (name, result) in [("NATS", nats), ("Mosquitto", mosquitto)] {
+        rows.push(match result {
+            Ok(times) => Row::new(
+                &format!("reference: {name}, one message → last of {subscribers} subscribers"),
+                "(reference)",
+                "ms",
+                Goal::None,
+                times,
+            )
+            .note("a bare broker on loopback: no database, no auth, no signatures"),
+            Err(e) => Row::skipped(
+                &format!("reference: {name} fan-out"),
+                "(reference)",
+                "ms",
+                &format!("{e:#}"),
+            ),
+        });
+    }
+
+    progress("the door: a real lock agent, entries, live video, camera stops, block, recording");
+    let door = entries::run(
+        &http,
+        &url,
+        &carrier_key,
+        &homes[0],
+        &mut arrivals,
+        dir,
+        smoke,
+    )
+    .await?;
+    rows.extend(door);
+
+    progress("access requests per second on SQLite");
+    let sqlite_access = access::measure(
+        &url,
+        &carrier_key,
+        1_000_000,
+        ACCESS_HOUSEHOLDS,
+        access_requests,
+        64,
+        &dir.join("access-locks"),
+    )
+    .await;
+    for stream in streams {
+        stream.abort();
+    }
+    cloud.stop();
+    rows.push(access_row("SQLite", sqlite_access));
+
+    progress("access requests per second on PostgreSQL");
+    rows.push(access_row(
+        "PostgreSQL",
+        postgres_access(&args.postgres, dir, access_requests).await,
+    ));
+
+    progress(&format!(
+        "connections: up to {connections} event streams on one cloud process"
+    ));
+    match scale_run(dir, connections, fd_limit, smoke).await {
+        Ok((run, scale_rows)) => {
+            extra.insert("connections".into(), serde_json::to_value(&run)?);
+            rows.extend(scale_rows);
+        }
+        Err(e) => rows.push(Row::skipped(
+            "connected devices held by one cloud instance",
+            "≥ 50,000 at ≤ 16 KiB each",
+            "streams",
+            &format!("{e:#}"),
+        )),
+    }
+
+    Ok(())
 }

@@ -380,8 +380,30 @@ pub async fn ingest(
         .on_upgrade(move |socket| ingest_frames(state, lock, socket))
 }
 
+/// Frames read from a camera but not yet filed in its recording; when that many
+/// wait, the camera's socket is read no further until the recording catches up.
+const RECORDING_QUEUE: usize = 64;
+
 async fn ingest_frames(state: AppState, lock: LockAuth, mut socket: WebSocket) {
-    let mut current: Option<Current> = None;
+    // Live viewers get each frame as it is read; the recording's writes (a database
+    // transaction, at times a slow one) are done by a task of their own, in order,
+    // so a slow write never holds up the next frame's relay.
+    let (to_recording, mut queued) =
+        tokio::sync::mpsc::channel::<(FrameHeader, Bytes)>(RECORDING_QUEUE);
+    let recording = {
+        let (state, lock) = (state.clone(), lock.clone());
+        tokio::spawn(async move {
+            let mut current: Option<Current> = None;
+            while let Some((header, bytes)) = queued.recv().await {
+                if let Err(e) = record(&state, &lock, &mut current, header, &bytes).await {
+                    tracing::warn!(error = %e, "frame not recorded");
+                }
+            }
+            if let Some(current) = current {
+                state.video.stop_filling(&current.id);
+            }
+        })
+    };
     while let Some(Ok(message)) = socket.recv().await {
         let Message::Binary(bytes) = message else {
             continue;
@@ -398,14 +420,12 @@ async fn ingest_frames(state: AppState, lock: LockAuth, mut socket: WebSocket) {
         if now - header.captured_at < 2_000 {
             state.video.relay.publish(&lock.lock_id, bytes.clone());
         }
-        match record(&state, &lock, &mut current, header, &bytes).await {
-            Ok(()) => {}
-            Err(e) => tracing::warn!(error = %e, "frame not recorded"),
+        if to_recording.send((header, bytes)).await.is_err() {
+            break;
         }
     }
-    if let Some(current) = current {
-        state.video.stop_filling(&current.id);
-    }
+    drop(to_recording);
+    let _ = recording.await;
 }
 
 /// The recording frames are going to, and the visit it is filed under.

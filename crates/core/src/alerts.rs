@@ -371,8 +371,71 @@ fn german(english: &str) -> Option<&'static str> {
         "The camera of {lock} is back" => "Die Kamera von {lock} ist wieder da",
         "It records again." => "Sie nimmt wieder auf.",
         "The lock refused to open: {reason}." => "Das Schloss hat nicht geöffnet: {reason}.",
+        "Show Doorstep" => "Doorstep zeigen",
+        "Quit Doorstep" => "Doorstep beenden",
+        "Block access — {carrier} {tracking}" => "Zutritt sperren — {carrier} {tracking}",
+        "Block access (nobody at the door)" => "Zutritt sperren (niemand an der Tür)",
+        "Doorstep — {carrier} on the way" => "Doorstep — {carrier} unterwegs",
+        "Doorstep — {carrier} at the door" => "Doorstep — {carrier} an der Tür",
+        "Doorstep — {carrier} may come in" => "Doorstep — {carrier} darf herein",
+        "Doorstep — {carrier} inside" => "Doorstep — {carrier} ist drinnen",
         _ => return None,
     })
+}
+
+/// What the tray shows, in the popups' language: its menu's words, the visit its
+/// quick Block would block, and its hover text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrayView {
+    /// "Show Doorstep".
+    pub show: String,
+    /// The quick Block's words.
+    pub block: String,
+    /// The visit it blocks; `None` greys it out.
+    pub block_delivery: Option<String>,
+    /// "Quit Doorstep".
+    pub quit: String,
+    /// The hover text.
+    pub tooltip: String,
+}
+
+/// The tray for `deliveries` (newest first): the first one a courier can still get
+/// in by is the one its Block is for.
+pub fn tray_view(l: Language, deliveries: &[Delivery]) -> TrayView {
+    use doorstep_api::DeliveryState as S;
+    let entry = deliveries.iter().find_map(|d| {
+        let tooltip = match d.state {
+            S::Approaching => "Doorstep — {carrier} on the way",
+            S::AtDoor => "Doorstep — {carrier} at the door",
+            S::Granted => "Doorstep — {carrier} may come in",
+            S::DoorOpen => "Doorstep — {carrier} inside",
+            _ => return None,
+        };
+        Some((d, tooltip))
+    });
+    let (block, block_delivery, tooltip) = match entry {
+        Some((d, tooltip)) => (
+            say(
+                l,
+                "Block access — {carrier} {tracking}",
+                &[("carrier", &d.carrier), ("tracking", &d.tracking_id)],
+            ),
+            Some(d.id.clone()),
+            say(l, tooltip, &[("carrier", &d.carrier)]),
+        ),
+        None => (
+            say(l, "Block access (nobody at the door)", &[]),
+            None,
+            "Doorstep".to_owned(),
+        ),
+    };
+    TrayView {
+        show: say(l, "Show Doorstep", &[]),
+        block,
+        block_delivery,
+        quit: say(l, "Quit Doorstep", &[]),
+        tooltip,
+    }
 }
 
 /// `english` in `language`, with `{name}` placeholders filled from `values`.
@@ -1061,6 +1124,24 @@ mod tests {
             Some(Intent::WatchLive("d1".into()))
         );
         assert_eq!(Intent::from_action("nonsense", None), None);
+    }
+
+    #[test]
+    fn the_tray_names_the_visit_its_block_is_for_in_the_household_s_language() {
+        let mut inside = delivery(DeliveryState::DoorOpen, true);
+        inside.carrier = "DHL".into();
+        inside.tracking_id = "JJD001".into();
+        let mut done = delivery(DeliveryState::Completed, true);
+        done.id = "d0".into();
+        let tray = tray_view(Language::German, &[done.clone(), inside.clone()]);
+        assert_eq!(tray.block, "Zutritt sperren — DHL JJD001");
+        assert_eq!(tray.block_delivery.as_deref(), Some(inside.id.as_str()));
+        assert_eq!(tray.tooltip, "Doorstep — DHL ist drinnen");
+        assert_eq!(tray.show, "Doorstep zeigen");
+        let idle = tray_view(Language::English, &[done]);
+        assert_eq!(idle.block, "Block access (nobody at the door)");
+        assert_eq!(idle.block_delivery, None);
+        assert_eq!(idle.quit, "Quit Doorstep");
     }
 
     #[test]

@@ -251,6 +251,13 @@ impl Client {
         )
     }
 
+    /// Whether this computer has a household's sign-in saved: without one, the app
+    /// opens on the welcome screen without asking the keyring (the page is told so
+    /// before it loads, and draws its first screen without waiting for an answer).
+    pub fn has_saved_sign_in(paths: &AppPaths) -> bool {
+        paths.config_dir().join(ACCOUNT_FILE).exists()
+    }
+
     /// The device's sign-in from an earlier run, or `None` when it has none.
     pub fn restore(paths: &AppPaths) -> CoreResult<Option<Self>> {
         let file = paths.config_dir().join(ACCOUNT_FILE);

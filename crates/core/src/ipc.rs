@@ -57,6 +57,27 @@ impl From<CoreError> for IpcError {
     }
 }
 
+/// The global the shell sets before the page loads: `true` when this computer has no
+/// sign-in saved, so the page shows the welcome screen at once.
+pub const SIGNED_OUT_AT_START: &str = "__doorstepSignedOutAtStart";
+
+/// How the page came to its first screen, by its own clock (ms since its navigation
+/// began): for the bench's breakdown of a start.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StartMarks {
+    /// When the navigation began (ms since the epoch).
+    pub time_origin: f64,
+    /// The page's HTML had been read.
+    pub html_ms: f64,
+    /// The app's script began to run.
+    pub script_ms: f64,
+    /// The shell had said who is signed in.
+    pub session_ms: f64,
+    /// Two frames after the first screen was in the DOM.
+    pub painted_ms: f64,
+}
+
 /// Who is signed in on this device, as the UI shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -471,7 +492,9 @@ fn events_typescript() -> String {
         .collect();
     format!(
         "/** The events the shell emits, by name. */\nexport const events = {{\n{}\n}} as const;\n\n\
-         /** What each event carries. */\nexport type EventPayloads = {{\n{}\n}};\n\n",
+         /** What each event carries. */\nexport type EventPayloads = {{\n{}\n}};\n\n\
+         /** Set by the shell before the page loads: `true` when no sign-in is saved. */\n\
+         export const SIGNED_OUT_AT_START = \"{SIGNED_OUT_AT_START}\";\n\n",
         names.join("\n"),
         payloads.join("\n")
     )
@@ -784,8 +807,8 @@ ipc_commands! {
     /// Deletes a recording for good.
     delete_recording => DeleteRecording { id: String } -> ();
     /// The page has drawn its first screen; the shell logs the time since it started
-    /// (what the bench's cold-start measurement waits for).
-    first_screen_shown => FirstScreenShown {} -> ();
+    /// and how the page got there (what the bench's cold-start measurement waits for).
+    first_screen_shown => FirstScreenShown { marks: crate::ipc::StartMarks } -> ();
 }
 
 fn snake_to_camel(name: &str) -> String {
@@ -814,6 +837,7 @@ pub fn bindings_typescript() -> String {
         Probe::decl(&cfg),
         SystemCheck::decl(&cfg),
         SessionInfo::decl(&cfg),
+        StartMarks::decl(&cfg),
         ConnectionView::decl(&cfg),
         HomeView::decl(&cfg),
         DeliveryView::decl(&cfg),

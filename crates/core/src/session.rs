@@ -36,8 +36,8 @@ pub trait Shell: Send + Sync + 'static {
     fn feed(&self, message: FeedMessage);
     /// A popup was clicked: bring the window up on `to` (the `intent` event).
     fn navigate(&self, to: Navigate);
-    /// The deliveries changed, newest first (the tray follows the current one).
-    fn deliveries_changed(&self, deliveries: &[Delivery]);
+    /// What the tray shows changed (the deliveries, or the language).
+    fn tray_changed(&self, tray: &crate::alerts::TrayView);
     /// Whether the app starts when the person logs in; `None` where this shell
     /// cannot start at login.
     fn autostart(&self) -> Option<bool> {
@@ -48,6 +48,8 @@ pub trait Shell: Send + Sync + 'static {
         let _ = enabled;
         Err("this program cannot start itself at login".into())
     }
+    /// The page drew its first screen: what can wait for it (the tray) comes now.
+    fn first_screen_shown(&self) {}
 }
 
 /// Starts the demo home: a local cloud, lock, camera and courier. Implemented by
@@ -72,8 +74,8 @@ pub trait RunningDemo: Send + Sync + std::fmt::Debug {
     fn stop(self: Box<Self>) -> BoxFuture<'static, ()>;
 }
 
-/// Where live frames go: called with each frame message (`seq u64 BE ‖
-/// captured_at i64 BE ‖ JPEG`); answers `false` once nobody is listening.
+/// Where live frames go: called with each frame message as the window reads it
+/// ([`crate::video::window_message`]); answers `false` once nobody is listening.
 pub type FrameSink = Box<dyn FnMut(Vec<u8>) -> bool + Send>;
 
 /// This computer's household session and everything that runs for it.
@@ -225,7 +227,8 @@ impl HouseholdSession {
                     update = updates.recv() => match update {
                         Ok(FeedUpdate::Event(event)) => {
                             shell.feed(FeedMessage::Event { event });
-                            shell.deliveries_changed(&cache.read(crate::cache::Cache::deliveries_newest_first).await);
+                            let deliveries = cache.read(crate::cache::Cache::deliveries_newest_first).await;
+                            shell.tray_changed(&crate::alerts::tray_view(language.get(), &deliveries));
                         }
                         Ok(FeedUpdate::Connection(state)) => {
                             shell.feed(FeedMessage::Connection { connection: ConnectionView::from(&state) });
@@ -489,7 +492,7 @@ impl HouseholdSession {
         current.live = Some(tokio::spawn(async move {
             while let Ok(Some(update)) = view.next().await {
                 if let LiveUpdate::Frame { frame, .. } = update
-                    && !sink(frame.to_message())
+                    && !sink(crate::video::window_message(&frame.to_message()))
                 {
                     return;
                 }
@@ -518,7 +521,7 @@ impl HouseholdSession {
             loop {
                 match playback.next().await {
                     Ok(Some(frame)) => {
-                        if !sink(frame) {
+                        if !sink(crate::video::window_message(&frame)) {
                             return;
                         }
                     }
@@ -764,7 +767,20 @@ impl HouseholdSession {
         &self,
         request::SetLanguage { language }: request::SetLanguage,
     ) -> Answer<()> {
-        self.language.set(Language::from_tag(&language));
+        let language = Language::from_tag(&language);
+        self.language.set(language);
+        let deliveries = match self.household.lock().await.as_ref() {
+            Some(household) => {
+                household
+                    .feed
+                    .reader()
+                    .read(crate::cache::Cache::deliveries_newest_first)
+                    .await
+            }
+            None => Vec::new(),
+        };
+        self.shell
+            .tray_changed(&crate::alerts::tray_view(language, &deliveries));
         Ok(())
     }
 
@@ -871,12 +887,25 @@ impl HouseholdSession {
 
     /// The page drew its first screen: logs the time since the app started, once
     /// (what the bench's cold-start measurement waits for).
-    pub async fn first_screen_shown(&self, _: request::FirstScreenShown) -> Answer<()> {
+    pub async fn first_screen_shown(
+        &self,
+        request::FirstScreenShown { marks }: request::FirstScreenShown,
+    ) -> Answer<()> {
         self.first_screen.call_once(|| {
+            let since_start = self.started.elapsed();
+            // The page's clock begins at its navigation: placed on the app's by the
+            // wall clock both read.
+            let started_at_ms = crate::cloud::now_ms() as f64 - since_start.as_secs_f64() * 1000.0;
             tracing::info!(
-                since_start_ms = self.started.elapsed().as_millis(),
+                since_start_ms = since_start.as_millis(),
+                page_began_ms = (marks.time_origin - started_at_ms).round(),
+                html_ms = marks.html_ms.round(),
+                script_ms = marks.script_ms.round(),
+                session_ms = marks.session_ms.round(),
+                painted_ms = marks.painted_ms.round(),
                 "first screen shown"
             );
+            self.shell.first_screen_shown();
         });
         self.show_opening();
         Ok(())

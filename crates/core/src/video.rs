@@ -389,8 +389,38 @@ impl Playback {
     }
 }
 
+/// A frame message as the window's live view and player read it: `sent_at (i64 ms
+/// BE) ‖ the frame message`, `sent_at` being when this computer handed it to the
+/// window, so the page can tell the network's share of a frame's age from its own.
+pub fn window_message(frame_message: &[u8]) -> Vec<u8> {
+    let mut message = Vec::with_capacity(8 + frame_message.len());
+    message.extend_from_slice(&crate::cloud::now_ms().to_be_bytes());
+    message.extend_from_slice(frame_message);
+    message
+}
+
 fn captured_at(message: &[u8]) -> i64 {
     doorstep_api::FrameHeader::decode(message)
         .map(|(header, _)| header.captured_at)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_message_is_the_frame_message_after_when_it_was_handed_over() {
+        let frame = Frame {
+            seq: 42,
+            captured_at: 1_790_000_000_123,
+            jpeg: vec![0xff, 0xd8, 0xff, 0xd9],
+        };
+        let before = crate::cloud::now_ms();
+        let message = window_message(&frame.to_message());
+        let after = crate::cloud::now_ms();
+        let sent_at = i64::from_be_bytes(message[..8].try_into().unwrap());
+        assert!((before..=after).contains(&sent_at));
+        assert_eq!(Frame::decode(&message[8..]).unwrap(), frame);
+    }
 }

@@ -89,6 +89,8 @@ pub struct Agent {
     _folder_lock: Arc<std::fs::File>,
     /// Wakes the channel when the network switch is pulled.
     network_changed: Arc<Notify>,
+    /// Wakes the video upload when the camera has queued a frame.
+    frame_queued: Arc<Notify>,
 }
 
 /// Takes the data folder for this process alone: two agents on one folder would
@@ -198,6 +200,7 @@ impl Agent {
             })),
             _folder_lock: Arc::new(folder_lock),
             network_changed: Arc::new(Notify::new()),
+            frame_queued: Arc::new(Notify::new()),
             http: Paired::http_client(paired.identity.ca_cert_pem.as_deref())?,
             tls: paired.tls_config()?,
             paired: Arc::new(paired),
@@ -477,6 +480,8 @@ impl Agent {
                 state.camera.outbox.pop_front();
             }
             state.camera.outbox.push_back(frame.to_message());
+            drop(state);
+            self.frame_queued.notify_one();
         }
     }
 
@@ -485,9 +490,13 @@ impl Agent {
         use futures_util::SinkExt;
         use tokio_tungstenite::tungstenite::Message;
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        // Woken by each queued frame (a frame waits for no poll: its age is the
+        // live view's), and now and then to notice the network coming back.
+        let wait_for_frames =
+            || tokio::time::timeout(Duration::from_millis(200), self.frame_queued.notified());
         loop {
-            tokio::time::sleep(Duration::from_millis(20)).await;
             if !self.network_up() || self.lock().camera.outbox.is_empty() {
+                let _ = wait_for_frames().await;
                 continue;
             }
             let url =
@@ -509,7 +518,7 @@ impl Agent {
                 }
                 let next = self.lock().camera.outbox.front().cloned();
                 let Some(frame) = next else {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    let _ = wait_for_frames().await;
                     continue;
                 };
                 if socket.send(Message::Binary(frame.into())).await.is_err() {

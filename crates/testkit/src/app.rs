@@ -257,6 +257,15 @@ impl AppUnderTest {
 
     /// Saves a PNG of the window to `target/screenshots/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        // What is in the DOM may not have been painted yet (a screen that appears at
+        // once, without waiting for the shell): two frames later it has been.
+        self.client()
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(null)));",
+                Vec::new(),
+            )
+            .await?;
         let png = self.client().screenshot().await?;
         let path = screenshots_dir()?.join(format!("{name}.png"));
         std::fs::write(&path, png)?;

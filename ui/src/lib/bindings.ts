@@ -70,6 +70,28 @@ email: string | null,
  */
 deviceName: string | null, };
 
+export type StartMarks = { 
+/**
+ * When the navigation began (ms since the epoch).
+ */
+timeOrigin: number, 
+/**
+ * The page's HTML had been read.
+ */
+htmlMs: number, 
+/**
+ * The app's script began to run.
+ */
+scriptMs: number, 
+/**
+ * The shell had said who is signed in.
+ */
+sessionMs: number, 
+/**
+ * Two frames after the first screen was in the DOM.
+ */
+paintedMs: number, };
+
 export type ConnectionView = { 
 /**
  * `connecting`, `online`, `offline` or `signed_out`.
@@ -1030,6 +1052,9 @@ export type EventPayloads = {
   intent: Navigate;
 };
 
+/** Set by the shell before the page loads: `true` when no sign-in is saved. */
+export const SIGNED_OUT_AT_START = "__doorstepSignedOutAtStart";
+
 export const commands = {
   /**
    * Checks the keyring and the notification service this app needs.
@@ -1196,7 +1221,7 @@ export const commands = {
   deleteRecording: (id: string): Promise<null> => invoke<null>("delete_recording", { id }),
   /**
    * The page has drawn its first screen; the shell logs the time since it started
-   * (what the bench's cold-start measurement waits for).
+   * and how the page got there (what the bench's cold-start measurement waits for).
    */
-  firstScreenShown: (): Promise<null> => invoke<null>("first_screen_shown"),
+  firstScreenShown: (marks: StartMarks): Promise<null> => invoke<null>("first_screen_shown", { marks }),
 };

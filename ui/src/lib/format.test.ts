@@ -25,7 +25,6 @@ import {
   when,
 } from "./format";
 import { hasKey, setLocale, translate } from "./i18n.svelte";
-import { parseFrame } from "./live";
 
 function delivery(state: Delivery["state"]): Delivery {
   return {
@@ -121,23 +120,6 @@ describe("a lock's state", () => {
     setLocale("de");
     expect(lockState(lock({ bolt: "unlocked", door: "open" })).text).toBe("Aufgeschlossen, Tür offen");
     setLocale("en");
-  });
-});
-
-describe("live frames", () => {
-  it("reads the frame number and capture time and refuses what is not a JPEG", () => {
-    const buffer = new ArrayBuffer(20);
-    const view = new DataView(buffer);
-    view.setBigUint64(0, 42n);
-    view.setBigInt64(8, 1_790_000_000_123n);
-    new Uint8Array(buffer, 16).set([0xff, 0xd8, 0xff, 0xd9]);
-    const frame = parseFrame(buffer);
-    expect(frame?.seq).toBe(42);
-    expect(frame?.capturedAt).toBe(1_790_000_000_123);
-    expect(frame?.jpeg.length).toBe(4);
-    new Uint8Array(buffer, 16).set([0, 0]);
-    expect(parseFrame(buffer)).toBeNull();
-    expect(parseFrame(new ArrayBuffer(4))).toBeNull();
   });
 });
 

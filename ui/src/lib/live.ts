@@ -1,24 +1,31 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { commands } from "./bindings";
 
-/** One camera frame as the shell streams it: `seq u64 BE ‖ captured_at i64 BE ‖ JPEG`. */
+/**
+ * One camera frame as the shell streams it: `sent_at i64 BE ‖ seq u64 BE ‖
+ * captured_at i64 BE ‖ JPEG`, `sent_at` being when the shell handed it to the window.
+ */
 export interface LiveFrame {
   seq: number;
   capturedAt: number;
+  sentAt: number;
   jpeg: Uint8Array;
 }
+
+const HEADER_BYTES = 24;
 
 /** No new frame for this long and the picture is stale (SPEC §4). */
 export const STALE_AFTER_MS = 1000;
 
 export function parseFrame(buffer: ArrayBuffer): LiveFrame | null {
-  if (buffer.byteLength < 18) return null;
+  if (buffer.byteLength < HEADER_BYTES + 2) return null;
   const view = new DataView(buffer);
-  const jpeg = new Uint8Array(buffer, 16);
+  const jpeg = new Uint8Array(buffer, HEADER_BYTES);
   if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return null;
   return {
-    seq: Number(view.getBigUint64(0)),
-    capturedAt: Number(view.getBigInt64(8)),
+    sentAt: Number(view.getBigInt64(0)),
+    seq: Number(view.getBigUint64(8)),
+    capturedAt: Number(view.getBigInt64(16)),
     jpeg,
   };
 }
@@ -68,32 +75,80 @@ export async function drawJpeg(canvas: HTMLCanvasElement | undefined, jpeg: Blob
   bitmap.close();
 }
 
-/** A frame's JPEG as a blob (copied out of the message buffer). */
+/** A frame's JPEG as a blob (the Blob copies it out of the message buffer once). */
 export function jpegOf(frame: LiveFrame): Blob {
-  return new Blob([new Uint8Array(frame.jpeg)], { type: "image/jpeg" });
+  return new Blob([frame.jpeg as Uint8Array<ArrayBuffer>], { type: "image/jpeg" });
 }
 
 /**
  * What the open live view has drawn, for people and for the bench's in-page probe
- * (`window.__doorstepLive`): open → first frame drawn, and each frame's age when drawn
- * (capture stamp → on the canvas; the camera's clock against this computer's).
+ * (`window.__doorstepLive`): open → first frame drawn, and each drawn frame's age
+ * (from its capture stamp; the camera's clock against this computer's) when the
+ * shell sent it, when the page had it and when it was on the canvas; and how many
+ * frames were passed over because a newer one came while one was being drawn.
  */
 export interface LiveStats {
   openedAt: number;
   firstDrawnMs: number | null;
+  sentAgesMs: number[];
+  arrivedAgesMs: number[];
   drawnAgesMs: number[];
+  skipped: number;
 }
 
 const KEPT_AGES = 600;
 
 export function openStats(): LiveStats {
-  const stats: LiveStats = { openedAt: performance.now(), firstDrawnMs: null, drawnAgesMs: [] };
+  const stats: LiveStats = {
+    openedAt: performance.now(),
+    firstDrawnMs: null,
+    sentAgesMs: [],
+    arrivedAgesMs: [],
+    drawnAgesMs: [],
+    skipped: 0,
+  };
   (globalThis as { __doorstepLive?: LiveStats }).__doorstepLive = stats;
   return stats;
 }
 
-export function recordDrawn(stats: LiveStats, capturedAt: number) {
+function keep(ages: number[], age: number) {
+  ages.push(age);
+  if (ages.length > KEPT_AGES) ages.shift();
+}
+
+/** `frame`, which reached the page at `arrivedAt` (`Date.now()`), is on the canvas. */
+export function recordDrawn(stats: LiveStats, frame: Pick<LiveFrame, "capturedAt" | "sentAt">, arrivedAt: number) {
   stats.firstDrawnMs ??= performance.now() - stats.openedAt;
-  stats.drawnAgesMs.push(Date.now() - capturedAt);
-  if (stats.drawnAgesMs.length > KEPT_AGES) stats.drawnAgesMs.shift();
+  keep(stats.sentAgesMs, frame.sentAt - frame.capturedAt);
+  keep(stats.arrivedAgesMs, arrivedAt - frame.capturedAt);
+  keep(stats.drawnAgesMs, Date.now() - frame.capturedAt);
+}
+
+/**
+ * Draws frames as they come, newest first: while one is being decoded, a newer one
+ * waits in its place and older waiting ones are passed over, so the picture is never
+ * behind by a queue of frames nobody will see.
+ */
+export function latestFirst<T>(draw: (item: T) => Promise<void>, onSkipped: () => void): (item: T) => void {
+  let drawing = false;
+  let waiting: T | null = null;
+  async function drain(first: T) {
+    drawing = true;
+    let next: T | null = first;
+    while (next !== null) {
+      try {
+        await draw(next);
+      } catch {
+        // A picture that does not decode is passed over; the next one may.
+      }
+      next = waiting;
+      waiting = null;
+    }
+    drawing = false;
+  }
+  return (item: T) => {
+    if (!drawing) return void drain(item);
+    if (waiting !== null) onSkipped();
+    waiting = item;
+  };
 }
