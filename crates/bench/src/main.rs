@@ -387,7 +387,8 @@ async fn window_video_rows(desktop: &testkit::DesktopSession, opens: usize) -> V
                 video.drawn_age_ms.clone(),
             )
             .note(format!(
-                "camera capture stamp → drawn on the canvas (JPEG decoded by createImageBitmap), every frame drawn in those views; {} frames passed over for a newer one; where the age comes from (p50 / p99): capture → the app's shell sent it {}, → the page had it {}, → drawn {}",
+                "camera capture stamp → drawn on the canvas (JPEG decoded by createImageBitmap), every frame drawn in those views (each watched 4 s), the first of each included (its age: {}); {} frames passed over for a newer one; where the age comes from (p50 / p99): capture → the app's shell sent it {}, → the page had it {}, → drawn {}",
+                spread(&video.first_age_ms),
                 video.skipped,
                 spread(&video.sent_age_ms),
                 spread(&video.arrived_age_ms),
