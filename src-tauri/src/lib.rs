@@ -51,7 +51,11 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
             let shell = WindowShell {
                 app: app.handle().clone(),
                 tray: Arc::new(std::sync::Once::new()),
-                tray_view: Arc::default(),
+                // English until the page says its language.
+                tray_view: Arc::new(std::sync::Mutex::new(doorstep_core::alerts::tray_view(
+                    doorstep_core::alerts::Language::English,
+                    &[],
+                ))),
             };
             // A computer with no sign-in saved opens on the welcome screen: the page
             // knows it before it loads rather than asking and waiting.
@@ -90,8 +94,8 @@ pub fn run(context: tauri::Context<tauri::Wry>) {
             // The tray comes once the first screen is up (it would hold up the
             // page's loading on this thread), or after a while should the page
             // never say so.
-            std::thread::spawn(move || {
-                std::thread::sleep(std::time::Duration::from_secs(5));
+            tauri::async_runtime::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
                 shell.install_tray();
             });
             Ok(())
@@ -120,7 +124,7 @@ struct WindowShell {
     app: AppHandle,
     tray: Arc<std::sync::Once>,
     /// What the tray shows, as last reported, for a tray installed after it came.
-    tray_view: Arc<std::sync::Mutex<Option<doorstep_core::alerts::TrayView>>>,
+    tray_view: Arc<std::sync::Mutex<doorstep_core::alerts::TrayView>>,
 }
 
 impl WindowShell {
@@ -130,13 +134,21 @@ impl WindowShell {
             let shell = self.clone();
             let _ = self.app.run_on_main_thread(move || {
                 let app = &shell.app;
-                let view = shell
-                    .tray_view
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone();
-                if tray::install(app, view.as_ref()).is_none() {
+                let reported = || {
+                    shell
+                        .tray_view
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .clone()
+                };
+                let shown = reported();
+                if tray::install(app, &shown).is_none() {
                     return;
+                }
+                // A change reported while the tray was being built found none to update.
+                let now = reported();
+                if now != shown {
+                    tray::update(app, &now);
                 }
                 if let Some(window) = app.get_webview_window("main") {
                     // With a tray, closing the window only hides it: popups keep coming.
@@ -164,7 +176,7 @@ impl Shell for WindowShell {
     }
 
     fn tray_changed(&self, view: &doorstep_core::alerts::TrayView) {
-        *self.tray_view.lock().unwrap_or_else(|e| e.into_inner()) = Some(view.clone());
+        view.clone_into(&mut self.tray_view.lock().unwrap_or_else(|e| e.into_inner()));
         tray::update(&self.app, view);
     }
 

@@ -25,16 +25,12 @@ impl std::fmt::Debug for Tray {
     }
 }
 
-/// Installs the tray icon showing `view` (English words until the page has said
-/// its language); `None` when the desktop has no tray.
-pub(crate) fn install(app: &AppHandle, view: Option<&TrayView>) -> Option<()> {
-    match build(app) {
+/// Installs the tray icon showing `view`; `None` when the desktop has no tray.
+pub(crate) fn install(app: &AppHandle, view: &TrayView) -> Option<()> {
+    match build(app, view) {
         Ok(tray) => {
             app.manage(tray);
             tracing::info!("tray icon ready");
-            let english =
-                || doorstep_core::alerts::tray_view(doorstep_core::alerts::Language::English, &[]);
-            update(app, &view.cloned().unwrap_or_else(english));
             Some(())
         }
         Err(e) => {
@@ -44,20 +40,20 @@ pub(crate) fn install(app: &AppHandle, view: Option<&TrayView>) -> Option<()> {
     }
 }
 
-fn build(app: &AppHandle) -> tauri::Result<Tray> {
-    let show = MenuItem::with_id(app, "show", "Show Doorstep", true, None::<&str>)?;
+fn build(app: &AppHandle, view: &TrayView) -> tauri::Result<Tray> {
+    let show = MenuItem::with_id(app, "show", &view.show, true, None::<&str>)?;
     let block = MenuItem::with_id(
         app,
         "block",
-        "Block access (nobody at the door)",
-        false,
+        &view.block,
+        view.block_delivery.is_some(),
         None::<&str>,
     )?;
-    let quit = MenuItem::with_id(app, "quit", "Quit Doorstep", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", &view.quit, true, None::<&str>)?;
     let separator = PredefinedMenuItem::separator(app)?;
     let menu = Menu::with_items(app, &[&show, &block, &separator, &quit])?;
     let mut builder = TrayIconBuilder::with_id("main")
-        .tooltip("Doorstep")
+        .tooltip(&view.tooltip)
         .menu(&menu)
         .on_menu_event(|app, event| match event.id.as_ref() {
             "show" => show_window(app),
@@ -73,7 +69,7 @@ fn build(app: &AppHandle) -> tauri::Result<Tray> {
         show,
         block,
         quit,
-        entry: Mutex::new(None),
+        entry: Mutex::new(view.block_delivery.clone()),
     })
 }
 

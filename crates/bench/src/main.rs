@@ -107,29 +107,11 @@ async fn run(
     fd_limit: u64,
     desktop: Result<&testkit::DesktopSession, &anyhow::Error>,
 ) -> anyhow::Result<()> {
-    let smoke = args.smoke;
-    let households = args.households.unwrap_or(if smoke { 3 } else { 1000 });
-    let samples = if smoke { 2 } else { 200 };
-    let bursts = if smoke { 1 } else { 5 };
-    let reference_samples = if smoke { 2 } else { 100 };
-    let connections = args.connections.unwrap_or(if smoke { 100 } else { 50_000 });
-    let access_requests = args
-        .access_requests
-        .unwrap_or(if smoke { 20 } else { 3000 });
-    let launches = if smoke { 1 } else { 5 };
+    let plan = Plan::new(&args, fd_limit);
+    let smoke = plan.smoke;
     let dir = tempfile::tempdir()?;
-    let plan = Plan {
-        smoke,
-        households,
-        samples,
-        bursts,
-        reference_samples,
-        connections,
-        access_requests,
-        fd_limit,
-    };
 
-    let header = header(&args, households, connections, access_requests, fd_limit);
+    let header = header(&args, &plan);
     println!("{}", header.join("\n"));
 
     let mut rows = Vec::new();
@@ -145,9 +127,9 @@ async fn run(
     match desktop {
         Ok(desktop) => {
             progress("live video in the app window (the demo home, WebDriver, the page's probe)");
-            rows.extend(window_video_rows(desktop, if smoke { 1 } else { 10 }).await);
+            rows.extend(window_video_rows(desktop, plan.window_opens).await);
             progress("the desktop app beside an empty Tauri window and Chromium's app mode");
-            rows.extend(desktop_rows(desktop, launches).await);
+            rows.extend(desktop_rows(desktop, plan.launches).await);
         }
         Err(e) => rows.push(Row::skipped(
             "desktop app: idle PSS / start → first screen",
@@ -175,7 +157,7 @@ async fn run(
         serde_json::to_vec_pretty(&json!({
             "smoke": smoke,
             "header": header,
-            "households": households,
+            "households": plan.households,
             "rows": rows,
             "details": extra,
         }))?,
@@ -576,13 +558,14 @@ async fn desktop_rows(desktop: &testkit::DesktopSession, launches: usize) -> Vec
     rows
 }
 
-fn header(
-    args: &Args,
-    households: usize,
-    connections: usize,
-    access_requests: usize,
-    fd_limit: u64,
-) -> Vec<String> {
+fn header(args: &Args, plan: &Plan) -> Vec<String> {
+    let Plan {
+        households,
+        connections,
+        access_requests,
+        fd_limit,
+        ..
+    } = *plan;
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
@@ -644,6 +627,30 @@ struct Plan {
     connections: usize,
     access_requests: usize,
     fd_limit: u64,
+    /// Launches of each desktop app.
+    launches: usize,
+    /// Times the delivery page is opened in the app window.
+    window_opens: usize,
+}
+
+impl Plan {
+    /// The arguments' counts, or a smoke run's or a full run's.
+    fn new(args: &Args, fd_limit: u64) -> Self {
+        let smoke = args.smoke;
+        let pick = |smoke_run, full_run| if smoke { smoke_run } else { full_run };
+        Self {
+            smoke,
+            households: args.households.unwrap_or(pick(3, 1000)),
+            samples: pick(2, 200),
+            bursts: pick(1, 5),
+            reference_samples: if smoke { 2 } else { 100 },
+            connections: args.connections.unwrap_or(pick(100, 50_000)),
+            access_requests: args.access_requests.unwrap_or(pick(20, 3000)),
+            fd_limit,
+            launches: pick(1, 5),
+            window_opens: pick(1, 10),
+        }
+    }
 }
 
 /// The cloud, the lock and the household devices: every row but the desktop app's.
@@ -664,6 +671,7 @@ async fn system_rows(
         connections,
         access_requests,
         fd_limit,
+        ..
     } = *plan;
     progress("starting the cloud (SQLite) and connecting the households");
     let mut cloud = CloudProcess::start_with(&dir.join("cloud"), "127.0.0.1:0", NO_RATE_LIMITS)?;

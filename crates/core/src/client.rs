@@ -38,6 +38,11 @@ const HOUSEHOLD_KEY_ENTRY: &str = "household-key";
 const DEVICE_KEY_ENTRY: &str = "device-key";
 const ACCOUNT_FILE: &str = "account.json";
 
+/// Where the account (cloud, login, device; no secret) is kept.
+fn account_file(paths: &AppPaths) -> std::path::PathBuf {
+    paths.config_dir().join(ACCOUNT_FILE)
+}
+
 /// What this device remembers about its sign-in outside the keyring (nothing secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
@@ -237,7 +242,7 @@ impl Client {
             device_name,
             household_public_key: signed_in.household_public_key,
         };
-        write_json_atomically(&paths.config_dir().join(ACCOUNT_FILE), &account)?;
+        write_json_atomically(&account_file(paths), &account)?;
         // A new sign-in starts a new event history for this device.
         crate::cache::Cache::remove(paths)?;
         tracing::info!(household = %account.household_id, device = %account.device_id, "signed in");
@@ -255,12 +260,12 @@ impl Client {
     /// opens on the welcome screen without asking the keyring (the page is told so
     /// before it loads, and draws its first screen without waiting for an answer).
     pub fn has_saved_sign_in(paths: &AppPaths) -> bool {
-        paths.config_dir().join(ACCOUNT_FILE).exists()
+        account_file(paths).exists()
     }
 
     /// The device's sign-in from an earlier run, or `None` when it has none.
     pub fn restore(paths: &AppPaths) -> CoreResult<Option<Self>> {
-        let file = paths.config_dir().join(ACCOUNT_FILE);
+        let file = account_file(paths);
         let account: Account = match std::fs::read(&file) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| CoreError::local(file.display().to_string(), e))?,
@@ -890,7 +895,7 @@ pub fn forget(paths: &AppPaths, store: &SecretStore) -> CoreResult<()> {
     for entry in [SESSION_ENTRY, HOUSEHOLD_KEY_ENTRY, DEVICE_KEY_ENTRY] {
         store.delete(entry)?;
     }
-    let file = paths.config_dir().join(ACCOUNT_FILE);
+    let file = account_file(paths);
     match std::fs::remove_file(&file) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

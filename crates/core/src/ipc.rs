@@ -72,7 +72,8 @@ pub struct StartMarks {
     pub html_ms: f64,
     /// The app's script began to run.
     pub script_ms: f64,
-    /// The shell had said who is signed in.
+    /// The first screen was known: the shell had said who is signed in, or at once
+    /// when it said before the page loaded that no sign-in is saved.
     pub session_ms: f64,
     /// Two frames after the first screen was in the DOM.
     pub painted_ms: f64,

@@ -115,6 +115,16 @@ struct Household {
 
 type Answer<T> = Result<T, IpcError>;
 
+/// The tray for the deliveries in `cache` as they are now.
+async fn tray_for(language: Language, cache: &CacheReader) -> crate::alerts::TrayView {
+    crate::alerts::tray_view(
+        language,
+        &cache
+            .read(crate::cache::Cache::deliveries_newest_first)
+            .await,
+    )
+}
+
 fn not_signed_in() -> IpcError {
     IpcError::from(CoreError::NotSignedIn)
 }
@@ -227,8 +237,7 @@ impl HouseholdSession {
                     update = updates.recv() => match update {
                         Ok(FeedUpdate::Event(event)) => {
                             shell.feed(FeedMessage::Event { event });
-                            let deliveries = cache.read(crate::cache::Cache::deliveries_newest_first).await;
-                            shell.tray_changed(&crate::alerts::tray_view(language.get(), &deliveries));
+                            shell.tray_changed(&tray_for(language.get(), &cache).await);
                         }
                         Ok(FeedUpdate::Connection(state)) => {
                             shell.feed(FeedMessage::Connection { connection: ConnectionView::from(&state) });
@@ -769,18 +778,11 @@ impl HouseholdSession {
     ) -> Answer<()> {
         let language = Language::from_tag(&language);
         self.language.set(language);
-        let deliveries = match self.household.lock().await.as_ref() {
-            Some(household) => {
-                household
-                    .feed
-                    .reader()
-                    .read(crate::cache::Cache::deliveries_newest_first)
-                    .await
-            }
-            None => Vec::new(),
+        let tray = match self.household.lock().await.as_ref() {
+            Some(household) => tray_for(language, &household.feed.reader()).await,
+            None => crate::alerts::tray_view(language, &[]),
         };
-        self.shell
-            .tray_changed(&crate::alerts::tray_view(language, &deliveries));
+        self.shell.tray_changed(&tray);
         Ok(())
     }
 

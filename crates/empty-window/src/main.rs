@@ -7,25 +7,26 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-/// When `main` began, by the wall clock the page's `performance.timeOrigin` reads.
-static STARTED_AT_MS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-static STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+/// When `main` began: by the monotonic clock, and by the wall clock the page's
+/// `performance.timeOrigin` reads (ms since the epoch).
+static STARTED: std::sync::OnceLock<(Instant, f64)> = std::sync::OnceLock::new();
 
 #[tauri::command]
 fn painted(time_origin: f64, html_ms: f64, painted_ms: f64) {
-    let since_start_ms = STARTED.get().map_or(0, |s| s.elapsed().as_millis());
-    let page_began_ms = time_origin - STARTED_AT_MS.get().copied().unwrap_or(time_origin);
+    let (since_start_ms, page_began_ms) = STARTED.get().map_or((0, 0.0), |(at, wall_ms)| {
+        (at.elapsed().as_millis(), time_origin - wall_ms)
+    });
     println!(
         "first paint since_start_ms={since_start_ms} page_began_ms={page_began_ms:.0} html_ms={html_ms:.0} painted_ms={painted_ms:.0}"
     );
 }
 
 fn main() {
-    STARTED.get_or_init(Instant::now);
-    STARTED_AT_MS.get_or_init(|| {
-        SystemTime::now()
+    STARTED.get_or_init(|| {
+        let wall_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+        (Instant::now(), wall_ms)
     });
     println!("starting");
     let result = tauri::Builder::default()

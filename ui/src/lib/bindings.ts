@@ -84,7 +84,8 @@ htmlMs: number,
  */
 scriptMs: number, 
 /**
- * The shell had said who is signed in.
+ * The first screen was known: the shell had said who is signed in, or at once
+ * when it said before the page loaded that no sign-in is saved.
  */
 sessionMs: number, 
 /**

@@ -129,7 +129,7 @@ export function recordDrawn(stats: LiveStats, frame: Pick<LiveFrame, "capturedAt
  * waits in its place and older waiting ones are passed over, so the picture is never
  * behind by a queue of frames nobody will see.
  */
-export function latestFirst<T>(draw: (item: T) => Promise<void>, onSkipped: () => void): (item: T) => void {
+export function latestFirst<T>(draw: (item: T) => Promise<void>, onSkipped: () => void = () => {}): (item: T) => void {
   let drawing = false;
   let waiting: T | null = null;
   async function drain(first: T) {
