@@ -10,6 +10,10 @@ cd "$(dirname "$0")/.."
 note() { printf '\033[33mnote:\033[0m %s\n' "$*"; }
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 
+# cargo deny reads the dependency graph offline: on a fresh machine the registry
+# cache is empty until the crates are fetched.
+cargo fetch --locked --quiet
+
 if cargo deny fetch db >/dev/null 2>&1; then
   cargo deny --offline --log-level error check
 elif compgen -G "$cargo_home/advisory-dbs/advisory-db-*/.git" >/dev/null; then

@@ -13,6 +13,7 @@ use hmac::{Hmac, Mac};
 use rand_core::{OsRng, RngCore};
 
 use crate::keys::{FINGERPRINT_ALPHABET, PublicKey};
+use crate::symbols::{SymbolError, group, normalize, read_symbols, write_symbols};
 
 const ID_BYTES: usize = 5;
 const SECRET_BYTES: usize = 10;
@@ -50,13 +51,6 @@ pub enum CodeError {
     Symbol(char),
 }
 
-fn encoding() -> data_encoding::Encoding {
-    let mut spec = data_encoding::Specification::new();
-    spec.symbols
-        .push_str(std::str::from_utf8(FINGERPRINT_ALPHABET).unwrap_or_default());
-    spec.encoding().unwrap_or(data_encoding::BASE32_NOPAD)
-}
-
 impl InvitationCode {
     /// A fresh random code.
     pub fn generate() -> Self {
@@ -69,50 +63,29 @@ impl InvitationCode {
     /// the letters a person confuses with digits (`O`, `I`) are read as `0`/`1` are not
     /// in codes, so they are refused by name.
     pub fn parse(text: &str) -> Result<Self, CodeError> {
-        let symbols: String = text
-            .chars()
-            .filter(|c| *c != '-' && !c.is_whitespace())
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
-        if let Some(bad) = symbols
-            .chars()
-            .find(|c| !c.is_ascii() || !FINGERPRINT_ALPHABET.contains(&(*c as u8)))
-        {
-            return Err(CodeError::Symbol(bad));
-        }
-        if symbols.len() != 24 {
-            return Err(CodeError::Length(symbols.chars().count()));
-        }
-        let decoded = encoding()
-            .decode(symbols.as_bytes())
-            .map_err(|_| CodeError::Length(symbols.len()))?;
-        let bytes: [u8; ID_BYTES + SECRET_BYTES] = decoded
-            .as_slice()
-            .try_into()
-            .map_err(|_| CodeError::Length(symbols.len()))?;
+        let bytes = read_symbols(text).map_err(|e| match e {
+            SymbolError::Length(n) => CodeError::Length(n),
+            SymbolError::Symbol(c) => CodeError::Symbol(c),
+        })?;
         Ok(Self { bytes })
     }
 
     /// The code as the household gives it: `ABCD-EFGH-…`, six groups of four.
     pub fn to_text(&self) -> String {
-        group(&encoding().encode(&self.bytes))
+        write_symbols(&self.bytes)
     }
 
     /// A code's name as a person or a request gave it (`abcd efgh`), written as
     /// [`Self::id`] writes it; `None` when it is not one.
     pub fn normalize_id(text: &str) -> Option<String> {
-        let symbols: String = text
-            .chars()
-            .filter(|c| *c != '-' && !c.is_whitespace())
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
+        let symbols = normalize(text);
         (symbols.len() == 8 && symbols.bytes().all(|b| FINGERPRINT_ALPHABET.contains(&b)))
             .then(|| group(&symbols))
     }
 
     /// The name the cloud knows the invitation by: the code's first two groups.
     pub fn id(&self) -> String {
-        group(&encoding().encode(&self.bytes[..ID_BYTES]))
+        write_symbols(&self.bytes[..ID_BYTES])
     }
 
     /// The guest's proof that they hold the code, for the key they made.
@@ -133,17 +106,6 @@ impl InvitationCode {
         mac.update(guest_key.as_bytes());
         mac
     }
-}
-
-fn group(symbols: &str) -> String {
-    let mut out = String::with_capacity(symbols.len() + symbols.len() / 4);
-    for (index, symbol) in symbols.chars().enumerate() {
-        if index > 0 && index % 4 == 0 {
-            out.push('-');
-        }
-        out.push(symbol);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ mod invitation_code;
 mod keys;
 mod objects;
 mod schedule;
+mod symbols;
 mod time;
 mod verify;
 
@@ -38,6 +39,7 @@ pub use schedule::{
     GuestSchedule, ScheduleError, WeeklyHours, is_time_zone, time_zone_names, wall_time,
     window_on_day,
 };
+pub use symbols::{SymbolError, read_symbols, write_symbols};
 pub use time::{
     CLOCK_SKEW, Clock, ClockReading, ManualClock, SystemClock, TimeWindow, Timestamp, bounded,
 };

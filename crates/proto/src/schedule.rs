@@ -75,20 +75,30 @@ impl WeeklyHours {
             .map_err(|_| ScheduleError::UnknownTimeZone(self.time_zone.clone()))
     }
 
-    /// Whether the whole of `window` falls inside one day's allowed span.
+    /// Whether every instant of `window` is allowed: it lies in one day's span, or
+    /// runs on from one day's span into the next day's where they meet (a daily
+    /// 00:00–24:00 admits a window across midnight; 08:00–18:00 never does).
+    /// Windows longer than a year are refused.
     pub fn contains_window(&self, window: &TimeWindow) -> bool {
         if self.validate().is_err() || !window.is_valid() {
             return false;
         }
-        let (Some(start), Some(end)) =
-            (self.local(window.not_before), self.local(window.not_after))
-        else {
-            return false;
-        };
-        start.date_naive() == end.date_naive()
-            && self.days.contains(&weekday(&start))
-            && minute_of_day(&start) >= u32::from(self.from_minute)
-            && minute_of_day(&end) < u32::from(self.until_minute)
+        // One step per day's span; a window of more than a year of days is refused
+        // rather than walked (no policy or visit is anywhere near that long).
+        let mut from = window.not_before;
+        for _ in 0..=366 {
+            let Some(span) = self.window_at(from) else {
+                return false;
+            };
+            if span.not_after >= window.not_after {
+                return true;
+            }
+            match span.not_after.0.checked_add(1) {
+                Some(next) if next > from.0 => from = Timestamp(next),
+                _ => return false,
+            }
+        }
+        false
     }
 
     /// The day's allowed span that contains `at`, as a UTC window, if `at` is in one.
@@ -334,6 +344,42 @@ mod tests {
         let spilling = TimeWindow::new(utc("2026-03-24T10:30:00Z"), utc("2026-03-24T11:30:00Z"));
         assert!(hours.contains_window(&inside));
         assert!(!hours.contains_window(&spilling));
+    }
+
+    #[test]
+    fn all_day_hours_admit_a_window_across_midnight_and_split_hours_do_not() {
+        let all_day = |days: Vec<u8>| WeeklyHours {
+            time_zone: "Europe/Berlin".into(),
+            days,
+            from_minute: 0,
+            until_minute: 1440,
+        };
+        // 23:05 to 01:05 in Berlin, Friday into Saturday (2026-12-04/05).
+        let across = TimeWindow::new(utc("2026-12-04T22:05:00Z"), utc("2026-12-05T00:05:00Z"));
+        assert!(all_day((1..=7).collect()).contains_window(&across));
+        assert!(
+            !all_day(vec![5]).contains_window(&across),
+            "Saturday is not allowed"
+        );
+        assert!(
+            !all_day(vec![6]).contains_window(&across),
+            "Friday is not allowed"
+        );
+        // A week of every day, all day, is one span; a year's window is too long for
+        // any policy but is still judged, not looped over for ever.
+        let week = TimeWindow::new(utc("2026-12-01T00:00:00Z"), utc("2026-12-08T00:00:00Z"));
+        assert!(all_day((1..=7).collect()).contains_window(&week));
+        let ages = TimeWindow::new(utc("2026-01-01T00:00:00Z"), utc("2030-01-01T00:00:00Z"));
+        assert!(!all_day((1..=7).collect()).contains_window(&ages));
+        // Hours that stop before midnight never join two days.
+        let mut evenings = all_day((1..=7).collect());
+        evenings.from_minute = 18 * 60;
+        evenings.until_minute = 23 * 60 + 59;
+        let late = TimeWindow::new(utc("2026-12-04T22:30:00Z"), utc("2026-12-04T23:10:00Z"));
+        assert!(!evenings.contains_window(&late));
+        // Across the autumn change (Berlin, 2026-10-25: 03:00 back to 02:00).
+        let autumn = TimeWindow::new(utc("2026-10-24T21:00:00Z"), utc("2026-10-25T03:00:00Z"));
+        assert!(all_day((1..=7).collect()).contains_window(&autumn));
     }
 
     #[test]
