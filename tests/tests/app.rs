@@ -38,6 +38,73 @@ async fn the_computer_check_button_asks_rust_and_shows_its_answer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_household_made_in_the_window_writes_down_its_recovery_key_and_gets_back_in_with_it() {
+    let desktop = DesktopSession::start().unwrap();
+    let cloud = testkit::system::CloudProcess::start(&desktop.root().join("cloud")).unwrap();
+    let app = AppUnderTest::launch(&desktop).await.unwrap();
+    let fill = |css: &'static str, value: String| {
+        let app = &app;
+        async move {
+            let field = app.wait_for(css).await.unwrap();
+            field.clear().await.unwrap();
+            field.send_keys(&value).await.unwrap();
+        }
+    };
+    let password = "correct horse battery staple";
+
+    // A new household shows its recovery key once, before anything else.
+    app.click("[data-testid=create-account]").await.unwrap();
+    fill("[data-testid=cloud]", cloud.url.clone()).await;
+    fill("[data-testid=email]", "family@example.org".into()).await;
+    fill("[data-testid=password]", password.into()).await;
+    app.click("[data-testid=submit]").await.unwrap();
+    let first_key = app.text("[data-testid=recovery-key]").await.unwrap();
+    assert_eq!(first_key.len(), 39, "{first_key}");
+    assert_eq!(first_key.split('-').count(), 8, "{first_key}");
+    app.screenshot("recovery-key-shown").await.unwrap();
+    assert_eq!(app.unnamed_controls().await.unwrap(), Vec::<String>::new());
+    app.click("[data-testid=recovery-key-done]").await.unwrap();
+    app.wait_for("[data-testid=sign-out]").await.unwrap();
+
+    // Settings make a new one (freshly signed in, no password asked); the first
+    // stops working.
+    app.click("[data-testid=nav-settings]").await.unwrap();
+    app.click("[data-testid=new-recovery-key-button]")
+        .await
+        .unwrap();
+    let new_key = app.text("[data-testid=new-recovery-key]").await.unwrap();
+    assert_eq!(new_key.len(), 39, "{new_key}");
+    assert_ne!(new_key, first_key);
+    app.screenshot("settings-recovery-key").await.unwrap();
+
+    // Signed out, the password forgotten: the recovery key from paper gets back in.
+    app.click("[data-testid=sign-out]").await.unwrap();
+    app.click("[data-testid=sign-in]").await.unwrap();
+    app.click("[data-testid=forgot] summary").await.unwrap();
+    app.click("[data-testid=use-recovery-key]").await.unwrap();
+    fill("[data-testid=cloud]", cloud.url.clone()).await;
+    fill("[data-testid=email]", "family@example.org".into()).await;
+    fill("[data-testid=recovery-key-input]", first_key.clone()).await;
+    fill(
+        "[data-testid=password]",
+        "a new password for the family".into(),
+    )
+    .await;
+    app.click("[data-testid=submit]").await.unwrap();
+    let error = app.text("[data-testid=form-error]").await.unwrap();
+    assert!(error.contains("recovery key"), "{error}");
+    app.screenshot("recovery-refused").await.unwrap();
+    fill(
+        "[data-testid=recovery-key-input]",
+        new_key.to_lowercase().replace('-', " "),
+    )
+    .await;
+    app.click("[data-testid=submit]").await.unwrap();
+    app.wait_for("[data-testid=sign-out]").await.unwrap();
+    app.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
     let desktop = DesktopSession::start().unwrap();
     // This process plays a second computer of the household: same keyring and bus.

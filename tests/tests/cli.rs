@@ -502,3 +502,104 @@ async fn mistakes_get_a_sentence_and_a_documented_exit_code() {
     assert_eq!(output.status.code(), Some(9), "{err}");
     assert!(err.contains("apt-get install gnome-keyring"), "{err}");
 }
+
+#[test]
+fn a_forgotten_password_is_replaced_from_the_command_line_with_the_recovery_key() {
+    let desktop = DesktopSession::start().unwrap();
+    let cloud = CloudProcess::start(&desktop.root().join("cloud")).unwrap();
+    let cli = Cli {
+        desktop: &desktop,
+        cloud: cloud.url.clone(),
+    };
+    let (kitchen, hall) = ("dev.doorstep.test.cli", "dev.doorstep.test.cli2");
+    let new_password = "a new password, written down this time";
+
+    // The recovery key is shown once, at sign-up.
+    let (code, out, err) = cli.run(
+        kitchen,
+        &[
+            "signup",
+            "--email",
+            "family@example.org",
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert_eq!(code, 0, "{err}");
+    let recovery_key = out
+        .lines()
+        .map(str::trim)
+        .find(|line| line.len() == 39 && line.split('-').count() == 8)
+        .unwrap_or_else(|| panic!("no recovery key in {out}"))
+        .to_owned();
+    assert!(out.contains("Write it down"), "{out}");
+
+    // A wrong key, or one mistyped: refused with a sentence, nothing kept.
+    let mut wrong = recovery_key.clone().into_bytes();
+    wrong[0] = if wrong[0] == b'A' { b'B' } else { b'A' };
+    let wrong = String::from_utf8(wrong).unwrap();
+    let (code, _, err) = cli.run(
+        hall,
+        &["recover", "--email", "family@example.org", "--stdin"],
+        Some(&format!("{wrong}\n{new_password}\n")),
+    );
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains("wrong e-mail address or recovery key"),
+        "{err}"
+    );
+    let (code, _, err) = cli.run(
+        hall,
+        &["recover", "--email", "family@example.org", "--stdin"],
+        Some(&format!("{}0\n{new_password}\n", &recovery_key[..38])),
+    );
+    assert_eq!(code, 7, "{err}");
+    assert!(err.contains("a recovery key has no '0'"), "{err}");
+    let (code, _, _) = cli.run(hall, &["status"], None);
+    assert_eq!(code, 3, "not signed in after a refused recovery");
+
+    // Typed in lower case with spaces, as from paper: a new password, signed in.
+    let typed = recovery_key.to_lowercase().replace('-', " ");
+    let (code, out, err) = cli.run(
+        hall,
+        &["recover", "--email", "family@example.org", "--stdin"],
+        Some(&format!("{typed}\n{new_password}\n")),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("The new password is set"), "{out}");
+    assert!(!out.contains(&recovery_key) && !err.contains(&recovery_key));
+    cli.ok_json(hall, &["status"]);
+
+    // The old password is gone, the new one works.
+    let (code, _, err) = cli.run(
+        "dev.doorstep.test.cli3",
+        &["login", "--email", "family@example.org", "--password-stdin"],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert_eq!(code, 4, "{err}");
+    let (code, _, err) = cli.run(
+        "dev.doorstep.test.cli3",
+        &["login", "--email", "family@example.org", "--password-stdin"],
+        Some(&format!("{new_password}\n")),
+    );
+    assert_eq!(code, 0, "{err}");
+
+    // A new recovery key retires the old one.
+    let renewed = cli.ok_json(hall, &["recovery-key"])["recovery_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(renewed, recovery_key);
+    let (code, _, err) = cli.run(
+        "dev.doorstep.test.cli4",
+        &["recover", "--email", "family@example.org", "--stdin"],
+        Some(&format!("{recovery_key}\n{PASSWORD}\n")),
+    );
+    assert_eq!(code, 4, "the old key no longer works: {err}");
+    let (code, _, err) = cli.run(
+        "dev.doorstep.test.cli4",
+        &["recover", "--email", "family@example.org", "--stdin"],
+        Some(&format!("{renewed}\n{PASSWORD}\n")),
+    );
+    assert_eq!(code, 0, "{err}");
+}

@@ -22,7 +22,7 @@ use doorstep_core::{
     AppPaths, Client, Connection, CoreError, Credentials, ErrorKind, Feed, FeedOptions, FeedUpdate,
 };
 use doorstep_proto::{LockKind, SigningKey, Timestamp};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use testkit::DesktopSession;
 use testkit::system::{CloudProcess, LockProcess, courier, eventually, lock_status};
@@ -47,6 +47,8 @@ struct Home {
     lock: LockProcess,
     lock_control: String,
     kitchen: Client,
+    /// The recovery key made with the login.
+    recovery_key: doorstep_core::keys::RecoveryKey,
     laptop: Client,
     carrier_key: String,
     carrier: testkit::system::Carrier,
@@ -67,7 +69,7 @@ impl Home {
         let cloud =
             CloudProcess::start_with(&root.join("cloud"), "127.0.0.1:0", cloud_env).unwrap();
         let home = desktop.doorstep_home();
-        let kitchen = Client::create_account(
+        let (kitchen, recovery_key) = Client::create_account(
             &AppPaths::under(&home, "dev.doorstep.test.kitchen").unwrap(),
             credentials(&cloud.url, "Kitchen laptop"),
             "Europe/Berlin",
@@ -106,6 +108,7 @@ impl Home {
             cloud,
             lock,
             kitchen,
+            recovery_key,
             laptop,
             carrier_key,
             carrier,
@@ -497,6 +500,91 @@ async fn the_household_policy_approves_a_matching_delivery_without_asking() {
             .any(|n| n.summary == "Delivery announced"),
         "no question when the policy already said yes"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_password_is_replaced_with_the_recovery_key_which_the_cloud_never_holds() {
+    let home = Home::start().await;
+    let feed = feed_with_popups(&home.kitchen, false);
+    wait_for_connection(&feed, |c| *c == Connection::Online).await;
+    let written_down = home.recovery_key.to_text();
+    let paper = || doorstep_core::keys::RecoveryKey::parse(written_down.expose_secret()).unwrap();
+    let new_password = "the new password, on paper too";
+    let recovery = |recovery_key, device: &str| doorstep_core::Recovery {
+        cloud: home.cloud.url.clone(),
+        email: "family@example.org".into(),
+        recovery_key,
+        new_password: SecretString::from(new_password.to_owned()),
+        totp: None,
+        device_name: device.into(),
+    };
+    let hall = AppPaths::under(&home.desktop.doorstep_home(), "dev.doorstep.test.hall").unwrap();
+
+    // Another recovery key (a guess) is refused, and nothing is kept.
+    let error = Client::recover(
+        &hall,
+        recovery(doorstep_core::keys::RecoveryKey::generate(), "Guess"),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(error, CoreError::RecoveryRefused(_)), "{error}");
+    assert_eq!(error.kind(), ErrorKind::Credentials);
+    assert!(Client::restore(&hall).unwrap().is_none());
+
+    // The one from paper: a new password, and a device that holds the household key
+    // (its signed approval is accepted by the cloud and the lock's rules).
+    let recovered = Client::recover(&hall, recovery(paper(), "Hall terminal"))
+        .await
+        .unwrap();
+    assert_eq!(
+        recovered.account().household_id,
+        home.kitchen.account().household_id
+    );
+    let delivery = home.announce("JJD-RECOVERED").await;
+    let approved = recovered.approve(&delivery.id, None).await.unwrap();
+    assert!(approved.approved);
+
+    // The old password opens nothing; the new one signs a device in.
+    let study = AppPaths::under(&home.desktop.doorstep_home(), "dev.doorstep.test.other").unwrap();
+    let error = Client::sign_in(&study, credentials(&home.cloud.url, "Study"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, CoreError::WrongPassword), "{error}");
+    let mut with_new = credentials(&home.cloud.url, "Study");
+    with_new.password = SecretString::from(new_password.to_owned());
+    Client::sign_in(&study, with_new).await.unwrap();
+
+    // The devices signed in before stay signed in, and are told with a warning.
+    home.desktop
+        .wait_for_notification(
+            "The household's password was changed",
+            Duration::from_secs(10),
+        )
+        .unwrap();
+    home.laptop.deliveries().await.unwrap();
+
+    // The cloud's data folder in an attacker's hands holds neither the recovery key
+    // nor its proof: only the proof's Argon2id hash and a seal they cannot open.
+    let proof = home.recovery_key.auth_key_text();
+    let symbols: String = written_down
+        .expose_secret()
+        .chars()
+        .filter(|c| *c != '-')
+        .collect();
+    for entry in walk(home.cloud.data_dir.clone()) {
+        let bytes = std::fs::read(&entry).unwrap();
+        for secret in [
+            written_down.expose_secret(),
+            symbols.as_str(),
+            proof.expose_secret(),
+        ] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{} holds a recovery secret",
+                entry.display()
+            );
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

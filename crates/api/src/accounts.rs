@@ -30,6 +30,64 @@ pub struct CreateAccount {
     pub time_zone: String,
     /// The first device.
     pub device: NewDevice,
+    /// The household key sealed a second time, under the recovery key the person
+    /// keeps on paper (absent from clients older than recovery keys).
+    #[serde(default)]
+    pub recovery: Option<RecoverySetup>,
+}
+
+/// What the cloud keeps for a recovery key: a proof of it and the household key
+/// sealed under it. The recovery key itself never leaves the device.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoverySetup {
+    /// Derived by the client from the recovery key (base64url, 32–64 bytes); the
+    /// cloud keeps only its Argon2id hash.
+    pub auth_key: String,
+    /// The household's private key sealed under a key derived from the recovery
+    /// key (base64url, at most 4 KiB). Opaque to the cloud.
+    pub wrapped_household_key: String,
+}
+
+/// Proof of the recovery key, to fetch what it sealed.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenRecovery {
+    /// The login.
+    pub email: String,
+    /// Derived from the recovery key (base64url).
+    pub recovery_auth_key: String,
+}
+
+/// What the recovery key sealed, for the client to open.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct RecoveryOpened {
+    /// The household's public key.
+    pub household_public_key: String,
+    /// The household key sealed under the recovery key.
+    pub wrapped_household_key: String,
+}
+
+/// A new password set with the recovery key; signs this device in.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    /// The login.
+    pub email: String,
+    /// Derived from the recovery key (base64url).
+    pub recovery_auth_key: String,
+    /// The authenticator's code, when the household turned the second factor on:
+    /// the recovery key stands in for the password, not for the second factor.
+    #[serde(default)]
+    pub totp: Option<String>,
+    /// Derived from the new password, as at account creation.
+    pub auth_key: String,
+    /// The salt of the new password's derivation.
+    pub kdf_salt: String,
+    /// The household key sealed under the new password.
+    pub wrapped_household_key: String,
+    /// This device.
+    pub device: NewDevice,
 }
 
 /// Tokens for one device.

@@ -220,6 +220,10 @@ event_kinds! {
     DeviceConfirmed(DeviceRef) = "device.confirmed",
     /// A device was signed out.
     DeviceSignedOut(DeviceSignedOut) = "device.signed_out",
+    /// The password was reset with the recovery key; the device is the one signed in by it.
+    AccountPasswordReset(DeviceRef) = "account.password_reset",
+    /// A new recovery key was made on a device; the one before no longer works.
+    AccountRecoveryKeySet(DeviceRef) = "account.recovery_key_set",
     /// An alternate address was added.
     AddressAdded(Address) = "address.added",
     /// An alternate address was removed.

@@ -47,7 +47,7 @@ pub async fn measure(
     samples: usize,
 ) -> anyhow::Result<Vec<f64>> {
     let home = desktop.doorstep_home();
-    let first = Client::create_account(
+    let (first, _recovery_key) = Client::create_account(
         &AppPaths::under(&home, "dev.doorstep.bench.kitchen")?,
         credentials(cloud, "Kitchen laptop"),
         "Europe/Berlin",

@@ -20,7 +20,7 @@ use doorstep_core::{
     schedule_text,
 };
 use doorstep_proto::{GuestSchedule, LockKind};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::output::Out;
 
@@ -84,6 +84,28 @@ enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Forgot the password: set a new one with the recovery key made at sign-up,
+    /// and sign this computer in.
+    Recover {
+        /// The cloud, e.g. http://127.0.0.1:8080.
+        #[arg(long, env = "DOORSTEP_CLOUD")]
+        cloud: String,
+        /// The household's shared login.
+        #[arg(long)]
+        email: String,
+        /// The 6-digit code from the authenticator app, if the login has one.
+        #[arg(long)]
+        totp: Option<String>,
+        /// What to call this computer.
+        #[arg(long)]
+        device_name: Option<String>,
+        /// Read the recovery key, then the new password, from the first two lines
+        /// of standard input instead of asking.
+        #[arg(long)]
+        stdin: bool,
+    },
+    /// Make a new recovery key to write down; the one before stops working.
+    RecoveryKey,
     /// Sign this computer out (the other devices stay signed in).
     Logout,
     /// Who is signed in, the locks, and what is coming.
@@ -385,7 +407,7 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
         } => {
             let password = read_password(password_stdin, true)?;
             out.progress("Deriving keys from your password…");
-            let client = Client::create_account(
+            let (client, recovery_key) = Client::create_account(
                 &paths,
                 Credentials {
                     cloud,
@@ -399,7 +421,42 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
                 &time_zone,
             )
             .await?;
-            out.signed_in(client.account(), true);
+            out.signed_up(client.account(), &recovery_key.to_text());
+        }
+        Command::Recover {
+            cloud,
+            email,
+            totp,
+            device_name,
+            stdin,
+        } => {
+            let recovery_key = read_secret(stdin, "Recovery key: ", None)?;
+            let recovery_key =
+                doorstep_core::keys::RecoveryKey::parse(recovery_key.expose_secret())
+                    .map_err(|e| CoreError::Invalid(e.to_string()))?;
+            let new_password = read_secret(stdin, "New password: ", Some("New password again: "))?;
+            out.progress("Opening the household key with the recovery key…");
+            let client = Client::recover(
+                &paths,
+                doorstep_core::Recovery {
+                    cloud,
+                    email,
+                    recovery_key,
+                    new_password,
+                    totp,
+                    device_name: device_name.unwrap_or_else(|| {
+                        doorstep_core::client::default_device_name("doorstep CLI")
+                    }),
+                },
+            )
+            .await?;
+            out.recovered(client.account());
+        }
+        Command::RecoveryKey => {
+            let client = Client::restore_or_fail(&paths)?;
+            let recovery_key =
+                with_confirmation(&client, out, || client.new_recovery_key()).await?;
+            out.recovery_key(&recovery_key.to_text(), false);
         }
         Command::Login {
             cloud,
@@ -772,28 +829,44 @@ where
 }
 
 fn read_password(from_stdin: bool, new: bool) -> Result<SecretString, CoreError> {
-    let password = if from_stdin || !std::io::stdin().is_terminal() {
+    read_secret(from_stdin, "Password: ", new.then_some("Password again: "))
+}
+
+/// A secret from the next line of standard input, or asked for without echo (twice,
+/// with `again`, when it is being chosen).
+fn read_secret(
+    from_stdin: bool,
+    prompt: &str,
+    again: Option<&str>,
+) -> Result<SecretString, CoreError> {
+    let secret = if from_stdin || !std::io::stdin().is_terminal() {
         let mut line = String::new();
         std::io::stdin()
             .read_line(&mut line)
             .map_err(|e| CoreError::local("standard input", e))?;
         line.trim_end_matches(['\r', '\n']).to_owned()
     } else {
-        let first = rpassword::prompt_password("Password: ")
-            .map_err(|e| CoreError::local("terminal", e))?;
-        if new {
-            let again = rpassword::prompt_password("Password again: ")
-                .map_err(|e| CoreError::local("terminal", e))?;
-            if again != first {
-                return Err(CoreError::Invalid("the two passwords differ".into()));
+        let first =
+            rpassword::prompt_password(prompt).map_err(|e| CoreError::local("terminal", e))?;
+        if let Some(again) = again {
+            let second =
+                rpassword::prompt_password(again).map_err(|e| CoreError::local("terminal", e))?;
+            if second != first {
+                return Err(CoreError::Invalid(format!(
+                    "the two entries differ ({})",
+                    prompt.trim_end_matches([':', ' '])
+                )));
             }
         }
         first
     };
-    if password.is_empty() {
-        return Err(CoreError::Invalid("no password given".into()));
+    if secret.is_empty() {
+        return Err(CoreError::Invalid(format!(
+            "nothing given for {}",
+            prompt.trim_end_matches([':', ' '])
+        )));
     }
-    Ok(SecretString::from(password))
+    Ok(SecretString::from(secret))
 }
 
 /// A guest's schedule from the command line: weekly days and hours, or a one-time

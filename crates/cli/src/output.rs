@@ -14,6 +14,7 @@ use doorstep_api::{
 use doorstep_core::alerts::Intent;
 use doorstep_core::{Account, Connection, CoreError};
 use doorstep_proto::{DeliveryPolicy, GuestSchedule};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde_json::json;
 
@@ -71,6 +72,45 @@ impl Out {
                 account.email, account.device_name, account.device_id
             );
         }
+    }
+
+    /// A household just made, and its recovery key, shown once to be written down.
+    pub fn signed_up(&self, account: &Account, recovery_key: &SecretString) {
+        if self.json {
+            let mut answer = serde_json::to_value(account).unwrap_or_default();
+            answer["recovery_key"] = json!(recovery_key.expose_secret());
+            self.json(&answer);
+        } else {
+            self.signed_in(account, true);
+            self.recovery_key(recovery_key, true);
+        }
+    }
+
+    /// Signed in with a new password set by the recovery key.
+    pub fn recovered(&self, account: &Account) {
+        self.signed_in(account, false);
+        if !self.json {
+            println!("The new password is set; the recovery key stays the same.");
+        }
+    }
+
+    /// The recovery key, shown once for the person to write down.
+    pub fn recovery_key(&self, key: &SecretString, made_with_the_login: bool) {
+        if self.json {
+            self.json(&json!({ "recovery_key": key.expose_secret() }));
+            return;
+        }
+        let when = if made_with_the_login {
+            "This is the household's recovery key"
+        } else {
+            "This is the household's new recovery key (the one before no longer works)"
+        };
+        println!(
+            "\n{when}. Write it down and keep it where you keep important papers;\n\
+             it is shown only now. With it, a forgotten password can be replaced\n\
+             (`doorstep recover`); nobody else, not even Doorstep, can do that.\n\n    {}\n",
+            key.expose_secret()
+        );
     }
 
     pub fn status(&self, account: &Account, locks: &[Lock], deliveries: &[Delivery]) {

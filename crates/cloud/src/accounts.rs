@@ -6,7 +6,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 pub use doorstep_api::{
-    CreateAccount, Device, KdfParams, NewDevice, Refresh, SessionTokens, SignIn, SignedIn,
+    CreateAccount, Device, KdfParams, NewDevice, OpenRecovery, RecoveryOpened, RecoverySetup,
+    Refresh, ResetPassword, SessionTokens, SignIn, SignedIn,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -114,26 +115,22 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<SignedIn>)> {
     state.limits.account(ip)?;
     let email = validate::email(&request.email)?;
-    let auth_key = validate::auth_key(&request.auth_key)?;
-    validate::bytes(
-        "kdf_salt",
+    let auth_key = valid_password(
+        &request.auth_key,
         &request.kdf_salt,
-        validate::KDF_SALT_BYTES.0,
-        validate::KDF_SALT_BYTES.1,
+        &request.wrapped_household_key,
     )?;
     let household_key =
         validate::public_key("household_public_key", &request.household_public_key)?;
-    validate::bytes(
-        "wrapped_household_key",
-        &request.wrapped_household_key,
-        validate::WRAPPED_KEY_BYTES.0,
-        validate::WRAPPED_KEY_BYTES.1,
-    )?;
     let time_zone = validate::time_zone(&request.time_zone)?;
     // Validate the device before the slow hash.
-    validate::text("device.name", &request.device.name, validate::NAME_MAX)?;
-    validate::public_key("device.public_key", &request.device.public_key)?;
+    valid_device(&request.device)?;
+    let recovery_key = request.recovery.as_ref().map(valid_recovery).transpose()?;
     let auth_hash = auth::hash_auth_key(&auth_key).await?;
+    let recovery_hash = match &recovery_key {
+        Some(key) => Some(auth::hash_auth_key(key).await?),
+        None => None,
+    };
 
     let now = state.now().0;
     let household_id = uuid::Uuid::now_v7().to_string();
@@ -143,17 +140,24 @@ pub async fn create(
             "an account with this e-mail address exists; sign in instead",
         ));
     }
-    let login = store::NewLogin {
-        household_id: &household_id,
-        email: &email,
-        auth_hash: &auth_hash,
-        kdf_salt: &request.kdf_salt,
-        household_public_key: &household_key.to_base64(),
-        wrapped_household_key: &request.wrapped_household_key,
-        time_zone: &time_zone,
-        lead_time_minutes: i64::from(state.settings.default_lead_time_minutes),
-        at: now,
-    };
+    let login =
+        store::NewLogin {
+            household_id: &household_id,
+            email: &email,
+            auth_hash: &auth_hash,
+            kdf_salt: &request.kdf_salt,
+            household_public_key: &household_key.to_base64(),
+            wrapped_household_key: &request.wrapped_household_key,
+            time_zone: &time_zone,
+            lead_time_minutes: i64::from(state.settings.default_lead_time_minutes),
+            recovery: request.recovery.as_ref().zip(recovery_hash.as_deref()).map(
+                |(setup, hash)| store::Recovery {
+                    auth_hash: hash,
+                    wrapped_household_key: &setup.wrapped_household_key,
+                },
+            ),
+            at: now,
+        };
     if !store::insert_login(&mut tx, &login).await? {
         return Err(ApiError::conflict(
             "an account with this e-mail address exists; sign in instead",
@@ -395,8 +399,7 @@ pub async fn sign_in(
 ) -> ApiResult<Json<SignedIn>> {
     let email = validate::email(&request.email)?;
     let auth_key = validate::auth_key(&request.auth_key)?;
-    validate::text("device.name", &request.device.name, validate::NAME_MAX)?;
-    validate::public_key("device.public_key", &request.device.public_key)?;
+    valid_device(&request.device)?;
     let now = state.now().0;
 
     let ip = ip.to_string();
@@ -629,5 +632,228 @@ pub async fn sign_out_other(
     )
     .await?;
     state.commit_and_publish(tx, event).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new device's name and key.
+fn valid_device(device: &NewDevice) -> ApiResult<()> {
+    validate::text("device.name", &device.name, validate::NAME_MAX)?;
+    validate::public_key("device.public_key", &device.public_key)?;
+    Ok(())
+}
+
+/// A new password as the client sends it (its auth key, the salt it was derived
+/// with, the household key sealed under it); the auth key, once all are checked.
+fn valid_password(
+    auth_key: &str,
+    kdf_salt: &str,
+    wrapped_household_key: &str,
+) -> ApiResult<Vec<u8>> {
+    let auth_key = validate::auth_key(auth_key)?;
+    validate::bytes(
+        "kdf_salt",
+        kdf_salt,
+        validate::KDF_SALT_BYTES.0,
+        validate::KDF_SALT_BYTES.1,
+    )?;
+    validate::wrapped_key("wrapped_household_key", wrapped_household_key)?;
+    Ok(auth_key)
+}
+
+/// The recovery key's auth key, once the sealed household key beside it is checked too.
+fn valid_recovery(setup: &RecoverySetup) -> ApiResult<Vec<u8>> {
+    validate::wrapped_key(
+        "recovery.wrapped_household_key",
+        &setup.wrapped_household_key,
+    )?;
+    validate::derived_key("recovery.auth_key", &setup.auth_key)
+}
+
+/// Checks a recovery key (as its auth key) for `email` after the same back-off as
+/// sign-in; a wrong one counts as a failed sign-in. An unknown login, or one without
+/// a recovery key, costs the same work and gets the same answer.
+async fn check_recovery(
+    state: &AppState,
+    email: &str,
+    ip: &str,
+    device_key: &str,
+    recovery_auth_key: &[u8],
+    now: i64,
+) -> ApiResult<(store::RecoverableLogin, String)> {
+    check_sign_in_failures(state, email, ip, device_key, now).await?;
+    let login = store::recoverable_login(&mut *state.db.pool.acquire().await?, email)
+        .await?
+        .filter(|l| l.recovery_wrapped_key.is_some());
+    let hash = login.as_ref().and_then(|l| l.recovery_auth_hash.clone());
+    let accepted = match &hash {
+        Some(hash) => auth::verify_auth_key(recovery_auth_key, hash).await,
+        None => {
+            let _ = auth::hash_auth_key(recovery_auth_key).await;
+            false
+        }
+    };
+    match (login, hash) {
+        (Some(login), Some(hash)) if accepted => Ok((login, hash)),
+        _ => {
+            record_sign_in_failure(state, email, ip, now).await?;
+            Err(ApiError::unauthenticated(
+                "wrong e-mail address or recovery key",
+            ))
+        }
+    }
+}
+
+/// Hands out the household key sealed under the recovery key, to whoever proves
+/// the recovery key: opening it needs the key itself, which the cloud never sees.
+#[utoipa::path(post, path = "/v1/accounts/recovery/open", request_body = OpenRecovery,
+    responses((status = 200, body = RecoveryOpened), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)),
+    tag = "accounts")]
+pub async fn open_recovery(
+    State(state): State<AppState>,
+    crate::ClientIp(ip): crate::ClientIp,
+    ApiJson(request): ApiJson<OpenRecovery>,
+) -> ApiResult<Json<RecoveryOpened>> {
+    let email = validate::email(&request.email)?;
+    let recovery_auth_key = validate::derived_key("recovery_auth_key", &request.recovery_auth_key)?;
+    let now = state.now().0;
+    let (login, _) =
+        check_recovery(&state, &email, &ip.to_string(), "", &recovery_auth_key, now).await?;
+    Ok(Json(RecoveryOpened {
+        household_public_key: login.household_public_key,
+        wrapped_household_key: login.recovery_wrapped_key.unwrap_or_default(),
+    }))
+}
+
+/// Sets a new password with the recovery key and signs this device in. The
+/// second factor, when on, is still asked for: the recovery key stands in for the
+/// password only. Every device hears of it (`account.password_reset`).
+#[utoipa::path(post, path = "/v1/accounts/recovery/reset", request_body = ResetPassword,
+    responses((status = 200, body = SignedIn), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)),
+    tag = "accounts")]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    crate::ClientIp(ip): crate::ClientIp,
+    ApiJson(request): ApiJson<ResetPassword>,
+) -> ApiResult<Json<SignedIn>> {
+    let email = validate::email(&request.email)?;
+    let recovery_auth_key = validate::derived_key("recovery_auth_key", &request.recovery_auth_key)?;
+    let auth_key = valid_password(
+        &request.auth_key,
+        &request.kdf_salt,
+        &request.wrapped_household_key,
+    )?;
+    valid_device(&request.device)?;
+    if let Some(code) = &request.totp {
+        validate::totp_code("totp", code)?;
+    }
+    let now = state.now().0;
+    let ip = ip.to_string();
+    let (login, recovery_hash) = check_recovery(
+        &state,
+        &email,
+        &ip,
+        &request.device.public_key,
+        &recovery_auth_key,
+        now,
+    )
+    .await?;
+    match crate::totp::check_sign_in(&state, &login.household_id, request.totp.as_deref()).await? {
+        crate::totp::SecondFactor::NotNeeded | crate::totp::SecondFactor::Valid => {}
+        crate::totp::SecondFactor::Missing => {
+            return Err(ApiError {
+                status: StatusCode::UNAUTHORIZED,
+                code: crate::error::Code::TotpRequired,
+                message: "enter the code from your authenticator app".into(),
+            });
+        }
+        crate::totp::SecondFactor::Wrong => {
+            record_sign_in_failure(&state, &email, &ip, now).await?;
+            return Err(ApiError::unauthenticated(
+                "wrong or already used authenticator code",
+            ));
+        }
+    }
+    let auth_hash = auth::hash_auth_key(&auth_key).await?;
+
+    let household_id = login.household_id;
+    let mut tx = state.db.pool.begin().await?;
+    let password = store::NewPassword {
+        auth_hash: &auth_hash,
+        kdf_salt: &request.kdf_salt,
+        wrapped_household_key: &request.wrapped_household_key,
+    };
+    if !store::reset_password(&mut tx, &household_id, &recovery_hash, &password).await? {
+        return Err(ApiError::unauthenticated(
+            "the recovery key was replaced a moment ago; use the new one",
+        ));
+    }
+    let (who, _, session, signed_in) =
+        sign_in_device(&mut tx, &state, &household_id, &request.device, now).await?;
+    let reset = audit::happened(
+        &mut tx,
+        &household_id,
+        &Actor::Device(&who),
+        doorstep_api::EventData::AccountPasswordReset(doorstep_api::DeviceRef {
+            device_id: who.device_id.clone(),
+        }),
+        Some(&who.device_id),
+        audit::AuditLine {
+            object_id: Some(&household_id),
+            detail: "password reset with the recovery key",
+        },
+        now,
+    )
+    .await?;
+    state.commit_and_publish(tx, [signed_in, reset]).await?;
+    tracing::warn!(household_id, device_id = %who.device_id, "password reset with the recovery key");
+    Ok(Json(SignedIn {
+        household_id,
+        device_id: who.device_id,
+        household_public_key: login.household_public_key,
+        wrapped_household_key: request.wrapped_household_key,
+        session,
+    }))
+}
+
+/// Replaces the household's recovery key (made on a signed-in device, which holds
+/// the household key); the one before stops working. Needs a recent password.
+#[utoipa::path(put, path = "/v1/accounts/recovery", request_body = RecoverySetup,
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)),
+    tag = "accounts")]
+pub async fn set_recovery(
+    State(state): State<AppState>,
+    session: DeviceSession,
+    ApiJson(request): ApiJson<RecoverySetup>,
+) -> ApiResult<StatusCode> {
+    let recovery_key = valid_recovery(&request)?;
+    session.require_recent_confirmation(&state).await?;
+    let hash = auth::hash_auth_key(&recovery_key).await?;
+    let now = state.now().0;
+    let mut tx = state.db.pool.begin().await?;
+    store::set_recovery(
+        &mut tx,
+        &session.household_id,
+        store::Recovery {
+            auth_hash: &hash,
+            wrapped_household_key: &request.wrapped_household_key,
+        },
+    )
+    .await?;
+    let event = audit::happened(
+        &mut tx,
+        &session.household_id,
+        &Actor::Device(&session),
+        doorstep_api::EventData::AccountRecoveryKeySet(doorstep_api::DeviceRef {
+            device_id: session.device_id.clone(),
+        }),
+        Some(&session.device_id),
+        audit::AuditLine {
+            object_id: Some(&session.household_id),
+            detail: "a new recovery key was made",
+        },
+        now,
+    )
+    .await?;
+    state.commit_and_publish(tx, [event]).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -47,7 +47,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use doorstep_proto::{Clock, SigningKey, SystemClock, Timestamp};
 use tokio::sync::oneshot;
 
@@ -430,6 +430,12 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(ops::openapi))
         .route("/v1/accounts", post(accounts::create))
         .route("/v1/accounts/kdf", get(accounts::kdf))
+        .route("/v1/accounts/recovery", put(accounts::set_recovery))
+        .route("/v1/accounts/recovery/open", post(accounts::open_recovery))
+        .route(
+            "/v1/accounts/recovery/reset",
+            post(accounts::reset_password),
+        )
         .route("/v1/sessions", post(accounts::sign_in))
         .route("/v1/sessions/refresh", post(accounts::refresh))
         .route("/v1/sessions/current", delete(accounts::sign_out))

@@ -18,6 +18,8 @@ fn scheme_for(path: &str) -> Option<&'static str> {
     match path {
         "/v1/accounts"
         | "/v1/accounts/kdf"
+        | "/v1/accounts/recovery/open"
+        | "/v1/accounts/recovery/reset"
         | "/v1/sessions"
         | "/v1/sessions/refresh"
         | "/v1/locks/pair"
@@ -37,6 +39,8 @@ fn rate_limited(path: &str) -> bool {
     matches!(
         path,
         "/v1/accounts"
+            | "/v1/accounts/recovery/open"
+            | "/v1/accounts/recovery/reset"
             | "/v1/sessions"
             | "/v1/locks/pair"
             | "/v1/locks/pairing-codes"

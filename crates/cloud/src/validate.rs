@@ -41,7 +41,17 @@ pub fn bytes(field: &str, value: &str, min: usize, max: usize) -> Result<Vec<u8>
 
 /// The password-derived sign-in key (`auth_key`).
 pub fn auth_key(value: &str) -> Result<Vec<u8>, ApiError> {
-    bytes("auth_key", value, AUTH_KEY_BYTES.0, AUTH_KEY_BYTES.1)
+    derived_key("auth_key", value)
+}
+
+/// A key the client derived from a secret it keeps (a password or a recovery key).
+pub fn derived_key(field: &str, value: &str) -> Result<Vec<u8>, ApiError> {
+    bytes(field, value, AUTH_KEY_BYTES.0, AUTH_KEY_BYTES.1)
+}
+
+/// A household key sealed by the client (opaque here; only its size is checked).
+pub fn wrapped_key(field: &str, value: &str) -> Result<(), ApiError> {
+    bytes(field, value, WRAPPED_KEY_BYTES.0, WRAPPED_KEY_BYTES.1).map(drop)
 }
 
 /// An Ed25519 public key.

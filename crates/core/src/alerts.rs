@@ -243,6 +243,14 @@ fn german(english: &str) -> Option<&'static str> {
             "Die Tür ging auf, obwohl das Schloss verschlossen war."
         }
         "Door left open" => "Tür offen gelassen",
+        "The household's password was changed" => "Das Passwort des Haushalts wurde geändert",
+        "It was reset with the recovery key. If nobody in your household did this, make a new recovery key and sign out the devices you do not know." => {
+            "Es wurde mit dem Wiederherstellungsschlüssel zurückgesetzt. Wenn das niemand in Ihrem Haushalt war, erstellen Sie einen neuen Wiederherstellungsschlüssel und melden Sie die Geräte ab, die Sie nicht kennen."
+        }
+        "A new recovery key was made" => "Ein neuer Wiederherstellungsschlüssel wurde erstellt",
+        "The one before it no longer works. If nobody in your household did this, check your devices." => {
+            "Der vorige gilt nicht mehr. Wenn das niemand in Ihrem Haushalt war, prüfen Sie Ihre Geräte."
+        }
         "The door has been open too long after a visit." => {
             "Die Tür steht nach einem Besuch zu lange offen."
         }
@@ -604,6 +612,22 @@ pub fn alert_in(language: Language, event: &Event, delivery: Option<&Delivery>) 
             l,
             "The lock received a message it does not understand",
             "It ignored the message and stays as it was. Check for an update.",
+        )),
+        EventData::AccountPasswordReset(_) => Some(alarm(
+            l,
+            "The household's password was changed",
+            "It was reset with the recovery key. If nobody in your household did this, make a new recovery key and sign out the devices you do not know.",
+        )),
+        EventData::AccountRecoveryKeySet(_) => Some(opens_log(
+            l,
+            Popup::new(
+                say(l, "A new recovery key was made", &[]),
+                say(
+                    l,
+                    "The one before it no longer works. If nobody in your household did this, check your devices.",
+                    &[],
+                ),
+            ),
         )),
         EventData::LockAjar(_) => Some(alarm(
             l,
@@ -1408,6 +1432,25 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_password_reset_or_a_new_recovery_key_warns_every_device_in_its_language() {
+        let by = doorstep_api::DeviceRef {
+            device_id: "d9".into(),
+        };
+        for what in [
+            EventData::AccountPasswordReset(by.clone()),
+            EventData::AccountRecoveryKeySet(by.clone()),
+        ] {
+            let happened = event(what);
+            let en = alert_for(&happened, None).unwrap();
+            let de = alert_in(Language::German, &happened, None).unwrap();
+            assert_eq!(en.default, Intent::OpenLog);
+            assert_eq!(PopupKind::of_alarm(&happened), PopupKind::Warning);
+            assert_ne!(en.popup.title, de.popup.title);
+            assert_ne!(en.popup.body, de.popup.body);
         }
     }
 

@@ -31,7 +31,7 @@ use crate::AppPaths;
 use crate::cloud::{Cloud, SESSION_ENTRY, Session};
 use crate::encoding::{b64, unb64};
 use crate::error::{CoreError, CoreResult};
-use crate::keys::PasswordKeys;
+use crate::keys::{PasswordKeys, RecoveryKey};
 use crate::secrets::SecretStore;
 
 const HOUSEHOLD_KEY_ENTRY: &str = "household-key";
@@ -75,6 +75,23 @@ pub struct Credentials {
     pub device_name: String,
 }
 
+/// What a forgotten password is replaced with: the recovery key from paper.
+#[derive(Debug)]
+pub struct Recovery {
+    /// The cloud's address.
+    pub cloud: String,
+    /// The shared login.
+    pub email: String,
+    /// The recovery key as typed.
+    pub recovery_key: RecoveryKey,
+    /// The new password.
+    pub new_password: SecretString,
+    /// The authenticator code, when the login has the second factor on.
+    pub totp: Option<String>,
+    /// What to call this device.
+    pub device_name: String,
+}
+
 /// A signed-in device of a household.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -104,12 +121,13 @@ struct Inner {
 }
 
 impl Client {
-    /// Creates a new household login with this device as its first device.
+    /// Creates a new household login with this device as its first device, and its
+    /// recovery key, for the person to write down (it is shown once, kept nowhere).
     pub async fn create_account(
         paths: &AppPaths,
         credentials: Credentials,
         time_zone: &str,
-    ) -> CoreResult<Self> {
+    ) -> CoreResult<(Self, RecoveryKey)> {
         let store = ready_store(paths)?;
         let cloud = Cloud::new(&credentials.cloud)?;
         let email = normalise_email(&credentials.email)?;
@@ -119,16 +137,10 @@ impl Client {
                 "time zone {time_zone:?} is not an IANA time zone (e.g. Europe/Berlin)"
             )));
         }
-        // The cloud's cost parameters, but a fresh random salt: the one the cloud
-        // offers for an unknown e-mail is a decoy.
-        let mut params = kdf(&cloud, &email).await?;
-        let mut salt = [0u8; 16];
-        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut salt);
-        params.salt = b64(&salt);
-        let kdf_salt = params.salt.clone();
-        let keys = derive(&credentials.password, params).await?;
+        let (kdf_salt, keys) = new_password_keys(&cloud, &email, &credentials.password).await?;
         let household_key = SigningKey::generate();
         let device_key = SigningKey::generate();
+        let recovery_key = RecoveryKey::generate();
         let request = CreateAccount {
             email: email.clone(),
             auth_key: keys.auth_key_text().expose_secret().to_owned(),
@@ -140,11 +152,12 @@ impl Client {
                 name: credentials.device_name.clone(),
                 public_key: device_key.public_key().to_base64(),
             },
+            recovery: Some(recovery_setup(&recovery_key, &household_key, &email)),
         };
         let signed_in: SignedIn = cloud
             .call(Method::POST, "/v1/accounts", Some(&request))
             .await?;
-        Self::finish_sign_in(
+        let client = Self::finish_sign_in(
             paths,
             store,
             cloud,
@@ -153,7 +166,93 @@ impl Client {
             signed_in,
             household_key,
             device_key,
+        )?;
+        Ok((client, recovery_key))
+    }
+
+    /// Sets a new password with the recovery key and signs this device in. The
+    /// household key comes out of the seal the recovery key made; the cloud only
+    /// checked a proof of the key, and could not have opened the seal.
+    pub async fn recover(paths: &AppPaths, recovery: Recovery) -> CoreResult<Self> {
+        let store = ready_store(paths)?;
+        let cloud = Cloud::new(&recovery.cloud)?;
+        let email = normalise_email(&recovery.email)?;
+        check_password(&recovery.new_password)?;
+        let recovery_auth_key = recovery
+            .recovery_key
+            .auth_key_text()
+            .expose_secret()
+            .to_owned();
+        let opened: doorstep_api::RecoveryOpened = cloud
+            .call(
+                Method::POST,
+                "/v1/accounts/recovery/open",
+                Some(&doorstep_api::OpenRecovery {
+                    email: email.clone(),
+                    recovery_auth_key: recovery_auth_key.clone(),
+                }),
+            )
+            .await
+            .map_err(wrong_recovery_key)?;
+        let household_key = recovery
+            .recovery_key
+            .unwrap(&opened.wrapped_household_key, &email)
+            .ok()
+            .filter(|key| key.public_key().to_base64() == opened.household_public_key)
+            .ok_or_else(|| {
+                CoreError::Protocol(
+                    "the recovery key did not open the household key the cloud kept: it was damaged or replaced".into(),
+                )
+            })?;
+        let (kdf_salt, keys) = new_password_keys(&cloud, &email, &recovery.new_password).await?;
+        let device_key = SigningKey::generate();
+        let request = doorstep_api::ResetPassword {
+            email: email.clone(),
+            recovery_auth_key,
+            totp: recovery.totp.as_deref().and_then(authenticator_code),
+            auth_key: keys.auth_key_text().expose_secret().to_owned(),
+            kdf_salt,
+            wrapped_household_key: keys.wrap(&household_key, &email),
+            device: NewDevice {
+                name: recovery.device_name.clone(),
+                public_key: device_key.public_key().to_base64(),
+            },
+        };
+        let signed_in: SignedIn = cloud
+            .call(Method::POST, "/v1/accounts/recovery/reset", Some(&request))
+            .await
+            .map_err(wrong_recovery_key)?;
+        if signed_in.household_public_key != opened.household_public_key {
+            return Err(CoreError::Protocol(
+                "the household key does not match the household's public key".into(),
+            ));
+        }
+        tracing::warn!(household = %signed_in.household_id, "password reset with the recovery key");
+        Self::finish_sign_in(
+            paths,
+            store,
+            cloud,
+            email,
+            recovery.device_name,
+            signed_in,
+            household_key,
+            device_key,
         )
+    }
+
+    /// Makes a new recovery key (the one before stops working), for the person to
+    /// write down. A sensitive action: needs a recent password on this device.
+    pub async fn new_recovery_key(&self) -> CoreResult<RecoveryKey> {
+        let recovery_key = RecoveryKey::generate();
+        let setup = recovery_setup(
+            &recovery_key,
+            &self.inner.household_key,
+            &self.inner.account.email,
+        );
+        self.session()
+            .call::<_, ()>(Method::PUT, "/v1/accounts/recovery", Some(&setup))
+            .await?;
+        Ok(recovery_key)
     }
 
     /// Signs this device in to an existing login.
@@ -921,6 +1020,52 @@ async fn kdf(cloud: &Cloud, email: &str) -> CoreResult<KdfParams> {
     url.query_pairs_mut().append_pair("email", email);
     let path = format!("{}?{}", url.path(), url.query().unwrap_or_default());
     cloud.call::<(), _>(Method::GET, &path, None).await
+}
+
+/// Keys for a new password: the cloud's cost parameters, but a fresh random salt
+/// (the one the cloud offers for an unknown e-mail is a decoy). The salt is returned
+/// for the cloud to keep.
+async fn new_password_keys(
+    cloud: &Cloud,
+    email: &str,
+    password: &SecretString,
+) -> CoreResult<(String, PasswordKeys)> {
+    let mut params = kdf(cloud, email).await?;
+    let mut salt = [0u8; 16];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut salt);
+    params.salt = b64(&salt);
+    let kdf_salt = params.salt.clone();
+    Ok((kdf_salt, derive(password, params).await?))
+}
+
+/// What the cloud keeps of `recovery_key`: its proof and the household key sealed
+/// under it.
+fn recovery_setup(
+    recovery_key: &RecoveryKey,
+    household_key: &SigningKey,
+    email: &str,
+) -> doorstep_api::RecoverySetup {
+    doorstep_api::RecoverySetup {
+        auth_key: recovery_key.auth_key_text().expose_secret().to_owned(),
+        wrapped_household_key: recovery_key.wrap(household_key, email),
+    }
+}
+
+/// The cloud's answers to a recovery that refused it, as credentials to retry
+/// (an "unauthenticated" here is not a signed-out device).
+fn wrong_recovery_key(error: CoreError) -> CoreError {
+    match error {
+        CoreError::Api {
+            code: doorstep_api::Code::Unauthenticated,
+            message,
+            ..
+        } => CoreError::RecoveryRefused(message),
+        CoreError::Api {
+            code: doorstep_api::Code::TotpRequired,
+            ..
+        } => CoreError::TotpRequired,
+        other => other,
+    }
 }
 
 async fn derive(password: &SecretString, params: KdfParams) -> CoreResult<PasswordKeys> {

@@ -22,6 +22,10 @@ pub enum CoreError {
     /// E-mail or password wrong (the two are not told apart).
     #[error("wrong e-mail or password")]
     WrongPassword,
+    /// The cloud refused a recovery: the e-mail or recovery key is wrong (the two
+    /// are not told apart), or the authenticator code; its sentence says which.
+    #[error("{0}")]
+    RecoveryRefused(String),
     /// The login has the second factor on and no (or a wrong) code was given.
     #[error("this login needs the 6-digit code from your authenticator app (--totp)")]
     TotpRequired,
@@ -96,6 +100,7 @@ impl CoreError {
         match self {
             CoreError::NotSignedIn | CoreError::SignedOut { .. } => ErrorKind::NeedsSignIn,
             CoreError::WrongPassword
+            | CoreError::RecoveryRefused(_)
             | CoreError::TotpRequired
             | CoreError::Keys(KeyError::Unwrap) => ErrorKind::Credentials,
             CoreError::Unreachable { .. } => ErrorKind::Unreachable,

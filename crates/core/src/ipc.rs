@@ -93,6 +93,17 @@ pub struct SessionInfo {
     pub device_name: Option<String>,
 }
 
+/// A household just made: who is signed in, and the recovery key to write down
+/// (shown once; this computer keeps no copy).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct NewAccountView {
+    /// Who is signed in.
+    pub session: SessionInfo,
+    /// The recovery key, in groups of four.
+    pub recovery_key: String,
+}
+
 impl SessionInfo {
     /// Nobody is signed in.
     pub fn signed_out() -> Self {
@@ -733,7 +744,11 @@ ipc_commands! {
     /// Signs this device in to a household login.
     sign_in => SignIn { cloud: String, email: String, password: String, totp: Option<String> } -> SessionInfo;
     /// Creates a household login with this device as its first.
-    create_account => CreateAccount { cloud: String, email: String, password: String } -> SessionInfo;
+    create_account => CreateAccount { cloud: String, email: String, password: String } -> NewAccountView;
+    /// Sets a new password with the recovery key and signs this device in.
+    recover_account => RecoverAccount { cloud: String, email: String, recovery_key: String, new_password: String, totp: Option<String> } -> SessionInfo;
+    /// Makes a new recovery key (the one before stops working); needs a recent password.
+    new_recovery_key => NewRecoveryKey {} -> String;
     /// Signs this device out.
     sign_out => SignOut {} -> ();
     /// The home screen: locks, deliveries, connection.
@@ -838,6 +853,7 @@ pub fn bindings_typescript() -> String {
         Probe::decl(&cfg),
         SystemCheck::decl(&cfg),
         SessionInfo::decl(&cfg),
+        NewAccountView::decl(&cfg),
         StartMarks::decl(&cfg),
         ConnectionView::decl(&cfg),
         HomeView::decl(&cfg),

@@ -25,7 +25,7 @@ pub mod session;
 pub mod system;
 pub mod video;
 
-pub use client::{Account, Client, Credentials};
+pub use client::{Account, Client, Credentials, Recovery};
 pub use error::{CoreError, CoreResult, ErrorKind};
 pub use feed::{Connection, Feed, FeedOptions, FeedUpdate};
 pub use paths::AppPaths;

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use doorstep_api::{Address, AuditEntry, Delivery, Device, Recording};
 use futures_util::future::BoxFuture;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
@@ -20,8 +20,8 @@ use crate::alerts::{Intent, Language, SharedLanguage};
 use crate::feed::CacheReader;
 use crate::ipc::{
     ConnectionView, DeliveryView, FeedMessage, GuestView, HomeView, InvitationView, IpcError,
-    Navigate, PairingView, PolicyView, PopupKindView, RecordingFrame, SessionInfo, SettingsView,
-    SystemCheck, request,
+    Navigate, NewAccountView, PairingView, PolicyView, PopupKindView, RecordingFrame, SessionInfo,
+    SettingsView, SystemCheck, request,
 };
 use crate::popup::{Notifier, Popup};
 use crate::video::{LiveUpdate, LiveView, Playback};
@@ -385,8 +385,8 @@ impl HouseholdSession {
             email,
             password,
         }: request::CreateAccount,
-    ) -> Answer<SessionInfo> {
-        let client = Client::create_account(
+    ) -> Answer<NewAccountView> {
+        let (client, recovery_key) = Client::create_account(
             &self.paths,
             Credentials {
                 cloud,
@@ -398,7 +398,45 @@ impl HouseholdSession {
             "Europe/Berlin",
         )
         .await?;
+        Ok(NewAccountView {
+            session: self.replace(client).await?,
+            recovery_key: recovery_key.to_text().expose_secret().to_owned(),
+        })
+    }
+
+    /// Sets a new password with the recovery key and signs this computer in.
+    pub async fn recover_account(
+        &self,
+        request::RecoverAccount {
+            cloud,
+            email,
+            recovery_key,
+            new_password,
+            totp,
+        }: request::RecoverAccount,
+    ) -> Answer<SessionInfo> {
+        let recovery_key = crate::keys::RecoveryKey::parse(&recovery_key)
+            .map_err(|e| CoreError::Invalid(e.to_string()))?;
+        let client = Client::recover(
+            &self.paths,
+            crate::client::Recovery {
+                cloud,
+                email,
+                recovery_key,
+                new_password: SecretString::from(new_password),
+                totp: totp.filter(|t| !t.trim().is_empty()),
+                device_name: crate::client::default_device_name("Doorstep app"),
+            },
+        )
+        .await?;
         self.replace(client).await
+    }
+
+    /// Makes a new recovery key for the household to write down.
+    pub async fn new_recovery_key(&self, _: request::NewRecoveryKey) -> Answer<String> {
+        let client = self.client().await?;
+        let recovery_key = client.new_recovery_key().await?;
+        Ok(recovery_key.to_text().expose_secret().to_owned())
     }
 
     /// Signs this computer out (and forgets the demo).

@@ -157,7 +157,9 @@ impl DemoHome {
                 // A fresh demo household (also when the keyring lost the old one).
                 let _ = std::fs::remove_dir_all(dir.join("lock"));
                 let password = SecretString::from(random_hex(24));
-                let client = Client::create_account(
+                // The demo's password is kept for a second device; a recovery key
+                // is for a household that lives longer than the demo.
+                let (client, _recovery_key) = Client::create_account(
                     paths,
                     Credentials {
                         cloud: cloud_url.clone(),

@@ -41,6 +41,43 @@ describe("Welcome", () => {
     expect(onSignedIn).not.toHaveBeenCalled();
   });
 
+  it("shows a new household's recovery key once before going on", async () => {
+    const session = { signedIn: true, demo: false, email: "a@example.org", deviceName: "Laptop" };
+    const recoveryKey = "ABCD-EFGH-JKLM-NPQR-STUV-WXYZ-2345-6789";
+    invoke.mockResolvedValue({ session, recoveryKey });
+    const onSignedIn = vi.fn();
+    render(Welcome, { onSignedIn });
+    await fireEvent.click(screen.getByTestId("create-account"));
+    await fireEvent.input(screen.getByTestId("email"), { target: { value: "a@example.org" } });
+    await fireEvent.input(screen.getByTestId("password"), { target: { value: "correct horse battery" } });
+    await fireEvent.submit(screen.getByTestId("account-form"));
+    expect((await screen.findByTestId("recovery-key")).textContent).toBe(recoveryKey);
+    expect(onSignedIn).not.toHaveBeenCalled();
+    await fireEvent.click(screen.getByTestId("recovery-key-done"));
+    expect(onSignedIn).toHaveBeenCalledWith(session);
+  });
+
+  it("sets a new password with the recovery key from the sign-in form", async () => {
+    const session = { signedIn: true, demo: false, email: "a@example.org", deviceName: "Laptop" };
+    invoke.mockResolvedValue(session);
+    const onSignedIn = vi.fn();
+    render(Welcome, { onSignedIn });
+    await fireEvent.click(screen.getByTestId("sign-in"));
+    await fireEvent.click(screen.getByTestId("use-recovery-key"));
+    await fireEvent.input(screen.getByTestId("email"), { target: { value: "a@example.org" } });
+    await fireEvent.input(screen.getByTestId("recovery-key-input"), { target: { value: "abcd efgh" } });
+    await fireEvent.input(screen.getByTestId("password"), { target: { value: "a new password" } });
+    await fireEvent.submit(screen.getByTestId("account-form"));
+    expect(invoke).toHaveBeenCalledWith("recover_account", {
+      cloud: "http://127.0.0.1:8787",
+      email: "a@example.org",
+      recovery_key: "abcd efgh",
+      new_password: "a new password",
+      totp: null,
+    });
+    await vi.waitFor(() => expect(onSignedIn).toHaveBeenCalledWith(session));
+  });
+
   it("shows what the computer check found", async () => {
     invoke.mockResolvedValue({
       appVersion: "0.1.0",

@@ -16,7 +16,17 @@ pub(crate) struct NewLogin<'a> {
     pub(crate) wrapped_household_key: &'a str,
     pub(crate) time_zone: &'a str,
     pub(crate) lead_time_minutes: i64,
+    pub(crate) recovery: Option<Recovery<'a>>,
     pub(crate) at: i64,
+}
+
+/// What the cloud keeps for a recovery key.
+#[derive(Clone, Copy)]
+pub(crate) struct Recovery<'a> {
+    /// The Argon2id hash of the auth key derived from it.
+    pub(crate) auth_hash: &'a str,
+    /// The household key sealed under it.
+    pub(crate) wrapped_household_key: &'a str,
 }
 
 /// Whether a login with this e-mail address exists.
@@ -38,8 +48,8 @@ pub(crate) async fn insert_login(
     login: &NewLogin<'_>,
 ) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
-        "INSERT INTO households (id, email, auth_hash, kdf_salt, household_public_key, wrapped_household_key, time_zone, lead_time_minutes, event_seq, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
+        "INSERT INTO households (id, email, auth_hash, kdf_salt, household_public_key, wrapped_household_key, time_zone, lead_time_minutes, event_seq, created_at, recovery_auth_hash, recovery_wrapped_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11)",
     )
     .bind(login.household_id)
     .bind(login.email)
@@ -50,6 +60,8 @@ pub(crate) async fn insert_login(
     .bind(login.time_zone)
     .bind(login.lead_time_minutes)
     .bind(login.at)
+    .bind(login.recovery.map(|r| r.auth_hash))
+    .bind(login.recovery.map(|r| r.wrapped_household_key))
     .execute(conn)
     .await;
     super::unless_taken(inserted)
@@ -99,6 +111,79 @@ pub(crate) async fn credentials(
         .fetch_one(conn)
         .await?;
     Ok((row.try_get("email")?, row.try_get("auth_hash")?))
+}
+
+// --- The recovery key ------------------------------------------------------
+
+/// A login as recovering it needs it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RecoverableLogin {
+    #[sqlx(rename = "id")]
+    pub(crate) household_id: String,
+    pub(crate) household_public_key: String,
+    pub(crate) recovery_auth_hash: Option<String>,
+    pub(crate) recovery_wrapped_key: Option<String>,
+}
+
+/// The login with this e-mail address, with its recovery key's hash and seal.
+pub(crate) async fn recoverable_login(
+    conn: &mut AnyConnection,
+    email: &str,
+) -> Result<Option<RecoverableLogin>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, household_public_key, recovery_auth_hash, recovery_wrapped_key FROM households WHERE email = $1",
+    )
+    .bind(email)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Replaces the household's recovery key (the one before stops working).
+pub(crate) async fn set_recovery(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    recovery: Recovery<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE households SET recovery_auth_hash = $1, recovery_wrapped_key = $2 WHERE id = $3",
+    )
+    .bind(recovery.auth_hash)
+    .bind(recovery.wrapped_household_key)
+    .bind(household_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A new password for the login: its auth key's hash, salt and sealed household
+/// key, replaced together — only while the recovery key is still the one that was
+/// checked (`recovery_auth_hash`), so a recovery key replaced meanwhile resets
+/// nothing. `false` when it was replaced.
+pub(crate) async fn reset_password(
+    conn: &mut AnyConnection,
+    household_id: &str,
+    recovery_auth_hash: &str,
+    password: &NewPassword<'_>,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE households SET auth_hash = $1, kdf_salt = $2, wrapped_household_key = $3 \
+         WHERE id = $4 AND recovery_auth_hash = $5",
+    )
+    .bind(password.auth_hash)
+    .bind(password.kdf_salt)
+    .bind(password.wrapped_household_key)
+    .bind(household_id)
+    .bind(recovery_auth_hash)
+    .execute(conn)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// A password as the cloud keeps it.
+pub(crate) struct NewPassword<'a> {
+    pub(crate) auth_hash: &'a str,
+    pub(crate) kdf_salt: &'a str,
+    pub(crate) wrapped_household_key: &'a str,
 }
 
 // --- The second factor -----------------------------------------------------

@@ -22,6 +22,7 @@ mod durability;
 mod fuzz;
 mod guests;
 mod lock_channel;
+mod recovery;
 mod stream;
 mod tls;
 mod video;
