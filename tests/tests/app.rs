@@ -626,6 +626,47 @@ async fn the_demo_home_shows_the_courier_live_and_block_and_reroute_work() {
         .await
         .unwrap();
 
+    // A one-time visit over several days (a dog sitter's weekend): first and last
+    // day with their times, the end earlier in the day than the start; the form
+    // says what it will let in before the code is made.
+    let later = |days: i64| {
+        let at = doorstep_proto::Timestamp::now().plus_millis(days * 24 * 3_600_000);
+        doorstep_proto::wall_time("UTC", at).unwrap()[..10].to_owned()
+    };
+    type_name("Dog sitter").await;
+    pick("guest-day", later(3)).await;
+    pick("guest-until-day", later(5)).await;
+    pick("guest-from", "18:00".into()).await;
+    pick("guest-until", "09:00".into()).await;
+    let summary = app.text("[data-testid=guest-once-summary]").await.unwrap();
+    // (English shows a 12-hour clock.)
+    assert!(
+        summary.contains("6:00") && summary.contains("9:00"),
+        "{summary}"
+    );
+    // Backwards across days is a sentence too.
+    pick("guest-until-day", later(2)).await;
+    app.click("[data-testid=guest-add]").await.unwrap();
+    let refused = app.text("[role=alert]").await.unwrap();
+    assert!(refused.contains("ends before it starts"), "{refused}");
+    pick("guest-until-day", later(5)).await;
+    app.click("[data-testid=guest-add]").await.unwrap();
+    app.wait_for("[data-testid=invite-code]").await.unwrap();
+    let weekend = eventually_text(
+        &app,
+        "[data-testid=invitation-row][data-name='Dog sitter']",
+        |t| t.contains("Once: "),
+    )
+    .await;
+    assert!(
+        weekend.contains("6:00") && weekend.contains("9:00"),
+        "{weekend}"
+    );
+    app.screenshot("guests-one-time-over-days").await.unwrap();
+    app.click("[data-testid=invitation-made] button")
+        .await
+        .unwrap();
+
     // A weekly guest: the household makes the code, the guest redeems it with
     // doorstep-courier (which makes their key), the app signs them in, and the guest
     // opens the door in their hours.

@@ -798,10 +798,11 @@ ipc_commands! {
     /// Guests.
     guests => Guests {} -> Vec<GuestView>;
     /// Invites a guest by code: every week on `days` (`mon-fri`) during `hours`
-    /// (`08:00-12:00`), or, when `once_on` names a day (`2026-12-24`), once that
-    /// day during `hours`; wall times in the household's time zone. The code works
-    /// for a week; the guest redeems it with `doorstep-courier guest`.
-    invite_guest => InviteGuest { name: String, days: String, hours: String, once_on: Option<String> } -> InvitationView;
+    /// (`08:00-12:00`), or, when `once_on` names a day (`2026-12-24`), once: from
+    /// that day at the start of `hours` until `until_day` (that same day when
+    /// absent) at their end; wall times in the household's time zone. The code
+    /// works for a week; the guest redeems it with `doorstep-courier guest`.
+    invite_guest => InviteGuest { name: String, days: String, hours: String, once_on: Option<String>, until_day: Option<String> } -> InvitationView;
     /// Invitations not yet signed in as guests.
     guest_invitations => GuestInvitations {} -> Vec<InvitationView>;
     /// Withdraws an invitation; its code stops working.

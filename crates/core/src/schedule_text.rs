@@ -96,24 +96,70 @@ pub fn once(from: &str, until: &str) -> CoreResult<TimeWindow> {
     Ok(window)
 }
 
-/// A one-time visit on `date` (`2026-12-24`) during `hours` (`10:00-12:00`),
-/// wall times in `time_zone`: what the app's one-time editor sends.
-pub fn once_on_day(date: &str, hours: &str, time_zone: &str) -> CoreResult<TimeWindow> {
-    if date.trim().is_empty() {
-        return Err(CoreError::Invalid(
-            "choose the day of the one-time visit".into(),
-        ));
-    }
-    let day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
-        .map_err(|e| CoreError::Invalid(format!("{date:?} is not a day like 2026-12-24 ({e})")))?;
+/// The longest one-time visit: a guest who comes for longer comes every week.
+pub const LONGEST_ONE_TIME_VISIT_DAYS: i64 = 31;
+
+/// A one-time visit from `first_day` at the start of `hours` until `last_day` at its
+/// end (`2026-12-24`, `2026-12-26`, `18:00-20:00`: Thursday 18:00 until Saturday
+/// 20:00), wall times in `time_zone`: what the app's one-time editor sends.
+pub fn once_between(
+    first_day: &str,
+    last_day: &str,
+    hours: &str,
+    time_zone: &str,
+) -> CoreResult<TimeWindow> {
+    let day = |text: &str, which: &str| {
+        if text.trim().is_empty() {
+            return Err(CoreError::Invalid(format!(
+                "choose the {which} day of the one-time visit"
+            )));
+        }
+        chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map_err(|e| CoreError::Invalid(format!("{text:?} is not a day like 2026-12-24 ({e})")))
+    };
+    let (first, last) = (day(first_day, "first")?, day(last_day, "last")?);
     let (from_minute, until_minute) = parse_hours(hours)?;
-    doorstep_proto::window_on_day(time_zone, day, from_minute, until_minute)
+    if last < first {
+        return Err(CoreError::Invalid(format!(
+            "the visit ends before it starts: from {first} until {last}"
+        )));
+    }
+    if (last - first).num_days() > LONGEST_ONE_TIME_VISIT_DAYS {
+        return Err(CoreError::Invalid(format!(
+            "a one-time visit lasts at most {LONGEST_ONE_TIME_VISIT_DAYS} days; a guest who comes for longer can come every week"
+        )));
+    }
+    doorstep_proto::window_between(time_zone, (first, from_minute), (last, until_minute))
         .map_err(|e| CoreError::Invalid(e.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_one_time_visit_over_days_is_one_window_and_mistakes_are_sentences() {
+        let weekend =
+            once_between("2026-12-24", "2026-12-26", "18:00-20:00", "Europe/Berlin").unwrap();
+        assert_eq!(
+            weekend.not_after.0 - weekend.not_before.0,
+            (2 * 24 + 2) * 3_600_000 - 1
+        );
+        // On a later day, the end may be earlier in the day than the start.
+        assert!(once_between("2026-12-24", "2026-12-25", "18:00-09:00", "Europe/Berlin").is_ok());
+        let backwards = once_between("2026-12-26", "2026-12-24", "10:00-12:00", "Europe/Berlin")
+            .unwrap_err()
+            .to_string();
+        assert!(backwards.contains("ends before it starts"), "{backwards}");
+        let long = once_between("2026-12-01", "2027-02-01", "10:00-12:00", "Europe/Berlin")
+            .unwrap_err()
+            .to_string();
+        assert!(long.contains("at most 31 days"), "{long}");
+        let missing = once_between("2026-12-24", " ", "10:00-12:00", "Europe/Berlin")
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("last day"), "{missing}");
+    }
 
     #[test]
     fn days_and_hours_read_the_way_people_write_them() {
@@ -132,13 +178,14 @@ mod tests {
         assert!(parse_hours("08:75-09:00").is_err());
         assert!(weekly("mon", "12:00-08:00", "UTC").is_err());
         assert!(weekly("mon", "08:00-12:00", "Mars/Base").is_err());
-        let once = once_on_day("2026-12-24", "10:00-12:00", "Europe/Berlin").unwrap();
+        let once =
+            once_between("2026-12-24", "2026-12-24", "10:00-12:00", "Europe/Berlin").unwrap();
         assert_eq!(
             once.not_before,
             parse_instant("2026-12-24T10:00:00+01:00").unwrap()
         );
         assert!(
-            once_on_day("24.12.2026", "10:00-12:00", "Europe/Berlin")
+            once_between("24.12.2026", "24.12.2026", "10:00-12:00", "Europe/Berlin")
                 .unwrap_err()
                 .to_string()
                 .contains("24.12.2026")

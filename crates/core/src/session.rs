@@ -849,13 +849,17 @@ impl HouseholdSession {
             days,
             hours,
             once_on,
+            until_day,
         }: request::InviteGuest,
     ) -> Answer<InvitationView> {
         let client = self.client().await?;
         let zone = client.household_settings().await?.time_zone;
         let schedule = match once_on {
-            Some(day) => doorstep_proto::GuestSchedule::Once(crate::schedule_text::once_on_day(
-                &day, &hours, &zone,
+            Some(day) => doorstep_proto::GuestSchedule::Once(crate::schedule_text::once_between(
+                &day,
+                until_day.as_deref().unwrap_or(&day),
+                &hours,
+                &zone,
             )?),
             None => doorstep_proto::GuestSchedule::Weekly(crate::schedule_text::weekly(
                 &days, &hours, &zone,

@@ -37,7 +37,7 @@ pub use objects::{
 };
 pub use schedule::{
     GuestSchedule, ScheduleError, WeeklyHours, is_time_zone, time_zone_names, wall_time,
-    window_on_day,
+    window_between, window_on_day,
 };
 pub use symbols::{SymbolError, read_symbols, write_symbols};
 pub use time::{

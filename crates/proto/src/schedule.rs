@@ -165,13 +165,39 @@ pub fn window_on_day(
     from_minute: u16,
     until_minute: u16,
 ) -> Result<TimeWindow, ScheduleError> {
+    window_between(time_zone, (date, from_minute), (date, until_minute))
+}
+
+/// A one-time visit typed as two wall times in the household's `time_zone`, each a
+/// day and minutes after its midnight (`2026-12-24` 18:00 until `2026-12-26` 20:00):
+/// the UTC window a `GuestSchedule::Once` holds. The end is the last millisecond
+/// before the end time, as in a day's span; 24:00 is the end of that day.
+pub fn window_between(
+    time_zone: &str,
+    (from_date, from_minute): (chrono::NaiveDate, u16),
+    (until_date, until_minute): (chrono::NaiveDate, u16),
+) -> Result<TimeWindow, ScheduleError> {
     let zone = time_zone
         .parse::<chrono_tz::Tz>()
         .map_err(|_| ScheduleError::UnknownTimeZone(time_zone.to_owned()))?;
-    if from_minute >= until_minute || until_minute > 1440 {
+    // Midnight at the end of a visit is the end of the day before.
+    let (until_date, until_minute) = match until_minute {
+        0 if until_date > from_date => (until_date.pred_opt().unwrap_or(until_date), 1440),
+        minute => (until_date, minute),
+    };
+    if from_minute >= 1440 || until_minute > 1440 || until_minute == 0 {
         return Err(ScheduleError::BadHours(from_minute, until_minute));
     }
-    span_on(&zone, date, from_minute, until_minute).ok_or(ScheduleError::BadWindow)
+    if (until_date, until_minute) <= (from_date, from_minute) {
+        return if from_date == until_date {
+            Err(ScheduleError::BadHours(from_minute, until_minute))
+        } else {
+            Err(ScheduleError::BadWindow)
+        };
+    }
+    let start = span_on(&zone, from_date, from_minute, 1440).ok_or(ScheduleError::BadWindow)?;
+    let end = span_on(&zone, until_date, 0, until_minute).ok_or(ScheduleError::BadWindow)?;
+    Ok(TimeWindow::new(start.not_before, end.not_after))
 }
 
 /// The instant a wall time names in `zone`: in an overlap the earlier or later
@@ -344,6 +370,48 @@ mod tests {
         let spilling = TimeWindow::new(utc("2026-03-24T10:30:00Z"), utc("2026-03-24T11:30:00Z"));
         assert!(hours.contains_window(&inside));
         assert!(!hours.contains_window(&spilling));
+    }
+
+    #[test]
+    fn a_one_time_visit_over_several_days_runs_from_its_first_wall_time_to_its_last() {
+        let date = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+        // Friday 18:00 to Sunday 20:00 in Berlin, across the autumn change.
+        let weekend = window_between(
+            "Europe/Berlin",
+            (date("2026-10-23"), 18 * 60),
+            (date("2026-10-25"), 20 * 60),
+        )
+        .unwrap();
+        assert_eq!(weekend.not_before, utc("2026-10-23T16:00:00Z"));
+        assert_eq!(weekend.not_after, utc("2026-10-25T18:59:59.999Z"));
+        // Until midnight is the end of the day before; one day is a day's span.
+        let to_midnight = window_between(
+            "Europe/Berlin",
+            (date("2026-12-24"), 600),
+            (date("2026-12-25"), 0),
+        )
+        .unwrap();
+        assert_eq!(
+            to_midnight,
+            window_on_day("Europe/Berlin", date("2026-12-24"), 600, 1440).unwrap()
+        );
+        // Backwards, by day or by hour, is named.
+        assert_eq!(
+            window_between(
+                "Europe/Berlin",
+                (date("2026-12-26"), 600),
+                (date("2026-12-24"), 700)
+            ),
+            Err(ScheduleError::BadWindow)
+        );
+        assert_eq!(
+            window_between(
+                "Europe/Berlin",
+                (date("2026-12-24"), 700),
+                (date("2026-12-24"), 600)
+            ),
+            Err(ScheduleError::BadHours(700, 600))
+        );
     }
 
     #[test]

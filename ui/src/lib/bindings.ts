@@ -1193,11 +1193,12 @@ export const commands = {
   guests: (): Promise<Array<GuestView>> => invoke<Array<GuestView>>("guests"),
   /**
    * Invites a guest by code: every week on `days` (`mon-fri`) during `hours`
-   * (`08:00-12:00`), or, when `once_on` names a day (`2026-12-24`), once that
-   * day during `hours`; wall times in the household's time zone. The code works
-   * for a week; the guest redeems it with `doorstep-courier guest`.
+   * (`08:00-12:00`), or, when `once_on` names a day (`2026-12-24`), once: from
+   * that day at the start of `hours` until `until_day` (that same day when
+   * absent) at their end; wall times in the household's time zone. The code
+   * works for a week; the guest redeems it with `doorstep-courier guest`.
    */
-  inviteGuest: (name: string, days: string, hours: string, once_on: string | null): Promise<InvitationView> => invoke<InvitationView>("invite_guest", { name, days, hours, once_on }),
+  inviteGuest: (name: string, days: string, hours: string, once_on: string | null, until_day: string | null): Promise<InvitationView> => invoke<InvitationView>("invite_guest", { name, days, hours, once_on, until_day }),
   /**
    * Invitations not yet signed in as guests.
    */
