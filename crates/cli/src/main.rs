@@ -432,8 +432,7 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
         } => {
             let recovery_key = read_secret(stdin, "Recovery key: ", None)?;
             let recovery_key =
-                doorstep_core::keys::RecoveryKey::parse(recovery_key.expose_secret())
-                    .map_err(|e| CoreError::Invalid(e.to_string()))?;
+                doorstep_core::keys::RecoveryKey::parse(recovery_key.expose_secret())?;
             let new_password = read_secret(stdin, "New password: ", Some("New password again: "))?;
             out.progress("Opening the household key with the recovery key…");
             let client = Client::recover(

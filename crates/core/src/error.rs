@@ -55,6 +55,9 @@ pub enum CoreError {
     /// Key derivation or the wrapped household key.
     #[error(transparent)]
     Keys(#[from] KeyError),
+    /// A recovery key as typed is not one.
+    #[error(transparent)]
+    RecoveryKey(#[from] crate::keys::RecoveryKeyError),
     /// Something the user typed is not acceptable; the message names it.
     #[error("{0}")]
     Invalid(String),
@@ -113,7 +116,7 @@ impl CoreError {
                 Code::RateLimited | Code::Unavailable | Code::Internal => ErrorKind::Internal,
                 Code::ReauthRequired => ErrorKind::ReauthRequired,
             },
-            CoreError::Invalid(_) => ErrorKind::Invalid,
+            CoreError::Invalid(_) | CoreError::RecoveryKey(_) => ErrorKind::Invalid,
             CoreError::SecretStore(_) | CoreError::Local { .. } => ErrorKind::Environment,
             CoreError::Keys(KeyError::Unsupported(_)) | CoreError::Protocol(_) => {
                 ErrorKind::Internal

@@ -18,8 +18,66 @@ use crate::error::{CoreError, ErrorKind};
 pub struct IpcError {
     /// What kind of failure; the UI picks its reaction from this.
     pub code: ErrorCode,
-    /// What went wrong and what to do, in a sentence.
+    /// What went wrong and what to do, in a sentence (English).
     pub message: String,
+    /// The errors a person meets most, for the page to word in its own language.
+    pub worded: Option<Worded>,
+}
+
+/// Errors the page words itself, in its language, from these fields; `message`
+/// beside it keeps the English sentence (logs, the CLI).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "what", rename_all = "snake_case")]
+pub enum Worded {
+    /// Wrong e-mail address or password.
+    WrongPassword,
+    /// The login has the second factor on; its code is needed.
+    TotpRequired,
+    /// The e-mail address, recovery key or code of a recovery is not right.
+    RecoveryRefused,
+    /// A typed recovery key has this many symbols, not 32.
+    RecoveryKeyLength {
+        /// How many it has.
+        symbols: usize,
+    },
+    /// A typed recovery key has a character no key has.
+    RecoveryKeySymbol {
+        /// The character.
+        symbol: String,
+    },
+    /// The household key did not open with this password.
+    KeyNotOpened,
+    /// The cloud cannot be reached.
+    Unreachable {
+        /// Where it was tried.
+        url: String,
+    },
+    /// This computer has no sign-in.
+    NotSignedIn,
+    /// This computer was signed out.
+    SignedOut,
+}
+
+impl Worded {
+    fn of(error: &CoreError) -> Option<Self> {
+        use crate::keys::{KeyError, RecoveryKeyError};
+        Some(match error {
+            CoreError::WrongPassword => Self::WrongPassword,
+            CoreError::TotpRequired => Self::TotpRequired,
+            CoreError::RecoveryRefused(_) => Self::RecoveryRefused,
+            CoreError::RecoveryKey(RecoveryKeyError::Length(symbols)) => {
+                Self::RecoveryKeyLength { symbols: *symbols }
+            }
+            CoreError::RecoveryKey(RecoveryKeyError::Symbol(symbol)) => Self::RecoveryKeySymbol {
+                symbol: symbol.to_string(),
+            },
+            CoreError::Keys(KeyError::Unwrap) => Self::KeyNotOpened,
+            CoreError::Unreachable { url, .. } => Self::Unreachable { url: url.clone() },
+            CoreError::NotSignedIn => Self::NotSignedIn,
+            CoreError::SignedOut { .. } => Self::SignedOut,
+            _ => return None,
+        })
+    }
 }
 
 /// The failures the UI treats differently. Add one only when the UI branches on it.
@@ -52,6 +110,7 @@ impl From<CoreError> for IpcError {
         };
         Self {
             code,
+            worded: Worded::of(&error),
             message: error.to_string(),
         }
     }
@@ -585,6 +644,7 @@ impl IpcError {
         Self {
             code: ErrorCode::Internal,
             message: message.into(),
+            worded: None,
         }
     }
 
@@ -593,6 +653,7 @@ impl IpcError {
         Self {
             code: ErrorCode::Invalid,
             message: message.into(),
+            worded: None,
         }
     }
 }
@@ -851,6 +912,7 @@ pub fn bindings_typescript() -> String {
     let decls = [
         ErrorCode::decl(&cfg),
         IpcError::decl(&cfg),
+        Worded::decl(&cfg),
         Probe::decl(&cfg),
         SystemCheck::decl(&cfg),
         SessionInfo::decl(&cfg),
@@ -990,7 +1052,24 @@ mod tests {
     #[test]
     fn errors_serialize_as_code_and_message() {
         let json = serde_json::to_string(&IpcError::internal("boom")).unwrap();
-        assert_eq!(json, r#"{"code":"internal","message":"boom"}"#);
+        assert_eq!(
+            json,
+            r#"{"code":"internal","message":"boom","worded":null}"#
+        );
+        // The errors a person meets most carry what the page words them from, and
+        // nothing of the network's own text.
+        let unreachable = IpcError::from(CoreError::Unreachable {
+            url: "http://127.0.0.1:1".into(),
+            detail: "os error 111".into(),
+        });
+        assert_eq!(unreachable.code, ErrorCode::Unreachable);
+        assert_eq!(
+            serde_json::to_value(&unreachable.worded).unwrap(),
+            serde_json::json!({ "what": "unreachable", "url": "http://127.0.0.1:1" })
+        );
+        let typed = crate::keys::RecoveryKey::parse("ABCD-EFG0").unwrap_err();
+        let worded = IpcError::from(CoreError::from(typed)).worded.unwrap();
+        assert_eq!(worded, Worded::RecoveryKeySymbol { symbol: "0".into() });
     }
 
     #[test]

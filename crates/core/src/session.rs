@@ -415,8 +415,8 @@ impl HouseholdSession {
             totp,
         }: request::RecoverAccount,
     ) -> Answer<SessionInfo> {
-        let recovery_key = crate::keys::RecoveryKey::parse(&recovery_key)
-            .map_err(|e| CoreError::Invalid(e.to_string()))?;
+        let recovery_key =
+            crate::keys::RecoveryKey::parse(&recovery_key).map_err(CoreError::from)?;
         let client = Client::recover(
             &self.paths,
             crate::client::Recovery {

@@ -11,9 +11,27 @@ export type IpcError = {
  */
 code: ErrorCode, 
 /**
- * What went wrong and what to do, in a sentence.
+ * What went wrong and what to do, in a sentence (English).
  */
-message: string, };
+message: string, 
+/**
+ * The errors a person meets most, for the page to word in its own language.
+ */
+worded: Worded | null, };
+
+export type Worded = { "what": "wrong_password" } | { "what": "totp_required" } | { "what": "recovery_refused" } | { "what": "recovery_key_length", 
+/**
+ * How many it has.
+ */
+symbols: number, } | { "what": "recovery_key_symbol", 
+/**
+ * The character.
+ */
+symbol: string, } | { "what": "key_not_opened" } | { "what": "unreachable", 
+/**
+ * Where it was tried.
+ */
+url: string, } | { "what": "not_signed_in" } | { "what": "signed_out" };
 
 export type Probe = { 
 /**

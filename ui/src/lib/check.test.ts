@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { describeError, summarize } from "./check";
+import { setLocale } from "./i18n.svelte";
 import type { SystemCheck } from "./bindings";
 
 const base: SystemCheck = {
@@ -36,6 +37,31 @@ describe("describeError", () => {
     expect(describeError({ code: "internal", message: "The keyring is locked." })).toBe(
       "The keyring is locked.",
     );
+  });
+
+  it("words the errors a person meets most in the app's language", () => {
+    const unreachable = {
+      code: "unreachable",
+      message: "cannot reach the Doorstep cloud at http://x (os error 111); check the address",
+      worded: { what: "unreachable", url: "http://x" },
+    } as const;
+    expect(describeError(unreachable)).toBe(
+      "Cannot reach the Doorstep cloud at http://x. Check the address and your connection.",
+    );
+    setLocale("de");
+    expect(describeError(unreachable)).toContain("nicht erreichbar");
+    expect(describeError(unreachable)).not.toContain("os error");
+    expect(
+      describeError({
+        code: "invalid",
+        message: "a recovery key has no 'O'",
+        worded: { what: "recovery_key_symbol", symbol: "O" },
+      }),
+    ).toContain("kein „O“");
+    expect(describeError({ code: "credentials", message: "wrong e-mail or password", worded: { what: "wrong_password" } })).toBe(
+      "E-Mail-Adresse oder Passwort falsch.",
+    );
+    setLocale("en");
   });
 
   it("never shows an empty sentence", () => {

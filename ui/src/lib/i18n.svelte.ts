@@ -326,6 +326,15 @@ const en = {
   "guests.revoke": "Revoke",
   "guests.revoked": "revoked",
   "error.generic": "Something went wrong, and the app could not say what.",
+  "error.wrongPassword": "Wrong e-mail address or password.",
+  "error.totpRequired": "This login needs the 6-digit code from your authenticator app.",
+  "error.recoveryRefused": "The e-mail address, the recovery key or the authenticator code is not right.",
+  "error.recoveryKeyLength": "A recovery key has 32 letters and digits in eight groups of four; this one has {n}.",
+  "error.recoveryKeySymbol": "A recovery key has no “{symbol}”: it uses the letters A–Z without I and O, and the digits 2–9.",
+  "error.keyNotOpened": "The household key did not open with this password. If the password was changed on another computer, sign in with the new one.",
+  "error.unreachable": "Cannot reach the Doorstep cloud at {url}. Check the address and your connection.",
+  "error.notSignedIn": "This computer is not signed in. Sign in again.",
+  "error.signedOut": "This computer was signed out. Sign in again.",
 } as const;
 
 export type Key = keyof typeof en;
@@ -653,6 +662,15 @@ const de: Record<Key, string> = {
   "guests.revoke": "Widerrufen",
   "guests.revoked": "widerrufen",
   "error.generic": "Etwas ist schiefgegangen, und die App konnte nicht sagen, was.",
+  "error.wrongPassword": "E-Mail-Adresse oder Passwort falsch.",
+  "error.totpRequired": "Für diese Anmeldung brauchen Sie den 6-stelligen Code Ihrer Authenticator-App.",
+  "error.recoveryRefused": "E-Mail-Adresse, Wiederherstellungsschlüssel oder Code der Authenticator-App stimmen nicht.",
+  "error.recoveryKeyLength": "Ein Wiederherstellungsschlüssel hat 32 Buchstaben und Ziffern in acht Vierergruppen; dieser hat {n}.",
+  "error.recoveryKeySymbol": "Ein Wiederherstellungsschlüssel enthält kein „{symbol}“: Er besteht aus den Buchstaben A–Z ohne I und O und den Ziffern 2–9.",
+  "error.keyNotOpened": "Der Haushaltsschlüssel ließ sich mit diesem Passwort nicht öffnen. Wurde das Passwort auf einem anderen Computer geändert, melden Sie sich mit dem neuen an.",
+  "error.unreachable": "Die Doorstep-Cloud unter {url} ist nicht erreichbar. Prüfen Sie die Adresse und Ihre Verbindung.",
+  "error.notSignedIn": "Dieser Computer ist nicht angemeldet. Melden Sie sich wieder an.",
+  "error.signedOut": "Dieser Computer wurde abgemeldet. Melden Sie sich wieder an.",
 };
 
 export type Locale = "en" | "de";
