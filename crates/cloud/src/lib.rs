@@ -372,6 +372,13 @@ pub async fn start_with_clock(
             }
         },
     );
+    // Before serving: frames a crash left behind of a recording the household
+    // deleted are not kept a moment longer than it takes to start.
+    match video::remove_unlisted(&state).await {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "removed the frames of deleted recordings"),
+        Err(e) => tracing::warn!(error = %e, "could not look for the frames of deleted recordings"),
+    }
     let app = router(state.clone());
     let addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();

@@ -63,6 +63,8 @@ pub trait RecordingStore: Send + Sync {
     ) -> std::io::Result<(Vec<Vec<u8>>, bool)>;
     /// Removes a recording's frames (nothing when it has none).
     fn remove(&self, recording: &str) -> std::io::Result<()>;
+    /// Every recording that has frames stored.
+    fn stored(&self) -> std::io::Result<Vec<String>>;
 }
 
 /// One index entry: (captured_at, offset, length).
@@ -201,6 +203,44 @@ impl RecordingStore for FolderStore {
         }
         Ok(())
     }
+
+    fn stored(&self) -> std::io::Result<Vec<String>> {
+        let mut ids = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir(&self.dir)? {
+            let name = entry?.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let id = name
+                .strip_suffix(".frames")
+                .or_else(|| name.strip_suffix(".index"));
+            // Only names this store writes: anything else in the folder is not ours.
+            if let Some(id) = id.filter(|id| {
+                !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            }) {
+                ids.insert(id.to_owned());
+            }
+        }
+        Ok(ids.into_iter().collect())
+    }
+}
+
+/// Removes the frames of recordings that are no longer listed: deleted ones whose
+/// files a crash or a disk error left behind (the index row goes first, so a
+/// deleted recording is never listed without its frames, but its frames can
+/// outlive it). A recording is listed before its first frame is stored, so none
+/// that is being filled is touched. Returns how many were removed.
+pub async fn remove_unlisted(state: &AppState) -> anyhow::Result<usize> {
+    let store = state.video.store.clone();
+    let stored = tokio::task::spawn_blocking(move || store.stored()).await??;
+    let listed = recordings::listed(&mut *state.db.pool.acquire().await?, &stored).await?;
+    let unlisted: Vec<String> = stored
+        .into_iter()
+        .filter(|id| !listed.contains(id))
+        .collect();
+    let store = state.video.store.clone();
+    let count = unlisted.len();
+    tokio::task::spawn_blocking(move || unlisted.iter().try_for_each(|id| store.remove(id)))
+        .await??;
+    Ok(count)
 }
 
 impl FolderStore {

@@ -155,3 +155,50 @@ on_both_databases! {
         cloud.finish().await;
     }
 }
+
+on_both_databases! {
+    async fn frames_a_crash_left_behind_of_a_deleted_recording_are_removed_at_the_next_start(backend: Backend) {
+        let Some(mut cloud) = TestCloud::start(backend).await else { return };
+        let scene = Scene::new(&cloud, "leftovers@example.org", 0).await;
+        let device = scene.kitchen.access.clone();
+        let mut request = cloud.url("/v1/lock/video").replacen("http", "ws", 1).into_client_request().unwrap();
+        request.headers_mut().insert("authorization", format!("Bearer {}", scene.lock_token).parse().unwrap());
+        let (mut camera, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let start = Timestamp::now().0 - 2_000;
+        for seq in 1..=10u64 {
+            let header = FrameHeader { seq, captured_at: start + seq as i64 * 100 };
+            camera.send(Message::binary(header.encode(&JPEG))).await.unwrap();
+        }
+        let mut id = String::new();
+        for _ in 0..100 {
+            let (_, list) = cloud.get("/v1/recordings", &device).await;
+            if list[0]["frames"] == 10 {
+                id = list[0]["id"].as_str().unwrap().to_owned();
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(!id.is_empty(), "the recording is listed");
+        camera.close(None).await.unwrap();
+        drop(camera);
+
+        // A recording the household deleted, whose files stayed because the cloud
+        // died between dropping its row and its files; and a file that is not ours.
+        let folder = cloud.settings.data_dir.join("recordings");
+        let deleted = uuid::Uuid::now_v7().to_string();
+        for ext in ["frames", "index"] {
+            std::fs::copy(folder.join(format!("{id}.{ext}")), folder.join(format!("{deleted}.{ext}"))).unwrap();
+        }
+        std::fs::write(folder.join("notes.txt"), b"not a recording").unwrap();
+
+        cloud.restart().await;
+        let mut left: Vec<String> = std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        left.sort();
+        assert_eq!(left, [format!("{id}.frames"), format!("{id}.index"), "notes.txt".to_owned()]);
+        // The listed recording still plays, every frame.
+        let (status, _, batch) = frames(&cloud, &device, &format!("/{id}/frames")).await;
+        assert_eq!(status, 200);
+        assert_eq!(batch.unwrap().frames.len(), 10);
+        cloud.finish().await;
+    }
+}
