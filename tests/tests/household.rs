@@ -119,7 +119,12 @@ impl Home {
 
     async fn announce(&self, tracking: &str) -> Delivery {
         let now = Timestamp::now().0;
-        let window = (now - 60_000, now + 3_600_000);
+        self.announce_for(tracking, (now - 60_000, now + 3_600_000))
+            .await
+    }
+
+    /// A shipment for the window `(not_before, not_after)` (ms).
+    async fn announce_for(&self, tracking: &str, window: (i64, i64)) -> Delivery {
         let household = &self.kitchen.account().household_id;
         let response = reqwest::Client::new()
             .post(format!("{}/v1/carrier/shipments", self.cloud.url))
@@ -500,6 +505,31 @@ async fn the_household_policy_approves_a_matching_delivery_without_asking() {
             .any(|n| n.summary == "Delivery announced"),
         "no question when the policy already said yes"
     );
+
+    // A window across local midnight, whatever the hour this runs at: "every day,
+    // all day" admits it (it was refused whenever CI ran late in the evening).
+    let all_day = doorstep_proto::WeeklyHours {
+        time_zone: "Europe/Berlin".into(),
+        days: (1..=7).collect(),
+        from_minute: 0,
+        until_minute: 1440,
+    };
+    // The next day's span starts at a local midnight still ahead.
+    let midnight = all_day
+        .window_at(Timestamp::now().plus_millis(86_400_000))
+        .unwrap()
+        .not_before
+        .0;
+    let across = home
+        .announce_for("JJD-MIDNIGHT", (midnight - 3_600_000, midnight + 3_600_000))
+        .await;
+    next_event(
+        &mut updates,
+        "delivery.approved",
+        Some(&across.id),
+        Duration::from_secs(5),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -897,7 +927,7 @@ async fn a_guest_invited_by_code_gets_in_and_a_redemption_without_the_code_lets_
         time_zone: "Europe/Berlin".into(),
         days: (1..=7).collect(),
         from_minute: 0,
-        until_minute: 24 * 60 - 1,
+        until_minute: 24 * 60,
     });
 
     // Someone who knows only the code's name (it is all a breached cloud's database

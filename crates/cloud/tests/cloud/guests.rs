@@ -357,7 +357,7 @@ on_both_databases! {
 
         // Signed in only for the key that redeemed it, by this household, once.
         let complete = format!("/v1/guest-invitations/{}/complete", code.id());
-        let schedule = GuestSchedule::Weekly(WeeklyHours { time_zone: "Europe/Berlin".into(), days: vec![1, 2, 3, 4, 5, 6, 7], from_minute: 0, until_minute: 24 * 60 - 1 });
+        let schedule = GuestSchedule::Weekly(WeeklyHours { time_zone: "Europe/Berlin".into(), days: vec![1, 2, 3, 4, 5, 6, 7], from_minute: 0, until_minute: 24 * 60 });
         let intruder = GuestAtDoor { key: SigningKey::generate(), id: guest_id.clone() };
         let (status, answer) = cloud.post(&complete, Some(&device), json!({ "invitation": invitation(&scene, &intruder, schedule.clone(), now) })).await;
         assert_eq!(status, 400, "another key than the guest's: {answer}");
