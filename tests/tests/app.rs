@@ -77,6 +77,37 @@ async fn a_household_made_in_the_window_writes_down_its_recovery_key_and_gets_ba
     assert_ne!(new_key, first_key);
     app.screenshot("settings-recovery-key").await.unwrap();
 
+    // The home took this computer's time zone; it can be moved.
+    let zone_of_page = app
+        .script("return Intl.DateTimeFormat().resolvedOptions().timeZone;")
+        .await
+        .unwrap();
+    let zone = || {
+        let app = &app;
+        async move {
+            app.wait_for("[data-testid=time-zone]")
+                .await
+                .unwrap()
+                .prop("value")
+                .await
+                .unwrap()
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(serde_json::json!(zone().await), zone_of_page);
+    let moved = if zone_of_page == "Asia/Tokyo" {
+        "Europe/Berlin"
+    } else {
+        "Asia/Tokyo"
+    };
+    fill("[data-testid=time-zone]", moved.into()).await;
+    app.click("[data-testid=time-zone-save]").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.click("[data-testid=nav-home]").await.unwrap();
+    app.click("[data-testid=nav-settings]").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(zone().await, moved);
+
     // Signed out, the password forgotten: the recovery key from paper gets back in.
     app.click("[data-testid=sign-out]").await.unwrap();
     app.click("[data-testid=sign-in]").await.unwrap();

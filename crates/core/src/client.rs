@@ -817,6 +817,27 @@ impl Client {
         Ok(pinned)
     }
 
+    /// Moves the home to another time zone (IANA). Guests' hours and the delivery
+    /// rules keep the zone they were signed in until they are saved again.
+    pub async fn set_time_zone(&self, time_zone: &str) -> CoreResult<Household> {
+        let time_zone = time_zone.trim();
+        if !doorstep_proto::is_time_zone(time_zone) {
+            return Err(CoreError::Invalid(format!(
+                "time zone {time_zone:?} is not an IANA time zone (e.g. Europe/Berlin)"
+            )));
+        }
+        self.session()
+            .call(
+                Method::PATCH,
+                "/v1/household",
+                Some(&HouseholdChange {
+                    time_zone: Some(time_zone.to_owned()),
+                    lead_time_minutes: None,
+                }),
+            )
+            .await
+    }
+
     /// Changes the lead time for "courier arriving" (1–120 minutes).
     pub async fn set_lead_time(&self, minutes: i64) -> CoreResult<Household> {
         self.session()

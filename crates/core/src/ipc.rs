@@ -349,6 +349,11 @@ pub struct SettingsView {
     pub lead_time_minutes: i64,
     /// Alternate addresses.
     pub addresses: Vec<Address>,
+    /// The home's time zone.
+    pub time_zone: String,
+    /// The zone the delivery rules in force were signed in, when it is not the
+    /// home's (they keep it until saved again).
+    pub policy_time_zone: Option<String>,
 }
 
 /// The standing delivery policy as the settings page edits it (verified against the
@@ -805,7 +810,8 @@ ipc_commands! {
     /// Signs this device in to a household login.
     sign_in => SignIn { cloud: String, email: String, password: String, totp: Option<String> } -> SessionInfo;
     /// Creates a household login with this device as its first.
-    create_account => CreateAccount { cloud: String, email: String, password: String } -> NewAccountView;
+    /// `time_zone`: the home's IANA zone, as this computer's clock is set.
+    create_account => CreateAccount { cloud: String, email: String, password: String, time_zone: String } -> NewAccountView;
     /// Sets a new password with the recovery key and signs this device in.
     recover_account => RecoverAccount { cloud: String, email: String, recovery_key: String, new_password: String, totp: Option<String> } -> SessionInfo;
     /// Makes a new recovery key (the one before stops working); needs a recent password.
@@ -838,6 +844,8 @@ ipc_commands! {
     settings => Settings {} -> SettingsView;
     /// Minutes before arrival for "courier arriving".
     set_lead_time => SetLeadTime { minutes: i64 } -> ();
+    /// The home's time zone (IANA, e.g. `Europe/Berlin`): the wall clock the rules and guests' hours are read by.
+    set_time_zone => SetTimeZone { time_zone: String } -> ();
     /// Adds an alternate address (a neighbour).
     add_address => AddAddress { label: String, address: String } -> Address;
     /// Removes an alternate address.

@@ -384,6 +384,7 @@ impl HouseholdSession {
             cloud,
             email,
             password,
+            time_zone,
         }: request::CreateAccount,
     ) -> Answer<NewAccountView> {
         let (client, recovery_key) = Client::create_account(
@@ -395,7 +396,7 @@ impl HouseholdSession {
                 totp: None,
                 device_name: crate::client::default_device_name("Doorstep app"),
             },
-            "Europe/Berlin",
+            &time_zone,
         )
         .await?;
         Ok(NewAccountView {
@@ -672,10 +673,27 @@ impl HouseholdSession {
     /// The settings page.
     pub async fn settings(&self, _: request::Settings) -> Answer<SettingsView> {
         let client = self.client().await?;
+        let household = client.household_settings().await?;
+        let policy_time_zone = client
+            .policy()
+            .await?
+            .map(|policy| policy.hours.time_zone)
+            .filter(|zone| *zone != household.time_zone);
         Ok(SettingsView {
-            lead_time_minutes: client.household_settings().await?.lead_time_minutes,
+            lead_time_minutes: household.lead_time_minutes,
             addresses: client.addresses().await?,
+            time_zone: household.time_zone,
+            policy_time_zone,
         })
+    }
+
+    /// The home's time zone.
+    pub async fn set_time_zone(
+        &self,
+        request::SetTimeZone { time_zone }: request::SetTimeZone,
+    ) -> Answer<()> {
+        self.client().await?.set_time_zone(&time_zone).await?;
+        Ok(())
     }
 
     /// Minutes before arrival for "courier arriving".

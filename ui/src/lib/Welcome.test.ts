@@ -52,6 +52,11 @@ describe("Welcome", () => {
     await fireEvent.input(screen.getByTestId("password"), { target: { value: "correct horse battery" } });
     await fireEvent.submit(screen.getByTestId("account-form"));
     expect((await screen.findByTestId("recovery-key")).textContent).toBe(recoveryKey);
+    // The home's zone is this computer's.
+    expect(invoke).toHaveBeenCalledWith(
+      "create_account",
+      expect.objectContaining({ time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone }),
+    );
     expect(onSignedIn).not.toHaveBeenCalled();
     await fireEvent.click(screen.getByTestId("recovery-key-done"));
     expect(onSignedIn).toHaveBeenCalledWith(session);

@@ -927,7 +927,16 @@ leadTimeMinutes: number,
 /**
  * Alternate addresses.
  */
-addresses: Array<Address>, };
+addresses: Array<Address>, 
+/**
+ * The home's time zone.
+ */
+timeZone: string, 
+/**
+ * The zone the delivery rules in force were signed in, when it is not the
+ * home's (they keep it until saved again).
+ */
+policyTimeZone: string | null, };
 
 export type GuestView = { 
 /**
@@ -1103,8 +1112,9 @@ export const commands = {
   signIn: (cloud: string, email: string, password: string, totp: string | null): Promise<SessionInfo> => invoke<SessionInfo>("sign_in", { cloud, email, password, totp }),
   /**
    * Creates a household login with this device as its first.
+   * `time_zone`: the home's IANA zone, as this computer's clock is set.
    */
-  createAccount: (cloud: string, email: string, password: string): Promise<NewAccountView> => invoke<NewAccountView>("create_account", { cloud, email, password }),
+  createAccount: (cloud: string, email: string, password: string, time_zone: string): Promise<NewAccountView> => invoke<NewAccountView>("create_account", { cloud, email, password, time_zone }),
   /**
    * Sets a new password with the recovery key and signs this device in.
    */
@@ -1169,6 +1179,10 @@ export const commands = {
    * Minutes before arrival for "courier arriving".
    */
   setLeadTime: (minutes: number): Promise<null> => invoke<null>("set_lead_time", { minutes }),
+  /**
+   * The home's time zone (IANA, e.g. `Europe/Berlin`): the wall clock the rules and guests' hours are read by.
+   */
+  setTimeZone: (time_zone: string): Promise<null> => invoke<null>("set_time_zone", { time_zone }),
   /**
    * Adds an alternate address (a neighbour).
    */
