@@ -68,18 +68,8 @@ enum Command {
     },
     /// Sign this computer in to the household's login.
     Login {
-        /// The cloud, e.g. http://127.0.0.1:8080.
-        #[arg(long, env = "DOORSTEP_CLOUD")]
-        cloud: String,
-        /// The household's shared login.
-        #[arg(long)]
-        email: String,
-        /// The 6-digit code from the authenticator app, if the login has one.
-        #[arg(long)]
-        totp: Option<String>,
-        /// What to call this computer.
-        #[arg(long)]
-        device_name: Option<String>,
+        #[command(flatten)]
+        to: SignInTo,
         /// Read the password from the first line of standard input instead of asking.
         #[arg(long)]
         password_stdin: bool,
@@ -87,18 +77,8 @@ enum Command {
     /// Forgot the password: set a new one with the recovery key made at sign-up,
     /// and sign this computer in.
     Recover {
-        /// The cloud, e.g. http://127.0.0.1:8080.
-        #[arg(long, env = "DOORSTEP_CLOUD")]
-        cloud: String,
-        /// The household's shared login.
-        #[arg(long)]
-        email: String,
-        /// The 6-digit code from the authenticator app, if the login has one.
-        #[arg(long)]
-        totp: Option<String>,
-        /// What to call this computer.
-        #[arg(long)]
-        device_name: Option<String>,
+        #[command(flatten)]
+        to: SignInTo,
         /// Read the recovery key, then the new password, from the first two lines
         /// of standard input instead of asking.
         #[arg(long)]
@@ -395,6 +375,23 @@ fn exit_code(error: &CoreError) -> u8 {
     }
 }
 
+/// Which login to sign this computer in to, and as what.
+#[derive(Debug, clap::Args)]
+struct SignInTo {
+    /// The cloud, e.g. http://127.0.0.1:8080.
+    #[arg(long, env = "DOORSTEP_CLOUD")]
+    cloud: String,
+    /// The household's shared login.
+    #[arg(long)]
+    email: String,
+    /// The 6-digit code from the authenticator app, if the login has one.
+    #[arg(long)]
+    totp: Option<String>,
+    /// What to call this computer.
+    #[arg(long)]
+    device_name: Option<String>,
+}
+
 async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
     let paths = AppPaths::resolve(&cli.app_id).map_err(|e| CoreError::Invalid(e.to_string()))?;
     match cli.command {
@@ -424,10 +421,13 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
             out.signed_up(client.account(), &recovery_key.to_text());
         }
         Command::Recover {
-            cloud,
-            email,
-            totp,
-            device_name,
+            to:
+                SignInTo {
+                    cloud,
+                    email,
+                    totp,
+                    device_name,
+                },
             stdin,
         } => {
             let recovery_key = read_secret(stdin, "Recovery key: ", None)?;
@@ -458,10 +458,13 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
             out.recovery_key(&recovery_key.to_text(), false);
         }
         Command::Login {
-            cloud,
-            email,
-            totp,
-            device_name,
+            to:
+                SignInTo {
+                    cloud,
+                    email,
+                    totp,
+                    device_name,
+                },
             password_stdin,
         } => {
             let password = read_password(password_stdin, false)?;
