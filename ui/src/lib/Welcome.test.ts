@@ -6,6 +6,7 @@ vi.mock("@tauri-apps/api/core", () => ({ invoke: (...args: unknown[]) => invoke(
 
 const { default: Welcome } = await import("./Welcome.svelte");
 const { setLocale } = await import("./i18n.svelte");
+const { recoveryReminder } = await import("./recovery.svelte");
 
 afterEach(() => {
   cleanup();
@@ -58,8 +59,15 @@ describe("Welcome", () => {
       expect.objectContaining({ time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone }),
     );
     expect(onSignedIn).not.toHaveBeenCalled();
+    // Until it is confirmed, Home reminds this login to make one (the window may
+    // be closed on this screen); the key itself is kept nowhere.
+    expect(recoveryReminder.email).toBe("a@example.org");
+    const stored = Array.from({ length: localStorage.length }, (_, i) => localStorage.getItem(localStorage.key(i) ?? ""));
+    expect(stored.join(" ")).not.toContain(recoveryKey);
+    expect(stored).toContain("a@example.org");
     await fireEvent.click(screen.getByTestId("recovery-key-done"));
     expect(onSignedIn).toHaveBeenCalledWith(session);
+    expect(recoveryReminder.email).toBeNull();
   });
 
   it("sets a new password with the recovery key from the sign-in form", async () => {

@@ -5,6 +5,8 @@ import { commands } from "./bindings";
 
 const en = {
   "app.tagline": "Let couriers leave parcels inside — with you in control.",
+  "app.recoveryReminder": "The recovery key shown when this household was made was not confirmed as written down. Make a new one and keep it on paper.",
+  "app.recoveryReminderGo": "Make a recovery key",
   "app.demoLabel": "Demo home — everything here is simulated",
   "app.online": "● Cloud connected",
   "app.offline": "○ Cloud not reachable — showing what this computer knows",
@@ -343,6 +345,8 @@ export type Key = keyof typeof en;
 
 const de: Record<Key, string> = {
   "app.tagline": "Pakete werden drinnen abgelegt — und Sie behalten die Kontrolle.",
+  "app.recoveryReminder": "Der beim Anlegen dieses Haushalts gezeigte Wiederherstellungsschlüssel wurde nicht als aufgeschrieben bestätigt. Erstellen Sie einen neuen und bewahren Sie ihn auf Papier auf.",
+  "app.recoveryReminderGo": "Wiederherstellungsschlüssel erstellen",
   "app.demoLabel": "Demo-Zuhause — hier ist alles simuliert",
   "app.online": "● Cloud verbunden",
   "app.offline": "○ Cloud nicht erreichbar — zeigt, was dieser Computer weiß",
