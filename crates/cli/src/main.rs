@@ -375,6 +375,12 @@ fn exit_code(error: &CoreError) -> u8 {
     }
 }
 
+/// What to call this computer in the household's device list: the name given, or
+/// the computer's own.
+fn this_computer(named: Option<String>) -> String {
+    named.unwrap_or_else(|| doorstep_core::client::default_device_name("doorstep CLI"))
+}
+
 /// Which login to sign this computer in to, and as what.
 #[derive(Debug, clap::Args)]
 struct SignInTo {
@@ -411,9 +417,7 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
                     email,
                     password,
                     totp: None,
-                    device_name: device_name.unwrap_or_else(|| {
-                        doorstep_core::client::default_device_name("doorstep CLI")
-                    }),
+                    device_name: this_computer(device_name),
                 },
                 &time_zone,
             )
@@ -443,9 +447,7 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
                     recovery_key,
                     new_password,
                     totp,
-                    device_name: device_name.unwrap_or_else(|| {
-                        doorstep_core::client::default_device_name("doorstep CLI")
-                    }),
+                    device_name: this_computer(device_name),
                 },
             )
             .await?;
@@ -476,9 +478,7 @@ async fn run(cli: Cli, out: &Out) -> Result<(), CoreError> {
                     email,
                     password,
                     totp,
-                    device_name: device_name.unwrap_or_else(|| {
-                        doorstep_core::client::default_device_name("doorstep CLI")
-                    }),
+                    device_name: this_computer(device_name),
                 },
             )
             .await?;

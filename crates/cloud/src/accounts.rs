@@ -254,6 +254,15 @@ async fn check_credentials(
     if !auth::verify_auth_key(auth_key, stored).await {
         return Ok(Credentials::WrongPassword);
     }
+    second_factor(state, household_id, totp).await
+}
+
+/// What the second factor proves, the password (or recovery key) being right.
+async fn second_factor(
+    state: &AppState,
+    household_id: &str,
+    totp: Option<&str>,
+) -> ApiResult<Credentials> {
     Ok(
         match crate::totp::check_sign_in(state, household_id, totp).await? {
             crate::totp::SecondFactor::NotNeeded | crate::totp::SecondFactor::Valid => {
@@ -263,6 +272,31 @@ async fn check_credentials(
             crate::totp::SecondFactor::Wrong => Credentials::WrongCode,
         },
     )
+}
+
+/// Signing in goes on only with credentials accepted; otherwise the 401 that says
+/// what was wrong, and a wrong password or code counts as a failed sign-in.
+async fn unless_accepted(
+    state: &AppState,
+    email: &str,
+    ip: &str,
+    now: i64,
+    verdict: Credentials,
+) -> ApiResult<()> {
+    let message = match verdict {
+        Credentials::Accepted => return Ok(()),
+        Credentials::CodeMissing => {
+            return Err(ApiError {
+                status: StatusCode::UNAUTHORIZED,
+                code: crate::error::Code::TotpRequired,
+                message: "enter the code from your authenticator app".into(),
+            });
+        }
+        Credentials::WrongCode => "wrong or already used authenticator code",
+        Credentials::WrongPassword => "wrong e-mail address or password",
+    };
+    record_sign_in_failure(state, email, ip, now).await?;
+    Err(ApiError::unauthenticated(message))
 }
 
 async fn record_sign_in_failure(
@@ -415,27 +449,11 @@ pub async fn sign_in(
         request.totp.as_deref(),
     )
     .await?;
-    let refused = |message: &str| ApiError::unauthenticated(message);
-    match verdict {
-        Credentials::Accepted => {}
-        Credentials::CodeMissing => {
-            return Err(ApiError {
-                status: StatusCode::UNAUTHORIZED,
-                code: crate::error::Code::TotpRequired,
-                message: "enter the code from your authenticator app".into(),
-            });
-        }
-        Credentials::WrongCode => {
-            record_sign_in_failure(&state, &email, &ip, now).await?;
-            return Err(refused("wrong or already used authenticator code"));
-        }
-        Credentials::WrongPassword => {
-            record_sign_in_failure(&state, &email, &ip, now).await?;
-            return Err(refused("wrong e-mail address or password"));
-        }
-    }
+    unless_accepted(&state, &email, &ip, now, verdict).await?;
     let Some(login) = login else {
-        return Err(refused("wrong e-mail address or password"));
+        return Err(ApiError::unauthenticated(
+            "wrong e-mail address or password",
+        ));
     };
     let household_id = login.household_id;
 
@@ -757,22 +775,8 @@ pub async fn reset_password(
         now,
     )
     .await?;
-    match crate::totp::check_sign_in(&state, &login.household_id, request.totp.as_deref()).await? {
-        crate::totp::SecondFactor::NotNeeded | crate::totp::SecondFactor::Valid => {}
-        crate::totp::SecondFactor::Missing => {
-            return Err(ApiError {
-                status: StatusCode::UNAUTHORIZED,
-                code: crate::error::Code::TotpRequired,
-                message: "enter the code from your authenticator app".into(),
-            });
-        }
-        crate::totp::SecondFactor::Wrong => {
-            record_sign_in_failure(&state, &email, &ip, now).await?;
-            return Err(ApiError::unauthenticated(
-                "wrong or already used authenticator code",
-            ));
-        }
-    }
+    let verdict = second_factor(&state, &login.household_id, request.totp.as_deref()).await?;
+    unless_accepted(&state, &email, &ip, now, verdict).await?;
     let auth_hash = auth::hash_auth_key(&auth_key).await?;
 
     let household_id = login.household_id;

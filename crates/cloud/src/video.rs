@@ -231,7 +231,8 @@ impl RecordingStore for FolderStore {
 pub async fn remove_unlisted(state: &AppState) -> anyhow::Result<usize> {
     let store = state.video.store.clone();
     let stored = tokio::task::spawn_blocking(move || store.stored()).await??;
-    let listed = recordings::listed(&mut *state.db.pool.acquire().await?, &stored).await?;
+    // One read of the ids, not one per stored recording: this runs before serving.
+    let listed = recordings::listed(&mut *state.db.pool.acquire().await?).await?;
     let unlisted: Vec<String> = stored
         .into_iter()
         .filter(|id| !listed.contains(id))

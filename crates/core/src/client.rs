@@ -132,11 +132,7 @@ impl Client {
         let cloud = Cloud::new(&credentials.cloud)?;
         let email = normalise_email(&credentials.email)?;
         check_password(&credentials.password)?;
-        if !doorstep_proto::is_time_zone(time_zone) {
-            return Err(CoreError::Invalid(format!(
-                "time zone {time_zone:?} is not an IANA time zone (e.g. Europe/Berlin)"
-            )));
-        }
+        check_time_zone(time_zone)?;
         let (kdf_salt, keys) = new_password_keys(&cloud, &email, &credentials.password).await?;
         let household_key = SigningKey::generate();
         let device_key = SigningKey::generate();
@@ -821,34 +817,26 @@ impl Client {
     /// rules keep the zone they were signed in until they are saved again.
     pub async fn set_time_zone(&self, time_zone: &str) -> CoreResult<Household> {
         let time_zone = time_zone.trim();
-        if !doorstep_proto::is_time_zone(time_zone) {
-            return Err(CoreError::Invalid(format!(
-                "time zone {time_zone:?} is not an IANA time zone (e.g. Europe/Berlin)"
-            )));
-        }
-        self.session()
-            .call(
-                Method::PATCH,
-                "/v1/household",
-                Some(&HouseholdChange {
-                    time_zone: Some(time_zone.to_owned()),
-                    lead_time_minutes: None,
-                }),
-            )
-            .await
+        check_time_zone(time_zone)?;
+        self.change_household(HouseholdChange {
+            time_zone: Some(time_zone.to_owned()),
+            lead_time_minutes: None,
+        })
+        .await
     }
 
     /// Changes the lead time for "courier arriving" (1–120 minutes).
     pub async fn set_lead_time(&self, minutes: i64) -> CoreResult<Household> {
+        self.change_household(HouseholdChange {
+            time_zone: None,
+            lead_time_minutes: Some(minutes),
+        })
+        .await
+    }
+
+    async fn change_household(&self, change: HouseholdChange) -> CoreResult<Household> {
         self.session()
-            .call(
-                Method::PATCH,
-                "/v1/household",
-                Some(&HouseholdChange {
-                    time_zone: None,
-                    lead_time_minutes: Some(minutes),
-                }),
-            )
+            .call(Method::PATCH, "/v1/household", Some(&change))
             .await
     }
 
@@ -1107,6 +1095,16 @@ fn normalise_email(email: &str) -> CoreResult<String> {
     } else {
         Err(CoreError::Invalid(format!(
             "{email:?} is not an e-mail address"
+        )))
+    }
+}
+
+fn check_time_zone(time_zone: &str) -> CoreResult<()> {
+    if doorstep_proto::is_time_zone(time_zone) {
+        Ok(())
+    } else {
+        Err(CoreError::Invalid(format!(
+            "time zone {time_zone:?} is not an IANA time zone (e.g. Europe/Berlin)"
         )))
     }
 }

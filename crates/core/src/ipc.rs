@@ -351,9 +351,6 @@ pub struct SettingsView {
     pub addresses: Vec<Address>,
     /// The home's time zone.
     pub time_zone: String,
-    /// The zone the delivery rules in force were signed in, when it is not the
-    /// home's (they keep it until saved again).
-    pub policy_time_zone: Option<String>,
 }
 
 /// The standing delivery policy as the settings page edits it (verified against the
@@ -374,6 +371,9 @@ pub struct PolicyView {
     pub hours: String,
     /// The longest entry window, minutes.
     pub max_window_minutes: u32,
+    /// The zone its hours are read in, as signed (it stays when the home moves,
+    /// until the rules are saved again); `None` without a policy.
+    pub time_zone: Option<String>,
 }
 
 impl From<Option<&doorstep_proto::DeliveryPolicy>> for PolicyView {
@@ -400,6 +400,7 @@ impl From<Option<&doorstep_proto::DeliveryPolicy>> for PolicyView {
                     p.hours.until_minute % 60
                 ),
                 max_window_minutes: p.max_window_minutes,
+                time_zone: Some(p.hours.time_zone.clone()),
             },
             None => Self {
                 version: 0,
@@ -408,6 +409,7 @@ impl From<Option<&doorstep_proto::DeliveryPolicy>> for PolicyView {
                 days: vec![1, 2, 3, 4, 5, 6],
                 hours: "08:00-18:00".into(),
                 max_window_minutes: 120,
+                time_zone: None,
             },
         }
     }

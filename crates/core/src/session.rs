@@ -674,16 +674,10 @@ impl HouseholdSession {
     pub async fn settings(&self, _: request::Settings) -> Answer<SettingsView> {
         let client = self.client().await?;
         let household = client.household_settings().await?;
-        let policy_time_zone = client
-            .policy()
-            .await?
-            .map(|policy| policy.hours.time_zone)
-            .filter(|zone| *zone != household.time_zone);
         Ok(SettingsView {
             lead_time_minutes: household.lead_time_minutes,
             addresses: client.addresses().await?,
             time_zone: household.time_zone,
-            policy_time_zone,
         })
     }
 

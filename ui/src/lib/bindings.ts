@@ -931,12 +931,7 @@ addresses: Array<Address>,
 /**
  * The home's time zone.
  */
-timeZone: string, 
-/**
- * The zone the delivery rules in force were signed in, when it is not the
- * home's (they keep it until saved again).
- */
-policyTimeZone: string | null, };
+timeZone: string, };
 
 export type GuestView = { 
 /**
@@ -1070,7 +1065,12 @@ hours: string,
 /**
  * The longest entry window, minutes.
  */
-maxWindowMinutes: number, };
+maxWindowMinutes: number, 
+/**
+ * The zone its hours are read in, as signed (it stays when the home moves,
+ * until the rules are saved again); `None` without a policy.
+ */
+timeZone: string | null, };
 
 /** Every event kind. */
 export const EVENT_KINDS: EventKind[] = ["delivery.announced", "delivery.approved", "delivery.blocked", "delivery.rerouted", "delivery.approaching", "delivery.at_door", "delivery.granted", "delivery.door_open", "delivery.completed", "delivery.failed", "delivery.grant_lapsed", "delivery.expired", "delivery.door", "camera.feed_lost", "camera.feed_restored", "lock.paired", "lock.relock_unconfirmed", "lock.clock_off", "lock.offline", "lock.online", "camera.offline", "camera.online", "lock.rebooted", "lock.clock_untrusted", "lock.message_refused", "lock.journal_rewound", "lock.jammed", "lock.forced", "lock.ajar", "lock.entry_refused", "lock.unexpected_entry", "lock.event_gap", "lock.journal_conflict", "guest.added", "guest.revoked", "guest.redeemed", "guest.granted", "guest.refused", "guest.door_open", "guest.door_closed", "guest.visit_ended", "guest.door_not_locked", "guests.time_zone_differs", "device.signed_in", "device.confirmed", "device.signed_out", "account.password_reset", "account.recovery_key_set", "address.added", "address.removed", "household.settings_changed", "household.policy_changed"];
